@@ -1,0 +1,88 @@
+# mod_audio_stream: build with apxs's flags and g++, test against a private httpd.
+# Targets: all, test, unit, integration, run, install, clean (see README.md).
+
+APXS      ?= $(shell command -v apxs 2>/dev/null || command -v apxs2 2>/dev/null || echo apxs)
+CXX       ?= g++
+BUILD     := build
+PORT      ?= 8080
+
+# Recursive (=) so that apxs is asked only once the dependencies are installed.
+APR_CFG    = $(shell $(APXS) -q APR_CONFIG 2>/dev/null | cut -d';' -f1)
+APU_CFG    = $(shell $(APXS) -q APU_CONFIG 2>/dev/null | cut -d';' -f1)
+HTTPD_INC  = -isystem $(shell $(APXS) -q INCLUDEDIR)
+APR_INC    = $(patsubst -I%,-isystem %,$(filter-out -I/usr/include,$(shell $(APR_CFG) --includes) $(shell $(APU_CFG) --includes)))
+APR_DEFS   = $(shell $(APR_CFG) --cppflags)
+APR_LIBS   = $(shell $(APU_CFG) --link-ld --libs) $(shell $(APR_CFG) --link-ld --libs)
+
+WARN      := -Wall -Wextra -Werror
+CXXSTD    := -std=c++17
+OPT       ?= -O2 -g
+CXXFLAGS_ALL = $(CXXSTD) $(WARN) $(OPT) -fPIC $(APR_DEFS) $(APR_INC) $(EXTRA_CXXFLAGS)
+
+CORE_SRC  := $(wildcard src/*.cpp)
+CORE_OBJ  := $(patsubst src/%.cpp,$(BUILD)/src/%.o,$(CORE_SRC))
+UNIT_SRC  := $(wildcard tests/unit/*.cpp)
+UNIT_OBJ  := $(patsubst tests/unit/%.cpp,$(BUILD)/tests/unit/%.o,$(UNIT_SRC))
+MODULE    := $(BUILD)/mod_audio_stream.so
+UNIT_BIN  := $(BUILD)/unit_tests
+DEPS      := scripts/ensure-deps
+
+.PHONY: all deps-build deps-test deps-run test unit integration run install clean
+
+all: deps-build
+	@$(MAKE) --no-print-directory $(MODULE)
+
+deps-build:
+	@$(DEPS) build
+deps-test:
+	@$(DEPS) test
+deps-run:
+	@$(DEPS) run
+
+$(BUILD)/src/%.o: src/%.cpp $(wildcard src/*.h)
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS_ALL) -c $< -o $@
+
+$(BUILD)/mod_audio_stream.o: mod_audio_stream.cpp $(wildcard src/*.h)
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS_ALL) $(HTTPD_INC) -c $< -o $@
+
+$(MODULE): $(BUILD)/mod_audio_stream.o $(CORE_OBJ)
+	$(CXX) -shared $(EXTRA_LDFLAGS) -o $@ $^
+
+$(BUILD)/tests/unit/%.o: tests/unit/%.cpp $(wildcard src/*.h)
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS_ALL) -I. -c $< -o $@
+
+$(UNIT_BIN): $(UNIT_OBJ) $(CORE_OBJ)
+	$(CXX) $(EXTRA_LDFLAGS) -o $@ $^ -lgtest_main -lgtest -pthread $(APR_LIBS)
+
+# make test: install what is missing, build, run every test, exit non-zero on any failure.
+test: deps-test
+	@$(MAKE) --no-print-directory $(MODULE) $(UNIT_BIN)
+	@scripts/run-tests $(UNIT_BIN) $(MODULE)
+
+unit: deps-test
+	@$(MAKE) --no-print-directory $(UNIT_BIN)
+	$(UNIT_BIN)
+
+integration: deps-test
+	@$(MAKE) --no-print-directory $(MODULE)
+	AUDIO_STREAM_MODULE=$(abspath $(MODULE)) python3 tests/integration/run.py
+
+# make run: a private httpd on 127.0.0.1:$(PORT) serving the demo page; Ctrl-C stops it.
+run: deps-run
+	@$(MAKE) --no-print-directory $(MODULE)
+	@PORT=$(PORT) scripts/run-demo $(abspath $(MODULE))
+
+install: all
+	$(APXS) -i -n audio_stream $(MODULE)
+	@conf_dir=/etc/apache2/mods-available; \
+	if [ -d $$conf_dir ]; then \
+	  sed "s#@MODULE_PATH@#$$($(APXS) -q LIBEXECDIR)/mod_audio_stream.so#" conf/audio_stream.load > $$conf_dir/audio_stream.load; \
+	  cp conf/audio_stream.conf $$conf_dir/audio_stream.conf; \
+	  echo "Installed. Enable with: a2enmod audio_stream && systemctl reload apache2"; \
+	fi
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,332 @@
+// mod_audio_stream: Apache glue. Config and hooks here; the logic lives in src/.
+#include <cstring>
+#include <exception>
+#include <string>
+
+#include "src/audio_types.h"
+#include "src/config_values.h"
+#include "src/if_range.h"
+#include "src/piece_window.h"
+#include "src/representation.h"
+#include "src/response_plan.h"
+
+#include "httpd.h"  // first: the other httpd headers depend on it
+#include "apr_buckets.h"
+#include "apr_strings.h"
+#include "http_config.h"
+#include "http_core.h"
+#include "http_log.h"
+#include "http_protocol.h"
+#include "http_request.h"
+#include "util_filter.h"
+
+namespace as = audio_stream;
+
+extern "C" {
+extern module AP_MODULE_DECLARE_DATA audio_stream_module;
+}
+APLOG_USE_MODULE(audio_stream);
+
+namespace {
+
+constexpr const char* kHandlerName = "audio-stream";
+constexpr as::Offset kDefaultPieceSize = as::Offset{8} << 20;
+constexpr unsigned kDefaultMaxRanges = 200;
+
+constexpr apr_int64_t kUnsetSize = -1;
+constexpr int kUnsetScope = -1;
+constexpr int kUnsetCount = -1;
+
+struct audio_stream_dir_conf {
+    apr_int64_t piece_size;
+    int scope;       // as::PieceScope, or kUnsetScope
+    int max_ranges;  // 0 = unlimited, or kUnsetCount
+};
+
+void* audio_stream_create_dir_conf(apr_pool_t* p, char*)
+{
+    auto* c = static_cast<audio_stream_dir_conf*>(apr_palloc(p, sizeof(audio_stream_dir_conf)));
+    c->piece_size = kUnsetSize;
+    c->scope = kUnsetScope;
+    c->max_ranges = kUnsetCount;
+    return c;
+}
+
+void* audio_stream_merge_dir_conf(apr_pool_t* p, void* base_v, void* add_v)
+{
+    const auto* base = static_cast<const audio_stream_dir_conf*>(base_v);
+    const auto* add = static_cast<const audio_stream_dir_conf*>(add_v);
+    auto* c = static_cast<audio_stream_dir_conf*>(apr_palloc(p, sizeof(audio_stream_dir_conf)));
+    c->piece_size = add->piece_size != kUnsetSize ? add->piece_size : base->piece_size;
+    c->scope = add->scope != kUnsetScope ? add->scope : base->scope;
+    c->max_ranges = add->max_ranges != kUnsetCount ? add->max_ranges : base->max_ranges;
+    return c;
+}
+
+as::PiecePolicy piece_policy(const audio_stream_dir_conf* c)
+{
+    return {c->piece_size == kUnsetSize ? kDefaultPieceSize : static_cast<as::Offset>(c->piece_size),
+            c->scope == kUnsetScope ? as::PieceScope::Media : static_cast<as::PieceScope>(c->scope)};
+}
+
+unsigned max_ranges(const audio_stream_dir_conf* c)
+{
+    return c->max_ranges == kUnsetCount ? kDefaultMaxRanges : static_cast<unsigned>(c->max_ranges);
+}
+
+const char* set_piece_size(cmd_parms* cmd, void* conf, const char* arg)
+{
+    const auto size = as::parse_size(arg);
+    if (!size) {
+        return apr_psprintf(cmd->pool,
+                            "AudioStreamPieceSize: '%s' is not a size (use bytes or K/M/G, "
+                            "at most 1024T; 0 disables the cap)",
+                            arg);
+    }
+    static_cast<audio_stream_dir_conf*>(conf)->piece_size = static_cast<apr_int64_t>(*size);
+    return nullptr;
+}
+
+const char* set_piece_scope(cmd_parms* cmd, void* conf, const char* arg)
+{
+    const auto scope = as::parse_scope(arg);
+    if (!scope) {
+        return apr_psprintf(cmd->pool, "AudioStreamPieceScope: '%s' is not a scope (use media or all)",
+                            arg);
+    }
+    static_cast<audio_stream_dir_conf*>(conf)->scope = static_cast<int>(*scope);
+    return nullptr;
+}
+
+const char* set_max_ranges(cmd_parms* cmd, void* conf, const char* arg)
+{
+    const auto n = as::parse_max_ranges(arg);
+    if (!n) {
+        return apr_psprintf(cmd->pool,
+                            "AudioStreamMaxRanges: '%s' is not a count (use 1 to 100000 or unlimited)",
+                            arg);
+    }
+    static_cast<audio_stream_dir_conf*>(conf)->max_ranges = static_cast<int>(*n);
+    return nullptr;
+}
+
+// httpd declares cmd_func without a prototype for C++; one cast (via void(*)(), which GCC
+// accepts as the generic function pointer), here.
+#define AUDIO_STREAM_TAKE1(name, fn, help)                                               \
+    AP_INIT_TAKE1(name, reinterpret_cast<cmd_func>(reinterpret_cast<void (*)()>(fn)), nullptr, \
+                  RSRC_CONF | ACCESS_CONF | OR_FILEINFO, help)
+
+const command_rec audio_stream_cmds[] = {
+    AUDIO_STREAM_TAKE1("AudioStreamPieceSize", set_piece_size,
+                       "Largest 206 window in bytes (K/M/G suffix allowed); 0 = no cap"),
+    AUDIO_STREAM_TAKE1("AudioStreamPieceScope", set_piece_scope,
+                       "media (cap open-ended ranges of media elements) or all (cap every range)"),
+    AUDIO_STREAM_TAKE1("AudioStreamMaxRanges", set_max_ranges,
+                       "Most ranges honoured in one request (more: 200 whole file), or unlimited"),
+    {nullptr, {nullptr}, nullptr, 0, RAW_ARGS, nullptr},
+};
+
+// Turns a plan's extents into buckets: file extents stay zero-copy (sendfile), memory blocks
+// are copied into the request pool.
+void append_extents(request_rec* r, apr_bucket_brigade* bb, apr_file_t* fd, const as::Extents& body)
+{
+    core_dir_config* core = static_cast<core_dir_config*>(ap_get_core_module_config(r->per_dir_config));
+    for (const auto& e : body) {
+        if (const auto* f = std::get_if<as::FileExtent>(&e)) {
+            apr_bucket* b = apr_brigade_insert_file(bb, fd, static_cast<apr_off_t>(f->offset),
+                                                    static_cast<apr_off_t>(f->length), r->pool);
+#if APR_HAS_MMAP
+            if (core->enable_mmap == ENABLE_MMAP_OFF) {
+                (void)apr_bucket_file_enable_mmap(b, 0);
+            }
+#else
+            (void)b;
+            (void)core;
+#endif
+        }
+        else {
+            const std::string& bytes = std::get<as::MemoryBlock>(e).bytes;
+            char* copy = static_cast<char*>(apr_pmemdup(r->pool, bytes.data(), bytes.size()));
+            APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_pool_create(copy, bytes.size(), r->pool,
+                                                                 bb->bucket_alloc));
+        }
+    }
+}
+
+int send_options(request_rec* r)
+{
+    apr_table_setn(r->headers_out, "Allow", "GET, HEAD, OPTIONS");
+    ap_set_content_length(r, 0);
+    apr_bucket_brigade* bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
+    APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(bb->bucket_alloc));
+    return ap_pass_brigade(r->output_filters, bb) == APR_SUCCESS || r->connection->aborted
+               ? OK
+               : AP_FILTER_ERROR;
+}
+
+int serve(request_rec* r)
+{
+    // The 405 error page builds its Allow header from allowed_methods (HEAD comes with GET).
+    ap_allow_standard_methods(r, REPLACE_ALLOW, M_GET, M_OPTIONS, -1);
+    int status = ap_discard_request_body(r);
+    if (status != OK) {
+        return status;
+    }
+    if (r->method_number == M_OPTIONS) {
+        return send_options(r);
+    }
+    if (r->method_number != M_GET) {  // HEAD is M_GET with r->header_only
+        return HTTP_METHOD_NOT_ALLOWED;
+    }
+    // The same answers as the core handler for what is not a file.
+    if (r->finfo.filetype == APR_NOFILE) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "AS0001: file does not exist: %s", r->filename);
+        return HTTP_NOT_FOUND;
+    }
+    if (r->finfo.filetype == APR_DIR) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "AS0002: not serving a directory: %s",
+                      r->filename);
+        return HTTP_NOT_FOUND;
+    }
+    if (r->used_path_info != AP_REQ_ACCEPT_PATH_INFO && r->path_info && *r->path_info) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "AS0003: file does not exist: %s%s",
+                      r->filename, r->path_info);
+        return HTTP_NOT_FOUND;
+    }
+    if (r->finfo.filetype != APR_REG) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "AS0004: not a regular file: %s", r->filename);
+        return HTTP_FORBIDDEN;
+    }
+
+    core_dir_config* core = static_cast<core_dir_config*>(ap_get_core_module_config(r->per_dir_config));
+    apr_file_t* fd = nullptr;
+    apr_int32_t flags = APR_READ | APR_BINARY;
+#if APR_HAS_SENDFILE
+    if (core->enable_sendfile != ENABLE_SENDFILE_OFF) {
+        flags |= APR_SENDFILE_ENABLED;
+    }
+#endif
+    apr_status_t rv = apr_file_open(&fd, r->filename, flags, 0, r->pool);
+    if (rv != APR_SUCCESS) {
+        const bool gone = APR_STATUS_IS_ENOENT(rv);
+        ap_log_rerror(APLOG_MARK, gone ? APLOG_INFO : APLOG_ERR, rv, r, "AS0005: cannot open %s",
+                      r->filename);
+        return gone ? HTTP_NOT_FOUND : HTTP_FORBIDDEN;
+    }
+
+    // Validators and type, by Apache's own rules (FileETag, mod_mime).
+    ap_update_mtime(r, r->finfo.mtime);
+    ap_set_last_modified(r);
+    ap_set_etag_fd(r, fd);
+    if (!r->content_type) {
+        const std::string_view type = as::audio_type_for_path(r->filename);
+        ap_set_content_type(r, apr_pstrmemdup(r->pool, type.data(), type.size()));
+    }
+    apr_table_setn(r->headers_out, "Accept-Ranges", "bytes");
+
+    // We answer ranges ourselves; the byterange filter must not answer them again.
+    ap_remove_output_filter_byhandle(r->output_filters, "BYTERANGE");
+
+    status = ap_meets_conditions(r);
+    if (status != OK) {
+        apr_file_close(fd);
+        return status;
+    }
+
+    const auto* conf = static_cast<const audio_stream_dir_conf*>(
+        ap_get_module_config(r->per_dir_config, &audio_stream_module));
+    const char* range = apr_table_get(r->headers_in, "Range");
+    const char* if_range = range ? apr_table_get(r->headers_in, "If-Range") : nullptr;
+    const char* etag = apr_table_get(r->headers_out, "ETag");
+    bool honour_range = range != nullptr;
+    if (honour_range && if_range) {
+        honour_range = as::if_range_matches(if_range, etag ? etag : "",
+                                            apr_time_sec(r->mtime), apr_time_sec(r->request_time));
+    }
+    const char* dest = apr_table_get(r->headers_in, "Sec-Fetch-Dest");
+
+    const as::Representation rep = as::whole_file(static_cast<as::Offset>(r->finfo.size));
+    as::PlanRequest request{};
+    request.representation = &rep;
+    request.range = honour_range ? range : "";
+    request.media_request = dest && as::is_media_destination(dest);
+    request.piece = piece_policy(conf);
+    request.max_ranges = max_ranges(conf);
+    request.content_type = r->content_type;
+    request.boundary_seed = etag ? etag : r->filename;
+    const as::Plan plan = as::plan_response(request);
+
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                  "AS0010: range '%s'%s%s -> %d %s (%" APR_UINT64_T_FMT " bytes, %s)",
+                  range ? range : "", if_range && !honour_range ? " (If-Range failed)" : "",
+                  request.media_request ? " media" : "", plan.status,
+                  plan.content_range.empty() ? "-" : plan.content_range.c_str(),
+                  static_cast<apr_uint64_t>(plan.content_length), plan.note.c_str());
+
+    if (plan.status == HTTP_RANGE_NOT_SATISFIABLE) {
+        // The error response replaces headers_out with err_headers_out.
+        apr_table_setn(r->err_headers_out, "Content-Range",
+                       apr_pstrdup(r->pool, plan.content_range.c_str()));
+        apr_file_close(fd);
+        return HTTP_RANGE_NOT_SATISFIABLE;
+    }
+    r->status = plan.status;
+    if (!plan.content_range.empty()) {
+        apr_table_setn(r->headers_out, "Content-Range", apr_pstrdup(r->pool, plan.content_range.c_str()));
+    }
+    if (!plan.content_type.empty()) {
+        ap_set_content_type(r, apr_pstrdup(r->pool, plan.content_type.c_str()));
+    }
+    ap_set_content_length(r, static_cast<apr_off_t>(plan.content_length));
+
+    apr_bucket_brigade* bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
+    if (!r->header_only) {
+        append_extents(r, bb, fd, plan.body);
+    }
+    APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(bb->bucket_alloc));
+    rv = ap_pass_brigade(r->output_filters, bb);
+    if (rv == APR_SUCCESS || r->connection->aborted) {
+        return OK;  // a client that went away is not an error
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, "AS0011: sending %s failed", r->filename);
+    return AP_FILTER_ERROR;
+}
+
+// Exception firewall: nothing C++ crosses into httpd.
+int audio_stream_handler(request_rec* r)
+{
+    if (!r->handler || std::strcmp(r->handler, kHandlerName) != 0) {
+        return DECLINED;
+    }
+    try {
+        return serve(r);
+    }
+    catch (const std::exception& e) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "AS0099: internal error: %s", e.what());
+    }
+    catch (...) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "AS0099: internal error");
+    }
+    return HTTP_INTERNAL_SERVER_ERROR;
+}
+
+void audio_stream_register_hooks(apr_pool_t*)
+{
+    ap_hook_handler(audio_stream_handler, nullptr, nullptr, APR_HOOK_MIDDLE);
+}
+
+}  // namespace
+
+// AP_DECLARE_MODULE would repeat APLOG_USE_MODULE, which the handler needed above.
+extern "C" {
+module AP_MODULE_DECLARE_DATA audio_stream_module = {
+    STANDARD20_MODULE_STUFF,
+    audio_stream_create_dir_conf,
+    audio_stream_merge_dir_conf,
+    nullptr,
+    nullptr,
+    audio_stream_cmds,
+    audio_stream_register_hooks,
+    AP_MODULE_FLAG_NONE,
+};
+}

@@ -1,0 +1,49 @@
+#include "audio_types.h"
+
+#include <array>
+#include <utility>
+
+namespace audio_stream {
+
+namespace {
+
+// Registered types (IANA media types; RFC 3003 for MPEG audio: audio/mpeg, never audio/mp3).
+constexpr std::array<std::pair<std::string_view, std::string_view>, 20> kTypes{{
+    {"mp3", "audio/mpeg"},   {"mpga", "audio/mpeg"}, {"mp2", "audio/mpeg"},
+    {"flac", "audio/flac"},  {"ogg", "audio/ogg"},   {"oga", "audio/ogg"},
+    {"spx", "audio/ogg"},    {"opus", "audio/opus"}, {"wav", "audio/wav"},
+    {"m4a", "audio/mp4"},    {"m4b", "audio/mp4"},   {"mp4a", "audio/mp4"},
+    {"aac", "audio/aac"},    {"adts", "audio/aac"},  {"weba", "audio/webm"},
+    {"webm", "audio/webm"},  {"aif", "audio/aiff"},  {"aiff", "audio/aiff"},
+    {"mka", "audio/x-matroska"}, {"m3u", "audio/x-mpegurl"},
+}};
+
+char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+}  // namespace
+
+std::string_view audio_type_for_path(std::string_view path)
+{
+    const auto slash = path.find_last_of('/');
+    const std::string_view name = slash == std::string_view::npos ? path : path.substr(slash + 1);
+    const auto dot = name.find_last_of('.');
+    if (dot == std::string_view::npos || dot + 1 == name.size()) {
+        return kUnknownType;
+    }
+    const std::string_view ext = name.substr(dot + 1);
+    for (const auto& [known, type] : kTypes) {
+        if (known.size() != ext.size()) {
+            continue;
+        }
+        bool same = true;
+        for (std::size_t i = 0; i < ext.size() && same; ++i) {
+            same = lower(ext[i]) == known[i];
+        }
+        if (same) {
+            return type;
+        }
+    }
+    return kUnknownType;
+}
+
+}  // namespace audio_stream

@@ -1,0 +1,88 @@
+#include "config_values.h"
+
+namespace audio_stream {
+
+namespace {
+
+char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool iequals(std::string_view a, std::string_view b)
+{
+    if (a.size() != b.size()) {
+        return false;
+    }
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        if (lower(a[i]) != b[i]) {
+            return false;
+        }
+    }
+    return true;
+}
+
+// Plain decimal, bounded by `max`; no sign, no spaces.
+std::optional<Offset> parse_bounded(std::string_view digits, Offset max)
+{
+    if (digits.empty() || digits.size() > 19) {
+        return std::nullopt;
+    }
+    Offset v = 0;
+    for (char c : digits) {
+        if (c < '0' || c > '9') {
+            return std::nullopt;
+        }
+        v = v * 10 + static_cast<Offset>(c - '0');
+    }
+    if (v > max) {
+        return std::nullopt;
+    }
+    return v;
+}
+
+}  // namespace
+
+std::optional<Offset> parse_size(std::string_view text)
+{
+    if (text.empty()) {
+        return std::nullopt;
+    }
+    unsigned shift = 0;
+    switch (lower(text.back())) {
+    case 'k': shift = 10; break;
+    case 'm': shift = 20; break;
+    case 'g': shift = 30; break;
+    default: break;
+    }
+    if (shift != 0) {
+        text.remove_suffix(1);
+    }
+    const auto n = parse_bounded(text, kMaxSize >> shift);
+    if (!n) {
+        return std::nullopt;
+    }
+    return *n << shift;
+}
+
+std::optional<PieceScope> parse_scope(std::string_view text)
+{
+    if (iequals(text, "media")) {
+        return PieceScope::Media;
+    }
+    if (iequals(text, "all")) {
+        return PieceScope::All;
+    }
+    return std::nullopt;
+}
+
+std::optional<unsigned> parse_max_ranges(std::string_view text)
+{
+    if (iequals(text, "unlimited")) {
+        return 0u;
+    }
+    const auto n = parse_bounded(text, 100000);
+    if (!n || *n == 0) {
+        return std::nullopt;
+    }
+    return static_cast<unsigned>(*n);
+}
+
+}  // namespace audio_stream

@@ -1,0 +1,27 @@
+// Parsing of directive arguments, so that a bad value is refused at configtest with a message
+// naming the directive and the value.
+#ifndef AUDIO_STREAM_CONFIG_VALUES_H
+#define AUDIO_STREAM_CONFIG_VALUES_H
+
+#include <optional>
+#include <string_view>
+
+#include "piece_window.h"
+
+namespace audio_stream {
+
+// Largest size we accept: 1 PiB, far above any file and far below any overflow.
+inline constexpr Offset kMaxSize = Offset{1} << 50;
+
+// "8388608", "512K", "8M", "1G" (suffix case-insensitive, binary multiples). nullopt if bad.
+std::optional<Offset> parse_size(std::string_view text);
+
+// "media" | "all" (case-insensitive).
+std::optional<PieceScope> parse_scope(std::string_view text);
+
+// A positive count up to 100000, or "unlimited" (returned as 0).
+std::optional<unsigned> parse_max_ranges(std::string_view text);
+
+}  // namespace audio_stream
+
+#endif

@@ -1,0 +1,62 @@
+#include "representation.h"
+
+#include <algorithm>
+
+namespace audio_stream {
+
+Offset extent_length(const Extent& e)
+{
+    if (const auto* f = std::get_if<FileExtent>(&e)) {
+        return f->length;
+    }
+    return std::get<MemoryBlock>(e).bytes.size();
+}
+
+Offset extents_length(const Extents& extents)
+{
+    Offset total = 0;
+    for (const auto& e : extents) {
+        total += extent_length(e);
+    }
+    return total;
+}
+
+Representation whole_file(Offset size)
+{
+    Representation rep;
+    rep.length = size;
+    if (size > 0) {
+        rep.extents.push_back(FileExtent{0, size});
+    }
+    return rep;
+}
+
+Extents slice_extents(const Extents& extents, Offset first, Offset length)
+{
+    Extents out;
+    Offset pos = 0;  // offset of the current extent within the representation
+    for (const auto& e : extents) {
+        if (length == 0) {
+            break;
+        }
+        const Offset len = extent_length(e);
+        if (first >= pos + len) {
+            pos += len;
+            continue;
+        }
+        const Offset skip = first - pos;
+        const Offset take = std::min(len - skip, length);
+        if (const auto* f = std::get_if<FileExtent>(&e)) {
+            out.push_back(FileExtent{f->offset + skip, take});
+        }
+        else {
+            out.push_back(MemoryBlock{std::get<MemoryBlock>(e).bytes.substr(skip, take)});
+        }
+        first += take;
+        length -= take;
+        pos += len;
+    }
+    return out;
+}
+
+}  // namespace audio_stream

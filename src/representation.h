@@ -1,0 +1,49 @@
+// What a URL stands for: a byte length and the ordered extents that make up its body.
+// A plain file is one FileExtent; a time-seek cut will be a rewritten header (MemoryBlock)
+// followed by FileExtents. Everything downstream sees extents, never a file format.
+#ifndef AUDIO_STREAM_REPRESENTATION_H
+#define AUDIO_STREAM_REPRESENTATION_H
+
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace audio_stream {
+
+using Offset = std::uint64_t;
+
+struct FileExtent {
+    Offset offset;
+    Offset length;
+    bool operator==(const FileExtent& o) const { return offset == o.offset && length == o.length; }
+};
+
+struct MemoryBlock {
+    std::string bytes;
+    bool operator==(const MemoryBlock& o) const { return bytes == o.bytes; }
+};
+
+using Extent = std::variant<FileExtent, MemoryBlock>;
+using Extents = std::vector<Extent>;
+
+struct Representation {
+    Offset length = 0;
+    Extents extents;
+    // Appended to the file's ETag so that a derived representation (a cut) has its own validator.
+    std::string etag_suffix;
+};
+
+Offset extent_length(const Extent& e);
+Offset extents_length(const Extents& extents);
+
+// The whole of a regular file of `size` bytes.
+Representation whole_file(Offset size);
+
+// The bytes [first, first + length) of `extents`, as extents. Requires first + length to lie
+// within extents_length(extents); empty pieces are never emitted.
+Extents slice_extents(const Extents& extents, Offset first, Offset length);
+
+}  // namespace audio_stream
+
+#endif

@@ -1,0 +1,40 @@
+// Plan a response as a value: status, the headers we own, and the body as extents.
+#ifndef AUDIO_STREAM_RESPONSE_PLAN_H
+#define AUDIO_STREAM_RESPONSE_PLAN_H
+
+#include <string>
+#include <string_view>
+
+#include "byte_range.h"
+#include "piece_window.h"
+#include "representation.h"
+
+namespace audio_stream {
+
+struct PlanRequest {
+    const Representation* representation;
+    // The Range header to honour, or empty when there is none (or If-Range said no).
+    std::string_view range;
+    bool media_request;  // Sec-Fetch-Dest: audio|video
+    PiecePolicy piece;
+    unsigned max_ranges;            // 0: unlimited
+    std::string_view content_type;  // of the representation, repeated in multipart parts
+    std::string_view boundary_seed; // makes the multipart boundary (use the ETag)
+};
+
+struct Plan {
+    int status = 200;            // 200, 206 or 416
+    std::string content_range;   // 206 single part, or "bytes */len" for 416
+    std::string content_type;    // set only for multipart/byteranges
+    Offset content_length = 0;
+    Extents body;
+    std::string note;            // why: for the debug log ("piece", "invalid range ignored", ...)
+};
+
+// A multipart answer larger than twice the representation is replaced by a 200 of the whole:
+// many small ranges must not amplify the response (RFC 9110 §14.3 lets a server ignore them).
+Plan plan_response(const PlanRequest& request);
+
+}  // namespace audio_stream
+
+#endif

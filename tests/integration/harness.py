@@ -1,0 +1,329 @@
+"""A private httpd for the integration tests, and a raw HTTP/1.1 client.
+
+Each test class starts its own httpd on a free loopback port with the module and the
+snippets from conf/, serves a world-readable docroot under a temporary directory, and checks
+the error log for lines it did not expect.
+"""
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import unittest
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+MODULE = os.environ.get("AUDIO_STREAM_MODULE", os.path.join(REPO, "build", "mod_audio_stream.so"))
+APACHE_MODULES = "/usr/lib/apache2/modules"
+HTTPD = shutil.which("apache2") or "/usr/sbin/apache2"
+
+# Lines httpd writes at notice level on every start and stop; anything else at warn or above
+# fails the test unless the test names it as expected.
+ROUTINE = [
+    r"AH00489",  # resuming normal operations
+    r"AH00094",  # Command line
+    r"AH00491",  # caught SIGTERM, shutting down
+    r"AH00492",  # caught SIGWINCH, shutting down gracefully
+    r"AH00169",  # caught SIGTERM
+    r"AH00493",  # SIGUSR1 received
+]
+LEVELS_THAT_FAIL = ("warn", "error", "crit", "alert", "emerg")
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def write_file(path, data, mode=0o644):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(data)
+    os.chmod(path, mode)
+
+
+class Httpd:
+    """One httpd process: start(), stop(), and the error log since a mark."""
+
+    def __init__(self, extra_conf="", modules=("mime",), log_level="warn audio_stream:debug"):
+        self.root = tempfile.mkdtemp(prefix="audio_stream_it_")
+        os.chmod(self.root, 0o755)
+        self.docroot = os.path.join(self.root, "htdocs")
+        os.makedirs(os.path.join(self.docroot, "audio"))
+        for d in (self.docroot, os.path.join(self.docroot, "audio")):
+            os.chmod(d, 0o755)
+        self.port = free_port()
+        self.error_log = os.path.join(self.root, "error.log")
+        self.extra_conf = extra_conf
+        self.modules = modules
+        self.log_level = log_level
+        self.proc = None
+        self._log_pos = 0
+
+    def conf_text(self):
+        load = open(os.path.join(REPO, "conf", "audio_stream.load")).read()
+        load = load.replace("@MODULE_PATH@", MODULE)
+        with open(os.path.join(self.root, "audio_stream.load"), "w") as f:
+            f.write(load)
+        mods = "\n".join(
+            f"LoadModule {m}_module {APACHE_MODULES}/mod_{m}.so" for m in self.modules
+        )
+        return f"""
+ServerRoot {self.root}
+Listen 127.0.0.1:{self.port}
+ServerName 127.0.0.1
+PidFile {self.root}/httpd.pid
+DefaultRuntimeDir {self.root}
+ErrorLog {self.error_log}
+LogLevel {self.log_level}
+User nobody
+Group nogroup
+LoadModule mpm_event_module {APACHE_MODULES}/mod_mpm_event.so
+LoadModule authz_core_module {APACHE_MODULES}/mod_authz_core.so
+LoadModule http2_module {APACHE_MODULES}/mod_http2.so
+{mods}
+<IfModule mime_module>
+    TypesConfig /etc/mime.types
+</IfModule>
+Include {self.root}/audio_stream.load
+Include {REPO}/conf/audio_stream.conf
+Protocols h2c http/1.1
+KeepAlive On
+MaxKeepAliveRequests 1000
+StartServers 1
+ServerLimit 2
+ThreadsPerChild 25
+MaxRequestWorkers 50
+LogFormat "%h \\"%r\\" %>s %b" short
+CustomLog {self.root}/access.log short
+DocumentRoot {self.docroot}
+<Directory />
+    AllowOverride None
+    Require all denied
+</Directory>
+<Directory {self.docroot}>
+    AllowOverride FileInfo
+    Options FollowSymLinks
+    Require all granted
+</Directory>
+<Directory {self.docroot}/audio>
+    SetHandler audio-stream
+</Directory>
+{self.extra_conf}
+"""
+
+    def configtest(self, conf_text=None):
+        path = os.path.join(self.root, "httpd.conf")
+        with open(path, "w") as f:
+            f.write(conf_text if conf_text is not None else self.conf_text())
+        return subprocess.run([HTTPD, "-t", "-f", path], capture_output=True, text=True)
+
+    def start(self):
+        path = os.path.join(self.root, "httpd.conf")
+        with open(path, "w") as f:
+            f.write(self.conf_text())
+        self.proc = subprocess.Popen(
+            [HTTPD, "-f", path, "-DFOREGROUND"],
+            stdout=subprocess.DEVNULL,
+            stderr=open(os.path.join(self.root, "stderr.log"), "w"),
+        )
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("httpd exited: " + self.read_all_logs())
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return self
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        raise RuntimeError("httpd did not listen within 15 s: " + self.read_all_logs())
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def cleanup(self):
+        self.stop()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def read_all_logs(self):
+        out = []
+        for name in ("stderr.log", "error.log"):
+            p = os.path.join(self.root, name)
+            if os.path.exists(p):
+                out.append(open(p, errors="replace").read())
+        return "\n".join(out)
+
+    def mark_log(self):
+        self._log_pos = os.path.getsize(self.error_log) if os.path.exists(self.error_log) else 0
+
+    def log_since_mark(self):
+        # The log line may land just after the response: give httpd a moment.
+        time.sleep(0.05)
+        if not os.path.exists(self.error_log):
+            return []
+        with open(self.error_log, errors="replace") as f:
+            f.seek(self._log_pos)
+            return f.read().splitlines()
+
+    def unexpected_log_lines(self, expected=()):
+        bad = []
+        for line in self.log_since_mark():
+            m = re.search(r"\[[\w_]*:(\w+)\]", line)
+            if not m or m.group(1) not in LEVELS_THAT_FAIL:
+                continue
+            if any(re.search(p, line) for p in list(ROUTINE) + list(expected)):
+                continue
+            bad.append(line)
+        return bad
+
+    def url(self, path):
+        return f"http://127.0.0.1:{self.port}{path}"
+
+
+class Response:
+    def __init__(self, status, reason, headers, body):
+        self.status = status
+        self.reason = reason
+        self.headers = headers  # list of (name, value), in order
+        self.body = body
+
+    def header(self, name):
+        values = self.all(name)
+        return values[0] if values else None
+
+    def all(self, name):
+        return [v for (k, v) in self.headers if k.lower() == name.lower()]
+
+    def __repr__(self):
+        return f"<Response {self.status} {self.headers} {len(self.body)} bytes>"
+
+
+class Connection:
+    """A raw HTTP/1.1 connection: exact requests, exact bytes back, pipelining."""
+
+    def __init__(self, port, timeout=30):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.buf = b""
+
+    def close(self):
+        self.sock.close()
+
+    def send(self, method, path, headers=(), host="127.0.0.1"):
+        lines = [f"{method} {path} HTTP/1.1", f"Host: {host}"]
+        lines += [f"{k}: {v}" for (k, v) in headers]
+        self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+
+    def _fill(self):
+        chunk = self.sock.recv(1 << 20)
+        if not chunk:
+            raise ConnectionError("connection closed")
+        self.buf += chunk
+
+    def _read_exact(self, n):
+        while len(self.buf) < n:
+            self._fill()
+        data, self.buf = self.buf[:n], self.buf[n:]
+        return data
+
+    def _read_line(self):
+        while b"\r\n" not in self.buf:
+            self._fill()
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line.decode("latin-1")
+
+    def read_response(self, head=False):
+        status_line = self._read_line()
+        parts = status_line.split(" ", 2)
+        status = int(parts[1])
+        headers = []
+        while True:
+            line = self._read_line()
+            if line == "":
+                break
+            k, v = line.split(":", 1)
+            headers.append((k.strip(), v.strip()))
+        resp = Response(status, parts[2] if len(parts) > 2 else "", headers, b"")
+        if head or status in (204, 304) or 100 <= status < 200:
+            return resp
+        te = resp.header("Transfer-Encoding")
+        if te and "chunked" in te.lower():
+            body = b""
+            while True:
+                size = int(self._read_line().split(";")[0], 16)
+                if size == 0:
+                    while self._read_line() != "":
+                        pass
+                    break
+                body += self._read_exact(size)
+                self._read_exact(2)
+            resp.body = body
+        elif resp.header("Content-Length") is not None:
+            resp.body = self._read_exact(int(resp.header("Content-Length")))
+        else:
+            while True:
+                try:
+                    self._fill()
+                except ConnectionError:
+                    break
+            resp.body, self.buf = self.buf, b""
+        return resp
+
+
+def request(port, method, path, headers=(), host="127.0.0.1"):
+    conn = Connection(port)
+    try:
+        conn.send(method, path, list(headers) + [("Connection", "close")], host=host)
+        return conn.read_response(head=(method == "HEAD"))
+    finally:
+        conn.close()
+
+
+class ServerTestCase(unittest.TestCase):
+    """One httpd for the class; each test fails on an unexpected error-log line."""
+
+    extra_conf = ""
+    modules = ("mime",)
+    expected_log = ()  # regexes of warn+ lines this class expects
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Httpd(extra_conf=cls.extra_conf, modules=cls.modules)
+        cls.prepare_docroot(cls.server.docroot)
+        cls.server.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.cleanup()
+
+    @classmethod
+    def prepare_docroot(cls, docroot):
+        pass
+
+    def setUp(self):
+        self.server.mark_log()
+        self.extra_expected_log = []
+
+    def tearDown(self):
+        bad = self.server.unexpected_log_lines(list(self.expected_log) + self.extra_expected_log)
+        self.assertEqual(bad, [], "unexpected error-log lines")
+
+    def get(self, path, headers=(), method="GET"):
+        return request(self.server.port, method, path, headers)
+
+    def expect_log(self, pattern):
+        """Declare a warn+ line this test provokes, and assert it appears."""
+        self.extra_expected_log.append(pattern)
+        lines = self.server.log_since_mark()
+        self.assertTrue(any(re.search(pattern, l) for l in lines),
+                        f"expected a log line matching {pattern!r}, got {lines}")
