@@ -126,23 +126,42 @@ const command_rec audio_stream_cmds[] = {
     {nullptr, {nullptr}, nullptr, 0, RAW_ARGS, nullptr},
 };
 
+// Largest file bucket, as apr_brigade_insert_file makes them (offsets past 4 GiB are fine).
+constexpr as::Offset kMaxFileBucket = as::Offset{1} << 30;
+
 // Turns a plan's extents into buckets: file extents stay zero-copy (sendfile), memory blocks
-// are copied into the request pool.
+// are copied into the request pool. Every file bucket is a copy of one, so they share one
+// refcounted file: mod_http2 sets a file aside per shared file, and separate buckets on the
+// same descriptor would be closed under each other (EBADF on multipart answers).
 void append_extents(request_rec* r, apr_bucket_brigade* bb, apr_file_t* fd, const as::Extents& body)
 {
-    core_dir_config* core = static_cast<core_dir_config*>(ap_get_core_module_config(r->per_dir_config));
+    apr_bucket* file = nullptr;
     for (const auto& e : body) {
         if (const auto* f = std::get_if<as::FileExtent>(&e)) {
-            apr_bucket* b = apr_brigade_insert_file(bb, fd, static_cast<apr_off_t>(f->offset),
-                                                    static_cast<apr_off_t>(f->length), r->pool);
+            for (as::Offset off = f->offset, left = f->length; left > 0;) {
+                const as::Offset n = left < kMaxFileBucket ? left : kMaxFileBucket;
+                apr_bucket* b = nullptr;
+                if (!file) {
+                    b = file = apr_bucket_file_create(fd, static_cast<apr_off_t>(off),
+                                                      static_cast<apr_size_t>(n), r->pool,
+                                                      bb->bucket_alloc);
 #if APR_HAS_MMAP
-            if (core->enable_mmap == ENABLE_MMAP_OFF) {
-                (void)apr_bucket_file_enable_mmap(b, 0);
-            }
-#else
-            (void)b;
-            (void)core;
+                    const auto* core = static_cast<const core_dir_config*>(
+                        ap_get_core_module_config(r->per_dir_config));
+                    if (core->enable_mmap == ENABLE_MMAP_OFF) {
+                        (void)apr_bucket_file_enable_mmap(file, 0);
+                    }
 #endif
+                }
+                else {
+                    (void)apr_bucket_copy(file, &b);
+                    b->start = static_cast<apr_off_t>(off);
+                    b->length = static_cast<apr_size_t>(n);
+                }
+                APR_BRIGADE_INSERT_TAIL(bb, b);
+                off += n;
+                left -= n;
+            }
         }
         else {
             const std::string& bytes = std::get<as::MemoryBlock>(e).bytes;
