@@ -358,6 +358,7 @@ class MethodsAndErrors(RangeTestCase):
         locked = os.path.join(docroot, "audio", "locked.mp3")
         write_file(locked, b"secret", mode=0o600)  # root's; httpd children run as nobody
         os.makedirs(os.path.join(docroot, "audio", "sub"), mode=0o755)
+        os.mkfifo(os.path.join(docroot, "audio", "pipe.mp3"), 0o644)
 
     def test_other_methods_give_405_with_allow(self):
         for method in ("POST", "PUT", "DELETE", "PATCH"):
@@ -389,3 +390,7 @@ class MethodsAndErrors(RangeTestCase):
         self.expect_log(r"\[audio_stream:error\].*AS0005: cannot open .*locked\.mp3")
         lines = [l for l in self.server.log_since_mark() if "locked.mp3" in l]
         self.assertEqual(len(lines), 1, lines)
+
+    def test_fifo_gives_403_without_hanging(self):
+        self.assertEqual(self.get("/audio/pipe.mp3").status, 403)
+        self.expect_log(r"\[audio_stream:error\].*AS0004: not a regular file: .*pipe\.mp3")
