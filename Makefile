@@ -86,3 +86,7 @@ install: all
 
 clean:
 	rm -rf $(BUILD)
+
+# Benchmarks (bench/) and robustness targets (tests/fuzz/): fuzz, test-asan, soak.
+-include bench/bench.mk
+-include tests/fuzz/fuzz.mk
