@@ -1,0 +1,110 @@
+// Representations as extents: whole_file, extent(s)_length and slice_extents.
+// RFC 9110 §14.1.2: range offsets count bytes of the selected representation from 0, so a
+// derived representation (a header in memory, then file bytes) is sliced across its extents.
+#include "src/representation.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "tests/unit/printers.h"
+
+namespace audio_stream {
+namespace {
+
+TEST(WholeFile, Rfc9110_14_1_2_EmptyFileHasNoExtents)
+{
+    const Representation rep = whole_file(0);
+    EXPECT_EQ(rep.length, 0u);
+    EXPECT_EQ(rep.extents, Extents{});
+    EXPECT_EQ(rep.etag_suffix, "");
+    EXPECT_EQ(extents_length(rep.extents), 0u);
+}
+
+TEST(WholeFile, Rfc9110_14_1_2_FileIsOneExtentFromZero)
+{
+    const Representation rep = whole_file(52428800);
+    EXPECT_EQ(rep.length, 52428800u);
+    EXPECT_EQ(rep.extents, (Extents{FileExtent{0, 52428800}}));
+    EXPECT_EQ(rep.etag_suffix, "");
+    EXPECT_EQ(extents_length(rep.extents), rep.length);
+}
+
+TEST(ExtentLength, Rfc9110_8_6_LengthCountsEveryByte)
+{
+    EXPECT_EQ(extent_length(FileExtent{100, 10}), 10u);
+    EXPECT_EQ(extent_length(FileExtent{100, 0}), 0u);
+    EXPECT_EQ(extent_length(MemoryBlock{"HEAD"}), 4u);
+    EXPECT_EQ(extent_length(MemoryBlock{std::string("\0\r\n", 3)}), 3u);
+    EXPECT_EQ(extent_length(MemoryBlock{""}), 0u);
+    EXPECT_EQ(extents_length({}), 0u);
+    EXPECT_EQ(extents_length({MemoryBlock{"HEAD"}, FileExtent{100, 10}, MemoryBlock{"TAIL"}}),
+              18u);
+    // Offsets far beyond 4 GiB: 64-bit all the way.
+    EXPECT_EQ(extents_length({FileExtent{0, Offset{1} << 40}, FileExtent{0, Offset{1} << 40}}),
+              Offset{1} << 41);
+}
+
+// HEAD = bytes 0..3, file bytes 100..109 = bytes 4..13, TAIL = bytes 14..17.
+const Extents kMixed{MemoryBlock{"HEAD"}, FileExtent{100, 10}, MemoryBlock{"TAIL"}};
+
+struct SliceCase {
+    const char* name;
+    Extents extents;
+    Offset first;
+    Offset length;
+    Extents expected;
+    friend void PrintTo(const SliceCase& c, std::ostream* os) { *os << c.name; }
+};
+
+std::vector<SliceCase> slice_cases()
+{
+    return {
+        {"Slice_EverythingIsTheSameExtents", kMixed, 0, 18, kMixed},
+        {"Slice_ZeroLengthIsEmpty", kMixed, 0, 0, {}},
+        {"Slice_ZeroLengthAtEndIsEmpty", kMixed, 18, 0, {}},
+        {"Slice_ZeroLengthInsideIsEmpty", kMixed, 7, 0, {}},
+        {"Slice_ExactlyFirstBlock", kMixed, 0, 4, {MemoryBlock{"HEAD"}}},
+        {"Slice_InsideFirstBlock", kMixed, 1, 2, {MemoryBlock{"EA"}}},
+        {"Slice_StartsInsideBlockEndsInsideFile", kMixed, 2, 5,
+         {MemoryBlock{"AD"}, FileExtent{100, 3}}},
+        {"Slice_ExactlyTheFileExtent", kMixed, 4, 10, {FileExtent{100, 10}}},
+        {"Slice_InsideTheFileExtent", kMixed, 5, 3, {FileExtent{101, 3}}},
+        {"Slice_LastFileByteOnly", kMixed, 13, 1, {FileExtent{109, 1}}},
+        {"Slice_StartsInsideFileEndsInsideLastBlock", kMixed, 6, 10,
+         {FileExtent{102, 8}, MemoryBlock{"TA"}}},
+        {"Slice_StartsAndEndsInsideBlocksSpanningFile", kMixed, 3, 12,
+         {MemoryBlock{"D"}, FileExtent{100, 10}, MemoryBlock{"T"}}},
+        {"Slice_FromFileStartToEnd", kMixed, 4, 14, {FileExtent{100, 10}, MemoryBlock{"TAIL"}}},
+        {"Slice_ExactlyLastBlock", kMixed, 14, 4, {MemoryBlock{"TAIL"}}},
+        {"Slice_LastByteOnly", kMixed, 17, 1, {MemoryBlock{"L"}}},
+        {"Slice_WholeFileOneByteAtEnd", whole_file(1000).extents, 999, 1, {FileExtent{999, 1}}},
+        {"Slice_WholeFileMiddle", whole_file(1000).extents, 100, 100, {FileExtent{100, 100}}},
+        // Empty extents are skipped, never emitted.
+        {"Slice_EmptyExtentsNeverEmitted",
+         {MemoryBlock{""}, FileExtent{0, 5}, FileExtent{7, 0}, MemoryBlock{""}, MemoryBlock{"X"}},
+         0, 6, {FileExtent{0, 5}, MemoryBlock{"X"}}},
+        {"Slice_EmptyExtentAtStartOfSliceSkipped",
+         {FileExtent{0, 5}, MemoryBlock{""}, FileExtent{20, 5}}, 5, 2, {FileExtent{20, 2}}},
+        // Adjacent extents are kept apart: slicing does not merge.
+        {"Slice_AdjacentFileExtentsKeptApart", {FileExtent{0, 5}, FileExtent{5, 5}}, 3, 4,
+         {FileExtent{3, 2}, FileExtent{5, 2}}},
+    };
+}
+
+class SliceExtentsTest : public ::testing::TestWithParam<SliceCase> {};
+
+TEST_P(SliceExtentsTest, SlicesExactly)
+{
+    const SliceCase& c = GetParam();
+    const Extents out = slice_extents(c.extents, c.first, c.length);
+    EXPECT_EQ(out, c.expected);
+    EXPECT_EQ(extents_length(out), c.length);
+}
+
+INSTANTIATE_TEST_SUITE_P(Representation, SliceExtentsTest, ::testing::ValuesIn(slice_cases()),
+                         [](const auto& info) { return std::string(info.param.name); });
+
+}  // namespace
+}  // namespace audio_stream
