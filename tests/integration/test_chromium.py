@@ -34,6 +34,10 @@ MEDIA_LOG_CONF = (
 )
 
 
+class NoResult(Exception):
+    """The page produced no autotest result."""
+
+
 def make_sample(path, seconds):
     """A CBR MP3 tone whose pitch steps every 10 s (the demo's sample, shorter)."""
     os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -112,7 +116,20 @@ class ChromiumPlayback(ServerTestCase):
     # ---- helpers ----
 
     def run_chromium(self, path):
-        """Loads path with --dump-dom; returns (result dict, DOM, stderr)."""
+        """Loads path with --dump-dom; returns (result dict, DOM, stderr).
+
+        A browser that ends with no result at all (the page never reached its end: seen only
+        on a starved machine, where virtual time runs out before the media pipeline starts)
+        gets one fresh launch; a wrong result fails at once."""
+        try:
+            return self.run_chromium_once(path)
+        except NoResult as first:
+            try:
+                return self.run_chromium_once(path)
+            except NoResult as second:
+                self.fail(f"{first}\n--- and again ---\n{second}")
+
+    def run_chromium_once(self, path):
         chromium = shutil.which("chromium") or shutil.which("chromium-browser")
         self.assertIsNotNone(chromium, "chromium is not installed (scripts/ensure-deps test)")
         with tempfile.TemporaryDirectory(prefix="audio_stream_chromium_",
@@ -121,7 +138,7 @@ class ChromiumPlayback(ServerTestCase):
                     "--no-first-run", "--disable-background-networking",
                     "--disable-component-update", "--disable-sync",
                     "--autoplay-policy=no-user-gesture-required",
-                    "--virtual-time-budget=20000", f"--user-data-dir={profile}",
+                    "--virtual-time-budget=60000", f"--user-data-dir={profile}",
                     "--dump-dom", self.server.url(path)]
             # Its own session, so that a timeout ends the browser and all its helpers.
             proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -137,7 +154,7 @@ class ChromiumPlayback(ServerTestCase):
         text = html.unescape(m.group(1)).strip() if m else ""
         if not text:
             step = re.search(r'<p class="status" id="autotest-step">(.*?)</p>', dom, re.S)
-            self.fail(f"no autotest result in the page loaded from {path} "
+            raise NoResult(f"no autotest result in the page loaded from {path} "
                       f"(chromium exit {proc.returncode}; "
                       f"last autotest {html.unescape(step.group(1)) if step else 'step: none'})"
                       f"\n--- chromium stderr (tail) ---\n{tail(err)}")
