@@ -19,7 +19,8 @@ CXXSTD    := -std=c++17
 OPT       ?= -O2 -g
 CXXFLAGS_ALL = $(CXXSTD) $(WARN) $(OPT) -fPIC $(APR_DEFS) $(APR_INC) $(EXTRA_CXXFLAGS)
 
-CORE_SRC  := $(wildcard src/*.cpp)
+CORE_SRC  := $(wildcard src/*.cpp src/formats/*.cpp)
+CORE_HDR  := $(wildcard src/*.h src/formats/*.h)
 CORE_OBJ  := $(patsubst src/%.cpp,$(BUILD)/src/%.o,$(CORE_SRC))
 UNIT_SRC  := $(wildcard tests/unit/*.cpp)
 UNIT_OBJ  := $(patsubst tests/unit/%.cpp,$(BUILD)/tests/unit/%.o,$(UNIT_SRC))
@@ -39,18 +40,18 @@ deps-test:
 deps-run:
 	@$(DEPS) run
 
-$(BUILD)/src/%.o: src/%.cpp $(wildcard src/*.h)
+$(BUILD)/src/%.o: src/%.cpp $(CORE_HDR)
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS_ALL) -c $< -o $@
 
-$(BUILD)/mod_audio_stream.o: mod_audio_stream.cpp $(wildcard src/*.h)
+$(BUILD)/mod_audio_stream.o: mod_audio_stream.cpp $(CORE_HDR)
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS_ALL) $(HTTPD_INC) -c $< -o $@
 
 $(MODULE): $(BUILD)/mod_audio_stream.o $(CORE_OBJ)
 	$(CXX) -shared $(EXTRA_LDFLAGS) -o $@ $^
 
-$(BUILD)/tests/unit/%.o: tests/unit/%.cpp $(wildcard src/*.h)
+$(BUILD)/tests/unit/%.o: tests/unit/%.cpp $(CORE_HDR)
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS_ALL) -I. -c $< -o $@
 

@@ -1,0 +1,25 @@
+// The ?t= query parameter of a time-seek request.
+#ifndef AUDIO_STREAM_TIME_PARAM_H
+#define AUDIO_STREAM_TIME_PARAM_H
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "formats/cut.h"
+
+namespace audio_stream {
+
+// Largest time accepted: 100000 hours, far past any audio file, far below any overflow.
+inline constexpr Micros kMaxTime = Micros{100000} * 3600 * 1000000;
+
+// Seconds ("1830", "1830.25"), "mm:ss" or "hh:mm:ss", each with an optional fraction of up
+// to 6 digits. Minutes and seconds after a colon are below 60. nullopt if malformed.
+std::optional<Micros> parse_time(std::string_view text);
+
+// The percent-decoded value of the first `name=` parameter in a query string, or nullopt.
+std::optional<std::string> query_param(std::string_view query, std::string_view name);
+
+}  // namespace audio_stream
+
+#endif

@@ -1,0 +1,90 @@
+// ?t= values: seconds, mm:ss, hh:mm:ss, fractions; and query-string extraction.
+#include <gtest/gtest.h>
+
+#include <optional>
+#include <string>
+
+#include "src/time_param.h"
+
+namespace audio_stream {
+namespace {
+
+struct TimeCase {
+    const char* name;
+    const char* text;
+    std::optional<Micros> expected;
+};
+
+class ParseTimeTest : public ::testing::TestWithParam<TimeCase> {};
+
+TEST_P(ParseTimeTest, ParsesExactly)
+{
+    EXPECT_EQ(parse_time(GetParam().text), GetParam().expected) << GetParam().text;
+}
+
+constexpr Micros kS = 1000000;
+
+INSTANTIATE_TEST_SUITE_P(
+    TimeParam, ParseTimeTest,
+    ::testing::Values(
+        TimeCase{"Seconds_Zero", "0", 0},
+        TimeCase{"Seconds_Whole", "1830", 1830 * kS},
+        TimeCase{"Seconds_Fraction", "1830.25", 1830 * kS + 250000},
+        TimeCase{"Seconds_MicrosecondFraction", "0.000001", 1},
+        TimeCase{"Seconds_OverSixtyAllowedAlone", "90", 90 * kS},
+        TimeCase{"Clock_MinutesSeconds", "30:30", 1830 * kS},
+        TimeCase{"Clock_MinutesMayExceedSixty", "90:00", 5400 * kS},
+        TimeCase{"Clock_HoursMinutesSeconds", "1:02:03", 3723 * kS},
+        TimeCase{"Clock_HoursMinutesSecondsFraction", "01:02:03.5", 3723 * kS + 500000},
+        TimeCase{"Max_100000Hours", "100000:00:00", kMaxTime},
+        TimeCase{"Malformed_Empty", "", std::nullopt},
+        TimeCase{"Malformed_Negative", "-5", std::nullopt},
+        TimeCase{"Malformed_Plus", "+5", std::nullopt},
+        TimeCase{"Malformed_Letters", "abc", std::nullopt},
+        TimeCase{"Malformed_Unit", "5s", std::nullopt},
+        TimeCase{"Malformed_Space", " 5", std::nullopt},
+        TimeCase{"Malformed_TrailingDot", "5.", std::nullopt},
+        TimeCase{"Malformed_LeadingDot", ".5", std::nullopt},
+        TimeCase{"Malformed_SevenFractionDigits", "1.0000001", std::nullopt},
+        TimeCase{"Malformed_TwoDots", "1.2.3", std::nullopt},
+        TimeCase{"Malformed_SecondsSixty", "1:60", std::nullopt},
+        TimeCase{"Malformed_MinutesSixty", "1:60:00", std::nullopt},
+        TimeCase{"Malformed_OneDigitClockField", "1:5", std::nullopt},
+        TimeCase{"Malformed_FourFields", "1:00:00:00", std::nullopt},
+        TimeCase{"Malformed_EmptyField", "1::00", std::nullopt},
+        TimeCase{"Malformed_FractionNotLast", "1.5:00", std::nullopt},
+        TimeCase{"Malformed_PastMax", "100000:00:01", std::nullopt},
+        TimeCase{"Malformed_HugeNumber", "99999999999999999999999", std::nullopt}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+struct QueryCase {
+    const char* name;
+    const char* query;
+    std::optional<std::string> expected;
+};
+
+class QueryParamTest : public ::testing::TestWithParam<QueryCase> {};
+
+TEST_P(QueryParamTest, FindsTheFirstValue)
+{
+    EXPECT_EQ(query_param(GetParam().query, "t"), GetParam().expected) << GetParam().query;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    TimeParam, QueryParamTest,
+    ::testing::Values(
+        QueryCase{"Alone", "t=30", std::string("30")},
+        QueryCase{"AmongOthers", "a=1&t=30&b=2", std::string("30")},
+        QueryCase{"FirstWins", "t=1&t=2", std::string("1")},
+        QueryCase{"PercentEncodedColon", "t=30%3A30", std::string("30:30")},
+        QueryCase{"EmptyValue", "t=", std::string("")},
+        QueryCase{"NoEquals", "t", std::string("")},
+        QueryCase{"Absent", "a=1&b=2", std::nullopt},
+        QueryCase{"PrefixIsNotTheName", "tt=5&at=6", std::nullopt},
+        QueryCase{"EmptyQuery", "", std::nullopt},
+        QueryCase{"BrokenEscapeIsMalformed", "t=5%3", std::nullopt},
+        QueryCase{"BadHexIsMalformed", "t=5%zz", std::nullopt}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+}  // namespace
+}  // namespace audio_stream
