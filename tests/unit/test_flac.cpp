@@ -1,0 +1,599 @@
+// cut_flac: a cut is a complete FLAC file (RFC 9639) that starts at the frame holding t. Files
+// are made at test time with ffmpeg and the reference encoder (flac), cut in memory, written
+// out, and judged by flac -t, ffmpeg, ffprobe and by comparing decoded samples.
+#include "src/formats/flac.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "tests/unit/printers.h"
+
+namespace audio_stream {
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Helpers: a private temp dir, shell commands, extents written out.
+
+const std::string& temp_dir()
+{
+    struct Dir {
+        std::string path;
+        Dir()
+        {
+            char name[] = "/tmp/audio_stream_flac_XXXXXX";
+            path = mkdtemp(name) ? name : "";
+        }
+        ~Dir()
+        {
+            std::error_code ec;
+            std::filesystem::remove_all(path, ec);
+        }
+    };
+    static const Dir dir;
+    return dir.path;
+}
+
+struct Output {
+    int status;
+    std::string output;  // stdout and stderr
+};
+
+Output run(const std::string& command)
+{
+    Output r{-1, {}};
+    FILE* p = popen((command + " 2>&1").c_str(), "r");
+    if (!p) {
+        return r;
+    }
+    char buf[65536];
+    for (std::size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) {
+        r.output.append(buf, n);
+    }
+    r.status = pclose(p);
+    return r;
+}
+
+std::string slurp(const std::string& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+void spit(const std::string& path, const std::string& bytes)
+{
+    std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+std::string materialise(const std::string& file, const Representation& rep)
+{
+    std::string out;
+    for (const auto& e : rep.extents) {
+        if (const auto* f = std::get_if<FileExtent>(&e)) {
+            out.append(file, f->offset, f->length);
+        }
+        else {
+            out += std::get<MemoryBlock>(e).bytes;
+        }
+    }
+    return out;
+}
+
+bool have_tools()
+{
+    static const bool ok = run("command -v ffmpeg && command -v ffprobe && command -v flac").status == 0;
+    return ok;
+}
+
+double probe_duration(const std::string& path)
+{
+    return std::atof(run("ffprobe -v error -show_entries format=duration -of default=nw=1:nk=1 '" + path + "'")
+                         .output.c_str());
+}
+
+// Interleaved 32-bit samples: exact for 16- and 24-bit FLAC.
+std::vector<std::int32_t> decode(const std::string& path)
+{
+    const std::string pcm = run("ffmpeg -v error -i '" + path + "' -f s32le -c:a pcm_s32le - 2>/dev/null").output;
+    std::vector<std::int32_t> samples(pcm.size() / 4);
+    std::memcpy(samples.data(), pcm.data(), samples.size() * 4);
+    return samples;
+}
+
+// Every cut, whatever its status: the representation adds up and stays inside the file.
+void expect_invariants(const Cut& cut, std::size_t file_size, Micros t)
+{
+    EXPECT_EQ(cut.rep.length, extents_length(cut.rep.extents));
+    for (const auto& e : cut.rep.extents) {
+        if (const auto* f = std::get_if<FileExtent>(&e)) {
+            EXPECT_GT(f->length, 0u);
+            EXPECT_LE(f->offset + f->length, file_size);
+        }
+        else {
+            EXPECT_FALSE(std::get<MemoryBlock>(e).bytes.empty());
+        }
+    }
+    if (cut.status == Cut::Status::Ok) {
+        EXPECT_EQ(cut.rep.etag_suffix, "-t" + std::to_string(cut.start));
+        EXPECT_GE(cut.start, 0);
+        EXPECT_LE(cut.start, std::max<Micros>(t, 0));
+        EXPECT_GE(cut.duration, 0);
+        EXPECT_GT(cut.rep.length, 0u);
+    }
+    else {
+        EXPECT_EQ(cut.rep.length, 0u);
+        EXPECT_TRUE(cut.rep.extents.empty());
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Source files, made once per run.
+
+struct Source {
+    const char* name;
+    const char* make;  // shell command; {out} is the file to write, {dir} the temp dir
+    unsigned rate;
+    unsigned channels;
+};
+
+const Source kSources[] = {
+    {"Ffmpeg16BitMono", "ffmpeg -v error -f lavfi -i sine=frequency=440:duration=20 -c:a flac '{out}'", 44100, 1},
+    {"Ffmpeg24BitStereo",
+     "ffmpeg -v error -f lavfi -i sine=frequency=440:duration=20 -ac 2 -c:a flac -sample_fmt s32 "
+     "-bits_per_raw_sample 24 '{out}'",
+     44100, 2},
+    // The reference encoder writes a SEEKTABLE and PADDING.
+    {"Flac16BitStereoSeekTable",
+     "ffmpeg -v error -f lavfi -i sine=frequency=440:duration=20 -ac 2 -c:a pcm_s16le '{dir}/s16.wav' && "
+     "flac -s -f -o '{out}' '{dir}/s16.wav'",
+     44100, 2},
+    {"Flac24BitMono48kSeekTable",
+     "ffmpeg -v error -f lavfi -i sine=frequency=1000:duration=20:sample_rate=48000 -c:a pcm_s24le "
+     "'{dir}/s24.wav' && flac -s -f --blocksize=1152 -o '{out}' '{dir}/s24.wav'",
+     48000, 1},
+};
+
+std::string replace_all(std::string s, const std::string& from, const std::string& to)
+{
+    for (std::size_t at = 0; (at = s.find(from, at)) != std::string::npos; at += to.size()) {
+        s.replace(at, from.size(), to);
+    }
+    return s;
+}
+
+// The path of a source file, made on first use.
+const std::string& source_path(const Source& s)
+{
+    static std::map<std::string, std::string> made;
+    auto it = made.find(s.name);
+    if (it == made.end()) {
+        const std::string out = temp_dir() + "/" + s.name + ".flac";
+        const Output r = run(replace_all(replace_all(s.make, "{out}", out), "{dir}", temp_dir()));
+        EXPECT_EQ(r.status, 0) << r.output;
+        it = made.emplace(s.name, out).first;
+    }
+    return it->second;
+}
+
+struct Cached {
+    std::string bytes;
+    std::vector<std::int32_t> pcm;
+    double probed;
+};
+
+const Cached& source(const Source& s)
+{
+    static std::map<std::string, Cached> cache;
+    auto it = cache.find(s.name);
+    if (it == cache.end()) {
+        const std::string& path = source_path(s);
+        it = cache.emplace(s.name, Cached{slurp(path), decode(path), probe_duration(path)}).first;
+    }
+    return it->second;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Valid cuts: every source at every time.
+
+struct Time {
+    const char* name;
+    Micros t;
+    Cut::Status status;
+};
+
+const Time kTimes[] = {
+    {"AtZero", 0, Cut::Status::Ok},
+    {"At1_5s", 1500000, Cut::Status::Ok},
+    {"At7s", 7000000, Cut::Status::Ok},
+    {"At19_9s", 19900000, Cut::Status::Ok},
+    {"AtEnd", 20000000, Cut::Status::PastEnd},
+    {"At1000s", 1000000000, Cut::Status::PastEnd},
+};
+
+class FlacCut : public ::testing::TestWithParam<std::tuple<Source, Time>> {
+protected:
+    void SetUp() override
+    {
+        ASSERT_TRUE(have_tools()) << "needs ffmpeg, ffprobe and flac (apt-get install ffmpeg flac)";
+        src_ = std::get<0>(GetParam());
+        time_ = std::get<1>(GetParam());
+        const Cached& c = source(src_);
+        ASSERT_FALSE(c.bytes.empty());
+        MemorySource in(c.bytes);
+        cut_ = cut_flac(in, time_.t);
+        expect_invariants(cut_, c.bytes.size(), time_.t);
+        ASSERT_EQ(cut_.status, time_.status) << cut_.detail;
+        if (cut_.status == Cut::Status::Ok) {
+            path_ = temp_dir() + "/cut_" + src_.name + "_" + time_.name + ".flac";
+            spit(path_, materialise(c.bytes, cut_.rep));
+        }
+    }
+
+    // The first sample of the cut, recovered from the microseconds it is reported in.
+    std::uint64_t start_sample() const
+    {
+        return (static_cast<std::uint64_t>(cut_.start) * src_.rate + 999999) / 1000000;
+    }
+
+    Source src_{};
+    Time time_{};
+    Cut cut_;
+    std::string path_;
+};
+
+TEST_P(FlacCut, StartsAtTheFrameHoldingT)
+{
+    if (cut_.status != Cut::Status::Ok) {
+        return;
+    }
+    // A frame is at most 4608 samples for these encoders: the cut starts less than one before t.
+    EXPECT_LE(cut_.start, time_.t);
+    EXPECT_LT(time_.t - cut_.start, Micros{4608} * 1000000 / static_cast<Micros>(src_.rate));
+}
+
+TEST_P(FlacCut, Rfc9639_ReferenceDecoderTestPasses)
+{
+    if (cut_.status != Cut::Status::Ok) {
+        return;
+    }
+    const Output r = run("flac -t -s '" + path_ + "'");
+    EXPECT_EQ(r.status, 0) << r.output;
+    EXPECT_EQ(r.output.find("ERROR"), std::string::npos) << r.output;
+}
+
+TEST_P(FlacCut, FfmpegDecodesWithoutErrors)
+{
+    if (cut_.status != Cut::Status::Ok) {
+        return;
+    }
+    const Output r = run("ffmpeg -v error -i '" + path_ + "' -f null -");
+    EXPECT_EQ(r.status, 0);
+    EXPECT_EQ(r.output, "");
+}
+
+TEST_P(FlacCut, DurationIsOriginalLessStart)
+{
+    if (cut_.status != Cut::Status::Ok) {
+        return;
+    }
+    const double expected = source(src_).probed - static_cast<double>(cut_.start) / 1e6;
+    EXPECT_NEAR(probe_duration(path_), expected, 1.0 / src_.rate + 1e-6);
+    EXPECT_NEAR(static_cast<double>(cut_.duration) / 1e6, expected, 2e-6);
+}
+
+TEST_P(FlacCut, DecodedAudioEqualsOriginalFromStart)
+{
+    if (cut_.status != Cut::Status::Ok) {
+        return;
+    }
+    const auto& original = source(src_).pcm;
+    const auto cut = decode(path_);
+    const std::size_t from = start_sample() * src_.channels;
+    ASSERT_LE(from, original.size());
+    ASSERT_EQ(cut.size(), original.size() - from);
+    EXPECT_TRUE(std::equal(cut.begin(), cut.end(), original.begin() + static_cast<std::ptrdiff_t>(from)));
+}
+
+TEST_P(FlacCut, CutOfTheCutStartsWhereOneCutWould)
+{
+    if (cut_.status != Cut::Status::Ok) {
+        return;
+    }
+    // The cut keeps its frames' numbers; cutting it again at 1 s lands on the same frame as
+    // cutting the original at start + 1 s.
+    const std::string bytes = slurp(path_);
+    MemorySource again(bytes);
+    const Cut twice = cut_flac(again, 1000000);
+    expect_invariants(twice, bytes.size(), 1000000);
+    MemorySource original(source(src_).bytes);
+    const Cut once = cut_flac(original, cut_.start + 1000000);
+    ASSERT_EQ(twice.status, once.status);
+    if (once.status == Cut::Status::Ok) {
+        EXPECT_NEAR(static_cast<double>(twice.start + cut_.start), static_cast<double>(once.start), 1.0);
+        EXPECT_NEAR(static_cast<double>(twice.duration), static_cast<double>(once.duration), 1.0);
+    }
+}
+
+std::string cut_name(const ::testing::TestParamInfo<std::tuple<Source, Time>>& info)
+{
+    return std::string(std::get<0>(info.param).name) + "_" + std::get<1>(info.param).name;
+}
+
+INSTANTIATE_TEST_SUITE_P(Sources, FlacCut, ::testing::Combine(::testing::ValuesIn(kSources), ::testing::ValuesIn(kTimes)),
+                         cut_name);
+
+// ---------------------------------------------------------------------------------------------
+// Metadata of a cut: what is kept, what is rewritten, the last-block flag.
+
+struct Block {
+    unsigned type;
+    bool last;
+    std::string body;
+};
+
+std::vector<Block> metadata(const std::string& flac)
+{
+    std::vector<Block> blocks;
+    std::size_t pos = 4;
+    for (bool last = false; !last && pos + 4 <= flac.size();) {
+        const auto* h = reinterpret_cast<const unsigned char*>(flac.data() + pos);
+        const std::size_t len = std::size_t{h[1]} << 16 | std::size_t{h[2]} << 8 | h[3];
+        last = h[0] & 0x80;
+        blocks.push_back({h[0] & 0x7Fu, last, flac.substr(pos + 4, len)});
+        pos += 4 + len;
+    }
+    return blocks;
+}
+
+std::uint64_t total_samples(const std::string& stream_info)
+{
+    const auto* s = reinterpret_cast<const unsigned char*>(stream_info.data());
+    std::uint64_t v = s[13] & 0x0F;
+    for (int i = 14; i < 18; ++i) {
+        v = v << 8 | s[i];
+    }
+    return v;
+}
+
+TEST(FlacMetadata, Rfc9639_8_2_StreamInfoTellsRemainingSamplesAndZeroMd5)
+{
+    ASSERT_TRUE(have_tools());
+    const std::string& file = source(kSources[2]).bytes;
+    MemorySource in(file);
+    const Cut cut = cut_flac(in, 7000000);
+    ASSERT_EQ(cut.status, Cut::Status::Ok);
+    const auto blocks = metadata(materialise(file, cut.rep));
+    ASSERT_FALSE(blocks.empty());
+    ASSERT_EQ(blocks[0].type, 0u);
+    const std::uint64_t skipped = (static_cast<std::uint64_t>(cut.start) * 44100 + 999999) / 1000000;
+    EXPECT_EQ(total_samples(blocks[0].body), 20u * 44100 - skipped);
+    EXPECT_EQ(blocks[0].body.substr(18), std::string(16, '\0'));
+}
+
+TEST(FlacMetadata, Rfc9639_8_2_CutAtZeroKeepsMd5)
+{
+    ASSERT_TRUE(have_tools());
+    const std::string& file = source(kSources[2]).bytes;
+    MemorySource in(file);
+    const Cut cut = cut_flac(in, 0);
+    ASSERT_EQ(cut.status, Cut::Status::Ok);
+    EXPECT_EQ(metadata(materialise(file, cut.rep))[0].body, metadata(file)[0].body);
+    // flac -t checks the MD5 when it is set.
+    const std::string path = temp_dir() + "/md5.flac";
+    spit(path, materialise(file, cut.rep));
+    const Output r = run("flac -t '" + path + "'");
+    EXPECT_EQ(r.status, 0) << r.output;
+    EXPECT_EQ(r.output.find("cannot check MD5"), std::string::npos) << r.output;
+}
+
+TEST(FlacMetadata, Rfc9639_8_1_PaddingDroppedTagsKeptLastFlagOnLastBlock)
+{
+    ASSERT_TRUE(have_tools());
+    const std::string& file = source(kSources[2]).bytes;
+    MemorySource in(file);
+    const Cut cut = cut_flac(in, 15000000);
+    ASSERT_EQ(cut.status, Cut::Status::Ok);
+    const auto blocks = metadata(materialise(file, cut.rep));
+    std::vector<unsigned> types;
+    for (std::size_t i = 0; i < blocks.size(); ++i) {
+        types.push_back(blocks[i].type);
+        EXPECT_EQ(blocks[i].last, i + 1 == blocks.size());
+    }
+    // STREAMINFO, VORBIS_COMMENT (no seek point after 15 s: the SEEKTABLE goes, as does PADDING).
+    EXPECT_EQ(types, (std::vector<unsigned>{0, 4}));
+    for (const auto& b : metadata(file)) {
+        if (b.type == 4) {
+            EXPECT_EQ(blocks[1].body, b.body);
+        }
+    }
+}
+
+TEST(FlacMetadata, Rfc9639_8_5_SeekTableKeepsLaterPointsWithOffsetsFromTheCut)
+{
+    ASSERT_TRUE(have_tools());
+    const std::string& file = source(kSources[2]).bytes;
+    MemorySource in(file);
+    const Cut cut = cut_flac(in, 3000000);
+    ASSERT_EQ(cut.status, Cut::Status::Ok);
+    const std::string out = materialise(file, cut.rep);
+    std::string table;
+    for (const auto& b : metadata(out)) {
+        if (b.type == 3) {
+            table = b.body;
+        }
+    }
+    // The reference encoder puts a point every 10 s: the one at 10 s remains.
+    ASSERT_EQ(table.size(), 18u);
+    const auto* p = reinterpret_cast<const unsigned char*>(table.data());
+    std::uint64_t sample = 0;
+    std::uint64_t offset = 0;
+    for (int i = 0; i < 8; ++i) {
+        sample = sample << 8 | p[i];
+        offset = offset << 8 | p[8 + i];
+    }
+    EXPECT_GE(sample, 441000u - 4608);
+    EXPECT_LE(sample, 441000u);
+    // The point's offset, counted from the cut's first frame, lands on a frame header.
+    std::size_t audio = 4;
+    for (const auto& b : metadata(out)) {
+        audio += 4 + b.body.size();
+    }
+    ASSERT_LT(audio + offset + 1, out.size());
+    EXPECT_EQ(static_cast<unsigned char>(out[audio + offset]), 0xFF);
+    EXPECT_EQ(static_cast<unsigned char>(out[audio + offset + 1]) & 0xFE, 0xF8);
+}
+
+TEST(FlacMetadata, SameInputSameCut)
+{
+    ASSERT_TRUE(have_tools());
+    const std::string& file = source(kSources[0]).bytes;
+    MemorySource a(file);
+    MemorySource b(file);
+    const Cut x = cut_flac(a, 5000000);
+    const Cut y = cut_flac(b, 5000000);
+    EXPECT_EQ(x.rep.extents, y.rep.extents);
+    EXPECT_EQ(x.rep.etag_suffix, y.rep.etag_suffix);
+}
+
+TEST(FlacMetadata, Id3v2BeforeTheStreamIsSteppedOver)
+{
+    ASSERT_TRUE(have_tools());
+    const std::string& file = source(kSources[0]).bytes;
+    // ID3v2.4 header, 16 bytes of tag (syncsafe size), then the FLAC stream.
+    const std::string tagged = std::string("ID3\x04\x00\x00\x00\x00\x00\x10", 10) + std::string(16, 'x') + file;
+    MemorySource in(tagged);
+    const Cut cut = cut_flac(in, 7000000);
+    expect_invariants(cut, tagged.size(), 7000000);
+    ASSERT_EQ(cut.status, Cut::Status::Ok) << cut.detail;
+    MemorySource plain(file);
+    EXPECT_EQ(cut.start, cut_flac(plain, 7000000).start);
+    EXPECT_EQ(materialise(tagged, cut.rep).substr(0, 4), "fLaC");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Malformed and hostile input: a status and a detail, never a crash or a hang.
+
+std::string stream_info_file(std::uint32_t rate)
+{
+    std::string s = "fLaC";
+    s += std::string("\x80\x00\x00\x22", 4);
+    std::string info(34, '\0');
+    info[0] = 0x10;  // min block 4096
+    info[2] = 0x10;  // max block 4096
+    info[10] = static_cast<char>(rate >> 12);
+    info[11] = static_cast<char>(rate >> 4);
+    info[12] = static_cast<char>(((rate & 0x0F) << 4) | 0x02);  // 2 channels
+    info[13] = static_cast<char>(0xF0);                          // 16 bits
+    info[17] = 100;
+    return s + info;
+}
+
+struct BadCase {
+    const char* name;
+    std::string bytes;
+    Cut::Status status;
+};
+
+std::vector<BadCase> bad_cases()
+{
+    std::mt19937 random(7);
+    std::string noise(100000, '\0');
+    for (char& c : noise) {
+        c = static_cast<char>(random());
+    }
+    std::string sync_flood = stream_info_file(44100);
+    for (int i = 0; i < 200000; ++i) {
+        sync_flood += "\xFF\xF8";
+    }
+    std::string wrong_first = stream_info_file(44100);
+    wrong_first[4] = 0x84;  // VORBIS_COMMENT where STREAMINFO must be
+    std::string invalid_type = stream_info_file(44100);
+    invalid_type[4] = 0x00;  // not last
+    invalid_type += std::string("\xFF\x00\x00\x00", 4);
+    std::string long_block = stream_info_file(44100);
+    long_block[5] = 0x7F;
+    std::string many_blocks = stream_info_file(44100);
+    many_blocks[4] = 0x00;
+    for (int i = 0; i < 5000; ++i) {
+        many_blocks += std::string("\x01\x00\x00\x00", 4);
+    }
+    return {
+        {"Empty", "", Cut::Status::Malformed},
+        {"SignatureOnly", "fLaC", Cut::Status::Malformed},
+        {"NotFlac", "RIFF" + std::string(100, '\0'), Cut::Status::Malformed},
+        {"RandomBytes", noise, Cut::Status::Malformed},
+        {"SignatureThenRandomBytes", "fLaC" + noise, Cut::Status::Malformed},
+        {"Rfc9639_8_StreamInfoMustComeFirst", wrong_first, Cut::Status::Malformed},
+        {"Rfc9639_8_1_BlockType127IsInvalid", invalid_type, Cut::Status::Malformed},
+        {"BlockLengthPastTheEnd", long_block, Cut::Status::Malformed},
+        {"TooManyMetadataBlocks", many_blocks, Cut::Status::Malformed},
+        {"SampleRateZero", stream_info_file(0), Cut::Status::Malformed},
+        {"MetadataWithoutFrames", stream_info_file(44100), Cut::Status::Malformed},
+        {"MetadataThenRandomBytes", stream_info_file(44100) + noise, Cut::Status::Malformed},
+        {"SyncCodeFlood", sync_flood, Cut::Status::Malformed},
+    };
+}
+
+class FlacMalformed : public ::testing::TestWithParam<BadCase> {};
+
+TEST_P(FlacMalformed, IsRejectedWithADetail)
+{
+    for (const Micros t : {Micros{0}, Micros{1500000}, Micros{-5}}) {
+        MemorySource in(GetParam().bytes);
+        const Cut cut = cut_flac(in, t);
+        expect_invariants(cut, GetParam().bytes.size(), t);
+        EXPECT_EQ(cut.status, GetParam().status);
+        EXPECT_FALSE(cut.detail.empty());
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Inputs, FlacMalformed, ::testing::ValuesIn(bad_cases()),
+                         [](const auto& info) { return std::string(info.param.name); });
+
+TEST(FlacHostile, TruncatedFilesCutWithinWhatIsThere)
+{
+    ASSERT_TRUE(have_tools());
+    const std::string& file = source(kSources[0]).bytes;
+    for (std::size_t len = 0; len < file.size(); len += 997) {
+        const std::string part = file.substr(0, len);
+        for (const Micros t : {Micros{0}, Micros{3000000}, Micros{15000000}}) {
+            MemorySource in(part);
+            const Cut cut = cut_flac(in, t);
+            expect_invariants(cut, part.size(), t);
+        }
+    }
+}
+
+TEST(FlacHostile, RandomlyDamagedFilesNeverBreakTheInvariants)
+{
+    ASSERT_TRUE(have_tools());
+    std::mt19937 random(11);
+    const std::string& file = source(kSources[3]).bytes;
+    for (int round = 0; round < 300; ++round) {
+        std::string damaged = file;
+        const int flips = 1 + static_cast<int>(random() % 16);
+        for (int i = 0; i < flips; ++i) {
+            // Half the damage in the metadata, where the lengths and the seek table are.
+            const std::size_t at = (random() % 2) ? random() % 256 : random() % damaged.size();
+            damaged[at] = static_cast<char>(random());
+        }
+        const Micros t = static_cast<Micros>(random() % 21000000);
+        MemorySource in(damaged);
+        const Cut cut = cut_flac(in, t);
+        expect_invariants(cut, damaged.size(), t);
+    }
+}
+
+}  // namespace
+}  // namespace audio_stream
