@@ -1,0 +1,36 @@
+// Time-seek cuts of MPEG-1/2/2.5 Layer III files (CBR and VBR): a fresh Xing/Info frame in
+// memory carrying the remaining frame and byte counts, then the audio frames from the cut on
+// as one file extent.
+#ifndef AUDIO_STREAM_FORMATS_MP3_H
+#define AUDIO_STREAM_FORMATS_MP3_H
+
+#include <cstdint>
+#include <optional>
+
+#include "cut.h"
+
+namespace audio_stream {
+
+struct Mp3Header {
+    bool lsf;                  // MPEG-2 or 2.5 (low sampling frequencies): 576 samples per frame
+    bool crc;                  // a 16-bit CRC follows the header
+    bool mono;
+    unsigned bitrate_index;    // 1..14
+    unsigned bitrate;          // kbit/s
+    unsigned sample_rate;      // Hz
+    unsigned size;             // bytes, header included
+    unsigned samples;          // per frame
+    unsigned side_info;        // bytes of side information after the header (and CRC)
+};
+
+// The Layer III frame header in the 32 bits `h` (big-endian order), or nullopt for anything
+// else: no sync, a reserved version, sample rate or bitrate, free format, Layer I or II.
+std::optional<Mp3Header> parse_mp3_header(std::uint32_t h);
+
+// The cut of the MP3 file in `src` starting at time t (t >= 0, on the timeline a gapless
+// player shows: the LAME/Lavc encoder delay is honoured). See mp3.cpp for the choices made.
+Cut cut_mp3(ByteSource& src, Micros t);
+
+}  // namespace audio_stream
+
+#endif
