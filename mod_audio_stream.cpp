@@ -1,14 +1,19 @@
 // mod_audio_stream: Apache glue. Config and hooks here; the logic lives in src/.
 #include <cstring>
 #include <exception>
+#include <memory>
 #include <string>
 
 #include "src/audio_types.h"
+#include "src/byte_source.h"
 #include "src/config_values.h"
+#include "src/cut_cache.h"
+#include "src/formats/dispatch.h"
 #include "src/if_range.h"
 #include "src/piece_window.h"
 #include "src/representation.h"
 #include "src/response_plan.h"
+#include "src/time_param.h"
 
 #include "httpd.h"  // first: the other httpd headers depend on it
 #include "apr_buckets.h"
@@ -32,6 +37,8 @@ namespace {
 constexpr const char* kHandlerName = "audio-stream";
 constexpr as::Offset kDefaultPieceSize = as::Offset{8} << 20;
 constexpr unsigned kDefaultMaxRanges = 200;
+constexpr std::size_t kCutCacheEntries = 256;
+constexpr std::size_t kCutCacheBytes = std::size_t{16} << 20;
 
 constexpr apr_int64_t kUnsetSize = -1;
 constexpr int kUnsetScope = -1;
@@ -41,7 +48,13 @@ struct audio_stream_dir_conf {
     apr_int64_t piece_size;
     int scope;       // as::PieceScope, or kUnsetScope
     int max_ranges;  // 0 = unlimited, or kUnsetCount
+    int time_seek;   // 0/1, or kUnsetFlag
 };
+
+constexpr int kUnsetFlag = -1;
+
+// One per child process, made in child_init, shared by its threads (the cache locks itself).
+as::CutCache* cut_cache = nullptr;
 
 void* audio_stream_create_dir_conf(apr_pool_t* p, char*)
 {
@@ -49,6 +62,7 @@ void* audio_stream_create_dir_conf(apr_pool_t* p, char*)
     c->piece_size = kUnsetSize;
     c->scope = kUnsetScope;
     c->max_ranges = kUnsetCount;
+    c->time_seek = kUnsetFlag;
     return c;
 }
 
@@ -60,6 +74,7 @@ void* audio_stream_merge_dir_conf(apr_pool_t* p, void* base_v, void* add_v)
     c->piece_size = add->piece_size != kUnsetSize ? add->piece_size : base->piece_size;
     c->scope = add->scope != kUnsetScope ? add->scope : base->scope;
     c->max_ranges = add->max_ranges != kUnsetCount ? add->max_ranges : base->max_ranges;
+    c->time_seek = add->time_seek != kUnsetFlag ? add->time_seek : base->time_seek;
     return c;
 }
 
@@ -110,6 +125,12 @@ const char* set_max_ranges(cmd_parms* cmd, void* conf, const char* arg)
     return nullptr;
 }
 
+const char* set_time_seek(cmd_parms*, void* conf, int on)
+{
+    static_cast<audio_stream_dir_conf*>(conf)->time_seek = on ? 1 : 0;
+    return nullptr;
+}
+
 // httpd declares cmd_func without a prototype for C++; one cast (via void(*)(), which GCC
 // accepts as the generic function pointer), here.
 #define AUDIO_STREAM_TAKE1(name, fn, help)                                               \
@@ -123,6 +144,10 @@ const command_rec audio_stream_cmds[] = {
                        "media (cap open-ended ranges of media elements) or all (cap every range)"),
     AUDIO_STREAM_TAKE1("AudioStreamMaxRanges", set_max_ranges,
                        "Most ranges honoured in one request (more: 200 whole file), or unlimited"),
+    AP_INIT_FLAG("AudioStreamTimeSeek",
+                 reinterpret_cast<cmd_func>(reinterpret_cast<void (*)()>(set_time_seek)), nullptr,
+                 RSRC_CONF | ACCESS_CONF | OR_FILEINFO,
+                 "On: ?t=SECONDS serves the file from that time on, as a file of its own"),
     {nullptr, {nullptr}, nullptr, 0, RAW_ARGS, nullptr},
 };
 
@@ -170,6 +195,49 @@ void append_extents(request_rec* r, apr_bucket_brigade* bb, apr_file_t* fd, cons
                                                                  bb->bucket_alloc));
         }
     }
+}
+
+// The format parsers read the file through this.
+class AprFileSource final : public as::ByteSource {
+public:
+    AprFileSource(apr_file_t* fd, as::Offset size) : fd_(fd), size_(size) {}
+    as::Offset size() const override { return size_; }
+    bool read(as::Offset offset, void* buf, std::size_t len) override
+    {
+        apr_off_t at = static_cast<apr_off_t>(offset);
+        apr_size_t got = 0;
+        return apr_file_seek(fd_, APR_SET, &at) == APR_SUCCESS &&
+               apr_file_read_full(fd_, buf, len, &got) == APR_SUCCESS && got == len;
+    }
+
+private:
+    apr_file_t* fd_;
+    as::Offset size_;
+};
+
+// The cut of this file at t, from the child's cache or made now. nullptr for a type no
+// cutter knows.
+std::shared_ptr<const as::Cut> find_cut(request_rec* r, apr_file_t* fd, as::Micros t)
+{
+    const as::FileIdentity id{static_cast<std::uint64_t>(r->finfo.device),
+                              static_cast<std::uint64_t>(r->finfo.inode),
+                              static_cast<std::uint64_t>(r->finfo.size),
+                              static_cast<std::int64_t>(r->finfo.mtime)};
+    if (cut_cache) {
+        if (auto hit = cut_cache->find(id, t)) {
+            return hit;
+        }
+    }
+    AprFileSource src(fd, static_cast<as::Offset>(r->finfo.size));
+    auto made = as::cut_for_type(r->content_type, src, t);
+    if (!made) {
+        return nullptr;
+    }
+    auto cut = std::make_shared<const as::Cut>(std::move(*made));
+    if (cut_cache && cut->status == as::Cut::Status::Ok) {
+        cut_cache->insert(id, t, cut);
+    }
+    return cut;
 }
 
 int send_options(request_rec* r)
@@ -243,6 +311,44 @@ int serve(request_rec* r)
     }
     apr_table_setn(r->headers_out, "Accept-Ranges", "bytes");
 
+    const auto* conf = static_cast<const audio_stream_dir_conf*>(
+        ap_get_module_config(r->per_dir_config, &audio_stream_module));
+    // ?t= asks for the file from a time on: a representation of its own (RFC 9110 §3.2).
+    std::shared_ptr<const as::Cut> cut;
+    const auto t_text = conf->time_seek != 0 && r->args ? as::query_param(r->args, "t") : std::nullopt;
+    if (t_text) {
+        const auto t = as::parse_time(*t_text);
+        if (!t) {
+            ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "AS0020: malformed time in ?t=: %s",
+                          r->args);
+            apr_file_close(fd);
+            return HTTP_BAD_REQUEST;
+        }
+        cut = find_cut(r, fd, *t);
+        if (!cut) {
+            ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                          "AS0021: no time seek for %s files: %s", r->content_type, r->filename);
+            apr_file_close(fd);
+            return HTTP_NOT_IMPLEMENTED;
+        }
+        if (cut->status == as::Cut::Status::PastEnd) {
+            ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "AS0022: ?t=%s is past the end of %s",
+                          t_text->c_str(), r->filename);
+            apr_file_close(fd);
+            return HTTP_RANGE_NOT_SATISFIABLE;
+        }
+        if (cut->status != as::Cut::Status::Ok) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "AS0023: cannot cut %s at %s: %s",
+                          r->filename, t_text->c_str(), cut->detail.c_str());
+            apr_file_close(fd);
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+        if (const char* file_etag = apr_table_get(r->headers_out, "ETag")) {
+            apr_table_set(r->headers_out, "ETag",
+                          as::suffixed_etag(file_etag, cut->rep.etag_suffix).c_str());
+        }
+    }
+
     // We answer ranges ourselves; the byterange filter must not answer them again.
     ap_remove_output_filter_byhandle(r->output_filters, "BYTERANGE");
 
@@ -252,8 +358,6 @@ int serve(request_rec* r)
         return status;
     }
 
-    const auto* conf = static_cast<const audio_stream_dir_conf*>(
-        ap_get_module_config(r->per_dir_config, &audio_stream_module));
     const char* range = apr_table_get(r->headers_in, "Range");
     const char* if_range = range ? apr_table_get(r->headers_in, "If-Range") : nullptr;
     const char* etag = apr_table_get(r->headers_out, "ETag");
@@ -264,9 +368,9 @@ int serve(request_rec* r)
     }
     const char* dest = apr_table_get(r->headers_in, "Sec-Fetch-Dest");
 
-    const as::Representation rep = as::whole_file(static_cast<as::Offset>(r->finfo.size));
+    const as::Representation file = cut ? as::Representation{} : as::whole_file(static_cast<as::Offset>(r->finfo.size));
     as::PlanRequest request{};
-    request.representation = &rep;
+    request.representation = cut ? &cut->rep : &file;
     request.range = honour_range ? range : "";
     request.media_request = dest && as::is_media_destination(dest);
     request.piece = piece_policy(conf);
@@ -329,8 +433,28 @@ int audio_stream_handler(request_rec* r)
     return HTTP_INTERNAL_SERVER_ERROR;
 }
 
+apr_status_t audio_stream_drop_cache(void*)
+{
+    delete cut_cache;
+    cut_cache = nullptr;
+    return APR_SUCCESS;
+}
+
+void audio_stream_child_init(apr_pool_t* pchild, server_rec* s)
+{
+    try {
+        cut_cache = new as::CutCache(kCutCacheEntries, kCutCacheBytes);
+        apr_pool_cleanup_register(pchild, nullptr, audio_stream_drop_cache, apr_pool_cleanup_null);
+    }
+    catch (const std::exception& e) {
+        // Time seek still works, uncached.
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "AS0098: no cut cache: %s", e.what());
+    }
+}
+
 void audio_stream_register_hooks(apr_pool_t*)
 {
+    ap_hook_child_init(audio_stream_child_init, nullptr, nullptr, APR_HOOK_MIDDLE);
     ap_hook_handler(audio_stream_handler, nullptr, nullptr, APR_HOOK_MIDDLE);
 }
 

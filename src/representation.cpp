@@ -21,6 +21,16 @@ Offset extents_length(const Extents& extents)
     return total;
 }
 
+std::string suffixed_etag(std::string_view etag, std::string_view suffix)
+{
+    if (suffix.empty() || etag.size() < 2 || etag.back() != '"') {
+        return std::string(etag);
+    }
+    std::string out(etag.substr(0, etag.size() - 1));
+    out.append(suffix).push_back('"');
+    return out;
+}
+
 Representation whole_file(Offset size)
 {
     Representation rep;

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -36,6 +37,11 @@ struct Representation {
 
 Offset extent_length(const Extent& e);
 Offset extents_length(const Extents& extents);
+
+// The ETag of a derived representation: `suffix` goes inside the quotes of the file's ETag,
+// so "abc" becomes "abc-t30" and W/"abc" stays weak as W/"abc-t30". An empty suffix, or a
+// value that is not a quoted entity-tag, comes back unchanged.
+std::string suffixed_etag(std::string_view etag, std::string_view suffix);
 
 // The whole of a regular file of `size` bytes.
 Representation whole_file(Offset size);

@@ -108,3 +108,33 @@ INSTANTIATE_TEST_SUITE_P(Representation, SliceExtentsTest, ::testing::ValuesIn(s
 
 }  // namespace
 }  // namespace audio_stream
+
+namespace audio_stream {
+namespace {
+
+struct EtagCase {
+    const char* name;
+    const char* etag;
+    const char* suffix;
+    const char* expected;
+};
+
+class SuffixedEtagTest : public ::testing::TestWithParam<EtagCase> {};
+
+TEST_P(SuffixedEtagTest, PutsTheSuffixInsideTheQuotes)
+{
+    EXPECT_EQ(suffixed_etag(GetParam().etag, GetParam().suffix), GetParam().expected);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Representation, SuffixedEtagTest,
+    ::testing::Values(
+        EtagCase{"Rfc9110_8_8_3_StrongStaysStrong", "\"2800-5f1\"", "-t30", "\"2800-5f1-t30\""},
+        EtagCase{"Rfc9110_8_8_3_WeakStaysWeak", "W/\"2800-5f1\"", "-t30", "W/\"2800-5f1-t30\""},
+        EtagCase{"EmptySuffixIsTheFileEtag", "\"abc\"", "", "\"abc\""},
+        EtagCase{"UnquotedIsLeftAlone", "abc", "-t30", "abc"},
+        EtagCase{"EmptyIsLeftAlone", "", "-t30", ""}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+}  // namespace
+}  // namespace audio_stream
