@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+import unittest
 
 from harness import Connection, ServerTestCase, write_file
 
@@ -62,6 +63,14 @@ def ffmpeg(*args):
 
 def ffprobe_duration(path):
     r = run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", path])
+    assert r.returncode == 0, r.stderr
+    return float(r.stdout.strip())
+
+
+def ffprobe_start_time(path):
+    """Where the first packet sits on the timeline players show."""
+    r = run(["ffprobe", "-v", "error", "-select_streams", "a:0", "-show_entries",
+             "stream=start_time", "-of", "csv=p=0", path])
     assert r.returncode == 0, r.stderr
     return float(r.stdout.strip())
 
@@ -188,6 +197,9 @@ class TimeSeekFormats(TimeSeekCase):
     def prepare_docroot(cls, docroot):
         super().prepare_docroot(docroot)
         cls.info = {}
+        # WAV has no timestamps of its own (ffprobe: N/A): its samples are positional.
+        cls.start_times = {name: ffprobe_start_time(path) for name, path in cls.paths.items()
+                           if not name.endswith(".wav")}
         for name, path in cls.paths.items():
             lossless = FORMATS[name][2]
             rate, channels = probe_stream(path)
@@ -231,6 +243,10 @@ class TimeSeekFormats(TimeSeekCase):
                 expected += (opus_pre_skip(resp.body) - opus_pre_skip(self.data[name])) / 48000
             self.assertAlmostEqual(probed, expected, delta=probe_tol,
                                    msg=f"ffprobe duration vs original {duration} less start {start}")
+            if name in self.start_times and not name.endswith(".flac"):  # see TimeSeekFlacTimeline
+                # The cut's timeline starts where the original's does (Opus: less the pre-roll).
+                self.assertAlmostEqual(ffprobe_start_time(path), self.start_times[name], delta=0.1,
+                                       msg="the cut's first timestamp")
             said = self.check_tool(name, path)
             if name.endswith(".opus"):
                 # opusinfo subtracts the pre-skip: the playback length is exact (in ms).
@@ -567,3 +583,20 @@ class TimeSeekFileChanges(TimeSeekCase):
         # And the old validator no longer matches.
         again = self.cut("cbr.mp3", "5", [("If-None-Match", first.header("ETag"))])
         self.assertEqual(again.status, 200, again)
+
+
+class TimeSeekFlacTimeline(TimeSeekCase):
+    """KNOWN DEFECT, kept visible: FLAC cuts copy frames unchanged, so every frame header still
+    carries its frame number in the original (RFC 9639 §9.1.5). ffmpeg, and Chromium with it,
+    time the cut's packets from there: ffprobe puts the first at 30.4 s for a cut at 30.5 s,
+    and Chromium shows a wrong duration. STREAMINFO's count is right (ffprobe's duration,
+    flac -t pass). Rewriting the frame numbers (and the CRC-8/CRC-16 they are under) means
+    walking every frame after the cut; when the cutter does, this test passes, and run.py
+    counts the unexpected success as a failure until the marker is removed."""
+
+    @unittest.expectedFailure
+    def test_flac_cut_timeline_starts_at_zero(self):
+        resp = self.cut("tone.flac", "12")
+        self.assertEqual(resp.status, 200, resp)
+        path = self.save(resp.body, ".flac")
+        self.assertAlmostEqual(ffprobe_start_time(path), 0.0, delta=0.001)
