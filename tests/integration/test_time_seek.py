@@ -344,6 +344,14 @@ class TimeSeekHttp(TimeSeekCase):
         os.chmod(os.path.join(off, "cbr.mp3"), 0o644)
         aged(os.path.join(off, "cbr.mp3"))
         write_file(os.path.join(off, ".htaccess"), b"AudioStreamTimeSeek Off\n")
+        # And On again below it: the nearer directory wins.
+        on = os.path.join(off, "on")
+        os.makedirs(on)
+        os.chmod(on, 0o755)
+        shutil.copyfile(cls.paths["cbr.mp3"], os.path.join(on, "cbr.mp3"))
+        os.chmod(os.path.join(on, "cbr.mp3"), 0o644)
+        aged(os.path.join(on, "cbr.mp3"))
+        write_file(os.path.join(on, ".htaccess"), b"AudioStreamTimeSeek On\n")
         # Types no cutter knows, and files that are not what their name says.
         rnd = random.Random(6)
         for name, data in (("song.m4a", rnd.randbytes(50_000)), ("notes.txt", b"hello\n" * 100),
@@ -555,6 +563,10 @@ class TimeSeekHttp(TimeSeekCase):
                 self.assertEqual(resp.status, 200, resp)
                 self.assertEqual(resp.header("ETag"), whole.header("ETag"))
                 self.assertEqual(resp.body, self.data["cbr.mp3"])
+        below = self.get("/audio/off/on/cbr.mp3?t=5")
+        self.assertEqual(below.status, 200, below)
+        self.assertEqual(below.body, self.cut("cbr.mp3", "5").body)
+        self.assertNotEqual(below.body, self.data["cbr.mp3"])
 
 
 class TimeSeekFileChanges(TimeSeekCase):
