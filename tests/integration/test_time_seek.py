@@ -10,6 +10,7 @@ reservoir). Every oracle compares against that start:
     alignment and a high correlation for the lossy codecs.
 """
 import array
+import concurrent.futures
 import email.utils
 import math
 import os
@@ -405,6 +406,33 @@ class TimeSeekHttp(TimeSeekCase):
         self.assertEqual(len(lines), 2, lines)
         self.assertIn(f"AS0024: ?t=7.5 -> cut from {start} us, {length} bytes (made)", lines[0])
         self.assertIn(f"AS0024: ?t=7.5 -> cut from {start} us, {length} bytes (cached)", lines[1])
+
+    def test_concurrent_cuts_are_the_sequential_ones(self):
+        # Many threads of one child share its cut cache: every answer must be the cut itself.
+        wanted = [(name, t) for name in ("cbr.mp3", "vbr.mp3", "pcm16.wav", "vorbis.ogg")
+                  for t in ("1", "2.5", "0:07", "13")]
+        expected = {w: self.cut(*w).body for w in wanted}
+        with concurrent.futures.ThreadPoolExecutor(max_workers=16) as pool:
+            futures = {pool.submit(self.cut, *w): w for w in wanted * 3}
+            for f in concurrent.futures.as_completed(futures, timeout=120):
+                resp = f.result()
+                self.assertEqual(resp.status, 200, resp)
+                self.assertTrue(resp.body == expected[futures[f]], futures[f])
+
+    def test_a_fresh_file_gives_a_weak_cut_etag_that_if_range_never_matches(self):
+        # Apache makes the ETag weak while the file is under a second old; the cut's follows.
+        # An mtime in the future keeps it that young however slow the machine.
+        path = os.path.join(self.server.docroot, "audio", "fresh.wav")
+        shutil.copyfile(self.paths["pcm16.wav"], path)
+        os.chmod(path, 0o644)
+        aged(path, time.time() + 3600)
+        self.addCleanup(os.remove, path)
+        full = self.cut("fresh.wav", "5")
+        self.assertEqual(full.status, 200, full)
+        self.assertRegex(full.header("ETag"), r'^W/"[^"]*-t5000000"$')
+        ranged = self.cut("fresh.wav", "5", [("Range", "bytes=0-99"), ("If-Range", full.header("ETag"))])
+        self.assertEqual(ranged.status, 200, ranged)
+        self.assertEqual(ranged.body, full.body)
 
     def test_ranges_inside_the_cut(self):
         full = self.cut("cbr.mp3", "5")
