@@ -215,9 +215,9 @@ private:
     as::Offset size_;
 };
 
-// The cut of this file at t, from the child's cache or made now. nullptr for a type no
-// cutter knows.
-std::shared_ptr<const as::Cut> find_cut(request_rec* r, apr_file_t* fd, as::Micros t)
+// The cut of this file at t, from the child's cache (cached = true) or made now. nullptr for
+// a type no cutter knows.
+std::shared_ptr<const as::Cut> find_cut(request_rec* r, apr_file_t* fd, as::Micros t, bool& cached)
 {
     const as::FileIdentity id{static_cast<std::uint64_t>(r->finfo.device),
                               static_cast<std::uint64_t>(r->finfo.inode),
@@ -225,6 +225,7 @@ std::shared_ptr<const as::Cut> find_cut(request_rec* r, apr_file_t* fd, as::Micr
                               static_cast<std::int64_t>(r->finfo.mtime)};
     if (cut_cache) {
         if (auto hit = cut_cache->find(id, t)) {
+            cached = true;
             return hit;
         }
     }
@@ -315,16 +316,18 @@ int serve(request_rec* r)
         ap_get_module_config(r->per_dir_config, &audio_stream_module));
     // ?t= asks for the file from a time on: a representation of its own (RFC 9110 §3.2).
     std::shared_ptr<const as::Cut> cut;
-    const auto t_text = conf->time_seek != 0 && r->args ? as::query_param(r->args, "t") : std::nullopt;
-    if (t_text) {
-        const auto t = as::parse_time(*t_text);
+    const as::QueryParam t_param =
+        conf->time_seek != 0 && r->args ? as::query_param(r->args, "t") : as::QueryParam{};
+    if (t_param.present) {
+        const auto t = t_param.malformed ? std::nullopt : as::parse_time(t_param.value);
         if (!t) {
             ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "AS0020: malformed time in ?t=: %s",
                           r->args);
             apr_file_close(fd);
             return HTTP_BAD_REQUEST;
         }
-        cut = find_cut(r, fd, *t);
+        bool cached = false;
+        cut = find_cut(r, fd, *t, cached);
         if (!cut) {
             ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                           "AS0021: no time seek for %s files: %s", r->content_type, r->filename);
@@ -332,17 +335,24 @@ int serve(request_rec* r)
             return HTTP_NOT_IMPLEMENTED;
         }
         if (cut->status == as::Cut::Status::PastEnd) {
+            // No cut exists, so there is no length to put in a Content-Range.
             ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "AS0022: ?t=%s is past the end of %s",
-                          t_text->c_str(), r->filename);
+                          t_param.value.c_str(), r->filename);
             apr_file_close(fd);
             return HTTP_RANGE_NOT_SATISFIABLE;
         }
         if (cut->status != as::Cut::Status::Ok) {
+            // The request is fine; the file is not what its type says: the server's fault.
             ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "AS0023: cannot cut %s at %s: %s",
-                          r->filename, t_text->c_str(), cut->detail.c_str());
+                          r->filename, t_param.value.c_str(), cut->detail.c_str());
             apr_file_close(fd);
             return HTTP_INTERNAL_SERVER_ERROR;
         }
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                      "AS0024: ?t=%s -> cut from %" APR_INT64_T_FMT " us, %" APR_UINT64_T_FMT
+                      " bytes (%s)",
+                      t_param.value.c_str(), static_cast<apr_int64_t>(cut->start),
+                      static_cast<apr_uint64_t>(cut->rep.length), cached ? "cached" : "made");
         if (const char* file_etag = apr_table_get(r->headers_out, "ETag")) {
             apr_table_set(r->headers_out, "ETag",
                           as::suffixed_etag(file_etag, cut->rep.etag_suffix).c_str());

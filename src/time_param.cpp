@@ -88,7 +88,7 @@ std::optional<Micros> parse_time(std::string_view text)
     return t > kMaxTime ? std::nullopt : std::optional<Micros>(t);
 }
 
-std::optional<std::string> query_param(std::string_view query, std::string_view name)
+QueryParam query_param(std::string_view query, std::string_view name)
 {
     while (!query.empty()) {
         const auto amp = query.find('&');
@@ -96,7 +96,9 @@ std::optional<std::string> query_param(std::string_view query, std::string_view 
         const auto eq = pair.find('=');
         if (pair.substr(0, eq) == name) {
             const std::string_view raw = eq == std::string_view::npos ? "" : pair.substr(eq + 1);
-            std::string value;
+            QueryParam param;
+            param.present = true;
+            std::string& value = param.value;
             for (std::size_t i = 0; i < raw.size(); ++i) {
                 if (raw[i] != '%') {
                     value.push_back(raw[i] == '+' ? ' ' : raw[i]);
@@ -106,19 +108,21 @@ std::optional<std::string> query_param(std::string_view query, std::string_view 
                 const int hi = i + 2 < raw.size() ? hex_value(raw[i + 1]) : -1;
                 const int lo = i + 2 < raw.size() ? hex_value(raw[i + 2]) : -1;
                 if (hi < 0 || lo < 0) {
-                    return std::nullopt;
+                    param.malformed = true;
+                    value.clear();
+                    return param;
                 }
                 value.push_back(static_cast<char>(hi * 16 + lo));
                 i += 2;
             }
-            return value;
+            return param;
         }
         if (amp == std::string_view::npos) {
             break;
         }
         query.remove_prefix(amp + 1);
     }
-    return std::nullopt;
+    return {};
 }
 
 }  // namespace audio_stream

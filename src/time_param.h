@@ -17,8 +17,19 @@ inline constexpr Micros kMaxTime = Micros{100000} * 3600 * 1000000;
 // to 6 digits. Minutes and seconds after a colon are below 60. nullopt if malformed.
 std::optional<Micros> parse_time(std::string_view text);
 
-// The percent-decoded value of the first `name=` parameter in a query string, or nullopt.
-std::optional<std::string> query_param(std::string_view query, std::string_view name);
+// The first `name=` parameter of a query string. A broken escape ("%3", "%zz") makes it
+// malformed rather than absent: the client asked for something, and must hear it was wrong.
+struct QueryParam {
+    bool present = false;
+    bool malformed = false;
+    std::string value;  // percent-decoded, '+' as space; empty when malformed
+    bool operator==(const QueryParam& o) const
+    {
+        return present == o.present && malformed == o.malformed && value == o.value;
+    }
+};
+
+QueryParam query_param(std::string_view query, std::string_view name);
 
 }  // namespace audio_stream
 

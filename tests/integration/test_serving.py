@@ -233,6 +233,7 @@ class BadConfig(ServerTestCase):
             "AudioStreamPieceScope some": "AudioStreamPieceScope: 'some' is not a scope",
             "AudioStreamMaxRanges 0": "AudioStreamMaxRanges: '0' is not a count",
             "AudioStreamMaxRanges lots": "AudioStreamMaxRanges: 'lots' is not a count",
+            "AudioStreamTimeSeek maybe": "AudioStreamTimeSeek must be On or Off",
         }
         for line, message in cases.items():
             with self.subTest(line=line):
@@ -242,6 +243,6 @@ class BadConfig(ServerTestCase):
 
     def test_good_values_pass(self):
         p = self.configtest("AudioStreamPieceSize 512K\nAudioStreamPieceScope all\n"
-                            "AudioStreamMaxRanges unlimited")
+                            "AudioStreamMaxRanges unlimited\nAudioStreamTimeSeek Off")
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertIn("Syntax OK", p.stderr)

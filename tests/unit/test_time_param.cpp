@@ -60,30 +60,40 @@ INSTANTIATE_TEST_SUITE_P(
 struct QueryCase {
     const char* name;
     const char* query;
-    std::optional<std::string> expected;
+    QueryParam expected;
 };
+
+QueryParam found(const char* value) { return QueryParam{true, false, value}; }
+const QueryParam kAbsent{};
+const QueryParam kMalformed{true, true, ""};
 
 class QueryParamTest : public ::testing::TestWithParam<QueryCase> {};
 
 TEST_P(QueryParamTest, FindsTheFirstValue)
 {
-    EXPECT_EQ(query_param(GetParam().query, "t"), GetParam().expected) << GetParam().query;
+    const QueryParam got = query_param(GetParam().query, "t");
+    EXPECT_EQ(got, GetParam().expected)
+        << GetParam().query << " -> present " << got.present << " malformed " << got.malformed
+        << " value '" << got.value << "'";
 }
 
 INSTANTIATE_TEST_SUITE_P(
     TimeParam, QueryParamTest,
     ::testing::Values(
-        QueryCase{"Alone", "t=30", std::string("30")},
-        QueryCase{"AmongOthers", "a=1&t=30&b=2", std::string("30")},
-        QueryCase{"FirstWins", "t=1&t=2", std::string("1")},
-        QueryCase{"PercentEncodedColon", "t=30%3A30", std::string("30:30")},
-        QueryCase{"EmptyValue", "t=", std::string("")},
-        QueryCase{"NoEquals", "t", std::string("")},
-        QueryCase{"Absent", "a=1&b=2", std::nullopt},
-        QueryCase{"PrefixIsNotTheName", "tt=5&at=6", std::nullopt},
-        QueryCase{"EmptyQuery", "", std::nullopt},
-        QueryCase{"BrokenEscapeIsMalformed", "t=5%3", std::nullopt},
-        QueryCase{"BadHexIsMalformed", "t=5%zz", std::nullopt}),
+        QueryCase{"Alone", "t=30", found("30")},
+        QueryCase{"AmongOthers", "a=1&t=30&b=2", found("30")},
+        QueryCase{"FirstWins", "t=1&t=2", found("1")},
+        QueryCase{"PercentEncodedColon", "t=30%3A30", found("30:30")},
+        QueryCase{"PlusIsSpace", "t=+5", found(" 5")},
+        QueryCase{"EmptyValue", "t=", found("")},
+        QueryCase{"NoEquals", "t", found("")},
+        QueryCase{"Absent", "a=1&b=2", kAbsent},
+        QueryCase{"PrefixIsNotTheName", "tt=5&at=6", kAbsent},
+        QueryCase{"EmptyQuery", "", kAbsent},
+        // Present but broken: the glue answers 400, not the whole file.
+        QueryCase{"BrokenEscapeIsMalformed", "t=5%3", kMalformed},
+        QueryCase{"BadHexIsMalformed", "t=5%zz", kMalformed},
+        QueryCase{"BrokenEscapeInAnotherParamIsIgnored", "a=%z&t=5", found("5")}),
     [](const auto& info) { return std::string(info.param.name); });
 
 }  // namespace

@@ -1,0 +1,642 @@
+"""Time seek (?t=) against a real httpd: each format cut over HTTP and judged by independent tools.
+
+Files are generated once per class (ffmpeg, flac, oggenc, opusenc), made a day old so that
+Apache's ETags are strong. A cut's ETag ends in -t<micros>: where the cut really starts on the
+original's timeline (a frame/page boundary at or before t; MP3 up to ~0.6 s earlier for the bit
+reservoir). Every oracle compares against that start:
+  - ffprobe's duration of the cut ≈ the original's less the start (within a frame or packet);
+  - `ffmpeg -v error -i cut -f null -` says nothing; flac -t / ogginfo / opusinfo are clean;
+  - the decoded cut is the original from the start on: sample-exact for WAV and FLAC, the same
+    alignment and a high correlation for the lossy codecs.
+"""
+import array
+import concurrent.futures
+import email.utils
+import math
+import os
+import random
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+import unittest
+
+from harness import Connection, ServerTestCase, write_file
+
+DAY_AGO = time.time() - 86400
+SECONDS = 20
+TOOL_TIMEOUT = 120
+
+# Chirps, so that a misaligned cut cannot match the original by accident.
+STEREO44 = "aevalsrc=0.5*sin(2*PI*(220+40*t)*t)|0.5*sin(2*PI*(330+25*t)*t):s=44100:d=%d" % SECONDS
+SIX48 = ("aevalsrc=" + "|".join(f"0.4*sin(2*PI*({f0}+{df}*t)*t)" for f0, df in
+                                ((220, 40), (330, 25), (150, 30), (440, 20), (260, 35), (180, 45)))
+         + ":s=48000:d=%d" % SECONDS)
+
+# name: (content type, how far before t the cut may start (s), lossless, ffprobe tolerance (s))
+FORMATS = {
+    "cbr.mp3": ("audio/mpeg", 0.7, False, 1152 / 44100 + 1e-5),
+    "vbr.mp3": ("audio/mpeg", 0.7, False, 1152 / 44100 + 1e-5),
+    "tone.flac": ("audio/flac", 4608 / 44100, True, 1e-3),
+    "vorbis.ogg": ("audio/ogg", 3.0, False, 1e-3),  # and see the page check
+    "opus.opus": ("audio/ogg", 1 / 48000 + 1e-6, False, 0.02),
+    "pcm16.wav": ("audio/x-wav", 1 / 44100, True, 1e-3),
+    "ext24x6.wav": ("audio/x-wav", 1 / 48000, True, 1e-3),
+}
+# ?t= forms and the time each names.
+TIMES = {"0": 0.0, "3.25": 3.25, "0:12": 12.0, "00:00:17.500": 17.5}
+
+
+def aged(path, when=DAY_AGO):
+    os.utime(path, (when, when))
+
+
+def run(args, **kw):
+    return subprocess.run(args, capture_output=True, text=True, timeout=TOOL_TIMEOUT, **kw)
+
+
+def ffmpeg(*args):
+    r = run(["ffmpeg", "-nostdin", "-hide_banner", "-v", "error", "-y", *args])
+    assert r.returncode == 0, r.stderr
+    return r
+
+
+def ffprobe_duration(path):
+    r = run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", path])
+    assert r.returncode == 0, r.stderr
+    return float(r.stdout.strip())
+
+
+def ffprobe_start_time(path):
+    """Where the first packet sits on the timeline players show."""
+    r = run(["ffprobe", "-v", "error", "-select_streams", "a:0", "-show_entries",
+             "stream=start_time", "-of", "csv=p=0", path])
+    assert r.returncode == 0, r.stderr
+    return float(r.stdout.strip())
+
+
+def decode(path, lossless):
+    """Interleaved samples as ffmpeg decodes them: every channel as s32 when lossless (exact),
+    else a mono s16 mix (enough to check alignment)."""
+    args = ["ffmpeg", "-nostdin", "-v", "error", "-i", path]
+    args += ["-f", "s32le"] if lossless else ["-ac", "1", "-f", "s16le"]
+    r = subprocess.run(args + ["-"], capture_output=True, timeout=TOOL_TIMEOUT)
+    assert r.returncode == 0 and not r.stderr, r.stderr
+    samples = array.array("i" if lossless else "h")
+    samples.frombytes(r.stdout)
+    return samples
+
+
+def probe_stream(path):
+    r = run(["ffprobe", "-v", "error", "-select_streams", "a:0", "-show_entries",
+             "stream=sample_rate,channels", "-of", "csv=p=0", path])
+    assert r.returncode == 0, r.stderr
+    rate, channels = r.stdout.strip().split(",")[:2]
+    return int(rate), int(channels)
+
+
+def best_lag(whole, guess, part, length, lags):
+    """The lag in `lags` where part[0:length] best fits whole[guess + lag:] (least squares on
+    every 4th sample), and the normalised correlation there."""
+    best, best_error = None, None
+    for lag in lags:
+        at = guess + lag
+        if at < 0 or at + length > len(whole):
+            continue
+        error = 0
+        for i in range(0, length, 4):
+            d = whole[at + i] - part[i]
+            error += d * d
+        if best_error is None or error < best_error:
+            best, best_error = lag, error
+    xy = xx = yy = 0
+    for i in range(length):
+        x, y = whole[guess + best + i], part[i]
+        xy += x * y
+        xx += x * x
+        yy += y * y
+    return best, xy / math.sqrt(xx * yy + 1e-9)
+
+
+def opus_pre_skip(data):
+    at = data.find(b"OpusHead")
+    assert at >= 0
+    return int.from_bytes(data[at + 10:at + 12], "little")
+
+
+def ogg_page_granules(data):
+    """The granule position of every audio page (RFC 3533 §6), in file order."""
+    out, pos = [], 0
+    while pos + 27 <= len(data):
+        assert data[pos:pos + 4] == b"OggS", pos
+        granule = int.from_bytes(data[pos + 6:pos + 14], "little", signed=True)
+        segments = data[pos + 26]
+        body = sum(data[pos + 27:pos + 27 + segments])
+        if granule > 0:
+            out.append(granule)
+        pos += 27 + segments + body
+    return out
+
+
+def etag_start(etag):
+    """The cut's start in microseconds, from its strong ETag "...-t<micros>"."""
+    m = re.fullmatch(r'"[^"]*-t(\d+)"', etag or "")
+    assert m, f"not a strong cut ETag: {etag!r}"
+    return int(m.group(1))
+
+
+def generate(docroot):
+    """The sources, in docroot/audio; returns {name: path}."""
+    audio = os.path.join(docroot, "audio")
+    work = tempfile.mkdtemp(prefix="audio_stream_seek_src_")
+    try:
+        master = os.path.join(work, "master.wav")
+        ffmpeg("-f", "lavfi", "-i", STEREO44, "-c:a", "pcm_s16le", master)
+        out = {name: os.path.join(audio, name) for name in FORMATS}
+        ffmpeg("-i", master, "-c:a", "libmp3lame", "-b:a", "128k", out["cbr.mp3"])
+        ffmpeg("-i", master, "-c:a", "libmp3lame", "-q:a", "4", out["vbr.mp3"])
+        r = run(["flac", "-s", "-f", "-o", out["tone.flac"], master])
+        assert r.returncode == 0, r.stderr
+        r = run(["oggenc", "-Q", "-q", "4", "-o", out["vorbis.ogg"], master])
+        assert r.returncode == 0, r.stderr
+        r = run(["opusenc", "--quiet", master, out["opus.opus"]])
+        assert r.returncode == 0, r.stderr
+        shutil.copyfile(master, out["pcm16.wav"])
+        ffmpeg("-f", "lavfi", "-i", SIX48, "-c:a", "pcm_s24le", out["ext24x6.wav"])
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    for path in out.values():
+        os.chmod(path, 0o644)
+        aged(path)
+    return out
+
+
+class TimeSeekCase(ServerTestCase):
+    """Base: the generated files in /audio/, and helpers to fetch and judge cuts."""
+
+    @classmethod
+    def prepare_docroot(cls, docroot):
+        cls.paths = generate(docroot)
+        cls.data = {n: open(p, "rb").read() for n, p in cls.paths.items()}
+
+    def cut(self, name, t, headers=(), method="GET"):
+        return self.get(f"/audio/{name}?t={t}", headers, method)
+
+    def save(self, data, suffix):
+        fd, path = tempfile.mkstemp(prefix="audio_stream_cut_", suffix=suffix)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        self.addCleanup(os.remove, path)
+        return path
+
+
+class TimeSeekFormats(TimeSeekCase):
+    """Every format at every t form: the oracles of the module docstring."""
+
+    @classmethod
+    def prepare_docroot(cls, docroot):
+        super().prepare_docroot(docroot)
+        cls.info = {}
+        # WAV has no timestamps of its own (ffprobe: N/A): its samples are positional.
+        cls.start_times = {name: ffprobe_start_time(path) for name, path in cls.paths.items()
+                           if not name.endswith(".wav")}
+        for name, path in cls.paths.items():
+            lossless = FORMATS[name][2]
+            rate, channels = probe_stream(path)
+            cls.info[name] = (ffprobe_duration(path), decode(path, lossless), rate, channels)
+
+    def test_generated_sources_are_what_they_claim(self):
+        """The oracles below are only as good as the fixtures."""
+        cbr, vbr = self.data["cbr.mp3"], self.data["vbr.mp3"]
+        self.assertIn(b"Info", cbr[:4096], "a CBR MP3 with an Info frame")
+        self.assertIn(b"Xing", vbr[:4096], "a VBR MP3 with a Xing frame")
+        ext = self.data["ext24x6.wav"]
+        self.assertEqual(ext[20:22], b"\xfe\xff", "WAVE_FORMAT_EXTENSIBLE")
+        self.assertEqual(int.from_bytes(ext[22:24], "little"), 6)
+        self.assertEqual(int.from_bytes(ext[34:36], "little"), 24)
+        self.assertIn(b"OpusHead", self.data["opus.opus"][:200])
+        self.assertIn(b"\x01vorbis", self.data["vorbis.ogg"][:200])
+        for name in FORMATS:
+            self.assertAlmostEqual(self.info[name][0], SECONDS, delta=0.1, msg=name)
+
+    def check_cut(self, name, t_text):
+        ctype, max_lead, _, probe_tol = FORMATS[name]
+        duration, _, rate, _ = self.info[name]
+        t = TIMES[t_text]
+        with self.subTest(file=name, t=t_text):
+            resp = self.cut(name, t_text)
+            self.assertEqual(resp.status, 200, resp)
+            self.assertEqual(resp.header("Content-Type"), ctype)
+            self.assertEqual(resp.header("Content-Length"), str(len(resp.body)))
+            start_us = etag_start(resp.header("ETag"))
+            start = start_us / 1e6
+            self.assertLessEqual(start, t, "a cut starts at or before t")
+            self.assertLessEqual(t - start, max_lead, "and not earlier than the format needs")
+            path = self.save(resp.body, os.path.splitext(name)[1])
+
+            r = run(["ffmpeg", "-nostdin", "-v", "error", "-i", path, "-f", "null", "-"])
+            self.assertEqual((r.returncode, r.stdout + r.stderr), (0, ""), "ffmpeg decodes it silently")
+            probed = ffprobe_duration(path)
+            expected = duration - start
+            if name.endswith(".opus"):
+                # ffprobe counts an Opus stream from granule 0, pre-skip included.
+                expected += (opus_pre_skip(resp.body) - opus_pre_skip(self.data[name])) / 48000
+            self.assertAlmostEqual(probed, expected, delta=probe_tol,
+                                   msg=f"ffprobe duration vs original {duration} less start {start}")
+            if name in self.start_times and not name.endswith(".flac"):  # see TimeSeekFlacTimeline
+                # The cut's timeline starts where the original's does (Opus: less the pre-roll).
+                self.assertAlmostEqual(ffprobe_start_time(path), self.start_times[name], delta=0.1,
+                                       msg="the cut's first timestamp")
+            said = self.check_tool(name, path)
+            if name.endswith(".opus"):
+                # opusinfo subtracts the pre-skip: the playback length is exact (in ms).
+                m = re.search(r"Playback length: (\d+)m:([\d.]+)s", said)
+                self.assertIsNotNone(m, said)
+                self.assertAlmostEqual(int(m.group(1)) * 60 + float(m.group(2)), SECONDS - start,
+                                       delta=1.5e-3, msg="opusinfo playback length")
+            if name.endswith(".ogg"):
+                # Vorbis cuts start on a page boundary of the original, the last before t or,
+                # for the priming packet, the one before it.
+                bounds = [0.0] + [g / rate for g in ogg_page_granules(self.data[name])]
+                self.assertTrue(any(abs(b - start) < 1e-6 for b in bounds), f"{start} not a page boundary")
+                self.assertLessEqual(sum(1 for b in bounds if start < b <= t), 1)
+            self.check_samples(name, path, start_us, t)
+            return start, probed, expected
+
+    def check_tool(self, name, path):
+        if name.endswith(".flac"):
+            r = run(["flac", "-t", "-s", path])
+            # A cut's MD5 is unknown, so the cutter leaves it unset (RFC 9639 §8.2): flac says
+            # so and can say nothing else.
+            said = [l for l in r.stderr.splitlines()
+                    if not l.endswith("WARNING, cannot check MD5 signature since it was unset in the STREAMINFO")]
+            self.assertEqual((r.returncode, said), (0, []), "flac -t")
+        elif name.endswith(".ogg") or name.endswith(".opus"):
+            tool = "opusinfo" if name.endswith(".opus") else "ogginfo"
+            r = run([tool, path])
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            self.assertNotRegex(r.stdout + r.stderr, r"(?i)warning|error|corrupt|hole", tool)
+            return r.stdout
+
+    def check_samples(self, name, path, start_us, t):
+        lossless = FORMATS[name][2]
+        _, original, rate, channels = self.info[name]
+        cut = decode(path, lossless)
+        first = (start_us * rate + 999999) // 1000000  # the cut's first sample in the original
+        if lossless:
+            # Every sample of every channel, to the end.
+            self.assertEqual(len(cut), len(original) - first * channels)
+            self.assertTrue(cut == original[first * channels:], "decoded cut == original from start")
+            return
+        window = 4096
+        if name.endswith(".mp3"):
+            # From t on the decoder has all its main data (the lead-in covers the reservoir).
+            at = round(t * rate) - first
+            lag, corr = best_lag(original, first + at, cut[at:], window, range(-64, 65))
+            self.assertEqual(lag, 0, "MP3 cut aligned to the sample from t on")
+            self.assertGreater(corr, 0.99)
+        elif name.endswith(".opus"):
+            # The pre-roll has converged the decoder: the first samples already match.
+            lag, corr = best_lag(original, first, cut, window, range(-64, 65))
+            self.assertEqual(lag, 0, "Opus cut aligned to the sample")
+            self.assertGreater(corr, 0.99)
+        else:
+            # Vorbis: the first packet only primes the decoder (Vorbis I §1.3.2): output begins
+            # up to half a long block (1024 samples) after the page boundary.
+            lag, corr = best_lag(original, first, cut, window, range(0, 1025))
+            self.assertGreater(corr, 0.95, f"Vorbis cut at lag {lag}")
+        self.assertAlmostEqual(len(cut), len(original) - first, delta=1152 if name.endswith(".mp3") else 1024)
+
+    def test_every_format_and_time_form(self):
+        figures = []
+        for name in FORMATS:
+            for t_text in TIMES:
+                got = self.check_cut(name, t_text)
+                if got:
+                    figures.append(f"{name} t={t_text}: start {got[0]:.6f} ffprobe {got[1]:.6f} "
+                                   f"expected {got[2]:.6f}")
+        # AUDIO_STREAM_SEEK_FIGURES=path appends what was measured, for reports.
+        if os.environ.get("AUDIO_STREAM_SEEK_FIGURES"):
+            with open(os.environ["AUDIO_STREAM_SEEK_FIGURES"], "a") as f:
+                f.write("\n".join(figures) + "\n")
+
+
+class TimeSeekHttp(TimeSeekCase):
+    """A cut is a representation of its own: validators, ranges, conditionals, HEAD, piece."""
+
+    @classmethod
+    def prepare_docroot(cls, docroot):
+        super().prepare_docroot(docroot)
+        audio = os.path.join(docroot, "audio")
+        # The piece window on a cut: 64K for every media element's open-ended range.
+        piece = os.path.join(audio, "piece")
+        os.makedirs(piece)
+        os.chmod(piece, 0o755)
+        shutil.copyfile(cls.paths["cbr.mp3"], os.path.join(piece, "cbr.mp3"))
+        os.chmod(os.path.join(piece, "cbr.mp3"), 0o644)
+        aged(os.path.join(piece, "cbr.mp3"))
+        write_file(os.path.join(piece, ".htaccess"), b"AudioStreamPieceSize 64K\n")
+        # Time seek switched off.
+        off = os.path.join(audio, "off")
+        os.makedirs(off)
+        os.chmod(off, 0o755)
+        shutil.copyfile(cls.paths["cbr.mp3"], os.path.join(off, "cbr.mp3"))
+        os.chmod(os.path.join(off, "cbr.mp3"), 0o644)
+        aged(os.path.join(off, "cbr.mp3"))
+        write_file(os.path.join(off, ".htaccess"), b"AudioStreamTimeSeek Off\n")
+        # And On again below it: the nearer directory wins.
+        on = os.path.join(off, "on")
+        os.makedirs(on)
+        os.chmod(on, 0o755)
+        shutil.copyfile(cls.paths["cbr.mp3"], os.path.join(on, "cbr.mp3"))
+        os.chmod(os.path.join(on, "cbr.mp3"), 0o644)
+        aged(os.path.join(on, "cbr.mp3"))
+        write_file(os.path.join(on, ".htaccess"), b"AudioStreamTimeSeek On\n")
+        # Types no cutter knows, and files that are not what their name says.
+        rnd = random.Random(6)
+        for name, data in (("song.m4a", rnd.randbytes(50_000)), ("notes.txt", b"hello\n" * 100),
+                           ("junk.mp3", rnd.randbytes(100_000)), ("junk.flac", rnd.randbytes(100_000)),
+                           ("junk.ogg", rnd.randbytes(100_000)), ("junk.wav", rnd.randbytes(100_000)),
+                           ("empty.mp3", b"")):
+            write_file(os.path.join(audio, name), data)
+            aged(os.path.join(audio, name))
+
+    def whole(self, name):
+        resp = self.get(f"/audio/{name}")
+        self.assertEqual(resp.status, 200, resp)
+        return resp
+
+    def test_cut_validators_and_headers(self):
+        whole = self.whole("cbr.mp3")
+        a = self.cut("cbr.mp3", "5")
+        b = self.cut("cbr.mp3", "10")
+        again = self.cut("cbr.mp3", "5")
+        for resp in (a, b):
+            self.assertEqual(resp.status, 200, resp)
+            self.assertNotRegex(resp.header("ETag"), r"^W/", "a day-old file's cut has a strong ETag")
+            self.assertNotEqual(resp.header("ETag"), whole.header("ETag"))
+            self.assertEqual(resp.header("Last-Modified"), whole.header("Last-Modified"))
+            self.assertEqual(resp.header("Last-Modified"), email.utils.formatdate(int(DAY_AGO), usegmt=True))
+            self.assertEqual(resp.header("Accept-Ranges"), "bytes")
+            self.assertEqual(resp.header("Content-Type"), "audio/mpeg")
+            self.assertEqual(resp.header("Content-Length"), str(len(resp.body)))
+            self.assertIsNone(resp.header("Content-Range"))
+            # The file's ETag, with the cut's start inside the quotes.
+            self.assertEqual(re.sub(r"-t\d+\"$", '"', resp.header("ETag")), whole.header("ETag"))
+        self.assertNotEqual(a.header("ETag"), b.header("ETag"))
+        self.assertNotEqual(a.body, b.body)
+        self.assertEqual((again.header("ETag"), again.body), (a.header("ETag"), a.body))
+        self.assertLess(len(a.body), len(whole.body))
+
+    def test_the_cut_is_made_once_then_cached(self):
+        # One connection, so one child process and its cache.
+        conn = Connection(self.server.port)
+        try:
+            answers = []
+            for _ in range(2):
+                conn.send("GET", "/audio/vbr.mp3?t=7.5")
+                answers.append(conn.read_response())
+        finally:
+            conn.close()
+        self.assertEqual([a.status for a in answers], [200, 200])
+        self.assertEqual(answers[0].body, answers[1].body)
+        start, length = etag_start(answers[0].header("ETag")), len(answers[0].body)
+        lines = [l for l in self.server.log_since_mark() if "AS0024" in l]
+        self.assertEqual(len(lines), 2, lines)
+        self.assertIn(f"AS0024: ?t=7.5 -> cut from {start} us, {length} bytes (made)", lines[0])
+        self.assertIn(f"AS0024: ?t=7.5 -> cut from {start} us, {length} bytes (cached)", lines[1])
+
+    def test_concurrent_cuts_are_the_sequential_ones(self):
+        # Many threads of one child share its cut cache: every answer must be the cut itself.
+        wanted = [(name, t) for name in ("cbr.mp3", "vbr.mp3", "pcm16.wav", "vorbis.ogg")
+                  for t in ("1", "2.5", "0:07", "13")]
+        expected = {w: self.cut(*w).body for w in wanted}
+        with concurrent.futures.ThreadPoolExecutor(max_workers=16) as pool:
+            futures = {pool.submit(self.cut, *w): w for w in wanted * 3}
+            for f in concurrent.futures.as_completed(futures, timeout=120):
+                resp = f.result()
+                self.assertEqual(resp.status, 200, resp)
+                self.assertTrue(resp.body == expected[futures[f]], futures[f])
+
+    def test_a_fresh_file_gives_a_weak_cut_etag_that_if_range_never_matches(self):
+        # Apache makes the ETag weak while the file is under a second old; the cut's follows.
+        # An mtime in the future keeps it that young however slow the machine.
+        path = os.path.join(self.server.docroot, "audio", "fresh.wav")
+        shutil.copyfile(self.paths["pcm16.wav"], path)
+        os.chmod(path, 0o644)
+        aged(path, time.time() + 3600)
+        self.addCleanup(os.remove, path)
+        full = self.cut("fresh.wav", "5")
+        self.assertEqual(full.status, 200, full)
+        self.assertRegex(full.header("ETag"), r'^W/"[^"]*-t5000000"$')
+        ranged = self.cut("fresh.wav", "5", [("Range", "bytes=0-99"), ("If-Range", full.header("ETag"))])
+        self.assertEqual(ranged.status, 200, ranged)
+        self.assertEqual(ranged.body, full.body)
+
+    def test_ranges_inside_the_cut(self):
+        full = self.cut("cbr.mp3", "5")
+        n = len(full.body)
+        etag = full.header("ETag")
+        pieces = []
+        for first, last in ((0, 999), (1000, n // 2), (n // 2 + 1, n - 1)):
+            resp = self.cut("cbr.mp3", "5", [("Range", f"bytes={first}-{last}")])
+            self.assertEqual(resp.status, 206, resp)
+            self.assertEqual(resp.header("Content-Range"), f"bytes {first}-{last}/{n}")
+            self.assertEqual(resp.header("Content-Length"), str(last - first + 1))
+            self.assertEqual(resp.header("ETag"), etag)
+            pieces.append(resp.body)
+        self.assertEqual(b"".join(pieces), full.body)
+        suffix = self.cut("cbr.mp3", "5", [("Range", "bytes=-100")])
+        self.assertEqual(suffix.status, 206, suffix)
+        self.assertEqual(suffix.header("Content-Range"), f"bytes {n - 100}-{n - 1}/{n}")
+        self.assertEqual(suffix.body, full.body[-100:])
+        # Crossing the rewritten header block into the file extent, in one multipart answer.
+        multi = self.cut("cbr.mp3", "5", [("Range", "bytes=0-9,400-499")])
+        self.assertEqual(multi.status, 206, multi)
+        self.assertIn(full.body[0:10], multi.body)
+        self.assertIn(full.body[400:500], multi.body)
+        beyond = self.cut("cbr.mp3", "5", [("Range", f"bytes={n}-")])
+        self.assertEqual(beyond.status, 416, beyond)
+        self.assertEqual(beyond.header("Content-Range"), f"bytes */{n}")
+
+    def test_if_range_with_the_cut_validators(self):
+        full = self.cut("cbr.mp3", "5")
+        n = len(full.body)
+        file_etag = self.whole("cbr.mp3").header("ETag")
+        same = self.cut("cbr.mp3", "5", [("Range", "bytes=100-199"), ("If-Range", full.header("ETag"))])
+        self.assertEqual(same.status, 206, same)
+        self.assertEqual(same.body, full.body[100:200])
+        other = self.cut("cbr.mp3", "5", [("Range", "bytes=100-199"), ("If-Range", file_etag)])
+        self.assertEqual(other.status, 200, other)
+        self.assertEqual(other.body, full.body)
+        self.assertEqual(other.header("Content-Length"), str(n))
+        other_cut = self.cut("cbr.mp3", "10", [("Range", "bytes=100-199"), ("If-Range", full.header("ETag"))])
+        self.assertEqual(other_cut.status, 200, other_cut)
+        by_date = self.cut("cbr.mp3", "5", [("Range", "bytes=100-199"),
+                                           ("If-Range", full.header("Last-Modified"))])
+        self.assertEqual(by_date.status, 206, by_date)
+        self.assertEqual(by_date.body, full.body[100:200])
+
+    def test_conditionals_with_the_cut_etag(self):
+        full = self.cut("cbr.mp3", "5")
+        file_etag = self.whole("cbr.mp3").header("ETag")
+        cached = self.cut("cbr.mp3", "5", [("If-None-Match", full.header("ETag"))])
+        self.assertEqual(cached.status, 304, cached)
+        self.assertEqual(cached.header("ETag"), full.header("ETag"))
+        self.assertEqual(cached.body, b"")
+        # The file's validator does not stand for the cut, nor one cut's for another.
+        for etag, t in ((file_etag, "5"), (full.header("ETag"), "10")):
+            resp = self.cut("cbr.mp3", t, [("If-None-Match", etag)])
+            self.assertEqual(resp.status, 200, resp)
+        matched = self.cut("cbr.mp3", "5", [("If-Match", full.header("ETag"))])
+        self.assertEqual(matched.status, 200, matched)
+        failed = self.cut("cbr.mp3", "5", [("If-Match", file_etag)])
+        self.assertEqual(failed.status, 412, failed)
+
+    def test_head_is_get_without_body(self):
+        for headers in ((), (("Range", "bytes=10-20"),)):
+            get = self.cut("cbr.mp3", "5", headers)
+            head = self.cut("cbr.mp3", "5", headers, method="HEAD")
+            self.assertEqual(head.status, get.status)
+            strip = lambda r: [(k, v) for (k, v) in r.headers if k.lower() not in ("date", "connection")]
+            self.assertEqual(strip(head), strip(get))
+            self.assertEqual(head.body, b"")
+
+    def test_piece_window_on_a_cut(self):
+        full = self.get("/audio/piece/cbr.mp3?t=5")
+        n = len(full.body)
+        self.assertGreater(n, 2 * 65536)
+        media = [("Range", "bytes=0-"), ("Sec-Fetch-Dest", "audio")]
+        capped = self.get("/audio/piece/cbr.mp3?t=5", media)
+        self.assertEqual(capped.status, 206, capped)
+        self.assertEqual(capped.header("Content-Range"), f"bytes 0-65535/{n}")
+        self.assertEqual(capped.body, full.body[:65536])
+        rest = self.get("/audio/piece/cbr.mp3?t=5", [("Range", f"bytes={n - 1000}-"), ("Sec-Fetch-Dest", "audio")])
+        self.assertEqual(rest.header("Content-Range"), f"bytes {n - 1000}-{n - 1}/{n}")
+        self.assertEqual(rest.body, full.body[-1000:])
+
+    def test_other_query_parameters(self):
+        plain = self.cut("cbr.mp3", "5")
+        for query in ("foo=1&t=5", "t=5&foo=1", "t=%35", "t=5&t=9", "t=0:05", "t=00:00:05.000"):
+            with self.subTest(query=query):
+                resp = self.get(f"/audio/cbr.mp3?{query}")
+                self.assertEqual(resp.status, 200, resp)
+                self.assertEqual(resp.header("ETag"), plain.header("ETag"))
+                self.assertEqual(resp.body, plain.body)
+        whole = self.whole("cbr.mp3")
+        for query in ("T=5", "tt=5", "foo=1", "xt=5"):
+            with self.subTest(query=query):
+                resp = self.get(f"/audio/cbr.mp3?{query}")
+                self.assertEqual(resp.status, 200, resp)
+                self.assertEqual(resp.header("ETag"), whole.header("ETag"))
+                self.assertEqual(resp.body, self.data["cbr.mp3"])
+
+    def test_t_zero_is_a_cut_of_the_whole_audio(self):
+        resp = self.cut("cbr.mp3", "0")
+        self.assertEqual(resp.status, 200, resp)
+        self.assertEqual(etag_start(resp.header("ETag")), 0)
+        path = self.save(resp.body, ".mp3")
+        self.assertAlmostEqual(ffprobe_duration(path), ffprobe_duration(self.paths["cbr.mp3"]),
+                               delta=1152 / 44100)
+
+    def test_malformed_t_is_400(self):
+        for t in ("abc", "-1", "1:75", "", "1:2", "5s", "1.2.3", "1:00:00:00", "0x10", "%zz",
+                  "1e3", "+5", " 5", "1.1234567", "99999999999999"):
+            with self.subTest(t=t):
+                resp = self.get(f"/audio/cbr.mp3?t={t.replace(' ', '%20')}")
+                self.assertEqual(resp.status, 400, resp)
+                self.assertNotEqual(resp.header("Content-Type"), "audio/mpeg")
+        self.assertTrue(any("AS0020" in l for l in self.server.log_since_mark()))
+
+    def test_past_the_end_is_416(self):
+        for name in FORMATS:
+            for t in ("20", "21", "99", "1:00:00"):
+                with self.subTest(file=name, t=t):
+                    resp = self.cut(name, t)
+                    self.assertEqual(resp.status, 416, resp)
+                    # No byte representation exists to give a length of.
+                    self.assertIsNone(resp.header("Content-Range"))
+                    self.assertNotRegex(resp.header("Content-Type") or "", r"^audio/")
+        # Just before the end is still a (short) cut.
+        last = self.cut("pcm16.wav", "19.9")
+        self.assertEqual(last.status, 200, last)
+
+    def test_types_without_a_cutter_are_501(self):
+        for name in ("song.m4a", "notes.txt"):
+            with self.subTest(file=name):
+                resp = self.cut(name, "5")
+                self.assertEqual(resp.status, 501, resp)
+                # Without t they are served as ever.
+                self.assertEqual(self.whole(name).body, open(os.path.join(self.server.docroot, "audio", name), "rb").read())
+        self.assertTrue(any("AS0021" in l for l in self.server.log_since_mark()))
+
+    def test_malformed_file_is_500_with_one_error_line(self):
+        for name in ("junk.mp3", "junk.flac", "junk.ogg", "junk.wav", "empty.mp3"):
+            with self.subTest(file=name):
+                self.server.mark_log()
+                resp = self.cut(name, "5")
+                self.assertEqual(resp.status, 500, resp)
+                self.assertNotRegex(resp.header("Content-Type") or "", r"^audio/")
+                lines = [l for l in self.server.log_since_mark() if "AS00" in l]
+                self.assertEqual(len(lines), 1, lines)
+                self.assertRegex(lines[0], r"\[audio_stream:error\].*AS0023: cannot cut .*" + re.escape(name))
+        self.extra_expected_log.append(r"AS0023")
+
+    def test_time_seek_off_serves_the_whole_file(self):
+        whole = self.get("/audio/off/cbr.mp3")
+        for t in ("5", "abc", "99"):
+            with self.subTest(t=t):
+                resp = self.get(f"/audio/off/cbr.mp3?t={t}")
+                self.assertEqual(resp.status, 200, resp)
+                self.assertEqual(resp.header("ETag"), whole.header("ETag"))
+                self.assertEqual(resp.body, self.data["cbr.mp3"])
+        below = self.get("/audio/off/on/cbr.mp3?t=5")
+        self.assertEqual(below.status, 200, below)
+        self.assertEqual(below.body, self.cut("cbr.mp3", "5").body)
+        self.assertNotEqual(below.body, self.data["cbr.mp3"])
+
+
+class TimeSeekFileChanges(TimeSeekCase):
+    """The cut cache is keyed by the file's identity: a changed file gets a new cut."""
+
+    def test_changed_file_gets_a_new_cut(self):
+        path = self.paths["cbr.mp3"]
+        first = self.cut("cbr.mp3", "5")
+        self.assertEqual(first.status, 200, first)
+        # Another encoding of the same audio: another size, and an mtime an hour later.
+        tmp = path + ".new.mp3"
+        ffmpeg("-i", self.paths["pcm16.wav"], "-c:a", "libmp3lame", "-b:a", "64k", tmp)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+        aged(path, DAY_AGO + 3600)
+        second = self.cut("cbr.mp3", "5")
+        self.assertEqual(second.status, 200, second)
+        self.assertNotEqual(second.header("ETag"), first.header("ETag"))
+        self.assertNotEqual(second.header("Last-Modified"), first.header("Last-Modified"))
+        self.assertNotEqual(len(second.body), len(first.body))
+        cut = self.save(second.body, ".mp3")
+        r = run(["ffmpeg", "-nostdin", "-v", "error", "-i", cut, "-f", "null", "-"])
+        self.assertEqual((r.returncode, r.stderr), (0, ""))
+        start = etag_start(second.header("ETag")) / 1e6
+        self.assertAlmostEqual(ffprobe_duration(cut), ffprobe_duration(path) - start, delta=1152 / 44100 + 1e-5)
+        # And the old validator no longer matches.
+        again = self.cut("cbr.mp3", "5", [("If-None-Match", first.header("ETag"))])
+        self.assertEqual(again.status, 200, again)
+
+
+class TimeSeekFlacTimeline(TimeSeekCase):
+    """KNOWN DEFECT, kept visible: FLAC cuts copy frames unchanged, so every frame header still
+    carries its frame number in the original (RFC 9639 §9.1.5). ffmpeg, and Chromium with it,
+    time the cut's packets from there: ffprobe puts the first at 30.4 s for a cut at 30.5 s,
+    and Chromium shows a wrong duration. STREAMINFO's count is right (ffprobe's duration,
+    flac -t pass). Rewriting the frame numbers (and the CRC-8/CRC-16 they are under) means
+    walking every frame after the cut; when the cutter does, this test passes, and run.py
+    counts the unexpected success as a failure until the marker is removed."""
+
+    @unittest.expectedFailure
+    def test_flac_cut_timeline_starts_at_zero(self):
+        resp = self.cut("tone.flac", "12")
+        self.assertEqual(resp.status, 200, resp)
+        path = self.save(resp.body, ".flac")
+        self.assertAlmostEqual(ffprobe_start_time(path), 0.0, delta=0.001)
