@@ -4,6 +4,7 @@ headers and exact bytes; the AS0010 debug line says which path was taken."""
 import os
 import random
 import re
+import struct
 import unittest
 
 from harness import Connection, Httpd, ServerTestCase, write_file
@@ -134,6 +135,54 @@ class SmallWindow(ServerTestCase):
                         r"\(the file is shorter than its size said\)")
         errors = [l for l in self.server.log_since_mark() if re.search(r":(error|warn)\]", l)]
         self.assertEqual(len(errors), 1, errors)
+
+
+def wav_file(seconds, rate=8000):
+    """A PCM WAV, 8-bit mono: its time-seek cuts are a new 44-byte header plus file bytes."""
+    data = bytes((i * 7) % 256 for i in range(seconds * rate))
+    fmt = struct.pack("<4sIHHIIHH", b"fmt ", 16, 1, 1, rate, rate, 1, 8)
+    return (b"RIFF" + struct.pack("<I", 4 + len(fmt) + 8 + len(data)) + b"WAVE" + fmt
+            + b"data" + struct.pack("<I", len(data)) + data)
+
+
+class SmallWindowTimeSeek(ServerTestCase):
+    """A time-seek cut (rewritten header in memory + file bytes) gives the same bytes whether
+    its file bytes are read or sent with sendfile."""
+
+    @classmethod
+    def prepare_docroot(cls, docroot):
+        audio = os.path.join(docroot, "audio")
+        for d, directive in (("read", "64K"), ("sendfile", "0")):
+            write_file(os.path.join(audio, d, "a.wav"), wav_file(3))
+            write_file(os.path.join(audio, d, ".htaccess"),
+                       f"AudioStreamTimeSeek On\nAudioStreamReadThreshold {directive}\n".encode())
+            os.chmod(os.path.join(audio, d), 0o755)
+
+    def fetch(self, d, headers=()):
+        self.server.mark_log()
+        r = self.get(f"/audio/{d}/a.wav?t=1", headers)
+        plans = [l for l in self.server.log_since_mark() if "AS0010" in l]
+        self.assertEqual(len(plans), 1, plans)
+        self.assertTrue(plans[0].endswith(") " + d), plans[0])
+        return r
+
+    def test_cut_is_the_same_read_or_sent(self):
+        read, sent = self.fetch("read"), self.fetch("sendfile")
+        self.assertEqual(read.status, 200)
+        self.assertEqual(sent.status, 200)
+        self.assertEqual(read.header("Content-Length"), str(44 + 2 * 8000))
+        self.assertEqual(read.header("Content-Length"), sent.header("Content-Length"))
+        self.assertEqual(read.body[:4], b"RIFF")
+        self.assertEqual(read.body[44:], wav_file(3)[44 + 8000:])
+        self.assertEqual(read.body, sent.body)
+
+    def test_range_across_the_cut_header_is_the_same_read_or_sent(self):
+        rng = [("Range", "bytes=30-5029")]
+        read, sent = self.fetch("read", rng), self.fetch("sendfile", rng)
+        self.assertEqual(read.status, 206)
+        self.assertEqual(read.header("Content-Range"), f"bytes 30-5029/{44 + 2 * 8000}")
+        self.assertEqual(len(read.body), 5000)
+        self.assertEqual(read.body, sent.body)
 
 
 class ReadThresholdConfig(unittest.TestCase):
