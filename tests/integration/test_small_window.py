@@ -13,7 +13,7 @@ from test_ranges import parse_multipart
 KIB = 1024
 FILE_LEN = 300_000
 # The built-in default (mod_audio_stream.cpp kDefaultReadThreshold), measured in BENCHMARKS.md.
-DEFAULT_THRESHOLD = 128 * KIB
+DEFAULT_THRESHOLD = 64 * KIB
 # sysfs files claim 4096 bytes and hold a few: a stand-in for a file that shrank after its
 # stat, which cannot be timed from outside.
 SHORT_FILES = ("/sys/devices/system/cpu/online", "/sys/kernel/mm/transparent_hugepage/enabled")
@@ -39,6 +39,7 @@ class SmallWindow(ServerTestCase):
             os.chmod(os.path.join(audio, d), 0o755)
         write_file(os.path.join(audio, "a.mp3"), cls.data)
         write_file(os.path.join(audio, "t64k", "little.mp3"), cls.little)
+        write_file(os.path.join(audio, "t64k", "empty.mp3"), b"")
         os.symlink(short_file(), os.path.join(audio, "short.mp3"))
 
     def plan_line(self, path_taken):
@@ -83,6 +84,13 @@ class SmallWindow(ServerTestCase):
         self.assertEqual(r.header("Content-Length"), "1000")
         self.assertEqual(r.body, self.little)
         self.plan_line("read")
+
+    def test_empty_file_has_no_file_bytes_to_read_or_send(self):
+        r = self.get("/audio/t64k/empty.mp3")
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.header("Content-Length"), "0")
+        self.assertEqual(r.body, b"")
+        self.plan_line("no file bytes")
 
     def assert_multipart(self, spans, path_taken):
         spec = ",".join(f"{a}-{b}" for a, b in spans)
