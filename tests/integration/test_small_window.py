@@ -13,7 +13,7 @@ from test_ranges import parse_multipart
 KIB = 1024
 FILE_LEN = 300_000
 # The built-in default (mod_audio_stream.cpp kDefaultReadThreshold), measured in BENCHMARKS.md.
-DEFAULT_THRESHOLD = 64 * KIB
+DEFAULT_THRESHOLD = 16 * KIB
 # sysfs files claim 4096 bytes and hold a few: a stand-in for a file that shrank after its
 # stat, which cannot be timed from outside.
 SHORT_FILES = ("/sys/devices/system/cpu/online", "/sys/kernel/mm/transparent_hugepage/enabled")
