@@ -626,6 +626,40 @@ TEST(FlacFrames, TrailingBytesAfterTheLastFrameAreCopiedUnchanged)
     EXPECT_EQ(w.frames.back().number, w.frames.size() - 1);
 }
 
+TEST(FlacFrames, ADamagedFrameStaysDamagedAndTheFramesAfterItAreRenumbered)
+{
+    ASSERT_TRUE(have_tools());
+    const std::string& file = source(kSources[2]).bytes;  // the flac CLI: 4096-sample frames
+    const Walk original = walk_frames(file);
+    ASSERT_GT(original.frames.size(), 150u);
+    std::string damaged = file;
+    const WalkedFrame& hit = original.frames[100];  // at 9.3 s
+    damaged[hit.offset + hit.header_length + 50] ^= 0x55;
+    MemorySource in(damaged);
+    const Cut cut = cut_flac(in, 7000000);
+    expect_invariants(cut, damaged.size(), 7000000);
+    ASSERT_EQ(cut.status, Cut::Status::Ok) << cut.detail;
+    const std::string out = materialise(damaged, cut.rep);
+    const std::size_t first = static_cast<std::size_t>(7000000ull * 44100 / 1000000 / 4096);
+    // Headers in sequence, found without the CRC-16 (which the damaged frame fails).
+    std::vector<std::size_t> starts;
+    WalkedFrame h{};
+    for (std::size_t x = audio_start_of(out); x < out.size(); ++x) {
+        if (walked_header(out, x, h) && h.number == starts.size()) {
+            starts.push_back(x);
+        }
+    }
+    ASSERT_EQ(starts.size(), original.frames.size() - first);
+    starts.push_back(out.size());
+    for (std::size_t i = 0; i + 1 < starts.size(); ++i) {
+        unsigned crc = 0;
+        for (std::size_t x = starts[i]; x < starts[i + 1]; ++x) {
+            crc = slow_crc16_byte(crc, static_cast<unsigned char>(out[x]));
+        }
+        EXPECT_EQ(crc == 0, i != 100 - first) << "frame " << i;
+    }
+}
+
 TEST(FlacFrames, FalseSyncCodesInFrameBodiesDoNotSplitFrames)
 {
     ASSERT_TRUE(have_tools());
