@@ -1,5 +1,7 @@
 #include "flac.h"
 
+#include <cstring>
+
 #include <algorithm>
 #include <array>
 #include <cstdint>
@@ -7,6 +9,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "flac_frame.h"
 
 namespace audio_stream {
 
@@ -32,37 +36,17 @@ constexpr unsigned kVorbisComment = 4;
 constexpr unsigned kPicture = 6;
 constexpr unsigned kInvalidBlock = 127;
 constexpr std::uint32_t kStreamInfoBytes = 34;
-
-// RFC 9639 §9.1.8: CRC-8, polynomial x^8 + x^2 + x + 1, initial 0.
-constexpr std::array<Byte, 256> make_crc8()
-{
-    std::array<Byte, 256> t{};
-    for (unsigned i = 0; i < 256; ++i) {
-        unsigned r = i;
-        for (int k = 0; k < 8; ++k) {
-            r = (r & 0x80) ? ((r << 1) ^ 0x07) : (r << 1);
-        }
-        t[i] = static_cast<Byte>(r);
-    }
-    return t;
-}
-
-// RFC 9639 §9.3: CRC-16, polynomial x^16 + x^15 + x^2 + 1, initial 0.
-constexpr std::array<std::uint16_t, 256> make_crc16()
-{
-    std::array<std::uint16_t, 256> t{};
-    for (unsigned i = 0; i < 256; ++i) {
-        unsigned r = i << 8;
-        for (int k = 0; k < 8; ++k) {
-            r = (r & 0x8000) ? ((r << 1) ^ 0x8005) : (r << 1);
-        }
-        t[i] = static_cast<std::uint16_t>(r);
-    }
-    return t;
-}
-
-constexpr auto kCrc8 = make_crc8();
-constexpr auto kCrc16 = make_crc16();
+// Every frame after the cut costs two extents (~100 bytes): this bounds a cut's memory. At 4096
+// samples a frame, 2^18 frames are about 6.8 hours of 44.1 kHz audio.
+constexpr std::size_t kMaxCutFrames = std::size_t{1} << 18;
+// Renumbering reads every byte after the cut once (frames have no length field, RFC 9639 §9):
+// at most this much, re-reads after a damaged frame included.
+constexpr Offset kMaxWalkBytes = Offset{2} << 30;
+constexpr std::size_t kWalkChunk = std::size_t{1} << 20;
+// Kept before the read position when the walk's buffer moves on, for a frame's CRC-16 bytes.
+constexpr std::size_t kWalkBack = 64;
+// RFC 9639 §9.1: the longest frame header, CRC-8 included.
+constexpr std::size_t kMaxHeaderBytes = 16;
 
 std::uint64_t be(const Byte* p, int n)
 {
@@ -121,6 +105,7 @@ struct Block {
 struct FrameHeader {
     bool variable;          // numbered by sample (variable block size) rather than by frame
     std::uint64_t number;
+    unsigned number_length; // bytes of the coded number, at offset 4 (§9.1.5)
     std::uint32_t block;    // samples in the frame
     unsigned length;        // header bytes, CRC-8 included
 };
@@ -131,6 +116,96 @@ struct Frame {
     std::uint64_t first;    // the frame's first sample, as its header numbers it
     std::uint32_t block;
 };
+
+// The frame header in b[0, n) if it parses, its CRC-8 matches and it agrees with STREAMINFO.
+std::optional<FrameHeader> parse_header(const Byte* b, std::size_t n, const StreamInfo& info)
+{
+    if (n < 6 || b[0] != 0xFF || (b[1] & 0xFE) != 0xF8) {
+        return std::nullopt;
+    }
+    FrameHeader h{};
+    h.variable = b[1] & 1;
+    const unsigned size_code = b[2] >> 4;
+    const unsigned rate_code = b[2] & 0x0F;
+    const unsigned channel_code = b[3] >> 4;
+    const unsigned bits_code = (b[3] >> 1) & 7;
+    // §9.1.1-9.1.4: reserved codes and the reserved bit.
+    if (size_code == 0 || rate_code == 15 || channel_code > 10 || bits_code == 3 || (b[3] & 1)) {
+        return std::nullopt;
+    }
+    const unsigned channels = channel_code < 8 ? channel_code + 1 : 2;
+    static constexpr unsigned kBits[8] = {0, 8, 12, 0, 16, 20, 24, 32};
+    if (channels != info.channels || (bits_code != 0 && kBits[bits_code] != info.bits)) {
+        return std::nullopt;
+    }
+    // §9.1.5: the coded number, UTF-8 style, 31 bits for frame numbers, 36 for samples.
+    std::size_t p = 4;
+    unsigned extra = 0;
+    std::uint64_t v = b[p];
+    if (v < 0x80) {
+        extra = 0;
+    }
+    else if (v >= 0xC0 && v < 0xE0) { extra = 1; v &= 0x1F; }
+    else if (v >= 0xE0 && v < 0xF0) { extra = 2; v &= 0x0F; }
+    else if (v >= 0xF0 && v < 0xF8) { extra = 3; v &= 0x07; }
+    else if (v >= 0xF8 && v < 0xFC) { extra = 4; v &= 0x03; }
+    else if (v >= 0xFC && v < 0xFE) { extra = 5; v &= 0x01; }
+    else if (v == 0xFE && h.variable) { extra = 6; v = 0; }
+    else {
+        return std::nullopt;
+    }
+    for (unsigned i = 1; i <= extra; ++i) {
+        if (p + i >= n || (b[p + i] & 0xC0) != 0x80) {
+            return std::nullopt;
+        }
+        v = (v << 6) | (b[p + i] & 0x3F);
+    }
+    h.number = v;
+    h.number_length = 1 + extra;
+    p += 1 + extra;
+    if (size_code == 1) {
+        h.block = 192;
+    }
+    else if (size_code <= 5) {
+        h.block = 576u << (size_code - 2);
+    }
+    else if (size_code == 6) {
+        h.block = b[p] + 1u;
+        p += 1;
+    }
+    else if (size_code == 7) {
+        h.block = static_cast<std::uint32_t>(be(b + p, 2)) + 1;
+        p += 2;
+    }
+    else {
+        h.block = 256u << (size_code - 8);
+    }
+    static constexpr std::uint32_t kRates[12] = {0,     88200, 176400, 192000, 8000,  16000,
+                                                 22050, 24000, 32000,  44100,  48000, 96000};
+    std::uint32_t rate = 0;
+    if (rate_code < 12) {
+        rate = kRates[rate_code];
+    }
+    else if (rate_code == 12) {
+        rate = b[p] * 1000u;
+        p += 1;
+    }
+    else {
+        rate = static_cast<std::uint32_t>(be(b + p, 2)) * (rate_code == 14 ? 10 : 1);
+        p += 2;
+    }
+    if (p >= n || (rate != 0 && rate != info.rate)) {
+        return std::nullopt;
+    }
+    if (info.max_block != 0 && h.block > info.max_block) {
+        return std::nullopt;
+    }
+    if (flac::crc8(b, p) != b[p]) {
+        return std::nullopt;
+    }
+    h.length = static_cast<unsigned>(p + 1);
+    return h;
+}
 
 // Reads through one fixed window; the budget bounds how many bytes a cut may examine.
 class Scanner {
@@ -154,102 +229,16 @@ public:
         return true;
     }
 
-    // The header at off if it parses, its CRC-8 matches and it agrees with STREAMINFO and with
-    // the stream's numbering (once the first frame has set it).
+    // The header at off if it parses (parse_header) and agrees with the stream's numbering
+    // once the first frame has set it.
     std::optional<FrameHeader> header_at(Offset off)
     {
-        Byte b[16] = {};
+        Byte b[kMaxHeaderBytes] = {};
         const std::size_t n = peek(off, b, sizeof b);
-        if (n < 6 || b[0] != 0xFF || (b[1] & 0xFE) != 0xF8) {
+        auto h = parse_header(b, n, info_);
+        if (h && numbered_ && h->variable != variable_) {
             return std::nullopt;
         }
-        FrameHeader h{};
-        h.variable = b[1] & 1;
-        if (numbered_ && h.variable != variable_) {
-            return std::nullopt;
-        }
-        const unsigned size_code = b[2] >> 4;
-        const unsigned rate_code = b[2] & 0x0F;
-        const unsigned channel_code = b[3] >> 4;
-        const unsigned bits_code = (b[3] >> 1) & 7;
-        // §9.1.1-9.1.4: reserved codes and the reserved bit.
-        if (size_code == 0 || rate_code == 15 || channel_code > 10 || bits_code == 3 || (b[3] & 1)) {
-            return std::nullopt;
-        }
-        const unsigned channels = channel_code < 8 ? channel_code + 1 : 2;
-        static constexpr unsigned kBits[8] = {0, 8, 12, 0, 16, 20, 24, 32};
-        if (channels != info_.channels || (bits_code != 0 && kBits[bits_code] != info_.bits)) {
-            return std::nullopt;
-        }
-        // §9.1.5: the coded number, UTF-8 style, 31 bits for frame numbers, 36 for samples.
-        std::size_t p = 4;
-        unsigned extra = 0;
-        std::uint64_t v = b[p];
-        if (v < 0x80) {
-            extra = 0;
-        }
-        else if (v >= 0xC0 && v < 0xE0) { extra = 1; v &= 0x1F; }
-        else if (v >= 0xE0 && v < 0xF0) { extra = 2; v &= 0x0F; }
-        else if (v >= 0xF0 && v < 0xF8) { extra = 3; v &= 0x07; }
-        else if (v >= 0xF8 && v < 0xFC) { extra = 4; v &= 0x03; }
-        else if (v >= 0xFC && v < 0xFE) { extra = 5; v &= 0x01; }
-        else if (v == 0xFE && h.variable) { extra = 6; v = 0; }
-        else {
-            return std::nullopt;
-        }
-        for (unsigned i = 1; i <= extra; ++i) {
-            if (p + i >= n || (b[p + i] & 0xC0) != 0x80) {
-                return std::nullopt;
-            }
-            v = (v << 6) | (b[p + i] & 0x3F);
-        }
-        h.number = v;
-        p += 1 + extra;
-        if (size_code == 1) {
-            h.block = 192;
-        }
-        else if (size_code <= 5) {
-            h.block = 576u << (size_code - 2);
-        }
-        else if (size_code == 6) {
-            h.block = b[p] + 1u;
-            p += 1;
-        }
-        else if (size_code == 7) {
-            h.block = static_cast<std::uint32_t>(be(b + p, 2)) + 1;
-            p += 2;
-        }
-        else {
-            h.block = 256u << (size_code - 8);
-        }
-        static constexpr std::uint32_t kRates[12] = {0,     88200, 176400, 192000, 8000,  16000,
-                                                     22050, 24000, 32000,  44100,  48000, 96000};
-        std::uint32_t rate = 0;
-        if (rate_code < 12) {
-            rate = kRates[rate_code];
-        }
-        else if (rate_code == 12) {
-            rate = b[p] * 1000u;
-            p += 1;
-        }
-        else {
-            rate = static_cast<std::uint32_t>(be(b + p, 2)) * (rate_code == 14 ? 10 : 1);
-            p += 2;
-        }
-        if (p >= n || (rate != 0 && rate != info_.rate)) {
-            return std::nullopt;
-        }
-        if (info_.max_block != 0 && h.block > info_.max_block) {
-            return std::nullopt;
-        }
-        Byte crc = 0;
-        for (std::size_t i = 0; i < p; ++i) {
-            crc = kCrc8[crc ^ b[i]];
-        }
-        if (crc != b[p]) {
-            return std::nullopt;
-        }
-        h.length = static_cast<unsigned>(p + 1);
         return h;
     }
 
@@ -287,7 +276,7 @@ public:
             if (!spend() || !byte(x, b)) {
                 return std::nullopt;
             }
-            crc = static_cast<std::uint16_t>((crc << 8) ^ kCrc16[(crc >> 8) ^ b]);
+            crc = flac::crc16(&b, 1, crc);
             ++x;
             if (crc != 0 || x < min_end) {
                 continue;
@@ -430,9 +419,11 @@ std::string block_header(unsigned type, bool last, std::uint32_t length)
     return std::string(reinterpret_cast<const char*>(h), 4);
 }
 
-// RFC 9639 §8.5: seek points at or after the cut, offsets counted from the new first frame.
-// Sample numbers stay as the frame headers number them. Empty when no point remains.
-std::string rebased_seek_table(Scanner& in, const Block& b, const Frame& cut, Offset audio_start)
+// RFC 9639 §8.5: the seek points at or after the cut, as the cut numbers samples and places
+// frames. `moved` gives a frame's offset in the cut from its offset in the file, nothing when the
+// point does not land on a frame of the cut. Empty when no point remains.
+template <typename Moved>
+std::string rebased_seek_table(Scanner& in, const Block& b, const Frame& cut, Offset audio_start, Moved moved)
 {
     if (b.length > kMaxSeekTableBytes || b.length % 18 != 0) {
         return {};
@@ -441,20 +432,314 @@ std::string rebased_seek_table(Scanner& in, const Block& b, const Frame& cut, Of
     if (!in.read(b.offset + 4, table.data(), table.size())) {
         return {};
     }
-    const Offset shift = cut.offset - audio_start;
     std::string points;
     for (std::size_t i = 0; i < table.size(); i += 18) {
         Byte* p = table.data() + i;
         const std::uint64_t sample = be(p, 8);
         const std::uint64_t offset = be(p + 8, 8);
-        if (sample == kPlaceholderPoint || sample < cut.first || offset < shift) {
+        if (sample == kPlaceholderPoint || sample < cut.first || offset > in.size() - audio_start) {
             continue;
         }
-        put_be(p + 8, 8, offset - shift);
+        const std::optional<Offset> at = moved(audio_start + offset);
+        if (!at) {
+            continue;
+        }
+        put_be(p, 8, sample - cut.first);
+        put_be(p + 8, 8, *at);
         points.append(reinterpret_cast<const char*>(p), 18);
     }
     return points;
 }
+
+// Sequential reads through one large buffer for the walk over the frames after the cut,
+// counted against kMaxWalkBytes.
+class ChunkReader {
+public:
+    explicit ChunkReader(ByteSource& src) : src_(src), size_(src.size()), buffer_(kWalkChunk) {}
+
+    Offset size() const { return size_; }
+    bool exhausted() const { return exhausted_; }
+
+    // The bytes at off: n is how many the buffer holds from there, at least min(want, what the
+    // file has). nullptr when a read fails or the budget is spent; n == 0 at the end of the file.
+    const Byte* at(Offset off, std::size_t want, std::size_t& n)
+    {
+        n = 0;
+        if (off >= size_) {
+            return buffer_.data();
+        }
+        const Offset need = std::min<Offset>(want, size_ - off);
+        if (off < start_ || off + need > start_ + length_) {
+            const Offset from = off - std::min<Offset>(off, kWalkBack);
+            const auto len = static_cast<std::size_t>(std::min<Offset>(buffer_.size(), size_ - from));
+            if (len > kMaxWalkBytes - read_) {
+                exhausted_ = true;
+                return nullptr;
+            }
+            if (!src_.read(from, buffer_.data(), len)) {
+                return nullptr;
+            }
+            read_ += len;
+            start_ = from;
+            length_ = len;
+        }
+        n = static_cast<std::size_t>(start_ + length_ - off);
+        return buffer_.data() + (off - start_);
+    }
+
+private:
+    ByteSource& src_;
+    Offset size_;
+    std::vector<Byte> buffer_;
+    Offset start_ = 0;
+    std::size_t length_ = 0;
+    Offset read_ = 0;
+    bool exhausted_ = false;
+};
+
+// The frames from the cut's to the end of the file, renumbered from 0 (RFC 9639 §9.1.5): each
+// frame's header is rewritten in memory (CRC-8 recomputed), its body stays in the file, and its
+// CRC-16 (§9.3) follows from the old one without reading the body (flac::renumbered_crc16).
+class Renumberer {
+public:
+    Renumberer(ByteSource& src, const StreamInfo& info, Extents& out) : in_(src), info_(info), out_(out) {}
+
+    // Offsets in the cut's audio of the frames that started at these file offsets (sorted).
+    void track(std::vector<Offset> offsets) { tracked_ = std::move(offsets); }
+
+    std::optional<Offset> moved(Offset file_offset) const
+    {
+        const auto it = std::lower_bound(moves_.begin(), moves_.end(), std::make_pair(file_offset, Offset{0}));
+        if (it == moves_.end() || it->first != file_offset) {
+            return std::nullopt;
+        }
+        return it->second;
+    }
+
+    // Empty on success, else why the cut cannot be made.
+    std::string run(Offset first)
+    {
+        FrameHeader h;
+        if (!start_frame(first, h)) {
+            return detail("first FLAC frame unreadable");
+        }
+        base_ = h.number;
+        variable_ = h.variable;
+        if (!begin(first, h)) {
+            return detail("FLAC frame number out of range");
+        }
+        // Frames end where the next one's header starts: a header that parses, carries exactly
+        // the next number and closes a CRC-16 of zero over the frame. A sync code inside audio
+        // data fails one of these (RFC 9639 §9.1: the header itself may not be unique).
+        const Offset max_frame = info_.max_frame != 0 ? Offset{info_.max_frame} * 2 + 64 : kMaxFrameBytes;
+        std::optional<Offset> fallback;
+        for (;;) {
+            std::size_t n;
+            const Byte* p = in_.at(pos_, 1, n);
+            if (!p) {
+                return detail("FLAC frames unreadable");
+            }
+            if (n != 0 && pos_ - start_ > max_frame && !fallback) {
+                // No frame is this long: a damaged tail. Copy it unchanged after the last frame.
+                break;
+            }
+            if (fallback && (n == 0 || pos_ - start_ > max_frame)) {
+                // A damaged frame: its CRC-16 never came out zero, but the next frame's header was
+                // there. Keep it (as damaged as it was) and go on from that header.
+                const Offset next = *fallback;
+                fallback.reset();
+                if (!finish(next) || !start_frame(next, h) || !begin(next, h)) {
+                    return detail("FLAC frames unreadable");
+                }
+                continue;
+            }
+            if (n == 0) {
+                break;
+            }
+            const auto* q = static_cast<const Byte*>(std::memchr(p, 0xFF, n));
+            const std::size_t skip = q ? static_cast<std::size_t>(q - p) : n;
+            crc_ = flac::crc16(p, skip, crc_);
+            pos_ += skip;
+            if (!q) {
+                continue;
+            }
+            if (pos_ >= start_ + header_.size() + info_.channels + 2) {
+                FrameHeader next;
+                if (header(pos_, next) && next.variable == variable_ && next.number == following()) {
+                    if (crc_ == 0) {
+                        if (!finish(pos_) || !begin(pos_, next)) {
+                            return detail("FLAC frame unreadable or out of range");
+                        }
+                        continue;
+                    }
+                    if (!fallback) {
+                        fallback = pos_;
+                    }
+                }
+            }
+            p = in_.at(pos_, 1, n);
+            if (!p || n == 0) {
+                return detail("FLAC frames unreadable");
+            }
+            crc_ = flac::crc16(p, 1, crc_);
+            ++pos_;
+        }
+        // The last frame: up to where its CRC-16 last came out zero (trailing bytes, an ID3v1 tag
+        // say, are copied unchanged), or the rest of the file if it never did (a damaged frame).
+        const std::optional<Offset> end = last_end(max_frame);
+        if (!end && in_.exhausted()) {
+            return detail("FLAC frames unreadable");
+        }
+        const Offset last = end.value_or(in_.size());
+        if (last < start_ + header_.size() + 2) {
+            // Too short to hold a CRC-16: a truncated file. The frame stays as truncated as it was.
+            add_memory(out_, std::move(pending_));
+            add_file(out_, start_ + header_.size(), in_.size() - start_ - header_.size());
+            return {};
+        }
+        if (!finish(last)) {
+            return detail("FLAC frames unreadable");
+        }
+        add_memory(out_, std::move(pending_));
+        add_file(out_, last, in_.size() - last);
+        return {};
+    }
+
+private:
+    std::string detail(const char* what) const
+    {
+        if (in_.exhausted()) {
+            return "FLAC cut needs more than " + std::to_string(kMaxWalkBytes >> 20) + " MiB of frames renumbered";
+        }
+        if (frames_ > kMaxCutFrames) {
+            return "FLAC cut needs more than " + std::to_string(kMaxCutFrames) + " frames renumbered";
+        }
+        return what;
+    }
+
+    std::uint64_t following() const { return number_ + (variable_ ? block_ : 1); }
+
+    bool header(Offset off, FrameHeader& h)
+    {
+        std::size_t n;
+        const Byte* p = in_.at(off, kMaxHeaderBytes, n);
+        if (!p || n < 2 || (p[1] & 0xFE) != 0xF8) {
+            return false;
+        }
+        Byte b[kMaxHeaderBytes] = {};
+        std::copy_n(p, std::min(n, sizeof b), b);
+        const auto parsed = parse_header(b, std::min(n, sizeof b), info_);
+        if (!parsed) {
+            return false;
+        }
+        h = *parsed;
+        std::copy_n(b, h.length, next_header_);
+        return true;
+    }
+
+    bool start_frame(Offset off, FrameHeader& h) { return header(off, h); }
+
+    // The frame at off, whose header (h, its bytes in next_header_) was just read, begins.
+    bool begin(Offset off, const FrameHeader& h)
+    {
+        if (h.number < base_ || ++frames_ > kMaxCutFrames) {
+            return false;
+        }
+        start_ = off;
+        number_ = h.number;
+        block_ = h.block;
+        header_.assign(reinterpret_cast<const char*>(next_header_), h.length);
+        renumbered_ = flac::renumbered_header(next_header_, h.length, h.number_length, h.number - base_);
+        if (renumbered_.empty()) {
+            return false;
+        }
+        crc_ = flac::crc16(next_header_, h.length);
+        pos_ = off + h.length;
+        while (next_track_ < tracked_.size() && tracked_[next_track_] <= off) {
+            if (tracked_[next_track_] == off) {
+                moves_.emplace_back(off, written_);
+            }
+            ++next_track_;
+        }
+        written_ += renumbered_.size();
+        pending_ += renumbered_;
+        return true;
+    }
+
+    // The current frame ends at end: its header goes out with the previous frame's CRC-16, its
+    // body as a file extent, and its own new CRC-16 waits for the next header.
+    bool finish(Offset end)
+    {
+        const Offset body_start = start_ + header_.size();
+        if (end < body_start + 2) {
+            return false;
+        }
+        std::size_t n;
+        const Byte* p = in_.at(end - 2, 2, n);
+        if (!p || n < 2) {
+            return false;
+        }
+        const auto old_crc = static_cast<std::uint16_t>(be(p, 2));
+        const Offset body = end - 2 - body_start;
+        const std::uint16_t crc =
+            flac::renumbered_crc16(old_crc, reinterpret_cast<const Byte*>(header_.data()), header_.size(),
+                                   reinterpret_cast<const Byte*>(renumbered_.data()), renumbered_.size(), body);
+        add_memory(out_, std::move(pending_));
+        add_file(out_, body_start, body);
+        pending_.assign({static_cast<char>(crc >> 8), static_cast<char>(crc & 0xFF)});
+        written_ += body + 2;
+        return true;
+    }
+
+    // Where the current frame, the last, ends: at the end of the file when its CRC-16 comes out
+    // zero there, else where it last does within `longest` bytes (trailing bytes such as an
+    // ID3v1 tag follow), else nowhere (a damaged frame).
+    std::optional<Offset> last_end(Offset longest)
+    {
+        if (crc_ == 0 && pos_ == in_.size()) {
+            return pos_;
+        }
+        std::optional<Offset> end;
+        std::uint16_t crc = 0;
+        const Offset limit = std::min(in_.size(), start_ + longest);
+        for (Offset x = start_; x < limit;) {
+            std::size_t n;
+            const Byte* p = in_.at(x, 1, n);
+            if (!p) {
+                return std::nullopt;
+            }
+            n = static_cast<std::size_t>(std::min<Offset>(n, limit - x));
+            for (std::size_t i = 0; i < n; ++i) {
+                crc = flac::crc16(p + i, 1, crc);
+                if (crc == 0 && x + i + 1 >= start_ + header_.size() + 2) {
+                    end = x + i + 1;
+                }
+            }
+            x += n;
+        }
+        return end;
+    }
+
+    ChunkReader in_;
+    const StreamInfo& info_;
+    Extents& out_;
+    std::vector<Offset> tracked_;
+    std::size_t next_track_ = 0;
+    std::vector<std::pair<Offset, Offset>> moves_;
+    std::uint64_t base_ = 0;
+    bool variable_ = false;
+    std::size_t frames_ = 0;
+    Offset start_ = 0;           // the current frame's
+    Offset pos_ = 0;             // bytes [start_, pos_) are under crc_
+    std::uint16_t crc_ = 0;
+    std::uint64_t number_ = 0;
+    std::uint32_t block_ = 0;
+    std::string header_;         // as in the file
+    std::string renumbered_;     // as in the cut
+    Byte next_header_[kMaxHeaderBytes] = {};
+    std::string pending_;        // memory bytes not yet emitted: a CRC-16, then a header
+    Offset written_ = 0;         // bytes of audio emitted or pending
+};
 
 // Bisects the frames for the one holding `target`, starting from a known frame at or before it.
 // Invariant: lo.first <= target, and every frame starting at or after hi starts after target.
@@ -636,6 +921,42 @@ Cut cut_flac(ByteSource& src, Micros t)
         std::fill(stream_info + 18, stream_info + kStreamInfoBytes, Byte{0});
     }
 
+    // The frames. A cut at the stream's frame 0 keeps them as they are; any other is renumbered
+    // from 0, since decoders time the stream from the first frame's number (RFC 9639 §9.1.5).
+    Extents frames;
+    std::vector<Offset> seek_targets;
+    for (const Block& b : blocks) {
+        if (b.type != kSeekTable || b.length > kMaxSeekTableBytes) {
+            continue;
+        }
+        std::vector<Byte> table(b.length);
+        if (in.read(b.offset + 4, table.data(), table.size())) {
+            for (std::size_t i = 0; i + 18 <= table.size(); i += 18) {
+                seek_targets.push_back(audio_start + std::min(be(table.data() + i + 8, 8), size));
+            }
+        }
+    }
+    std::sort(seek_targets.begin(), seek_targets.end());
+    Renumberer renumber(src, info, frames);
+    renumber.track(std::move(seek_targets));
+    const auto header = in.header_at(at->offset);
+    const bool renumbered = !header || header->number != 0;
+    if (renumbered) {
+        std::string why = renumber.run(at->offset);
+        if (!why.empty()) {
+            return malformed(std::move(why));
+        }
+    }
+    else {
+        add_file(frames, at->offset, size - at->offset);
+    }
+    const auto moved = [&](Offset file_offset) -> std::optional<Offset> {
+        if (renumbered) {
+            return renumber.moved(file_offset);
+        }
+        return file_offset >= at->offset ? std::optional<Offset>(file_offset - at->offset) : std::nullopt;
+    };
+
     // Kept: tags and pictures (players show them), the rebased SEEKTABLE. Dropped: PADDING,
     // CUESHEET and APPLICATION data, whose positions or purpose a cut no longer matches.
     struct Part {
@@ -648,7 +969,7 @@ Cut cut_flac(ByteSource& src, Micros t)
             parts.push_back({&b, {}});
         }
         else if (b.type == kSeekTable) {
-            std::string points = rebased_seek_table(in, b, *at, audio_start);
+            std::string points = rebased_seek_table(in, b, *at, audio_start, moved);
             if (!points.empty()) {
                 parts.push_back({&b, std::move(points)});
             }
@@ -674,7 +995,14 @@ Cut cut_flac(ByteSource& src, Micros t)
             add_file(rep.extents, b.offset + 4, b.length);
         }
     }
-    add_file(rep.extents, at->offset, size - at->offset);
+    for (auto& e : frames) {
+        if (auto* f = std::get_if<FileExtent>(&e)) {
+            add_file(rep.extents, f->offset, f->length);
+        }
+        else {
+            add_memory(rep.extents, std::move(std::get<MemoryBlock>(e).bytes));
+        }
+    }
     rep.length = extents_length(rep.extents);
 
     cut.status = Cut::Status::Ok;

@@ -9,8 +9,9 @@ Three copies of the page and a 60 s MP3, each configured by an .htaccess:
   /media/audio/  64K piece, scope media (the default): only open-ended bytes=a- requests are
                  capped; Chromium, once it knows the length, asks closed ranges, served whole;
   /full/audio/   the defaults (8M piece, more than the file).
-  /cut/audio/    time seek: the page loads audio/FILE?t=START (MP3, Ogg Vorbis, WAV) under a
-                 64K piece, so Chromium fetches the cut in several ranges and seeks inside it.
+  /cut/audio/    time seek: the page loads audio/FILE?t=START (MP3, Ogg Vorbis, WAV, FLAC)
+                 under a 64K piece, so Chromium fetches the cut in several ranges and seeks
+                 inside it.
 """
 import html
 import json
@@ -121,8 +122,9 @@ class ChromiumPlayback(ServerTestCase):
         cut_dir = os.path.join(docroot, "cut", "audio")
         make_encoded(cls.sample, os.path.join(cut_dir, "sample.ogg"), ["-c:a", "libvorbis", "-q:a", "4"])
         make_encoded(cls.sample, os.path.join(cut_dir, "sample.wav"), ["-c:a", "pcm_s16le"])
+        make_encoded(cls.sample, os.path.join(cut_dir, "sample.flac"), ["-c:a", "flac"])
         day_ago = time.time() - 86400
-        for name in ("sample.mp3", "sample.ogg", "sample.wav"):
+        for name in ("sample.mp3", "sample.ogg", "sample.wav", "sample.flac"):
             os.utime(os.path.join(cut_dir, name), (day_ago, day_ago))
 
     @classmethod
@@ -306,6 +308,10 @@ class ChromiumPlayback(ServerTestCase):
 
     def test_chromium_plays_a_wav_cut(self):
         self.play_cut("sample.wav", "00:00:30.500", 20)
+
+    def test_chromium_plays_a_flac_cut(self):
+        # Renumbered frames: Chromium (ffmpeg inside) times the cut from 0, not from 30.4 s.
+        self.play_cut("sample.flac", "30.5", 20)
 
 
 def tail(text, lines=25):

@@ -244,7 +244,7 @@ class TimeSeekFormats(TimeSeekCase):
                 expected += (opus_pre_skip(resp.body) - opus_pre_skip(self.data[name])) / 48000
             self.assertAlmostEqual(probed, expected, delta=probe_tol,
                                    msg=f"ffprobe duration vs original {duration} less start {start}")
-            if name in self.start_times and not name.endswith(".flac"):  # see TimeSeekFlacTimeline
+            if name in self.start_times:
                 # The cut's timeline starts where the original's does (Opus: less the pre-roll).
                 self.assertAlmostEqual(ffprobe_start_time(path), self.start_times[name], delta=0.1,
                                        msg="the cut's first timestamp")
@@ -626,15 +626,11 @@ class TimeSeekFileChanges(TimeSeekCase):
 
 
 class TimeSeekFlacTimeline(TimeSeekCase):
-    """KNOWN DEFECT, kept visible: FLAC cuts copy frames unchanged, so every frame header still
-    carries its frame number in the original (RFC 9639 §9.1.5). ffmpeg, and Chromium with it,
-    time the cut's packets from there: ffprobe puts the first at 30.4 s for a cut at 30.5 s,
-    and Chromium shows a wrong duration. STREAMINFO's count is right (ffprobe's duration,
-    flac -t pass). Rewriting the frame numbers (and the CRC-8/CRC-16 they are under) means
-    walking every frame after the cut; when the cutter does, this test passes, and run.py
-    counts the unexpected success as a failure until the marker is removed."""
+    """FLAC cuts renumber their frames from 0 (RFC 9639 §9.1.5, CRC-8 and CRC-16 recomputed):
+    ffmpeg, and Chromium with it, time a cut's packets from its first frame's number, so a cut
+    that kept the original numbers would start at t (30.4 s for a cut at 30.5 s) with a wrong
+    duration. The cut starts at 0 and its first packet is timed 0."""
 
-    @unittest.expectedFailure
     def test_flac_cut_timeline_starts_at_zero(self):
         resp = self.cut("tone.flac", "12")
         self.assertEqual(resp.status, 200, resp)
