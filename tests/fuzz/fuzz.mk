@@ -1,11 +1,13 @@
 # Robustness targets, included by the top Makefile (uses its variables).
-#   make fuzz       libFuzzer (clang) on the Range planner and on If-Range, FUZZ_SECONDS each
+#   make fuzz       libFuzzer (clang) on the Range planner, If-Range and the four time-seek
+#                   cutters, FUZZ_SECONDS each (FUZZ_TARGETS picks some)
 # Output: build/fuzz/ (binaries, working corpus, crash artifacts).
 
 FUZZ_CXX     ?= clang++
 FUZZ_SECONDS ?= 60
 FUZZ_DIR     := $(BUILD)/fuzz
-FUZZ_TARGETS := range_plan if_range
+FORMAT_FUZZ  := wav mp3 flac ogg
+FUZZ_TARGETS ?= range_plan if_range $(FORMAT_FUZZ)
 FUZZ_BINS    := $(addprefix $(FUZZ_DIR)/,$(FUZZ_TARGETS))
 # The libFuzzer runtime is in libclang-rt-14-dev, not in the clang package.
 FUZZ_RT       = $(shell $(FUZZ_CXX) -print-file-name=libclang_rt.fuzzer-x86_64.a 2>/dev/null)
@@ -28,6 +30,10 @@ fuzz-deps:
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y --no-install-recommends \
 	    clang libclang-rt-dev; \
 	fi
+	@command -v ffmpeg >/dev/null 2>&1 && command -v flac >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" -eq 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq; \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y --no-install-recommends ffmpeg flac; }
 
 $(FUZZ_DIR)/obj/src/%.o: src/%.cpp $(ROBUST_HDR)
 	@mkdir -p $(dir $@)
@@ -45,8 +51,16 @@ $(FUZZ_DIR)/range_plan: $(FUZZ_DIR)/obj/range_plan.o \
 $(FUZZ_DIR)/if_range: $(FUZZ_DIR)/obj/if_range.o $(FUZZ_DIR)/obj/src/if_range.o
 	$(FUZZ_CXX) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(APR_LIBS)
 
+# One cutter each, through the shared harness tests/fuzz/fuzz_cut.h.
+$(addprefix $(FUZZ_DIR)/obj/,$(addsuffix .o,$(FORMAT_FUZZ))): tests/fuzz/fuzz_cut.h
+$(addprefix $(FUZZ_DIR)/,$(FORMAT_FUZZ)): $(FUZZ_DIR)/%: $(FUZZ_DIR)/obj/%.o \
+    $(FUZZ_DIR)/obj/src/formats/%.o $(FUZZ_DIR)/obj/src/representation.o
+	$(FUZZ_CXX) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^
+
+# Format seeds are made with ffmpeg and flac (tests/fuzz/make-seeds), not committed.
 fuzz-build: deps-build fuzz-deps
 	@$(MAKE) --no-print-directory $(FUZZ_BINS)
+	@tests/fuzz/make-seeds $(FUZZ_DIR)/seeds
 
 # Each target runs FUZZ_SECONDS from the committed seeds (read-only) plus its working corpus
 # in build/fuzz/corpus/; a crash leaves its input in build/fuzz/artifacts/<target>/.
