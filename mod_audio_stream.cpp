@@ -125,8 +125,13 @@ const char* set_max_ranges(cmd_parms* cmd, void* conf, const char* arg)
     return nullptr;
 }
 
-const char* set_time_seek(cmd_parms*, void* conf, int on)
+// TAKE1 rather than FLAG: httpd's FLAG message does not name the value it refused.
+const char* set_time_seek(cmd_parms* cmd, void* conf, const char* arg)
 {
+    const bool on = ap_cstr_casecmp(arg, "on") == 0;
+    if (!on && ap_cstr_casecmp(arg, "off") != 0) {
+        return apr_psprintf(cmd->pool, "AudioStreamTimeSeek: '%s' is not On or Off", arg);
+    }
     static_cast<audio_stream_dir_conf*>(conf)->time_seek = on ? 1 : 0;
     return nullptr;
 }
@@ -144,10 +149,8 @@ const command_rec audio_stream_cmds[] = {
                        "media (cap open-ended ranges of media elements) or all (cap every range)"),
     AUDIO_STREAM_TAKE1("AudioStreamMaxRanges", set_max_ranges,
                        "Most ranges honoured in one request (more: 200 whole file), or unlimited"),
-    AP_INIT_FLAG("AudioStreamTimeSeek",
-                 reinterpret_cast<cmd_func>(reinterpret_cast<void (*)()>(set_time_seek)), nullptr,
-                 RSRC_CONF | ACCESS_CONF | OR_FILEINFO,
-                 "On: ?t=SECONDS serves the file from that time on, as a file of its own"),
+    AUDIO_STREAM_TAKE1("AudioStreamTimeSeek", set_time_seek,
+                       "On: ?t=SECONDS serves the file from that time on, as a file of its own"),
     {nullptr, {nullptr}, nullptr, 0, RAW_ARGS, nullptr},
 };
 
