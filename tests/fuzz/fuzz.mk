@@ -107,7 +107,8 @@ test-asan: deps-test
 
 soak: deps-build
 	@$(MAKE) --no-print-directory $(MODULE)
-	@command -v wrk >/dev/null 2>&1 || { \
+	@command -v wrk >/dev/null 2>&1 && command -v ffmpeg >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" -eq 0 ]; then SUDO=; else SUDO=sudo; fi; \
-	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y --no-install-recommends wrk; }
+	  $$SUDO apt-get update -qq; \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y --no-install-recommends wrk ffmpeg; }
 	@AUDIO_STREAM_MODULE=$(abspath $(MODULE)) scripts/soak --seconds $(SOAK_SECONDS)
