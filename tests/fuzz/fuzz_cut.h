@@ -32,10 +32,14 @@ namespace fuzz_cut {
 
 using namespace audio_stream;
 
+// What the cutter answered, printed with a failed invariant.
+inline char g_answer[160];
+
 #define CHECK(cond)                                                                    \
     do {                                                                               \
         if (!(cond)) {                                                                 \
-            std::fprintf(stderr, "invariant failed: %s (line %d)\n", #cond, __LINE__); \
+            std::fprintf(stderr, "invariant failed: %s (line %d)\n%s\n", #cond, __LINE__, \
+                         g_answer);                                                    \
             __builtin_trap();                                                          \
         }                                                                              \
     } while (0)
@@ -76,8 +80,8 @@ inline Micros time_asked(const std::uint8_t* p)
 
 inline void check_cut(const Cut& cut, Offset file_len, Micros t)
 {
-    // For the crash report: what the cutter answered.
-    std::fprintf(stderr, "cut: status %d t %lld start %lld duration %lld length %llu extents %zu\n",
+    std::snprintf(g_answer, sizeof g_answer,
+                 "cut: status %d t %lld start %lld duration %lld length %llu extents %zu",
                  static_cast<int>(cut.status), static_cast<long long>(t),
                  static_cast<long long>(cut.start), static_cast<long long>(cut.duration),
                  static_cast<unsigned long long>(cut.rep.length), cut.rep.extents.size());
