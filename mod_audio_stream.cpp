@@ -153,8 +153,13 @@ const char* set_max_ranges(cmd_parms* cmd, void* conf, const char* arg)
     return nullptr;
 }
 
-const char* set_time_seek(cmd_parms*, void* conf, int on)
+// TAKE1 rather than FLAG: httpd's FLAG message does not name the value it refused.
+const char* set_time_seek(cmd_parms* cmd, void* conf, const char* arg)
 {
+    const bool on = ap_cstr_casecmp(arg, "on") == 0;
+    if (!on && ap_cstr_casecmp(arg, "off") != 0) {
+        return apr_psprintf(cmd->pool, "AudioStreamTimeSeek: '%s' is not On or Off", arg);
+    }
     static_cast<audio_stream_dir_conf*>(conf)->time_seek = on ? 1 : 0;
     return nullptr;
 }
@@ -175,10 +180,8 @@ const command_rec audio_stream_cmds[] = {
     AUDIO_STREAM_TAKE1("AudioStreamReadThreshold", set_read_threshold,
                        "Answers with at most this many file bytes are read and written with "
                        "their headers instead of sent with sendfile (K/M suffix); 0 = always sendfile"),
-    AP_INIT_FLAG("AudioStreamTimeSeek",
-                 reinterpret_cast<cmd_func>(reinterpret_cast<void (*)()>(set_time_seek)), nullptr,
-                 RSRC_CONF | ACCESS_CONF | OR_FILEINFO,
-                 "On: ?t=SECONDS serves the file from that time on, as a file of its own"),
+    AUDIO_STREAM_TAKE1("AudioStreamTimeSeek", set_time_seek,
+                       "On: ?t=SECONDS serves the file from that time on, as a file of its own"),
     {nullptr, {nullptr}, nullptr, 0, RAW_ARGS, nullptr},
 };
 
@@ -258,6 +261,68 @@ apr_status_t append_extents_read(request_rec* r, apr_bucket_brigade* bb, apr_fil
         }
     }
     return APR_SUCCESS;
+}
+
+// HTTP/2: mod_http2 frames a file bucket by its length, then reads it; a file truncated in
+// between makes it send frame headers as data. On a secondary (HTTP/2) connection the file is
+// read here instead, in chunks, and a short read ends the stream with an error bucket (as
+// mod_proxy does when a backend breaks): the client sees a reset, never wrong bytes.
+constexpr apr_size_t kReadChunk = 64 * 1024;
+constexpr apr_off_t kPassEvery = 256 * 1024;
+
+apr_status_t pass_reading_files(request_rec* r, apr_bucket_brigade* bb)
+{
+    apr_bucket_brigade* out = apr_brigade_create(r->pool, bb->bucket_alloc);
+    apr_off_t held = 0;
+    while (!APR_BRIGADE_EMPTY(bb)) {
+        apr_bucket* b = APR_BRIGADE_FIRST(bb);
+        if (!APR_BUCKET_IS_FILE(b)) {
+            APR_BUCKET_REMOVE(b);
+            APR_BRIGADE_INSERT_TAIL(out, b);
+            continue;
+        }
+        apr_file_t* fd = static_cast<apr_bucket_file*>(b->data)->fd;
+        apr_off_t at = b->start;
+        for (apr_size_t left = b->length; left > 0;) {
+            const apr_size_t n = left < kReadChunk ? left : kReadChunk;
+            char* buf = static_cast<char*>(apr_bucket_alloc(n, bb->bucket_alloc));
+            apr_off_t seek = at;
+            apr_size_t got = 0;
+            apr_status_t rv = apr_file_seek(fd, APR_SET, &seek);
+            if (rv == APR_SUCCESS) {
+                rv = apr_file_read_full(fd, buf, n, &got);
+            }
+            if (rv != APR_SUCCESS || got != n) {
+                apr_bucket_free(buf);
+                ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
+                              "AS0040: %s shrank while being sent: it ends at byte %" APR_OFF_T_FMT
+                              ", response aborted",
+                              r->filename, at + static_cast<apr_off_t>(got));
+                apr_brigade_cleanup(bb);
+                APR_BRIGADE_INSERT_TAIL(out, ap_bucket_error_create(HTTP_BAD_GATEWAY, nullptr,
+                                                                     r->pool, out->bucket_alloc));
+                APR_BRIGADE_INSERT_TAIL(out, apr_bucket_eos_create(out->bucket_alloc));
+                (void)ap_pass_brigade(r->output_filters, out);
+                return APR_SUCCESS;  // logged; the error bucket resets the stream
+            }
+            APR_BRIGADE_INSERT_TAIL(out, apr_bucket_heap_create(buf, n, apr_bucket_free,
+                                                                 out->bucket_alloc));
+            at += static_cast<apr_off_t>(n);
+            left -= n;
+            held += static_cast<apr_off_t>(n);
+            if (held >= kPassEvery) {
+                const apr_status_t sent = ap_pass_brigade(r->output_filters, out);
+                apr_brigade_cleanup(out);
+                held = 0;
+                if (sent != APR_SUCCESS) {
+                    apr_brigade_cleanup(bb);
+                    return sent;
+                }
+            }
+        }
+        apr_bucket_delete(b);
+    }
+    return ap_pass_brigade(r->output_filters, out);
 }
 
 // The format parsers read the file through this.
@@ -498,7 +563,7 @@ int serve(request_rec* r)
         append_extents(r, bb, fd, plan.body);
     }
     APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(bb->bucket_alloc));
-    rv = ap_pass_brigade(r->output_filters, bb);
+    rv = r->connection->master ? pass_reading_files(r, bb) : ap_pass_brigade(r->output_filters, bb);
     if (rv == APR_SUCCESS || r->connection->aborted) {
         return OK;  // a client that went away is not an error
     }

@@ -30,7 +30,9 @@ public:
         if (offset > bytes_.size() || len > bytes_.size() - offset) {
             return false;
         }
-        std::memcpy(buf, bytes_.data() + offset, len);
+        if (len != 0) {  // buf may be null then (an empty vector's data()): no memcpy
+            std::memcpy(buf, bytes_.data() + offset, len);
+        }
         return true;
     }
 

@@ -750,15 +750,16 @@ Cut cut_mp3(ByteSource& src, Micros t)
     const auto secs = static_cast<std::uint64_t>(t / 1000000);
     const auto frac = static_cast<std::uint64_t>(t % 1000000);
     const std::uint64_t sample = secs * rate + frac * rate / 1000000;
-    const std::uint64_t k = (sample + delay) / spf;
+    const bool cbr = plausible_cbr(r, st, tag);
+    auto walk_to = [&](std::uint64_t k) {
+        std::optional<Walk> found;
+        if (cbr) {
+            found = walk_cbr(r, st, tag.frames, k);
+        }
+        return found ? found : walk(r, st.audio, 0, st.limit, st.ref, k, true);
+    };
 
-    std::optional<Walk> w;
-    if (plausible_cbr(r, st, tag)) {
-        w = walk_cbr(r, st, tag.frames, k);
-    }
-    if (!w) {
-        w = walk(r, st.audio, 0, st.limit, st.ref, k, true);
-    }
+    std::optional<Walk> w = walk_to((sample + delay) / spf);
     if (r.failed()) {
         return malformed("read error");
     }
@@ -767,7 +768,15 @@ Cut cut_mp3(ByteSource& src, Micros t)
     }
     const std::uint64_t stream_samples = w->count * spf;
     if (delay + padding >= stream_samples) {
-        delay = padding = 0;  // not a gapless description of this stream
+        // Not a gapless description of this stream. The frame was found counting the delay:
+        // find it again without, or the cut would start after t.
+        if (delay != 0) {
+            w = walk_to(sample / spf);
+            if (r.failed()) {
+                return malformed("read error");
+            }
+        }
+        delay = padding = 0;
     }
     if (!w->reached || w->first >= w->count || sample >= stream_samples - delay - padding) {
         Cut cut;

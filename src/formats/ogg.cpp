@@ -4,6 +4,7 @@
 #include <array>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -125,9 +126,14 @@ std::uint64_t sample_at(Micros t, std::uint32_t rate)
     return u / 1000000 * rate + u % 1000000 * rate / 1000000;
 }
 
+// Saturates: a damaged page may carry a granule near 2^63, whose time overflows 64 bits.
 Micros micros_of(std::int64_t samples, std::uint32_t rate)
 {
     const auto s = static_cast<std::uint64_t>(std::max<std::int64_t>(samples, 0));
+    constexpr std::uint64_t kMaxSeconds = (std::numeric_limits<Micros>::max() - 999999) / 1000000;
+    if (s / rate > kMaxSeconds) {
+        return std::numeric_limits<Micros>::max();
+    }
     return static_cast<Micros>(s / rate * 1000000 + s % rate * 1000000 / rate);
 }
 

@@ -675,6 +675,30 @@ INSTANTIATE_TEST_SUITE_P(Inputs, Mp3Malformed, ::testing::ValuesIn(bad_cases()),
 
 // Prefixes and random mutations of a real file give a status and keep the invariants:
 // lengths are checked against the file, never trusted.
+// A LAME tag whose delay and padding exceed the stream is ignored (no gapless trimming): the
+// cut then starts at or before t on the untrimmed timeline, and a t inside the stream is a cut.
+// (Found by tests/fuzz/fuzz_mp3: the frame was sought with the delay, then the delay dropped.)
+TEST_F(Mp3Files, ImplausibleEncoderDelayIsIgnoredAndTheCutStartsAtOrBeforeT)
+{
+    ASSERT_EQ(errors_, "");
+    std::string m = fixture("CbrMono22k").bytes;
+    const std::size_t info = m.find("Info");
+    ASSERT_NE(info, std::string::npos);
+    const std::size_t lame = m.find("Lav", info);
+    ASSERT_NE(lame, std::string::npos);
+    // Delay 2000, padding 4000 samples: more than the ~10 frames (5760 samples) kept below.
+    m[lame + 21] = static_cast<char>(2000 >> 4);
+    m[lame + 22] = static_cast<char>((2000 & 15) << 4 | 4000 >> 8);
+    m[lame + 23] = static_cast<char>(4000 & 255);
+    m.resize(info + 11 * 104);  // 32 kbit/s at 22050 Hz: 104-byte frames of 576 samples
+    for (Micros t = 0; t <= 200000; t += 10000) {
+        const Cut cut = cut_bytes(m, t);
+        ASSERT_EQ(cut.status, Cut::Status::Ok) << "t=" << t;
+        EXPECT_LE(cut.start, t);
+        expect_invariants(cut, m.size());
+    }
+}
+
 TEST_F(Mp3Files, TruncatedAndMutatedFilesNeverBreakTheInvariants)
 {
     ASSERT_EQ(errors_, "");

@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <limits>
 #include <map>
 #include <optional>
 #include <random>
@@ -874,6 +875,26 @@ TEST(OggHostile, RandomlyDamagedFilesNeverBreakTheInvariants)
             const Cut cut = cut_ogg(in, t);
             expect_invariants(cut, damaged.size(), t);
         }
+    }
+}
+
+// A last page whose granule position is near 2^63 gives a long cut, never a negative duration
+// (the microseconds overflowed 64 bits). Found by tests/fuzz/fuzz_ogg.
+TEST(OggHostile, HugeLastGranuleSaturatesTheDuration)
+{
+    ASSERT_TRUE(have_tools());
+    for (const std::size_t which : {std::size_t{0}, std::size_t{4}}) {
+        std::string file = source(kSources[which]).bytes;
+        const std::size_t last = file.rfind("OggS");
+        ASSERT_NE(last, std::string::npos);
+        for (int i = 0; i < 8; ++i) {  // granule position: bytes 6-13, little-endian
+            file[last + 6 + i] = static_cast<char>(i == 7 ? 0x7f : 0xf0);
+        }
+        MemorySource in(file);
+        const Cut cut = cut_ogg(in, 3000000);
+        expect_invariants(cut, file.size(), 3000000);
+        ASSERT_EQ(cut.status, Cut::Status::Ok) << cut.detail;
+        EXPECT_EQ(cut.duration, std::numeric_limits<Micros>::max());
     }
 }
 

@@ -1,0 +1,149 @@
+// The shared body of the format fuzz targets (fuzz_wav.cpp, fuzz_mp3.cpp, fuzz_flac.cpp,
+// fuzz_ogg.cpp): each defines FUZZ_CUTTER and includes this.
+//
+// Input: bytes 0-3, little-endian u32 V, the time asked: bit 31 clear, V milliseconds; set,
+// (V & 0x7fffffff) seconds (past any real file, and near the cutters' overflow guards). Then the
+// file, read through a ByteSource over memory that counts what the cutter reads.
+//
+// Invariants (any violation traps):
+//   no crash, no sanitizer report, no exception;
+//   Malformed carries a detail for the error log, PastEnd and Malformed no extents;
+//   Ok: rep.length is the sum of the extents and not 0; every file extent is non-empty and
+//   inside the file; every memory block non-empty and at most kMaxBlock; all memory blocks
+//   together at most kMaxBlock + the file's length (rewritten headers replace file bytes);
+//   start <= t, start and duration not negative; the same input cut twice gives the same cut
+//   (the ETag suffix names it);
+//   work: the cutter reads at most kReadFactor x the file + kReadSlack bytes, in at most
+//   kMaxReads reads.
+#ifndef AUDIO_STREAM_FUZZ_CUT_H
+#define AUDIO_STREAM_FUZZ_CUT_H
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <exception>
+#include <string_view>
+#include <variant>
+
+#include "src/byte_source.h"
+#include "src/formats/cut.h"
+
+namespace fuzz_cut {
+
+using namespace audio_stream;
+
+// What the cutter answered, printed with a failed invariant.
+inline char g_answer[160];
+
+#define CHECK(cond)                                                                    \
+    do {                                                                               \
+        if (!(cond)) {                                                                 \
+            std::fprintf(stderr, "invariant failed: %s (line %d)\n%s\n", #cond, __LINE__, \
+                         g_answer);                                                    \
+            __builtin_trap();                                                          \
+        }                                                                              \
+    } while (0)
+
+constexpr std::size_t kPrefix = 4;
+// The largest block a cutter writes: a FLAC SEEKTABLE (64 KiB at most) with fLaC, STREAMINFO
+// and their block headers; Ogg page headers and MP3 Xing frames are far smaller.
+constexpr std::size_t kMaxBlock = 64 * 1024 + 4 + 4 + 34 + 4;
+// Window-based readers may read a 64 KiB window more than once at the edges of a scan.
+constexpr Offset kReadFactor = 8;
+constexpr Offset kReadSlack = Offset{4} << 20;
+constexpr std::uint64_t kMaxReads = 1u << 20;
+
+// MemorySource, counting.
+class CountingSource final : public ByteSource {
+public:
+    explicit CountingSource(std::string_view bytes) : inner_(bytes) {}
+    Offset size() const override { return inner_.size(); }
+    bool read(Offset offset, void* buf, std::size_t len) override
+    {
+        ++reads;
+        bytes_read += len;
+        return inner_.read(offset, buf, len);
+    }
+    std::uint64_t reads = 0;
+    Offset bytes_read = 0;
+
+private:
+    MemorySource inner_;
+};
+
+inline Micros time_asked(const std::uint8_t* p)
+{
+    const std::uint32_t v = std::uint32_t{p[0]} | std::uint32_t{p[1]} << 8 |
+                            std::uint32_t{p[2]} << 16 | std::uint32_t{p[3]} << 24;
+    return (v & 0x80000000u) ? Micros{v & 0x7fffffffu} * 1000000 : Micros{v} * 1000;
+}
+
+inline void check_cut(const Cut& cut, Offset file_len, Micros t)
+{
+    std::snprintf(g_answer, sizeof g_answer,
+                 "cut: status %d t %lld start %lld duration %lld length %llu extents %zu",
+                 static_cast<int>(cut.status), static_cast<long long>(t),
+                 static_cast<long long>(cut.start), static_cast<long long>(cut.duration),
+                 static_cast<unsigned long long>(cut.rep.length), cut.rep.extents.size());
+    if (cut.status != Cut::Status::Ok) {
+        CHECK(cut.status == Cut::Status::PastEnd || cut.status == Cut::Status::Malformed);
+        CHECK(cut.status != Cut::Status::Malformed || !cut.detail.empty());
+        return;
+    }
+    CHECK(cut.rep.length > 0);
+    CHECK(cut.rep.length == extents_length(cut.rep.extents));
+    Offset memory = 0;
+    for (const auto& e : cut.rep.extents) {
+        if (const auto* f = std::get_if<FileExtent>(&e)) {
+            CHECK(f->length > 0);
+            CHECK(f->offset < file_len);
+            CHECK(f->length <= file_len - f->offset);
+        }
+        else {
+            const std::string& bytes = std::get<MemoryBlock>(e).bytes;
+            CHECK(!bytes.empty());
+            CHECK(bytes.size() <= kMaxBlock);
+            memory += bytes.size();
+        }
+    }
+    CHECK(memory <= kMaxBlock + file_len);
+    CHECK(cut.start >= 0 && cut.start <= t);
+    CHECK(cut.duration >= 0);
+}
+
+inline bool same_cut(const Cut& a, const Cut& b)
+{
+    return a.status == b.status && a.rep.length == b.rep.length && a.rep.extents == b.rep.extents &&
+           a.rep.etag_suffix == b.rep.etag_suffix && a.start == b.start && a.duration == b.duration;
+}
+
+inline int run(Cut (*cutter)(ByteSource&, Micros), const std::uint8_t* data, std::size_t size)
+{
+    std::uint8_t prefix[kPrefix] = {};
+    for (std::size_t i = 0; i < kPrefix && i < size; ++i) {
+        prefix[i] = data[i];
+    }
+    const Micros t = time_asked(prefix);
+    const std::string_view file =
+        size > kPrefix ? std::string_view(reinterpret_cast<const char*>(data) + kPrefix, size - kPrefix)
+                       : std::string_view();
+    try {
+        CountingSource src(file);
+        const Cut cut = cutter(src, t);
+        check_cut(cut, file.size(), t);
+        CHECK(src.reads <= kMaxReads);
+        CHECK(src.bytes_read <= kReadFactor * file.size() + kReadSlack);
+        CountingSource again(file);
+        CHECK(same_cut(cut, cutter(again, t)));
+    }
+    catch (const std::exception& e) {
+        // The glue turns an exception into a 500; a cutter must report Malformed instead.
+        std::fprintf(stderr, "exception: %s\n", e.what());
+        __builtin_trap();
+    }
+    return 0;
+}
+
+}  // namespace fuzz_cut
+
+#endif

@@ -1,0 +1,8 @@
+// libFuzzer target: cut_ogg on any bytes, at any time. Input and invariants: fuzz_cut.h.
+#include "src/formats/ogg.h"
+#include "tests/fuzz/fuzz_cut.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
+{
+    return fuzz_cut::run(audio_stream::cut_ogg, data, size);
+}
