@@ -233,7 +233,7 @@ class BadConfig(ServerTestCase):
             "AudioStreamPieceScope some": "AudioStreamPieceScope: 'some' is not a scope",
             "AudioStreamMaxRanges 0": "AudioStreamMaxRanges: '0' is not a count",
             "AudioStreamMaxRanges lots": "AudioStreamMaxRanges: 'lots' is not a count",
-            "AudioStreamTimeSeek maybe": "AudioStreamTimeSeek must be On or Off",
+            "AudioStreamTimeSeek maybe": "AudioStreamTimeSeek: 'maybe' is not On or Off",
         }
         for line, message in cases.items():
             with self.subTest(line=line):
