@@ -67,6 +67,9 @@ $(addprefix $(FUZZ_DIR)/,$(FORMAT_FUZZ)): $(FUZZ_DIR)/%: $(FUZZ_DIR)/obj/%.o \
     $(FUZZ_DIR)/obj/src/formats/%.o $(FUZZ_DIR)/obj/src/representation.o
 	$(FUZZ_CXX) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^
 
+# The FLAC cutter rewrites frame headers with the helpers in flac_frame.cpp.
+$(FUZZ_DIR)/flac: $(FUZZ_DIR)/obj/src/formats/flac_frame.o
+
 # Format seeds are made with ffmpeg and flac (tests/fuzz/make-seeds), not committed.
 fuzz-build: deps-build fuzz-deps
 	@$(MAKE) --no-print-directory $(FUZZ_BINS)
