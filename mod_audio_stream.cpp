@@ -59,6 +59,15 @@ struct audio_stream_dir_conf {
 
 constexpr int kUnsetFlag = -1;
 
+// What a response sent by sendfile/mmap promised, kept for log_transaction: over HTTP/1.1 the
+// core writes the file after the handler has returned, so only then can a shrunk file be seen.
+// Not the descriptor: the core sets file buckets aside and closes it when done writing.
+struct audio_stream_sent_file {
+    apr_dev_t device;
+    apr_ino_t inode;
+    apr_off_t needed_end;  // one past the last file byte the body needs
+};
+
 // One per child process, made in child_init, shared by its threads (the cache locks itself).
 as::CutCache* cut_cache = nullptr;
 
@@ -286,18 +295,15 @@ apr_status_t pass_reading_files(request_rec* r, apr_bucket_brigade* bb)
         for (apr_size_t left = b->length; left > 0;) {
             const apr_size_t n = left < kReadChunk ? left : kReadChunk;
             char* buf = static_cast<char*>(apr_bucket_alloc(n, bb->bucket_alloc));
-            apr_off_t seek = at;
-            apr_size_t got = 0;
-            apr_status_t rv = apr_file_seek(fd, APR_SET, &seek);
-            if (rv == APR_SUCCESS) {
-                rv = apr_file_read_full(fd, buf, n, &got);
-            }
-            if (rv != APR_SUCCESS || got != n) {
+            const apr_status_t rv = as::read_exactly(fd, static_cast<as::Offset>(at), buf, n);
+            if (rv != APR_SUCCESS) {
                 apr_bucket_free(buf);
-                ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
+                apr_finfo_t now;
+                const bool sized = apr_file_info_get(&now, APR_FINFO_SIZE, fd) == APR_SUCCESS;
+                ap_log_rerror(APLOG_MARK, APLOG_ERR, rv == APR_EOF ? APR_SUCCESS : rv, r,
                               "AS0040: %s shrank while being sent: it ends at byte %" APR_OFF_T_FMT
                               ", response aborted",
-                              r->filename, at + static_cast<apr_off_t>(got));
+                              r->filename, sized ? now.size : at);
                 apr_brigade_cleanup(bb);
                 APR_BRIGADE_INSERT_TAIL(out, ap_bucket_error_create(HTTP_BAD_GATEWAY, nullptr,
                                                                      r->pool, out->bucket_alloc));
@@ -332,10 +338,7 @@ public:
     as::Offset size() const override { return size_; }
     bool read(as::Offset offset, void* buf, std::size_t len) override
     {
-        apr_off_t at = static_cast<apr_off_t>(offset);
-        apr_size_t got = 0;
-        return apr_file_seek(fd_, APR_SET, &at) == APR_SUCCESS &&
-               apr_file_read_full(fd_, buf, len, &got) == APR_SUCCESS && got == len;
+        return as::read_exactly(fd_, offset, static_cast<char*>(buf), len) == APR_SUCCESS;
     }
 
 private:
@@ -561,6 +564,13 @@ int serve(request_rec* r)
     }
     else if (!r->header_only) {
         append_extents(r, bb, fd, plan.body);
+        if (!r->connection->master) {
+            auto* sent = static_cast<audio_stream_sent_file*>(apr_palloc(r->pool, sizeof(audio_stream_sent_file)));
+            sent->device = r->finfo.device;
+            sent->inode = r->finfo.inode;
+            sent->needed_end = static_cast<apr_off_t>(as::file_end(plan.body));
+            ap_set_module_config(r->request_config, &audio_stream_module, sent);
+        }
     }
     APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(bb->bucket_alloc));
     rv = r->connection->master ? pass_reading_files(r, bb) : ap_pass_brigade(r->output_filters, bb);
@@ -608,8 +618,31 @@ void audio_stream_child_init(apr_pool_t* pchild, server_rec* s)
     }
 }
 
+// A connection closed before a sendfile/mmap body was all sent: if the file (the same one, by
+// device and inode) shrank under it, say so once, since the core closes silently. Only
+// aborted requests pay for the stat.
+int audio_stream_log_transaction(request_rec* r)
+{
+    const auto* sent = static_cast<const audio_stream_sent_file*>(
+        ap_get_module_config(r->request_config, &audio_stream_module));
+    if (!sent || !r->connection->aborted) {
+        return DECLINED;
+    }
+    apr_finfo_t now;
+    const apr_int32_t wanted = APR_FINFO_SIZE | APR_FINFO_DEV | APR_FINFO_INODE;
+    if (apr_stat(&now, r->filename, wanted, r->pool) == APR_SUCCESS &&
+        now.device == sent->device && now.inode == sent->inode && now.size < sent->needed_end) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "AS0041: %s shrank while being sent: it ends at byte %" APR_OFF_T_FMT
+                      ", the response needed %" APR_OFF_T_FMT "; connection closed",
+                      r->filename, now.size, sent->needed_end);
+    }
+    return DECLINED;
+}
+
 void audio_stream_register_hooks(apr_pool_t*)
 {
+    ap_hook_log_transaction(audio_stream_log_transaction, nullptr, nullptr, APR_HOOK_MIDDLE);
     ap_hook_child_init(audio_stream_child_init, nullptr, nullptr, APR_HOOK_MIDDLE);
     ap_hook_handler(audio_stream_handler, nullptr, nullptr, APR_HOOK_MIDDLE);
 }

@@ -1,5 +1,6 @@
 #include "small_window.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <unistd.h>
 
@@ -26,6 +27,17 @@ Offset file_bytes(const Extents& body)
         }
     }
     return n;
+}
+
+Offset file_end(const Extents& body)
+{
+    Offset end = 0;
+    for (const auto& e : body) {
+        if (const auto* f = std::get_if<FileExtent>(&e)) {
+            end = std::max(end, f->offset + f->length);
+        }
+    }
+    return end;
 }
 
 bool read_into_memory(const Extents& body, Offset threshold)

@@ -24,6 +24,9 @@ std::optional<Offset> parse_read_threshold(std::string_view text);
 // The bytes of the body that come from the file (memory blocks excluded).
 Offset file_bytes(const Extents& body);
 
+// One past the last file byte the body needs (0 when it needs none).
+Offset file_end(const Extents& body);
+
 // True when the body's file bytes should be read into memory: there are some, and together
 // (all parts of a multipart answer count, so a request never buffers more than the threshold)
 // they are at most `threshold`. A threshold of 0 never reads.

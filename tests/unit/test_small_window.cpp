@@ -66,6 +66,16 @@ TEST(SmallWindow, FileBytesSumsFileExtentsOnly)
     EXPECT_EQ(file_bytes({}), Offset{0});
 }
 
+TEST(SmallWindow, FileEndIsOnePastTheLastFileByteInAnyOrder)
+{
+    // Multipart parts may come in any order; memory blocks need no file byte.
+    EXPECT_EQ(file_end({MemoryBlock{"abcd"}, FileExtent{5, 10}, MemoryBlock{"x"}, FileExtent{0, 3}}),
+              Offset{15});
+    EXPECT_EQ(file_end({FileExtent{Offset{5} << 30, 1}}), (Offset{5} << 30) + 1);
+    EXPECT_EQ(file_end({MemoryBlock{"only memory"}}), Offset{0});
+    EXPECT_EQ(file_end({}), Offset{0});
+}
+
 struct ThresholdCase {
     const char* name;
     const char* text;
