@@ -1,4 +1,5 @@
 // mod_audio_stream: Apache glue. Config and hooks here; the logic lives in src/.
+#include <algorithm>
 #include <cstring>
 #include <exception>
 #include <memory>
@@ -197,14 +198,18 @@ const command_rec audio_stream_cmds[] = {
 // Largest file bucket, as apr_brigade_insert_file makes them (offsets past 4 GiB are fine).
 constexpr as::Offset kMaxFileBucket = as::Offset{1} << 30;
 
-// Turns a plan's extents into buckets: file extents stay zero-copy (sendfile), memory blocks
-// are copied into the request pool. Every file bucket is a copy of one, so they share one
-// refcounted file: mod_http2 sets a file aside per shared file, and separate buckets on the
-// same descriptor would be closed under each other (EBADF on multipart answers).
-void append_extents(request_rec* r, apr_bucket_brigade* bb, apr_file_t* fd, const as::Extents& body)
+// Turns extents [first, last) of a plan into buckets: file extents stay zero-copy (sendfile),
+// memory blocks become transient buckets over the plan's own bytes (a filter that keeps one
+// past the pass copies it, as transient buckets require), so the request pool does not grow
+// with them. Every file bucket is a copy of one, so they share one refcounted file: mod_http2
+// sets a file aside per shared file, and separate buckets on the same descriptor would be
+// closed under each other (EBADF on multipart answers).
+void append_extents(request_rec* r, apr_bucket_brigade* bb, apr_file_t* fd,
+                    const as::Extent* first, const as::Extent* last)
 {
     apr_bucket* file = nullptr;
-    for (const auto& e : body) {
+    for (const as::Extent* it = first; it != last; ++it) {
+        const as::Extent& e = *it;
         if (const auto* f = std::get_if<as::FileExtent>(&e)) {
             for (as::Offset off = f->offset, left = f->length; left > 0;) {
                 const as::Offset n = left < kMaxFileBucket ? left : kMaxFileBucket;
@@ -233,11 +238,41 @@ void append_extents(request_rec* r, apr_bucket_brigade* bb, apr_file_t* fd, cons
         }
         else {
             const std::string& bytes = std::get<as::MemoryBlock>(e).bytes;
-            char* copy = static_cast<char*>(apr_pmemdup(r->pool, bytes.data(), bytes.size()));
-            APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_pool_create(copy, bytes.size(), r->pool,
-                                                                 bb->bucket_alloc));
+            APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_transient_create(bytes.data(), bytes.size(),
+                                                                      bb->bucket_alloc));
         }
     }
+}
+
+void append_extents(request_rec* r, apr_bucket_brigade* bb, apr_file_t* fd, const as::Extents& body)
+{
+    append_extents(r, bb, fd, body.data(), body.data() + body.size());
+}
+
+// A plan of many extents (a FLAC or Ogg cut has two per frame or page) goes down in slices,
+// each ended by a FLUSH so that the core writes it before the next is made: the request holds
+// the buckets of at most kExtentsPerSlice extents, whatever the cut's length. The price: the
+// worker thread writes to the client itself (no async write completion) for such bodies.
+constexpr std::size_t kExtentsPerSlice = 512;
+
+apr_status_t pass_in_slices(request_rec* r, apr_bucket_brigade* bb, apr_file_t* fd,
+                            const as::Extents& body)
+{
+    for (std::size_t at = 0; at < body.size(); at += kExtentsPerSlice) {
+        const std::size_t end = std::min(body.size(), at + kExtentsPerSlice);
+        append_extents(r, bb, fd, body.data() + at, body.data() + end);
+        APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_flush_create(bb->bucket_alloc));
+        const apr_status_t rv = ap_pass_brigade(r->output_filters, bb);
+        apr_brigade_cleanup(bb);
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+        if (r->connection->aborted) {
+            return APR_ECONNABORTED;
+        }
+    }
+    APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(bb->bucket_alloc));
+    return ap_pass_brigade(r->output_filters, bb);
 }
 
 // The small-window path: every file extent read into a heap bucket of its own (together at
@@ -549,6 +584,9 @@ int serve(request_rec* r)
     ap_set_content_length(r, static_cast<apr_off_t>(plan.content_length));
 
     apr_bucket_brigade* bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
+    // Not over HTTP/2: pass_reading_files reads the file and takes the brigade whole.
+    const bool sliced = !read_body && !r->header_only && !r->connection->master &&
+                        plan.body.size() > kExtentsPerSlice;
     if (read_body) {
         rv = append_extents_read(r, bb, fd, plan.body);
         if (rv != APR_SUCCESS) {
@@ -563,7 +601,9 @@ int serve(request_rec* r)
         apr_file_close(fd);  // no bucket refers to it
     }
     else if (!r->header_only) {
-        append_extents(r, bb, fd, plan.body);
+        if (!sliced) {
+            append_extents(r, bb, fd, plan.body);
+        }
         if (!r->connection->master) {
             auto* sent = static_cast<audio_stream_sent_file*>(apr_palloc(r->pool, sizeof(audio_stream_sent_file)));
             sent->device = r->finfo.device;
@@ -572,8 +612,14 @@ int serve(request_rec* r)
             ap_set_module_config(r->request_config, &audio_stream_module, sent);
         }
     }
-    APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(bb->bucket_alloc));
-    rv = r->connection->master ? pass_reading_files(r, bb) : ap_pass_brigade(r->output_filters, bb);
+    if (sliced) {
+        rv = pass_in_slices(r, bb, fd, plan.body);
+    }
+    else {
+        APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(bb->bucket_alloc));
+        rv = r->connection->master ? pass_reading_files(r, bb)
+                                   : ap_pass_brigade(r->output_filters, bb);
+    }
     if (rv == APR_SUCCESS || r->connection->aborted) {
         return OK;  // a client that went away is not an error
     }

@@ -636,3 +636,41 @@ class TimeSeekFlacTimeline(TimeSeekCase):
         self.assertEqual(resp.status, 200, resp)
         path = self.save(resp.body, ".flac")
         self.assertAlmostEqual(ffprobe_start_time(path), 0.0, delta=0.001)
+
+
+class TimeSeekLongCutInSlices(ServerTestCase):
+    """A cut of thousands of extents (a FLAC cut has two per frame) goes down in slices of 512
+    extents, each flushed before the next is made, so that a request never holds the buckets of
+    the whole cut: the bytes must be the same as those of ranged requests, and decode."""
+
+    @classmethod
+    def prepare_docroot(cls, docroot):
+        # 576-sample frames: a 60 s cut has ~4,600 frames, ~9,200 extents, 18 slices.
+        cls.path = os.path.join(docroot, "audio", "long.flac")
+        ffmpeg("-f", "lavfi", "-i", "sine=frequency=330:duration=70", "-ar", "44100",
+               "-c:a", "flac", "-frame_size", "576", cls.path)
+        os.chmod(cls.path, 0o644)
+        aged(cls.path)
+
+    def test_whole_cut_equals_its_ranges_and_decodes(self):
+        whole = self.get("/audio/long.flac?t=10")
+        self.assertEqual(whole.status, 200, whole)
+        length = int(whole.header("Content-Length"))
+        self.assertEqual(len(whole.body), length)
+        step = 1 << 20
+        parts = []
+        for first in range(0, length, step):
+            last = min(length, first + step) - 1
+            r = self.get("/audio/long.flac?t=10", [("Range", f"bytes={first}-{last}")])
+            self.assertEqual((r.status, r.header("Content-Range")),
+                             (206, f"bytes {first}-{last}/{length}"), r)
+            parts.append(r.body)
+        self.assertEqual(b"".join(parts), whole.body, "the sliced body differs from its ranges")
+        cut = tempfile.mkstemp(prefix="audio_stream_cut_", suffix=".flac")
+        with os.fdopen(cut[0], "wb") as f:
+            f.write(whole.body)
+        self.addCleanup(os.remove, cut[1])
+        r = run(["flac", "-t", "-s", cut[1]])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertAlmostEqual(ffprobe_duration(cut[1]), 70 - etag_start(whole.header("ETag")) / 1e6,
+                               delta=576 / 44100 + 1e-5)
