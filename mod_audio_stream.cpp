@@ -249,32 +249,6 @@ void append_extents(request_rec* r, apr_bucket_brigade* bb, apr_file_t* fd, cons
     append_extents(r, bb, fd, body.data(), body.data() + body.size());
 }
 
-// A plan of many extents (a FLAC or Ogg cut has two per frame or page) goes down in slices,
-// each ended by a FLUSH so that the core writes it before the next is made: the request holds
-// the buckets of at most kExtentsPerSlice extents, whatever the cut's length. The price: the
-// worker thread writes to the client itself (no async write completion) for such bodies.
-constexpr std::size_t kExtentsPerSlice = 512;
-
-apr_status_t pass_in_slices(request_rec* r, apr_bucket_brigade* bb, apr_file_t* fd,
-                            const as::Extents& body)
-{
-    for (std::size_t at = 0; at < body.size(); at += kExtentsPerSlice) {
-        const std::size_t end = std::min(body.size(), at + kExtentsPerSlice);
-        append_extents(r, bb, fd, body.data() + at, body.data() + end);
-        APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_flush_create(bb->bucket_alloc));
-        const apr_status_t rv = ap_pass_brigade(r->output_filters, bb);
-        apr_brigade_cleanup(bb);
-        if (rv != APR_SUCCESS) {
-            return rv;
-        }
-        if (r->connection->aborted) {
-            return APR_ECONNABORTED;
-        }
-    }
-    APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(bb->bucket_alloc));
-    return ap_pass_brigade(r->output_filters, bb);
-}
-
 // The small-window path: every file extent read into a heap bucket of its own (together at
 // most the read threshold), so that the core output filter writes headers and body in one
 // writev. Reading happens before anything is sent: a short read (the file shrank after the
@@ -312,6 +286,8 @@ apr_status_t append_extents_read(request_rec* r, apr_bucket_brigade* bb, apr_fil
 // read here instead, in chunks, and a short read ends the stream with an error bucket (as
 // mod_proxy does when a backend breaks): the client sees a reset, never wrong bytes.
 constexpr apr_size_t kReadChunk = 64 * 1024;
+// pass_reading_files ended the stream itself (logged, error bucket and EOS sent).
+constexpr apr_status_t kStreamReset = APR_OS_START_USERERR + 1;
 constexpr apr_off_t kPassEvery = 256 * 1024;
 
 apr_status_t pass_reading_files(request_rec* r, apr_bucket_brigade* bb)
@@ -344,7 +320,7 @@ apr_status_t pass_reading_files(request_rec* r, apr_bucket_brigade* bb)
                                                                      r->pool, out->bucket_alloc));
                 APR_BRIGADE_INSERT_TAIL(out, apr_bucket_eos_create(out->bucket_alloc));
                 (void)ap_pass_brigade(r->output_filters, out);
-                return APR_SUCCESS;  // logged; the error bucket resets the stream
+                return kStreamReset;  // logged; the error bucket resets the stream
             }
             APR_BRIGADE_INSERT_TAIL(out, apr_bucket_heap_create(buf, n, apr_bucket_free,
                                                                  out->bucket_alloc));
@@ -364,6 +340,33 @@ apr_status_t pass_reading_files(request_rec* r, apr_bucket_brigade* bb)
         apr_bucket_delete(b);
     }
     return ap_pass_brigade(r->output_filters, out);
+}
+
+// A plan of many extents (a FLAC or Ogg cut has two per frame or page) goes down in slices,
+// each ended by a FLUSH so that the core writes it before the next is made: the request holds
+// the buckets of at most kExtentsPerSlice extents, whatever the cut's length. The price: the
+// worker thread writes to the client itself (no async write completion) for such bodies.
+constexpr std::size_t kExtentsPerSlice = 512;
+
+apr_status_t pass_in_slices(request_rec* r, apr_bucket_brigade* bb, apr_file_t* fd,
+                            const as::Extents& body)
+{
+    for (std::size_t at = 0; at < body.size(); at += kExtentsPerSlice) {
+        const std::size_t end = std::min(body.size(), at + kExtentsPerSlice);
+        append_extents(r, bb, fd, body.data() + at, body.data() + end);
+        APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_flush_create(bb->bucket_alloc));
+        const apr_status_t rv = r->connection->master ? pass_reading_files(r, bb)
+                                                      : ap_pass_brigade(r->output_filters, bb);
+        apr_brigade_cleanup(bb);
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+        if (r->connection->aborted) {
+            return APR_ECONNABORTED;
+        }
+    }
+    APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(bb->bucket_alloc));
+    return r->connection->master ? pass_reading_files(r, bb) : ap_pass_brigade(r->output_filters, bb);
 }
 
 // The format parsers read the file through this.
@@ -584,9 +587,7 @@ int serve(request_rec* r)
     ap_set_content_length(r, static_cast<apr_off_t>(plan.content_length));
 
     apr_bucket_brigade* bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
-    // Not over HTTP/2: pass_reading_files reads the file and takes the brigade whole.
-    const bool sliced = !read_body && !r->header_only && !r->connection->master &&
-                        plan.body.size() > kExtentsPerSlice;
+    const bool sliced = !read_body && !r->header_only && plan.body.size() > kExtentsPerSlice;
     if (read_body) {
         rv = append_extents_read(r, bb, fd, plan.body);
         if (rv != APR_SUCCESS) {
@@ -620,8 +621,8 @@ int serve(request_rec* r)
         rv = r->connection->master ? pass_reading_files(r, bb)
                                    : ap_pass_brigade(r->output_filters, bb);
     }
-    if (rv == APR_SUCCESS || r->connection->aborted) {
-        return OK;  // a client that went away is not an error
+    if (rv == APR_SUCCESS || rv == kStreamReset || r->connection->aborted) {
+        return OK;  // a client that went away is not an error; a reset stream is logged
     }
     ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, "AS0011: sending %s failed", r->filename);
     return AP_FILTER_ERROR;

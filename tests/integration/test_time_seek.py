@@ -674,3 +674,9 @@ class TimeSeekLongCutInSlices(ServerTestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertAlmostEqual(ffprobe_duration(cut[1]), 70 - etag_start(whole.header("ETag")) / 1e6,
                                delta=576 / 44100 + 1e-5)
+        # HTTP/2 (h2c): each slice is read by the handler; the same bytes.
+        h2 = subprocess.run(["curl", "-sS", "--http2-prior-knowledge", "-o", "-", "-w",
+                             "%{http_version}", self.server.url("/audio/long.flac?t=10")],
+                            capture_output=True, timeout=TOOL_TIMEOUT)
+        self.assertEqual(h2.returncode, 0, h2.stderr)
+        self.assertEqual(h2.stdout, whole.body + b"2", "the HTTP/2 body differs")
