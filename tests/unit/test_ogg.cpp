@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/unit/cut_tools.h"
 #include "tests/unit/printers.h"
 
 namespace audio_stream {
@@ -29,70 +30,16 @@ namespace {
 // ---------------------------------------------------------------------------------------------
 // Helpers: a private temp dir, shell commands, extents written out.
 
+using test_tools::materialise;
+using test_tools::run;
+using test_tools::slurp;
+using test_tools::spit;
+using Output = test_tools::Command;
+
 const std::string& temp_dir()
 {
-    struct Dir {
-        std::string path;
-        Dir()
-        {
-            char name[] = "/tmp/audio_stream_ogg_XXXXXX";
-            path = mkdtemp(name) ? name : "";
-        }
-        ~Dir()
-        {
-            std::error_code ec;
-            std::filesystem::remove_all(path, ec);
-        }
-    };
-    static const Dir dir;
-    return dir.path;
-}
-
-struct Output {
-    int status;
-    std::string output;  // stdout and stderr
-};
-
-Output run(const std::string& command)
-{
-    Output r{-1, {}};
-    FILE* p = popen((command + " 2>&1").c_str(), "r");
-    if (!p) {
-        return r;
-    }
-    char buf[65536];
-    for (std::size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) {
-        r.output.append(buf, n);
-    }
-    r.status = pclose(p);
-    return r;
-}
-
-std::string slurp(const std::string& path)
-{
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-void spit(const std::string& path, const std::string& bytes)
-{
-    std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
-
-std::string materialise(const std::string& file, const Representation& rep)
-{
-    std::string out;
-    for (const auto& e : rep.extents) {
-        if (const auto* f = std::get_if<FileExtent>(&e)) {
-            out.append(file, f->offset, f->length);
-        }
-        else {
-            out += std::get<MemoryBlock>(e).bytes;
-        }
-    }
-    return out;
+    static const test_tools::TempDir dir("ogg");
+    return dir.path();
 }
 
 bool have_tools()

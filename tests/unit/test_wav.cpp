@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "src/time_param.h"
+#include "tests/unit/cut_tools.h"
 #include "tests/unit/printers.h"
 
 namespace audio_stream {
@@ -27,71 +28,20 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// ---- helpers (kept here: the flac/ogg tests have their own) --------------------------------
+// ---- helpers (the shared ones are in cut_tools.h) ------------------------------------------
 
-struct Command {
-    int status = -1;
-    std::string output;  // stdout and stderr
-};
-
-Command run(const std::string& command)
-{
-    Command c;
-    FILE* p = popen((command + " 2>&1").c_str(), "r");
-    if (!p) {
-        return c;
-    }
-    char buf[4096];
-    std::size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) {
-        c.output.append(buf, n);
-    }
-    c.status = pclose(p);
-    return c;
-}
-
-std::string slurp(const fs::path& path)
-{
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-void spit(const fs::path& path, const std::string& bytes)
-{
-    std::ofstream out(path, std::ios::binary);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
+using test_tools::Command;
+using test_tools::expect_invariants;
+using test_tools::run;
+using test_tools::slurp;
+using test_tools::spit;
 
 // The bytes a client would receive for the cut.
 std::string materialise(const Cut& cut, const std::string& file)
 {
-    std::string out;
-    for (const auto& e : cut.rep.extents) {
-        if (const auto* f = std::get_if<FileExtent>(&e)) {
-            out.append(file, f->offset, f->length);
-        }
-        else {
-            out.append(std::get<MemoryBlock>(e).bytes);
-        }
-    }
-    return out;
+    return test_tools::materialise(file, cut.rep);
 }
 
-// Content-Length is the sum of the extents; every file extent lies inside the file.
-void expect_invariants(const Cut& cut, Offset file_size)
-{
-    EXPECT_EQ(cut.rep.length, extents_length(cut.rep.extents));
-    for (const auto& e : cut.rep.extents) {
-        if (const auto* f = std::get_if<FileExtent>(&e)) {
-            EXPECT_GT(f->length, 0u);
-            EXPECT_LE(f->offset, file_size);
-            EXPECT_LE(f->length, file_size - std::min(f->offset, file_size));
-        }
-    }
-    EXPECT_EQ(cut.rep.etag_suffix, "-t" + std::to_string(cut.start));
-}
 
 std::uint32_t le32(const std::string& s, std::size_t at)
 {

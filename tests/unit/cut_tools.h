@@ -1,0 +1,110 @@
+// Helpers the format tests share: a private temp dir, shell commands, files in and out, and
+// the bytes a client would receive for a cut.
+#ifndef AUDIO_STREAM_TESTS_CUT_TOOLS_H
+#define AUDIO_STREAM_TESTS_CUT_TOOLS_H
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <variant>
+
+#include "src/formats/cut.h"
+
+namespace audio_stream {
+namespace test_tools {
+
+// A directory /tmp/audio_stream_<tag>_XXXXXX, removed with everything in it at destruction.
+class TempDir {
+public:
+    explicit TempDir(const std::string& tag)
+    {
+        std::string name = "/tmp/audio_stream_" + tag + "_XXXXXX";
+        path_ = mkdtemp(name.data()) ? name : "";
+    }
+    ~TempDir()
+    {
+        std::error_code ec;
+        std::filesystem::remove_all(path_, ec);
+    }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    const std::string& path() const { return path_; }
+
+private:
+    std::string path_;
+};
+
+struct Command {
+    int status = -1;
+    std::string output;  // stdout and stderr
+};
+
+// Runs a shell command; its status as pclose gives it, and everything it printed.
+inline Command run(const std::string& command)
+{
+    Command c;
+    FILE* p = popen((command + " 2>&1").c_str(), "r");
+    if (!p) {
+        return c;
+    }
+    char buf[65536];
+    for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) {
+        c.output.append(buf, n);
+    }
+    c.status = pclose(p);
+    return c;
+}
+
+inline std::string slurp(const std::filesystem::path& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+inline void spit(const std::filesystem::path& path, const std::string& bytes)
+{
+    std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+// The bytes a client would receive for `rep` over a file holding `file`.
+inline std::string materialise(const std::string& file, const Representation& rep)
+{
+    std::string out;
+    for (const auto& e : rep.extents) {
+        if (const auto* f = std::get_if<FileExtent>(&e)) {
+            out.append(file, f->offset, f->length);
+        }
+        else {
+            out += std::get<MemoryBlock>(e).bytes;
+        }
+    }
+    return out;
+}
+
+// Content-Length is the sum of the extents; every file extent is non-empty and inside the
+// file; the ETag suffix names the cut's start.
+inline void expect_invariants(const Cut& cut, Offset file_size)
+{
+    EXPECT_EQ(cut.rep.length, extents_length(cut.rep.extents));
+    for (const auto& e : cut.rep.extents) {
+        if (const auto* f = std::get_if<FileExtent>(&e)) {
+            EXPECT_GT(f->length, 0u);
+            EXPECT_LE(f->offset, file_size);
+            EXPECT_LE(f->length, file_size - std::min(f->offset, file_size));
+        }
+    }
+    EXPECT_EQ(cut.rep.etag_suffix, "-t" + std::to_string(cut.start));
+}
+
+}  // namespace test_tools
+}  // namespace audio_stream
+
+#endif
