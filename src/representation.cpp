@@ -21,6 +21,34 @@ Offset extents_length(const Extents& extents)
     return total;
 }
 
+void append_file(Extents& out, Offset offset, Offset length)
+{
+    if (length == 0) {
+        return;
+    }
+    if (!out.empty()) {
+        if (auto* f = std::get_if<FileExtent>(&out.back()); f && f->offset + f->length == offset) {
+            f->length += length;
+            return;
+        }
+    }
+    out.push_back(FileExtent{offset, length});
+}
+
+void append_memory(Extents& out, std::string bytes)
+{
+    if (bytes.empty()) {
+        return;
+    }
+    if (!out.empty()) {
+        if (auto* m = std::get_if<MemoryBlock>(&out.back())) {
+            m->bytes += bytes;
+            return;
+        }
+    }
+    out.push_back(MemoryBlock{std::move(bytes)});
+}
+
 std::string suffixed_etag(std::string_view etag, std::string_view suffix)
 {
     if (suffix.empty() || etag.size() < 2 || etag.back() != '"') {

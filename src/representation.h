@@ -38,6 +38,14 @@ struct Representation {
 Offset extent_length(const Extent& e);
 Offset extents_length(const Extents& extents);
 
+// Appends the file bytes [offset, offset + length) to `out`, growing the last extent instead
+// when it is a file extent that ends at `offset`. Nothing for an empty range.
+void append_file(Extents& out, Offset offset, Offset length);
+
+// Appends `bytes` to `out`, joining them to the last extent when it is a memory block.
+// Nothing for empty bytes.
+void append_memory(Extents& out, std::string bytes);
+
 // The ETag of a derived representation: `suffix` goes inside the quotes of the file's ETag,
 // so "abc" becomes "abc-t30" and W/"abc" stays weak as W/"abc-t30". An empty suffix, or a
 // value that is not a quoted entity-tag, comes back unchanged.

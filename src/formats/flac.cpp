@@ -382,35 +382,6 @@ StreamInfo parse_stream_info(const Byte* s)
     return info;
 }
 
-// Appends extents, merging a file extent into the previous one when they touch.
-void add_file(Extents& out, Offset offset, Offset length)
-{
-    if (length == 0) {
-        return;
-    }
-    if (!out.empty()) {
-        if (auto* f = std::get_if<FileExtent>(&out.back()); f && f->offset + f->length == offset) {
-            f->length += length;
-            return;
-        }
-    }
-    out.push_back(FileExtent{offset, length});
-}
-
-void add_memory(Extents& out, std::string bytes)
-{
-    if (bytes.empty()) {
-        return;
-    }
-    if (!out.empty()) {
-        if (auto* m = std::get_if<MemoryBlock>(&out.back())) {
-            m->bytes += bytes;
-            return;
-        }
-    }
-    out.push_back(MemoryBlock{std::move(bytes)});
-}
-
 std::string block_header(unsigned type, bool last, std::uint32_t length)
 {
     Byte h[4];
@@ -593,15 +564,15 @@ public:
         const Offset last = end.value_or(in_.size());
         if (last < start_ + header_.size() + 2) {
             // Too short to hold a CRC-16: a truncated file. The frame stays as truncated as it was.
-            add_memory(out_, std::move(pending_));
-            add_file(out_, start_ + header_.size(), in_.size() - start_ - header_.size());
+            append_memory(out_, std::move(pending_));
+            append_file(out_, start_ + header_.size(), in_.size() - start_ - header_.size());
             return {};
         }
         if (!finish(last)) {
             return detail("FLAC frames unreadable");
         }
-        add_memory(out_, std::move(pending_));
-        add_file(out_, last, in_.size() - last);
+        append_memory(out_, std::move(pending_));
+        append_file(out_, last, in_.size() - last);
         return {};
     }
 
@@ -684,8 +655,8 @@ private:
         const std::uint16_t crc =
             flac::renumbered_crc16(old_crc, reinterpret_cast<const Byte*>(header_.data()), header_.size(),
                                    reinterpret_cast<const Byte*>(renumbered_.data()), renumbered_.size(), body);
-        add_memory(out_, std::move(pending_));
-        add_file(out_, body_start, body);
+        append_memory(out_, std::move(pending_));
+        append_file(out_, body_start, body);
         pending_.assign({static_cast<char>(crc >> 8), static_cast<char>(crc & 0xFF)});
         written_ += body + 2;
         return true;
@@ -948,7 +919,7 @@ Cut cut_flac(ByteSource& src, Micros t)
         }
     }
     else {
-        add_file(frames, at->offset, size - at->offset);
+        append_file(frames, at->offset, size - at->offset);
     }
     const auto moved = [&](Offset file_offset) -> std::optional<Offset> {
         if (renumbered) {
@@ -977,30 +948,30 @@ Cut cut_flac(ByteSource& src, Micros t)
     }
 
     Representation& rep = cut.rep;
-    add_memory(rep.extents, "fLaC" + block_header(kStreamInfo, parts.empty(), kStreamInfoBytes) +
+    append_memory(rep.extents, "fLaC" + block_header(kStreamInfo, parts.empty(), kStreamInfoBytes) +
                                 std::string(reinterpret_cast<const char*>(stream_info), kStreamInfoBytes));
     for (std::size_t i = 0; i < parts.size(); ++i) {
         const Block& b = *parts[i].block;
         const bool last = i + 1 == parts.size();
         if (!parts[i].memory.empty()) {
             const auto length = static_cast<std::uint32_t>(parts[i].memory.size());
-            add_memory(rep.extents, block_header(b.type, last, length) + parts[i].memory);
+            append_memory(rep.extents, block_header(b.type, last, length) + parts[i].memory);
         }
         else if (b.last == last) {
-            add_file(rep.extents, b.offset, 4 + Offset{b.length});
+            append_file(rep.extents, b.offset, 4 + Offset{b.length});
         }
         else {
             // §8.1: only the last block emitted may carry the last-block flag.
-            add_memory(rep.extents, block_header(b.type, last, b.length));
-            add_file(rep.extents, b.offset + 4, b.length);
+            append_memory(rep.extents, block_header(b.type, last, b.length));
+            append_file(rep.extents, b.offset + 4, b.length);
         }
     }
     for (auto& e : frames) {
         if (auto* f = std::get_if<FileExtent>(&e)) {
-            add_file(rep.extents, f->offset, f->length);
+            append_file(rep.extents, f->offset, f->length);
         }
         else {
-            add_memory(rep.extents, std::move(std::get<MemoryBlock>(e).bytes));
+            append_memory(rep.extents, std::move(std::get<MemoryBlock>(e).bytes));
         }
     }
     rep.length = extents_length(rep.extents);

@@ -291,20 +291,6 @@ private:
     std::vector<Byte> scan_;
 };
 
-void add_file(Extents& out, Offset offset, Offset length)
-{
-    if (length == 0) {
-        return;
-    }
-    if (!out.empty()) {
-        if (auto* f = std::get_if<FileExtent>(&out.back()); f && f->offset + f->length == offset) {
-            f->length += length;
-            return;
-        }
-    }
-    out.push_back(FileExtent{offset, length});
-}
-
 void add_memory(Extents& out, const Byte* p, std::size_t n)
 {
     out.push_back(MemoryBlock{std::string(reinterpret_cast<const char*>(p), n)});
@@ -320,7 +306,7 @@ void emit_patched(Extents& out, const Page& page, Offset at, const Byte* old_byt
         ++first;
     }
     if (first == n) {
-        add_file(out, page.offset, page.length());
+        append_file(out, page.offset, page.length());
         return;
     }
     Byte delta[kMaxHeader];
@@ -337,16 +323,16 @@ void emit_patched(Extents& out, const Page& page, Offset at, const Byte* old_byt
         Byte block[kCrcAt + 4];
         std::copy(new_bytes + first, new_bytes + n, block);
         std::copy(crc_bytes, crc_bytes + 4, block + (n - first));
-        add_file(out, page.offset, from);
+        append_file(out, page.offset, from);
         add_memory(out, block, n - first + 4);
-        add_file(out, page.offset + kCrcAt + 4, page.length() - kCrcAt - 4);
+        append_file(out, page.offset + kCrcAt + 4, page.length() - kCrcAt - 4);
         return;
     }
-    add_file(out, page.offset, kCrcAt);
+    append_file(out, page.offset, kCrcAt);
     add_memory(out, crc_bytes, 4);
-    add_file(out, page.offset + kCrcAt + 4, from - kCrcAt - 4);
+    append_file(out, page.offset + kCrcAt + 4, from - kCrcAt - 4);
     add_memory(out, new_bytes + first, n - first);
-    add_file(out, page.offset + from + (n - first), page.length() - from - (n - first));
+    append_file(out, page.offset + from + (n - first), page.length() - from - (n - first));
 }
 
 // A header patch: flags, granule position and sequence number (bytes 5..21).
@@ -652,10 +638,10 @@ Cut cut_ogg(ByteSource& src, Micros t)
         }
         put_le(new_skip, 2, static_cast<std::uint64_t>(pre_skip));
         emit_patched(out, first, first.header_length() + 10, old_skip, new_skip, 2);
-        add_file(out, first.end(), audio_start - first.end());
+        append_file(out, first.end(), audio_start - first.end());
     }
     else {
-        add_file(out, 0, audio_start);
+        append_file(out, 0, audio_start);
     }
 
     // Audio pages: rebased, renumbered after the headers, the last one flagged end-of-stream.
@@ -689,7 +675,7 @@ Cut cut_ogg(ByteSource& src, Micros t)
             crc = crc_update(crc, pages.body(p) + skip, static_cast<std::size_t>(tail));
             put_le(h + kCrcAt, 4, crc);
             add_memory(out, h, kFixedHeader + kept);
-            add_file(out, p.offset + p.header_length() + skip, tail);
+            append_file(out, p.offset + p.header_length() + skip, tail);
         }
         else {
             emit_rebased(out, p, type, g, sequence);

@@ -138,3 +138,38 @@ INSTANTIATE_TEST_SUITE_P(
 
 }  // namespace
 }  // namespace audio_stream
+
+namespace audio_stream {
+namespace {
+
+TEST(AppendExtents, TouchingFileRangesGrowOneExtent)
+{
+    Extents out;
+    append_file(out, 10, 5);
+    append_file(out, 15, 5);  // touches: one extent 10..19
+    append_file(out, 30, 0);  // empty: nothing
+    append_file(out, 30, 2);  // a gap: a new extent
+    ASSERT_EQ(out.size(), 2u);
+    EXPECT_EQ(std::get<FileExtent>(out[0]).offset, Offset{10});
+    EXPECT_EQ(std::get<FileExtent>(out[0]).length, Offset{10});
+    EXPECT_EQ(std::get<FileExtent>(out[1]).offset, Offset{30});
+    EXPECT_EQ(extents_length(out), Offset{12});
+}
+
+TEST(AppendExtents, MemoryJoinsMemoryButNeverBridgesAFileExtent)
+{
+    Extents out;
+    append_memory(out, "ab");
+    append_memory(out, "");
+    append_memory(out, "cd");
+    append_file(out, 0, 4);
+    append_memory(out, "ef");
+    append_file(out, 4, 1);  // does not touch the file extent before the memory block
+    ASSERT_EQ(out.size(), 4u);
+    EXPECT_EQ(std::get<MemoryBlock>(out[0]).bytes, "abcd");
+    EXPECT_EQ(std::get<MemoryBlock>(out[2]).bytes, "ef");
+    EXPECT_EQ(std::get<FileExtent>(out[3]).offset, Offset{4});
+}
+
+}  // namespace
+}  // namespace audio_stream
