@@ -48,6 +48,13 @@ constexpr std::size_t kWalkBack = 64;
 // RFC 9639 §9.1: the longest frame header, CRC-8 included.
 constexpr std::size_t kMaxHeaderBytes = 16;
 
+// A read buffer of `limit` bytes, or of the whole file when it is smaller: a cut of a short file
+// neither allocates nor clears a megabyte it will never fill.
+std::size_t buffer_bytes(std::size_t limit, Offset file_size)
+{
+    return static_cast<std::size_t>(std::min<Offset>(limit, file_size));
+}
+
 std::uint64_t be(const Byte* p, int n)
 {
     std::uint64_t v = 0;
@@ -211,23 +218,12 @@ std::optional<FrameHeader> parse_header(const Byte* b, std::size_t n, const Stre
 class Scanner {
 public:
     Scanner(ByteSource& src, const StreamInfo& info)
-        : src_(src), size_(src.size()), info_(info), window_(kWindowBytes)
+        : src_(src), size_(src.size()), info_(info), window_(buffer_bytes(kWindowBytes, size_))
     {
     }
 
     Offset size() const { return size_; }
     bool exhausted() const { return budget_ == 0; }
-
-    bool byte(Offset off, Byte& out)
-    {
-        if (off < start_ || off >= start_ + length_) {
-            if (!fill(off)) {
-                return false;
-            }
-        }
-        out = window_[off - start_];
-        return true;
-    }
 
     // The header at off if it parses (parse_header) and agrees with the stream's numbering
     // once the first frame has set it.
@@ -272,12 +268,16 @@ public:
         const Offset min_end = off + h->length + info_.channels + 2;
         std::uint16_t crc = 0;
         for (Offset x = off; x < limit;) {
-            Byte b;
-            if (!spend() || !byte(x, b)) {
+            // The CRC over the window's bytes at once, up to where it comes out zero.
+            const Byte* p;
+            std::size_t n;
+            if (!span(x, limit, p, n)) {
                 return std::nullopt;
             }
-            crc = flac::crc16(&b, 1, crc);
-            ++x;
+            const std::size_t quiet = x < min_end ? static_cast<std::size_t>(min_end - x) : 0;
+            const std::size_t used = flac::crc16_to_zero(p, n, crc, quiet);
+            budget_ -= used;
+            x += used;
             if (crc != 0 || x < min_end) {
                 continue;
             }
@@ -297,17 +297,25 @@ public:
     std::optional<Frame> find_frame(Offset from, Offset to)
     {
         to = std::min(to, size_);
-        for (Offset c = from; c < to; ++c) {
-            Byte b;
-            if (!spend() || !byte(c, b)) {
+        for (Offset c = from; c < to;) {
+            const Byte* p;
+            std::size_t n;
+            if (!span(c, to, p, n)) {
                 return std::nullopt;
             }
-            if (b != 0xFF) {
+            const auto* sync = static_cast<const Byte*>(std::memchr(p, 0xFF, n));
+            if (!sync) {
+                budget_ -= n;
+                c += n;
                 continue;
             }
+            const auto k = static_cast<std::size_t>(sync - p);
+            budget_ -= k + 1;
+            c += k;
             if (auto f = frame_at(c)) {
                 return f;
             }
+            ++c;
         }
         return std::nullopt;
     }
@@ -318,12 +326,20 @@ public:
     }
 
 private:
-    bool spend()
+    // The window's bytes from off (refilled when off is outside it), at most up to `to` and at
+    // most what the budget has left: false when a read fails or the budget is spent. Callers
+    // take what they examine from budget_.
+    bool span(Offset off, Offset to, const Byte*& p, std::size_t& n)
     {
         if (budget_ == 0) {
             return false;
         }
-        --budget_;
+        if ((off < start_ || off >= start_ + length_) && !fill(off)) {
+            return false;
+        }
+        p = window_.data() + (off - start_);
+        n = static_cast<std::size_t>(std::min(to, start_ + length_) - off);
+        n = static_cast<std::size_t>(std::min<Offset>(n, budget_));
         return true;
     }
 
@@ -426,7 +442,7 @@ std::string rebased_seek_table(Scanner& in, const Block& b, const Frame& cut, Of
 // counted against kMaxWalkBytes.
 class ChunkReader {
 public:
-    explicit ChunkReader(ByteSource& src) : src_(src), size_(src.size()), buffer_(kWalkChunk) {}
+    explicit ChunkReader(ByteSource& src) : src_(src), size_(src.size()), buffer_(buffer_bytes(kWalkChunk, size_)) {}
 
     Offset size() const { return size_; }
     bool exhausted() const { return exhausted_; }

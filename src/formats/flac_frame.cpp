@@ -85,6 +85,20 @@ std::uint16_t crc16(const std::uint8_t* p, std::size_t n, std::uint16_t crc)
     return crc;
 }
 
+std::size_t crc16_to_zero(const std::uint8_t* p, std::size_t n, std::uint16_t& crc, std::size_t quiet)
+{
+    std::uint16_t r = crc;
+    for (std::size_t i = 0; i < n; ++i) {
+        r = static_cast<std::uint16_t>((r << 8) ^ kCrc16[(r >> 8) ^ p[i]]);
+        if (r == 0 && i + 1 >= quiet) {
+            crc = r;
+            return i + 1;
+        }
+    }
+    crc = r;
+    return n;
+}
+
 std::uint16_t crc16_zeros(std::uint16_t crc, std::uint64_t n)
 {
     for (std::size_t k = 0; n != 0; ++k, n >>= 1) {

@@ -16,6 +16,11 @@ std::uint8_t crc8(const std::uint8_t* p, std::size_t n, std::uint8_t crc = 0);
 // RFC 9639 §9.3: CRC-16 (x^16 + x^15 + x^2 + 1, initial 0, no final xor) continued over n bytes.
 std::uint16_t crc16(const std::uint8_t* p, std::size_t n, std::uint16_t crc = 0);
 
+// crc16 continued over p[0, n) that stops just after the first byte, from index quiet - 1 on,
+// that leaves the register at 0: returns how many bytes it took (n when none did). Where a
+// frame may end is where the CRC over it comes out zero (RFC 9639 §9.3).
+std::size_t crc16_to_zero(const std::uint8_t* p, std::size_t n, std::uint16_t& crc, std::size_t quiet);
+
 // The CRC-16 register after n more zero bytes, in O(log n) steps.
 std::uint16_t crc16_zeros(std::uint16_t crc, std::uint64_t n);
 

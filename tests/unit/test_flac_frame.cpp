@@ -83,6 +83,50 @@ TEST(FlacCrc, ZerosInLogTimeEqualFeedingZeros)
     }
 }
 
+// A message followed by its own CRC-16 (big-endian) leaves the register at 0: where a frame ends.
+Bytes with_crc16(Bytes m)
+{
+    const std::uint16_t crc = bitwise_crc16(m);
+    m.push_back(static_cast<std::uint8_t>(crc >> 8));
+    m.push_back(static_cast<std::uint8_t>(crc & 0xFF));
+    return m;
+}
+
+TEST(FlacCrc, ToZeroStopsJustAfterTheFirstZeroPastQuiet)
+{
+    std::mt19937 random(11);
+    const Bytes first = with_crc16(random_bytes(random, 40));  // zero after byte 42
+    Bytes both = first;
+    const Bytes tail = random_bytes(random, 30);
+    both.insert(both.end(), tail.begin(), tail.end());
+    both = with_crc16(both);  // zero again after byte 74
+    std::uint16_t crc = 0;
+    EXPECT_EQ(flac::crc16_to_zero(both.data(), both.size(), crc, 0), 42u);
+    EXPECT_EQ(crc, 0);
+    // A quiet prefix ignores the zero inside it; the same zero at quiet's last byte counts.
+    crc = 0;
+    EXPECT_EQ(flac::crc16_to_zero(both.data(), both.size(), crc, 43), 74u);
+    EXPECT_EQ(crc, 0);
+    crc = 0;
+    EXPECT_EQ(flac::crc16_to_zero(both.data(), both.size(), crc, 42), 42u);
+    // Continued from a register over a split: the same stop, counted from the split.
+    crc = flac::crc16(both.data(), 10);
+    EXPECT_EQ(flac::crc16_to_zero(both.data() + 10, both.size() - 10, crc, 0), 32u);
+    EXPECT_EQ(crc, 0);
+}
+
+TEST(FlacCrc, ToZeroWithoutAZeroTakesEverythingAndContinuesTheCrc)
+{
+    std::mt19937 random(13);
+    for (std::size_t n : {0u, 1u, 17u, 500u}) {
+        Bytes m = random_bytes(random, n);
+        std::uint16_t crc = 0;
+        std::size_t used = flac::crc16_to_zero(m.data(), m.size(), crc, m.size() + 1);
+        EXPECT_EQ(used, n);
+        EXPECT_EQ(crc, bitwise_crc16(m)) << n;
+    }
+}
+
 TEST(FlacCrc, RenumberedCrc16EqualsTheDirectOneWhateverTheHeaderLengths)
 {
     std::mt19937 random(9);
