@@ -27,22 +27,12 @@
 
 #include "src/byte_source.h"
 #include "src/formats/cut.h"
+#include "tests/fuzz/fuzz_check.h"
 
 namespace fuzz_cut {
 
 using namespace audio_stream;
 
-// What the cutter answered, printed with a failed invariant.
-inline char g_answer[160];
-
-#define CHECK(cond)                                                                    \
-    do {                                                                               \
-        if (!(cond)) {                                                                 \
-            std::fprintf(stderr, "invariant failed: %s (line %d)\n%s\n", #cond, __LINE__, \
-                         g_answer);                                                    \
-            __builtin_trap();                                                          \
-        }                                                                              \
-    } while (0)
 
 constexpr std::size_t kPrefix = 4;
 // The largest block a cutter writes: a FLAC SEEKTABLE (64 KiB at most) with fLaC, STREAMINFO
@@ -80,7 +70,7 @@ inline Micros time_asked(const std::uint8_t* p)
 
 inline void check_cut(const Cut& cut, Offset file_len, Micros t)
 {
-    std::snprintf(g_answer, sizeof g_answer,
+    std::snprintf(fuzz_check::context, sizeof fuzz_check::context,
                  "cut: status %d t %lld start %lld duration %lld length %llu extents %zu",
                  static_cast<int>(cut.status), static_cast<long long>(t),
                  static_cast<long long>(cut.start), static_cast<long long>(cut.duration),
@@ -119,14 +109,9 @@ inline bool same_cut(const Cut& a, const Cut& b)
 
 inline int run(Cut (*cutter)(ByteSource&, Micros), const std::uint8_t* data, std::size_t size)
 {
-    std::uint8_t prefix[kPrefix] = {};
-    for (std::size_t i = 0; i < kPrefix && i < size; ++i) {
-        prefix[i] = data[i];
-    }
-    const Micros t = time_asked(prefix);
-    const std::string_view file =
-        size > kPrefix ? std::string_view(reinterpret_cast<const char*>(data) + kPrefix, size - kPrefix)
-                       : std::string_view();
+    const auto in = fuzz_check::split<kPrefix>(data, size);
+    const Micros t = time_asked(in.prefix);
+    const std::string_view file = in.rest;
     try {
         CountingSource src(file);
         const Cut cut = cutter(src, t);

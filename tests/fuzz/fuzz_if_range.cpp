@@ -21,18 +21,12 @@
 #include "apr_date.h"
 #include "apr_time.h"
 #include "src/if_range.h"
+#include "tests/fuzz/fuzz_check.h"
 
 namespace {
 
 using namespace audio_stream;
 
-#define CHECK(cond)                                                                \
-    do {                                                                           \
-        if (!(cond)) {                                                             \
-            std::fprintf(stderr, "invariant failed: %s (line %d)\n", #cond, __LINE__); \
-            __builtin_trap();                                                      \
-        }                                                                          \
-    } while (0)
 
 constexpr std::size_t kPrefix = 6;
 constexpr UnixSeconds kYear10000 = 253402300800;  // 10000-01-01T00:00:00Z
@@ -47,18 +41,14 @@ std::string_view imf_fixdate(UnixSeconds t, char (&buf)[APR_RFC822_DATE_LEN])
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
 {
-    std::uint8_t prefix[kPrefix] = {};
-    std::memcpy(prefix, data, size < kPrefix ? size : kPrefix);
+    const auto in = fuzz_check::split<kPrefix>(data, size);
     std::uint64_t l = 0;
     for (int i = 4; i >= 0; --i) {
-        l = l << 8 | prefix[i];
+        l = l << 8 | in.prefix[i];
     }
     const UnixSeconds last_modified = static_cast<UnixSeconds>(l % kYear10000);
-    const UnixSeconds now = last_modified + ((prefix[5] & 1) ? 0 : 1);
-    std::string_view rest = size > kPrefix ? std::string_view(reinterpret_cast<const char*>(data) +
-                                                                  kPrefix,
-                                                              size - kPrefix)
-                                           : std::string_view();
+    const UnixSeconds now = last_modified + ((in.prefix[5] & 1) ? 0 : 1);
+    const std::string_view rest = in.rest;
     const auto nl = rest.find('\n');
     const std::string_view if_range = rest.substr(0, nl);
     const std::string_view etag = nl == std::string_view::npos ? "" : rest.substr(nl + 1);

@@ -33,18 +33,12 @@
 #include <variant>
 
 #include "src/response_plan.h"
+#include "tests/fuzz/fuzz_check.h"
 
 namespace {
 
 using namespace audio_stream;
 
-#define CHECK(cond)                                                                \
-    do {                                                                           \
-        if (!(cond)) {                                                             \
-            std::fprintf(stderr, "invariant failed: %s (line %d)\n", #cond, __LINE__); \
-            __builtin_trap();                                                      \
-        }                                                                          \
-    } while (0)
 
 constexpr std::size_t kPrefix = 8;
 constexpr Offset kInt64Max = 0x7fffffffffffffffull;
@@ -156,13 +150,9 @@ void check_multipart(const Plan& p, const Settings& s, std::string_view content_
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
 {
-    std::uint8_t prefix[kPrefix] = {};
-    std::memcpy(prefix, data, size < kPrefix ? size : kPrefix);
-    const Settings s = settings(prefix);
-    const std::string_view header =
-        size > kPrefix ? std::string_view(reinterpret_cast<const char*>(data) + kPrefix,
-                                          size - kPrefix)
-                       : std::string_view();
+    const auto in = fuzz_check::split<kPrefix>(data, size);
+    const Settings s = settings(in.prefix);
+    const std::string_view header = in.rest;
     std::size_t elements = 1;  // list elements: an upper bound on the range-specs
     for (char c : header) {
         elements += c == ',';
