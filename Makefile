@@ -18,8 +18,12 @@ WARN      := -Wall -Wextra -Werror
 CXXSTD    := -std=c++17
 OPT       ?= -O2 -g
 CXXFLAGS_ALL = $(CXXSTD) $(WARN) $(OPT) -fPIC $(APR_DEFS) $(APR_INC) $(EXTRA_CXXFLAGS)
+# Each object's header dependencies, written by the compiler next to it (foo.o -> foo.d): a
+# header edit rebuilds only what includes it. An object without its .d is rebuilt once.
+DEPFLAGS  := -MMD -MP
 
 CORE_SRC  := $(wildcard src/*.cpp src/formats/*.cpp)
+# All core headers: what the fuzz and sanitizer builds (tests/fuzz/fuzz.mk) depend on.
 CORE_HDR  := $(wildcard src/*.h src/formats/*.h)
 CORE_OBJ  := $(patsubst src/%.cpp,$(BUILD)/src/%.o,$(CORE_SRC))
 UNIT_SRC  := $(wildcard tests/unit/*.cpp)
@@ -40,20 +44,25 @@ deps-test:
 deps-run:
 	@$(DEPS) run
 
-$(BUILD)/src/%.o: src/%.cpp $(CORE_HDR)
+$(BUILD)/src/%.o: src/%.cpp $(BUILD)/src/%.d
 	@mkdir -p $(dir $@)
-	$(CXX) $(CXXFLAGS_ALL) -c $< -o $@
+	$(CXX) $(CXXFLAGS_ALL) $(DEPFLAGS) -c $< -o $@
 
-$(BUILD)/mod_audio_stream.o: mod_audio_stream.cpp $(CORE_HDR)
+$(BUILD)/mod_audio_stream.o: mod_audio_stream.cpp $(BUILD)/mod_audio_stream.d
 	@mkdir -p $(dir $@)
-	$(CXX) $(CXXFLAGS_ALL) $(HTTPD_INC) -c $< -o $@
+	$(CXX) $(CXXFLAGS_ALL) $(DEPFLAGS) $(HTTPD_INC) -c $< -o $@
 
 $(MODULE): $(BUILD)/mod_audio_stream.o $(CORE_OBJ)
 	$(CXX) -shared $(EXTRA_LDFLAGS) -o $@ $^
 
-$(BUILD)/tests/unit/%.o: tests/unit/%.cpp $(CORE_HDR)
+$(BUILD)/tests/unit/%.o: tests/unit/%.cpp $(BUILD)/tests/unit/%.d
 	@mkdir -p $(dir $@)
-	$(CXX) $(CXXFLAGS_ALL) -I. -c $< -o $@
+	$(CXX) $(CXXFLAGS_ALL) $(DEPFLAGS) -I. -c $< -o $@
+
+# A missing .d is a target with nothing to do, which makes its object out of date.
+$(BUILD)/%.d: ;
+.PRECIOUS: $(BUILD)/%.d
+-include $(CORE_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(BUILD)/mod_audio_stream.d
 
 $(UNIT_BIN): $(UNIT_OBJ) $(CORE_OBJ)
 	$(CXX) $(EXTRA_LDFLAGS) -o $@ $^ -lgtest_main -lgtest -pthread $(APR_LIBS)
