@@ -13,6 +13,7 @@
 #include <sstream>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "src/formats/cut.h"
 
@@ -103,6 +104,68 @@ inline void expect_invariants(const Cut& cut, Offset file_size)
     }
     EXPECT_EQ(cut.rep.etag_suffix, "-t" + std::to_string(cut.start));
 }
+
+// The same, plus what depends on the status: an Ok cut is not empty, starts in [0, t] (t < 0
+// counts as 0), lasts >= 0 and has no empty memory block; any other cut has no extents.
+inline void expect_invariants(const Cut& cut, Offset file_size, Micros t)
+{
+    if (cut.status != Cut::Status::Ok) {
+        EXPECT_EQ(cut.rep.length, 0u);
+        EXPECT_TRUE(cut.rep.extents.empty());
+        return;
+    }
+    expect_invariants(cut, file_size);
+    for (const auto& e : cut.rep.extents) {
+        if (const auto* m = std::get_if<MemoryBlock>(&e)) {
+            EXPECT_FALSE(m->bytes.empty());
+        }
+    }
+    EXPECT_GT(cut.rep.length, 0u);
+    EXPECT_GE(cut.start, 0);
+    EXPECT_LE(cut.start, std::max<Micros>(t, 0));
+    EXPECT_GE(cut.duration, 0);
+}
+
+// The duration ffprobe reads from a file's container, -1 when it fails.
+inline double probe_duration(const std::string& path)
+{
+    const Command c = run("ffprobe -v error -show_entries format=duration -of csv=p=0 '" + path + "'");
+    return c.status == 0 ? std::atof(c.output.c_str()) : -1.0;
+}
+
+// The parameters of the tests that cut every generated source at every time: a source (each
+// format's own struct with a name) and a time.
+struct TimeCase {
+    const char* name;
+    Micros t;
+};
+
+template <typename Source>
+struct CutCase {
+    const Source* source;
+    const TimeCase* time;
+};
+
+template <typename Source, std::size_t N, std::size_t M>
+std::vector<CutCase<Source>> all_cuts(const Source (&sources)[N], const TimeCase (&times)[M])
+{
+    std::vector<CutCase<Source>> out;
+    for (const auto& s : sources) {
+        for (const auto& t : times) {
+            out.push_back({&s, &t});
+        }
+    }
+    return out;
+}
+
+// Test names <source>_<time>.
+struct CutCaseName {
+    template <typename Param>
+    std::string operator()(const ::testing::TestParamInfo<Param>& info) const
+    {
+        return std::string(info.param.source->name) + "_" + info.param.time->name;
+    }
+};
 
 }  // namespace test_tools
 }  // namespace audio_stream

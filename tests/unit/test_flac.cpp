@@ -25,7 +25,9 @@ namespace {
 // ---------------------------------------------------------------------------------------------
 // Helpers: a private temp dir, shell commands, extents written out.
 
+using test_tools::expect_invariants;
 using test_tools::materialise;
+using test_tools::probe_duration;
 using test_tools::run;
 using test_tools::slurp;
 using test_tools::spit;
@@ -43,12 +45,6 @@ bool have_tools()
     return ok;
 }
 
-double probe_duration(const std::string& path)
-{
-    return std::atof(run("ffprobe -v error -show_entries format=duration -of default=nw=1:nk=1 '" + path + "'")
-                         .output.c_str());
-}
-
 // Interleaved 32-bit samples: exact for 16- and 24-bit FLAC.
 std::vector<std::int32_t> decode(const std::string& path)
 {
@@ -56,32 +52,6 @@ std::vector<std::int32_t> decode(const std::string& path)
     std::vector<std::int32_t> samples(pcm.size() / 4);
     std::memcpy(samples.data(), pcm.data(), samples.size() * 4);
     return samples;
-}
-
-// Every cut, whatever its status: the representation adds up and stays inside the file.
-void expect_invariants(const Cut& cut, std::size_t file_size, Micros t)
-{
-    EXPECT_EQ(cut.rep.length, extents_length(cut.rep.extents));
-    for (const auto& e : cut.rep.extents) {
-        if (const auto* f = std::get_if<FileExtent>(&e)) {
-            EXPECT_GT(f->length, 0u);
-            EXPECT_LE(f->offset + f->length, file_size);
-        }
-        else {
-            EXPECT_FALSE(std::get<MemoryBlock>(e).bytes.empty());
-        }
-    }
-    if (cut.status == Cut::Status::Ok) {
-        EXPECT_EQ(cut.rep.etag_suffix, "-t" + std::to_string(cut.start));
-        EXPECT_GE(cut.start, 0);
-        EXPECT_LE(cut.start, std::max<Micros>(t, 0));
-        EXPECT_GE(cut.duration, 0);
-        EXPECT_GT(cut.rep.length, 0u);
-    }
-    else {
-        EXPECT_EQ(cut.rep.length, 0u);
-        EXPECT_TRUE(cut.rep.extents.empty());
-    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ namespace fs = std::filesystem;
 
 using test_tools::Command;
 using test_tools::expect_invariants;
+using test_tools::probe_duration;
 using test_tools::run;
 using test_tools::slurp;
 using test_tools::spit;
@@ -165,13 +166,6 @@ std::vector<std::int16_t> decode(const fs::path& path, std::string& messages)
     return out;
 }
 
-double probe_duration(const fs::path& path)
-{
-    const Command c = run("ffprobe -v error -show_entries format=duration -of csv=p=0 '" +
-                          path.string() + "'");
-    return c.status == 0 ? std::atof(c.output.c_str()) : -1.0;
-}
-
 // ---- files made by ffmpeg --------------------------------------------------------------------
 
 struct Source {
@@ -255,10 +249,8 @@ fs::path* Mp3Files::dir_ = nullptr;
 std::map<std::string, Fixture>* Mp3Files::fixtures_ = nullptr;
 std::string Mp3Files::errors_;
 
-struct TimeCase {
-    const char* name;
-    Micros t;
-};
+using test_tools::TimeCase;
+using CutCase = test_tools::CutCase<Source>;
 
 const TimeCase kTimes[] = {
     {"AtZero", 0},
@@ -266,22 +258,6 @@ const TimeCase kTimes[] = {
     {"At7s", 7000000},
     {"InLastTenthOfASecond", 19900000},
 };
-
-struct CutCase {
-    const Source* source;
-    const TimeCase* time;
-};
-
-std::vector<CutCase> all_cuts()
-{
-    std::vector<CutCase> out;
-    for (const auto& s : kSources) {
-        for (const auto& t : kTimes) {
-            out.push_back({&s, &t});
-        }
-    }
-    return out;
-}
 
 class Mp3Cut : public Mp3Files, public ::testing::WithParamInterface<CutCase> {};
 
@@ -356,10 +332,8 @@ TEST_P(Mp3Cut, StartsBeforeTAndDecodesToTheOriginal)
     EXPECT_EQ(mismatches, 0u) << "worst difference " << worst << " in 0.2 s from t";
 }
 
-INSTANTIATE_TEST_SUITE_P(Generated, Mp3Cut, ::testing::ValuesIn(all_cuts()),
-                         [](const auto& info) {
-                             return std::string(info.param.source->name) + "_" + info.param.time->name;
-                         });
+INSTANTIATE_TEST_SUITE_P(Generated, Mp3Cut, ::testing::ValuesIn(test_tools::all_cuts(kSources, kTimes)),
+                         test_tools::CutCaseName());
 
 // The end of the audio is where the player's timeline ends (after gapless trimming when the
 // file says so): t there or later is PastEnd, t one frame before it is still a cut.

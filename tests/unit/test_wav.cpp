@@ -32,6 +32,7 @@ namespace fs = std::filesystem;
 
 using test_tools::Command;
 using test_tools::expect_invariants;
+using test_tools::probe_duration;
 using test_tools::run;
 using test_tools::slurp;
 using test_tools::spit;
@@ -41,7 +42,6 @@ std::string materialise(const Cut& cut, const std::string& file)
 {
     return test_tools::materialise(file, cut.rep);
 }
-
 
 std::uint32_t le32(const std::string& s, std::size_t at)
 {
@@ -125,13 +125,6 @@ std::vector<std::int16_t> decode(const fs::path& path, std::string& messages)
     return out;
 }
 
-double probe_duration(const fs::path& path)
-{
-    const Command c = run("ffprobe -v error -show_entries format=duration -of csv=p=0 '" +
-                          path.string() + "'");
-    return c.status == 0 ? std::atof(c.output.c_str()) : -1.0;
-}
-
 // One generated file: its bytes, what ffprobe says of it, and its decoded samples.
 struct Fixture {
     std::string bytes;
@@ -189,10 +182,8 @@ fs::path* WavFiles::dir_ = nullptr;
 std::map<std::string, Fixture>* WavFiles::fixtures_ = nullptr;
 std::string WavFiles::errors_;
 
-struct TimeCase {
-    const char* name;
-    Micros t;
-};
+using test_tools::TimeCase;
+using CutCase = test_tools::CutCase<Source>;
 
 const TimeCase kTimes[] = {
     {"AtZero", 0},
@@ -200,22 +191,6 @@ const TimeCase kTimes[] = {
     {"At7s", 7000000},
     {"InLastTenthOfASecond", 19900000},
 };
-
-struct CutCase {
-    const Source* source;
-    const TimeCase* time;
-};
-
-std::vector<CutCase> all_cuts()
-{
-    std::vector<CutCase> out;
-    for (const auto& s : kSources) {
-        for (const auto& t : kTimes) {
-            out.push_back({&s, &t});
-        }
-    }
-    return out;
-}
 
 class WavCut : public WavFiles, public ::testing::WithParamInterface<CutCase> {};
 
@@ -273,10 +248,8 @@ TEST_P(WavCut, StartsAtTheFrameHoldingTAndDecodesToTheOriginal)
     fs::remove(cut_path);
 }
 
-INSTANTIATE_TEST_SUITE_P(Generated, WavCut, ::testing::ValuesIn(all_cuts()),
-                         [](const auto& info) {
-                             return std::string(info.param.source->name) + "_" + info.param.time->name;
-                         });
+INSTANTIATE_TEST_SUITE_P(Generated, WavCut, ::testing::ValuesIn(test_tools::all_cuts(kSources, kTimes)),
+                         test_tools::CutCaseName());
 
 // t at or after the last frame's time: nothing to play.
 TEST_F(WavFiles, TimeAtOrPastTheEndIsPastEnd)
