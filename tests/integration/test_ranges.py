@@ -231,7 +231,8 @@ class Amplification(RangeTestCase):
         self.assert_whole(self.get("/audio/small.mp3", [("Range", "bytes=" + ",".join(ranges))]),
                           self.small)
 
-    def test_300_overlapping_ranges_cost_one_copy(self):
+    def test_150_overlapping_ranges_cost_one_copy(self):
+        # 150, under the default AudioStreamMaxRanges (200); 300 are in test_amplification.
         value = "bytes=" + ",".join(f"{i}-{i + 1000}" for i in range(150))
         r = self.get("/audio/small.mp3", [("Range", value)])
         self.assert_206(r, 0, 1149, SMALL_LEN, self.small)
