@@ -69,8 +69,23 @@ struct audio_stream_sent_file {
     apr_off_t needed_end;  // one past the last file byte the body needs
 };
 
-// One per child process, made in child_init, shared by its threads (the cache locks itself).
-as::CutCache* cut_cache = nullptr;
+// Per server: the child's cut cache. child_init makes one per child process and points every
+// server's record at it (after the fork each child writes its own copy); its threads share it
+// (the cache locks itself). Null when it could not be made: time seek then works uncached.
+struct audio_stream_server_conf {
+    as::CutCache* cut_cache;
+};
+
+void* audio_stream_create_server_conf(apr_pool_t* p, server_rec*)
+{
+    return apr_pcalloc(p, sizeof(audio_stream_server_conf));
+}
+
+as::CutCache* cut_cache_of(const server_rec* s)
+{
+    return static_cast<audio_stream_server_conf*>(ap_get_module_config(s->module_config, &audio_stream_module))
+        ->cut_cache;
+}
 
 void* audio_stream_create_dir_conf(apr_pool_t* p, char*)
 {
@@ -392,6 +407,7 @@ std::shared_ptr<const as::Cut> find_cut(request_rec* r, apr_file_t* fd, as::Micr
                               static_cast<std::uint64_t>(r->finfo.inode),
                               static_cast<std::uint64_t>(r->finfo.size),
                               static_cast<std::int64_t>(r->finfo.mtime)};
+    as::CutCache* const cut_cache = cut_cache_of(r->server);
     if (cut_cache) {
         if (auto hit = cut_cache->find(id, t)) {
             cached = true;
@@ -646,18 +662,28 @@ int audio_stream_handler(request_rec* r)
     return HTTP_INTERNAL_SERVER_ERROR;
 }
 
-apr_status_t audio_stream_drop_cache(void*)
+void set_cut_cache(server_rec* main, as::CutCache* cache)
 {
-    delete cut_cache;
-    cut_cache = nullptr;
+    for (server_rec* s = main; s; s = s->next) {
+        static_cast<audio_stream_server_conf*>(ap_get_module_config(s->module_config, &audio_stream_module))
+            ->cut_cache = cache;
+    }
+}
+
+apr_status_t audio_stream_drop_cache(void* main_v)
+{
+    auto* main = static_cast<server_rec*>(main_v);
+    as::CutCache* cache = cut_cache_of(main);
+    set_cut_cache(main, nullptr);
+    delete cache;
     return APR_SUCCESS;
 }
 
 void audio_stream_child_init(apr_pool_t* pchild, server_rec* s)
 {
     try {
-        cut_cache = new as::CutCache(kCutCacheEntries, kCutCacheBytes);
-        apr_pool_cleanup_register(pchild, nullptr, audio_stream_drop_cache, apr_pool_cleanup_null);
+        set_cut_cache(s, new as::CutCache(kCutCacheEntries, kCutCacheBytes));
+        apr_pool_cleanup_register(pchild, s, audio_stream_drop_cache, apr_pool_cleanup_null);
     }
     catch (const std::exception& e) {
         // Time seek still works, uncached.
@@ -702,7 +728,7 @@ module AP_MODULE_DECLARE_DATA audio_stream_module = {
     STANDARD20_MODULE_STUFF,
     audio_stream_create_dir_conf,
     audio_stream_merge_dir_conf,
-    nullptr,
+    audio_stream_create_server_conf,
     nullptr,
     audio_stream_cmds,
     audio_stream_register_hooks,

@@ -625,6 +625,38 @@ class TimeSeekFileChanges(TimeSeekCase):
         self.assertEqual(again.status, 200, again)
 
 
+class TimeSeekVirtualHosts(TimeSeekCase):
+    """Each child has one cut cache, which every virtual host's requests use. A virtual host
+    shares the main server's module record unless one of the module's directives appears in
+    it: other.test has one (the default value), so it has a record of its own."""
+
+    @classmethod
+    def prepare_docroot(cls, docroot):
+        super().prepare_docroot(docroot)
+        port = cls.server.port
+        cls.server.extra_conf = (
+            f"<VirtualHost 127.0.0.1:{port}>\n    ServerName 127.0.0.1\n    DocumentRoot {docroot}\n"
+            f"</VirtualHost>\n<VirtualHost 127.0.0.1:{port}>\n    ServerName other.test\n"
+            f"    DocumentRoot {docroot}\n    AudioStreamMaxRanges 200\n</VirtualHost>\n")
+
+    def test_one_cache_serves_every_virtual_host(self):
+        # One connection, so one child process.
+        conn = Connection(self.server.port)
+        try:
+            answers = []
+            for host in ("other.test", "other.test", "127.0.0.1"):
+                conn.send("GET", "/audio/cbr.mp3?t=4", host=host)
+                answers.append(conn.read_response())
+        finally:
+            conn.close()
+        self.assertEqual([a.status for a in answers], [200, 200, 200])
+        self.assertEqual(answers[0].body, answers[1].body)
+        self.assertEqual(answers[0].body, answers[2].body)
+        lines = [l for l in self.server.log_since_mark() if "AS0024" in l]
+        self.assertEqual(len(lines), 3, lines)
+        self.assertEqual([l.rsplit("(", 1)[1] for l in lines], ["made)", "cached)", "cached)"])
+
+
 class TimeSeekFlacTimeline(TimeSeekCase):
     """FLAC cuts renumber their frames from 0 (RFC 9639 §9.1.5, CRC-8 and CRC-16 recomputed):
     ffmpeg, and Chromium with it, time a cut's packets from its first frame's number, so a cut
