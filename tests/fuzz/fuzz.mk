@@ -70,7 +70,7 @@ $(addprefix $(FUZZ_DIR)/,$(FORMAT_FUZZ)): $(FUZZ_DIR)/%: $(FUZZ_DIR)/obj/%.o \
 # The FLAC cutter rewrites frame headers with the helpers in flac_frame.cpp. Its CRC loops run
 # over every byte of an input and the unit tests check them against bitwise CRCs: built with the
 # sanitizers but without coverage, they leave the fuzzer 3x the executions for the cutter itself.
-$(FUZZ_DIR)/flac: $(FUZZ_DIR)/obj/src/formats/flac_frame.o
+$(FUZZ_DIR)/flac: $(FUZZ_DIR)/obj/src/formats/flac_frame.o $(FUZZ_DIR)/obj/src/formats/flac_scan.o $(FUZZ_DIR)/obj/src/formats/flac_renumber.o
 $(FUZZ_DIR)/obj/src/formats/flac_frame.o: src/formats/flac_frame.cpp $(ROBUST_HDR)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CXX) $(FUZZ_FLAGS) -c $< -o $@
