@@ -12,8 +12,8 @@ namespace audio_stream {
 // the file, renumbered from 0 (RFC 9639 §9.1.5) so that decoders time the cut from 0:00. Each renumbered frame costs two
 // extents: its rewritten header (with the previous frame's CRC-16) in memory, its body from the
 // file. Finding the frames reads the whole rest of the file once, so a cut is refused (Malformed)
-// past kMaxCutFrames frames or kMaxWalkBytes bytes (flac.cpp); the search for the frame at t
-// keeps its own fixed budget against hostile input.
+// past kMaxCutFrames frames or kMaxWalkBytes bytes (flac_renumber.cpp); the search for the frame
+// at t keeps its own fixed budget against hostile input.
 Cut cut_flac(ByteSource& src, Micros t);
 
 }  // namespace audio_stream

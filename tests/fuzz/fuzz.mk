@@ -70,11 +70,14 @@ $(addprefix $(FUZZ_DIR)/,$(FORMAT_FUZZ)): $(FUZZ_DIR)/%: $(FUZZ_DIR)/obj/%.o \
 # The FLAC cutter rewrites frame headers with the helpers in flac_frame.cpp. Its CRC loops run
 # over every byte of an input and the unit tests check them against bitwise CRCs: built with the
 # sanitizers but without coverage, they leave the fuzzer 3x the executions for the cutter itself.
-$(FUZZ_DIR)/flac: $(FUZZ_DIR)/obj/src/formats/flac_frame.o
-$(FUZZ_DIR)/mp3: $(FUZZ_DIR)/obj/src/formats/mp3_id3.o $(FUZZ_DIR)/obj/src/formats/mp3_xing.o
+$(FUZZ_DIR)/flac: $(FUZZ_DIR)/obj/src/formats/flac_frame.o $(FUZZ_DIR)/obj/src/formats/flac_scan.o \
+    $(FUZZ_DIR)/obj/src/formats/flac_renumber.o
 $(FUZZ_DIR)/obj/src/formats/flac_frame.o: src/formats/flac_frame.cpp $(ROBUST_HDR)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CXX) $(FUZZ_FLAGS) -c $< -o $@
+
+# The MP3 cutter's ID3v2 and Xing frame halves.
+$(FUZZ_DIR)/mp3: $(FUZZ_DIR)/obj/src/formats/mp3_id3.o $(FUZZ_DIR)/obj/src/formats/mp3_xing.o
 
 # Format seeds are made with ffmpeg and flac (tests/fuzz/make-seeds), not committed.
 fuzz-build: deps-build fuzz-deps
