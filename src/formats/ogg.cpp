@@ -1,31 +1,19 @@
 #include "ogg.h"
 
 #include <algorithm>
-#include <array>
 #include <cstdint>
 #include <cstring>
 #include <limits>
 #include <optional>
 #include <string>
-#include <vector>
+
+#include "ogg_page.h"
 
 namespace audio_stream {
+namespace ogg {
 
 namespace {
 
-using Byte = std::uint8_t;
-
-// RFC 3533 §6: a page is a 27-byte header, up to 255 lacing values, up to 255 * 255 bytes.
-constexpr std::size_t kFixedHeader = 27;
-constexpr std::size_t kMaxHeader = kFixedHeader + 255;
-constexpr std::size_t kMaxPage = kMaxHeader + 255 * 255;
-constexpr std::size_t kCrcAt = 22;
-constexpr Byte kContinued = 0x01;
-constexpr Byte kBos = 0x02;
-constexpr Byte kEos = 0x04;
-
-// Bytes examined while searching (capture-pattern scans, CRC checks) per cut.
-constexpr Offset kScanBudget = Offset{16} << 20;
 // Below this span the page is found by walking page to page instead of bisecting.
 constexpr Offset kWalkSpan = 128 * 1024;
 // Every audio page after the cut costs two extents (~110 bytes): this bounds a cut's memory.
@@ -37,88 +25,6 @@ constexpr std::uint32_t kOpusRate = 48000;
 // RFC 7845 §4.6: decode at least 80 ms before the target after a seek.
 constexpr std::int64_t kOpusPreRoll = 3840;
 constexpr std::int64_t kMaxPreSkip = 65535;
-
-// RFC 3533 §6: CRC-32, polynomial 0x04C11DB7, MSB first, initial 0, no final xor.
-constexpr std::uint32_t kPoly = 0x04C11DB7;
-
-constexpr std::array<std::uint32_t, 256> make_crc_table()
-{
-    std::array<std::uint32_t, 256> t{};
-    for (std::uint32_t i = 0; i < 256; ++i) {
-        std::uint32_t r = i << 24;
-        for (int k = 0; k < 8; ++k) {
-            r = (r & 0x80000000u) ? (r << 1) ^ kPoly : (r << 1);
-        }
-        t[i] = r;
-    }
-    return t;
-}
-
-constexpr auto kCrcTable = make_crc_table();
-
-std::uint32_t crc_update(std::uint32_t crc, const Byte* p, std::size_t n)
-{
-    for (std::size_t i = 0; i < n; ++i) {
-        crc = (crc << 8) ^ kCrcTable[(crc >> 24) ^ p[i]];
-    }
-    return crc;
-}
-
-// a(x) * b(x) mod P(x), bit 31 the x^31 coefficient.
-constexpr std::uint32_t mul_mod(std::uint32_t a, std::uint32_t b)
-{
-    std::uint32_t r = 0;
-    for (int i = 31; i >= 0; --i) {
-        r = (r & 0x80000000u) ? (r << 1) ^ kPoly : (r << 1);
-        if ((a >> i) & 1) {
-            r ^= b;
-        }
-    }
-    return r;
-}
-
-// x^(8 * 2^k) mod P: feeding 2^k zero bytes multiplies the CRC register by it.
-constexpr std::array<std::uint32_t, 32> make_zero_powers()
-{
-    std::array<std::uint32_t, 32> p{};
-    p[0] = 0x100;
-    for (std::size_t k = 1; k < p.size(); ++k) {
-        p[k] = mul_mod(p[k - 1], p[k - 1]);
-    }
-    return p;
-}
-
-constexpr auto kZeroPowers = make_zero_powers();
-
-// The register after n more zero bytes, in O(log n): with initial 0 and no final xor the CRC is
-// linear, so crc(A xor B) = crc(A) xor crc(B) for equal lengths, and a page whose header changes
-// gets its new CRC from the old one without reading its body.
-std::uint32_t crc_shift(std::uint32_t crc, std::uint64_t n)
-{
-    for (std::size_t k = 0; n != 0 && k < kZeroPowers.size(); ++k, n >>= 1) {
-        if (n & 1) {
-            crc = mul_mod(crc, kZeroPowers[k]);
-        }
-    }
-    return crc;
-}
-
-std::uint64_t le(const Byte* p, int n)
-{
-    std::uint64_t v = 0;
-    for (int i = n - 1; i >= 0; --i) {
-        v = (v << 8) | p[i];
-    }
-    return v;
-}
-
-void put_le(Byte* p, int n, std::uint64_t v)
-{
-    for (int i = 0; i < n; ++i) {
-        p[i] = static_cast<Byte>(v);
-        v >>= 8;
-    }
-}
 
 std::uint64_t sample_at(Micros t, std::uint32_t rate)
 {
@@ -150,200 +56,6 @@ Cut past_end()
     Cut cut;
     cut.status = Cut::Status::PastEnd;
     return cut;
-}
-
-struct Page {
-    Offset offset = 0;
-    Byte header[kMaxHeader] = {};
-    std::size_t segments = 0;
-    Offset body = 0;
-
-    Byte type() const { return header[5]; }
-    // -1 (RFC 3533: no packet ends on this page) for any negative value.
-    std::int64_t granule() const { return std::max<std::int64_t>(static_cast<std::int64_t>(le(header + 6, 8)), -1); }
-    std::uint32_t serial() const { return static_cast<std::uint32_t>(le(header + 14, 4)); }
-    std::uint32_t sequence() const { return static_cast<std::uint32_t>(le(header + 18, 4)); }
-    std::uint32_t crc() const { return static_cast<std::uint32_t>(le(header + kCrcAt, 4)); }
-    Byte lacing(std::size_t i) const { return header[kFixedHeader + i]; }
-    Offset header_length() const { return kFixedHeader + segments; }
-    Offset length() const { return header_length() + body; }
-    Offset end() const { return offset + length(); }
-    // The packet left unfinished at the end of the page, if any: its first segment.
-    std::optional<std::size_t> open_packet() const
-    {
-        if (segments == 0 || lacing(segments - 1) != 255) {
-            return std::nullopt;
-        }
-        std::size_t i = segments;
-        while (i > 0 && lacing(i - 1) == 255) {
-            --i;
-        }
-        return i;
-    }
-    std::size_t completed_packets() const
-    {
-        std::size_t n = 0;
-        for (std::size_t i = 0; i < segments; ++i) {
-            n += lacing(i) < 255;
-        }
-        return n;
-    }
-    Offset body_offset(std::size_t segment) const
-    {
-        Offset o = 0;
-        for (std::size_t i = 0; i < segment; ++i) {
-            o += lacing(i);
-        }
-        return o;
-    }
-};
-
-// Page access with a search budget. One page buffer (at most kMaxPage bytes) per cut.
-class Pages {
-public:
-    explicit Pages(ByteSource& src) : src_(src), size_(src.size()) {}
-
-    Offset size() const { return size_; }
-    bool exhausted() const { return budget_ == 0; }
-
-    // The page header at off: capture pattern, version 0, the whole page inside the file.
-    bool header_at(Offset off, Page& p)
-    {
-        if (off >= size_ || size_ - off < kFixedHeader) {
-            return false;
-        }
-        const std::size_t n = static_cast<std::size_t>(std::min<Offset>(kMaxHeader, size_ - off));
-        if (!src_.read(off, p.header, n) || std::memcmp(p.header, "OggS", 4) != 0 || p.header[4] != 0) {
-            return false;
-        }
-        p.offset = off;
-        p.segments = p.header[26];
-        if (kFixedHeader + p.segments > n) {
-            return false;
-        }
-        p.body = 0;
-        for (std::size_t i = 0; i < p.segments; ++i) {
-            p.body += p.lacing(i);
-        }
-        return p.length() <= size_ - off;
-    }
-
-    // Reads the whole page into the buffer; false if its CRC does not match.
-    bool load(const Page& p)
-    {
-        buffer_.resize(kMaxPage);
-        const auto n = static_cast<std::size_t>(p.length());
-        if (!spend(n) || !src_.read(p.offset, buffer_.data(), n)) {
-            return false;
-        }
-        std::memset(buffer_.data() + kCrcAt, 0, 4);
-        const bool ok = crc_update(0, buffer_.data(), n) == p.crc();
-        put_le(buffer_.data() + kCrcAt, 4, p.crc());
-        return ok;
-    }
-
-    const Byte* body(const Page& p) const { return buffer_.data() + p.header_length(); }
-
-    // The first page of `serial` in [from, to) that carries a granule position and whose CRC
-    // matches: a capture pattern inside packet data does not pass.
-    bool find_granule_page(Offset from, Offset to, std::uint32_t serial, Page& out)
-    {
-        to = std::min(to, size_);
-        scan_.resize(64 * 1024);
-        for (Offset at = from; at < to;) {
-            const auto n = static_cast<std::size_t>(std::min<Offset>(scan_.size(), size_ - at));
-            if (n < 4 || !spend(n) || !src_.read(at, scan_.data(), n)) {
-                return false;
-            }
-            for (std::size_t i = 0; i + 4 <= n && at + i < to; ++i) {
-                if (std::memcmp(scan_.data() + i, "OggS", 4) != 0) {
-                    continue;
-                }
-                Page p;
-                if (header_at(at + i, p) && p.serial() == serial && p.granule() >= 0 && load(p)) {
-                    out = p;
-                    return true;
-                }
-                if (exhausted()) {
-                    return false;
-                }
-            }
-            at += n - 3;  // the pattern may straddle two reads
-        }
-        return false;
-    }
-
-private:
-    bool spend(Offset n)
-    {
-        if (n > budget_) {
-            budget_ = 0;
-            return false;
-        }
-        budget_ -= n;
-        return true;
-    }
-
-    ByteSource& src_;
-    Offset size_;
-    Offset budget_ = kScanBudget;
-    std::vector<Byte> buffer_;
-    std::vector<Byte> scan_;
-};
-
-void add_memory(Extents& out, const Byte* p, std::size_t n)
-{
-    out.push_back(MemoryBlock{std::string(reinterpret_cast<const char*>(p), n)});
-}
-
-// Emits the page with bytes [at, at + n) replaced (not overlapping the CRC field): the new CRC is
-// the old one xor the CRC of the difference, shifted over the bytes after it.
-void emit_patched(Extents& out, const Page& page, Offset at, const Byte* old_bytes, const Byte* new_bytes,
-                  std::size_t n)
-{
-    std::size_t first = 0;
-    while (first < n && old_bytes[first] == new_bytes[first]) {
-        ++first;
-    }
-    if (first == n) {
-        append_file(out, page.offset, page.length());
-        return;
-    }
-    Byte delta[kMaxHeader];
-    for (std::size_t i = first; i < n; ++i) {
-        delta[i] = old_bytes[i] ^ new_bytes[i];
-    }
-    const std::uint32_t crc =
-        page.crc() ^ crc_shift(crc_update(0, delta + first, n - first), page.length() - (at + n));
-    Byte crc_bytes[4];
-    put_le(crc_bytes, 4, crc);
-    const Offset from = at + first;
-    if (at + n == kCrcAt) {
-        // A header patch ends at the CRC field: one block holds both.
-        Byte block[kCrcAt + 4];
-        std::copy(new_bytes + first, new_bytes + n, block);
-        std::copy(crc_bytes, crc_bytes + 4, block + (n - first));
-        append_file(out, page.offset, from);
-        add_memory(out, block, n - first + 4);
-        append_file(out, page.offset + kCrcAt + 4, page.length() - kCrcAt - 4);
-        return;
-    }
-    append_file(out, page.offset, kCrcAt);
-    add_memory(out, crc_bytes, 4);
-    append_file(out, page.offset + kCrcAt + 4, from - kCrcAt - 4);
-    add_memory(out, new_bytes + first, n - first);
-    append_file(out, page.offset + from + (n - first), page.length() - from - (n - first));
-}
-
-// A header patch: flags, granule position and sequence number (bytes 5..21).
-void emit_rebased(Extents& out, const Page& page, Byte type, std::int64_t granule, std::uint32_t sequence)
-{
-    Byte fields[kCrcAt - 5];
-    fields[0] = type;
-    put_le(fields + 1, 8, static_cast<std::uint64_t>(granule));
-    std::copy(page.header + 14, page.header + 18, fields + 9);  // the serial number stays
-    put_le(fields + 13, 4, sequence);
-    emit_patched(out, page, 5, page.header + 5, fields, sizeof fields);
 }
 
 enum class Codec { Vorbis, Opus };
@@ -466,9 +178,11 @@ void refine_opus(const Pages& pages, CutPoint& at, std::int64_t want)
 }
 
 }  // namespace
+}  // namespace ogg
 
 Cut cut_ogg(ByteSource& src, Micros t)
 {
+    using namespace ogg;
     Pages pages(src);
     Page first;
     if (!pages.header_at(0, first) || (first.type() & kBos) == 0) {
