@@ -75,7 +75,7 @@ $(FUZZ_DIR)/obj/src/formats/flac_frame.o: src/formats/flac_frame.cpp $(ROBUST_HD
 	@mkdir -p $(dir $@)
 	$(FUZZ_CXX) $(FUZZ_FLAGS) -c $< -o $@
 
-$(FUZZ_DIR)/ogg: $(FUZZ_DIR)/obj/src/formats/ogg_page.o
+$(FUZZ_DIR)/ogg: $(FUZZ_DIR)/obj/src/formats/ogg_page.o $(FUZZ_DIR)/obj/src/formats/ogg_codec.o
 
 # Format seeds are made with ffmpeg and flac (tests/fuzz/make-seeds), not committed.
 fuzz-build: deps-build fuzz-deps
