@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <cstring>
 #include <limits>
 #include <optional>
 #include <string>
@@ -58,14 +57,23 @@ Cut past_end()
     return cut;
 }
 
-}  // namespace
-}  // namespace ogg
+// What the header pages tell of the stream, and where its audio starts. Each step of a cut below
+// returns the Cut that ends it early (Malformed or PastEnd), or nothing to go on.
+struct Stream {
+    Page first;                // the identification header's page
+    StreamHeader header{};
+    std::uint32_t serial = 0;
+    bool opus = false;
+    Page last_header;          // the page on which the header packets end
+    Offset audio_start = 0;
+    Page audio;                // the first audio page
+    std::int64_t origin = 0;   // the granule position of the stream's first sample
+};
 
-Cut cut_ogg(ByteSource& src, Micros t)
+// The codec, from the first page, and the header pages.
+std::optional<Cut> read_headers(Pages& pages, Stream& s)
 {
-    using namespace ogg;
-    Pages pages(src);
-    Page first;
+    Page& first = s.first;
     if (!pages.header_at(0, first) || (first.type() & kBos) == 0) {
         return malformed("not an Ogg stream");
     }
@@ -77,62 +85,64 @@ Cut cut_ogg(ByteSource& src, Micros t)
     if (!stream) {
         return malformed("unsupported Ogg codec");
     }
-    const std::uint32_t serial = first.serial();
-    const bool opus = stream->codec == Codec::Opus;
+    s.header = *stream;
+    s.serial = first.serial();
+    s.opus = stream->codec == Codec::Opus;
 
     // The header packets (Vorbis: identification, comment, setup; Opus: OpusHead, OpusTags) end
     // a page, and audio starts on the next one (Vorbis I §A.2, RFC 7845 §3).
-    const std::size_t needed = opus ? 2 : 3;
+    const std::size_t needed = s.opus ? 2 : 3;
     std::size_t done = 1;
-    Page last_header = first;
+    s.last_header = first;
     while (done < needed) {
         Page p;
-        if (!pages.header_at(last_header.end(), p)) {
+        if (!pages.header_at(s.last_header.end(), p)) {
             return malformed("Ogg headers truncated");
         }
-        if (p.serial() != serial) {
+        if (p.serial() != s.serial) {
             return malformed("multiplexed Ogg");
         }
         done += p.completed_packets();
         if (done > needed || (done == needed && p.open_packet())) {
             return malformed("Ogg audio shares a page with headers");
         }
-        last_header = p;
+        s.last_header = p;
     }
-    const Offset audio_start = last_header.end();
+    s.audio_start = s.last_header.end();
+    return std::nullopt;
+}
 
-    // The first audio page: its granule position less its packets' samples is the granule of the
-    // stream's first sample (RFC 7845 §4.3; 0 unless the file was itself cut from a stream).
-    // Vorbis packets' durations need the setup header's modes, so Vorbis streams start at 0.
-    Page audio;
-    if (!pages.header_at(audio_start, audio) || audio.serial() != serial) {
-        return pages.header_at(audio_start, audio) ? malformed("multiplexed Ogg") : past_end();
+// The first audio page: its granule position less its packets' samples is the granule of the
+// stream's first sample (RFC 7845 §4.3; 0 unless the file was itself cut from a stream).
+// Vorbis packets' durations need the setup header's modes, so Vorbis streams start at 0.
+std::optional<Cut> read_origin(Pages& pages, Stream& s)
+{
+    Page& audio = s.audio;
+    if (!pages.header_at(s.audio_start, audio) || audio.serial() != s.serial) {
+        return pages.header_at(s.audio_start, audio) ? malformed("multiplexed Ogg") : past_end();
     }
-    std::int64_t origin = 0;
-    if (opus) {
+    if (s.opus) {
         if (!pages.load(audio)) {
             return malformed("bad Ogg page CRC");
         }
         const auto samples = opus_page_samples(pages, audio, 0);
         if (samples && audio.granule() >= *samples) {
-            origin = audio.granule() - *samples;
+            s.origin = audio.granule() - *samples;
         }
     }
+    return std::nullopt;
+}
 
-    // Targets as granule positions. Opus: RFC 7845 §4 counts pre-skip in granules, and the cut
-    // starts one pre-roll earlier.
-    const auto target = origin + static_cast<std::int64_t>(sample_at(t, stream->rate)) + stream->pre_skip;
-    const std::int64_t want = opus ? target - kOpusPreRoll : target;
-
-    // L: the last page with a granule position <= want. Bisect while the span is large
-    // (lo is always a page boundary after L, pages from hi on are all past want), then walk.
-    std::optional<Page> before;
-    Offset lo = audio_start;
+// L: the last page with a granule position <= want. Bisect while the span is large
+// (lo is always a page boundary after L, pages from hi on are all past want), then walk.
+std::optional<Cut> find_last_before(Pages& pages, const Stream& s, std::int64_t want, std::optional<Page>& before)
+{
+    Offset lo = s.audio_start;
     Offset hi = pages.size();
     while (hi - lo > kWalkSpan) {
         const Offset mid = lo + (hi - lo) / 2;
         Page q;
-        if (!pages.find_granule_page(mid, hi, serial, q) || q.granule() > want) {
+        if (!pages.find_granule_page(mid, hi, s.serial, q) || q.granule() > want) {
             hi = mid;
         }
         else {
@@ -145,7 +155,7 @@ Cut cut_ogg(ByteSource& src, Micros t)
     }
     for (Offset pos = lo;;) {
         Page q;
-        if (!pages.header_at(pos, q) || q.serial() != serial || q.granule() > want) {
+        if (!pages.header_at(pos, q) || q.serial() != s.serial || q.granule() > want) {
             break;
         }
         if (q.granule() >= 0) {
@@ -156,75 +166,84 @@ Cut cut_ogg(ByteSource& src, Micros t)
         }
         pos = q.end();
     }
+    return std::nullopt;
+}
 
-    // The cut point: the page after L if it starts a fresh packet, else the packet that L left
-    // open (RFC 3533 §6: a continued packet cannot start a stream). Either starts at granule(L).
-    CutPoint at;
+// The cut at the packet that `before` leaves open and `next` continues, at granule(before).
+std::optional<Cut> cut_open_packet(Pages& pages, const Stream& s, const Page& before, const Page& next,
+                                   std::int64_t want, CutPoint& at)
+{
+    const auto open = before.open_packet();
+    if (!open) {
+        return malformed("Ogg continued packet without a start");
+    }
+    at.page = before;
+    at.segment = *open;
+    if (!pages.load(before)) {
+        return malformed("bad Ogg page CRC");
+    }
+    if (s.opus) {
+        // The open packet may end early in the next page; a later packet there may be closer.
+        const Offset x = before.body_offset(*open);
+        const std::int64_t d = opus_samples(pages.body(before) + x, before.body - x);
+        if (d != 0 && at.granule + d <= want) {
+            std::size_t seg = 0;
+            while (seg < next.segments && next.lacing(seg) == 255) {
+                ++seg;
+            }
+            if (seg + 1 < next.segments) {
+                if (!pages.load(next)) {
+                    return malformed("bad Ogg page CRC");
+                }
+                at.page = next;
+                at.segment = seg + 1;
+                at.granule += d;
+                refine_opus(pages, at, want);
+            }
+        }
+    }
+    return std::nullopt;
+}
+
+// The cut point: the page after L if it starts a fresh packet, else the packet that L left
+// open (RFC 3533 §6: a continued packet cannot start a stream). Either starts at granule(L).
+std::optional<Cut> find_cut_point(Pages& pages, const Stream& s, const std::optional<Page>& before,
+                                  std::int64_t want, CutPoint& at)
+{
     if (!before) {
-        at.page = audio;
-        at.granule = origin;
-        if (opus) {
-            if (!pages.load(audio)) {
+        at.page = s.audio;
+        at.granule = s.origin;
+        if (s.opus) {
+            if (!pages.load(s.audio)) {
                 return malformed("bad Ogg page CRC");
             }
             refine_opus(pages, at, want);
         }
+        return std::nullopt;
     }
-    else {
-        Page next;
-        if (!pages.header_at(before->end(), next) || next.serial() != serial || (before->type() & kEos)) {
-            return past_end();
-        }
-        at.granule = before->granule();
-        if ((next.type() & kContinued) == 0) {
-            at.page = next;
-            if (opus) {
-                if (!pages.load(next)) {
-                    return malformed("bad Ogg page CRC");
-                }
-                refine_opus(pages, at, want);
-            }
-        }
-        else {
-            const auto open = before->open_packet();
-            if (!open) {
-                return malformed("Ogg continued packet without a start");
-            }
-            at.page = *before;
-            at.segment = *open;
-            if (!pages.load(*before)) {
-                return malformed("bad Ogg page CRC");
-            }
-            if (opus) {
-                // The open packet may end early in the next page; a later packet there may be closer.
-                const Offset x = before->body_offset(*open);
-                const std::int64_t d = opus_samples(pages.body(*before) + x, before->body - x);
-                if (d != 0 && at.granule + d <= want) {
-                    std::size_t seg = 0;
-                    while (seg < next.segments && next.lacing(seg) == 255) {
-                        ++seg;
-                    }
-                    if (seg + 1 < next.segments) {
-                        if (!pages.load(next)) {
-                            return malformed("bad Ogg page CRC");
-                        }
-                        at.page = next;
-                        at.segment = seg + 1;
-                        at.granule += d;
-                        refine_opus(pages, at, want);
-                    }
-                }
-            }
-        }
+    Page next;
+    if (!pages.header_at(before->end(), next) || next.serial() != s.serial || (before->type() & kEos)) {
+        return past_end();
     }
+    at.granule = before->granule();
+    if ((next.type() & kContinued) != 0) {
+        return cut_open_packet(pages, s, *before, next, want, at);
+    }
+    at.page = next;
+    if (s.opus) {
+        if (!pages.load(next)) {
+            return malformed("bad Ogg page CRC");
+        }
+        refine_opus(pages, at, want);
+    }
+    return std::nullopt;
+}
 
-    // Opus: the new pre-skip discards the pre-roll so that output starts at the target.
-    const std::int64_t base = at.granule;
-    const std::int64_t pre_skip = opus ? std::clamp<std::int64_t>(target - base, 0, kMaxPreSkip) : 0;
-
-    Cut cut;
-    Extents& out = cut.rep.extents;
-    if (opus) {
+// The header pages as they are, but for the Opus pre-skip.
+std::optional<Cut> emit_headers(ByteSource& src, const Stream& s, std::int64_t pre_skip, Extents& out)
+{
+    const Page& first = s.first;
+    if (s.opus) {
         // RFC 7845 §5.1: the pre-skip is bytes 10-11 of OpusHead, the first page's only packet.
         Byte old_skip[2];
         Byte new_skip[2];
@@ -233,44 +252,31 @@ Cut cut_ogg(ByteSource& src, Micros t)
         }
         put_le(new_skip, 2, static_cast<std::uint64_t>(pre_skip));
         emit_patched(out, first, first.header_length() + 10, old_skip, new_skip, 2);
-        append_file(out, first.end(), audio_start - first.end());
+        append_file(out, first.end(), s.audio_start - first.end());
     }
     else {
-        append_file(out, 0, audio_start);
+        append_file(out, 0, s.audio_start);
     }
+    return std::nullopt;
+}
 
-    // Audio pages: rebased, renumbered after the headers, the last one flagged end-of-stream.
-    // Emission lags one page behind the walk so that the last page is known when it is emitted.
-    std::uint32_t sequence = last_header.sequence() + 1;
-    std::int64_t last_granule = -1;
+// Audio pages: rebased, renumbered after the headers, the last one flagged end-of-stream.
+// Emission lags one page behind the walk so that the last page is known when it is emitted.
+// last_granule: the last granule position emitted, -1 if none.
+std::optional<Cut> emit_audio(Pages& pages, const Stream& s, const CutPoint& at, Extents& out,
+                              std::int64_t& last_granule)
+{
+    const std::int64_t base = at.granule;
+    std::uint32_t sequence = s.last_header.sequence() + 1;
     std::size_t count = 0;
     std::optional<Page> pending;
     auto emit = [&](const Page& p, bool last) {
         Byte type = static_cast<Byte>((p.type() & ~kBos) | (last ? kEos : 0));
         const std::int64_t g = p.granule() < 0 ? -1 : std::max<std::int64_t>(p.granule() - base, 0);
         if (p.offset == at.page.offset && at.segment > 0) {
-            // The cut page loses the packets before the cut: a new header, its CRC over what
-            // stays (the page is still in the buffer: nothing is loaded after the cut is chosen).
-            const Offset skip = at.page.body_offset(at.segment);
-            const std::size_t kept = p.segments - at.segment;
-            Byte h[kMaxHeader];
-            std::copy(p.header, p.header + kFixedHeader, h);
-            std::copy(p.header + kFixedHeader + at.segment, p.header + kFixedHeader + p.segments, h + kFixedHeader);
-            h[5] = static_cast<Byte>(type & ~kContinued);
-            bool completes = false;
-            for (std::size_t i = at.segment; i < p.segments; ++i) {
-                completes = completes || p.lacing(i) < 255;
-            }
-            put_le(h + 6, 8, static_cast<std::uint64_t>(completes ? g : -1));
-            put_le(h + 18, 4, sequence);
-            h[26] = static_cast<Byte>(kept);
-            std::memset(h + kCrcAt, 0, 4);
-            const Offset tail = p.body - skip;
-            std::uint32_t crc = crc_update(0, h, kFixedHeader + kept);
-            crc = crc_update(crc, pages.body(p) + skip, static_cast<std::size_t>(tail));
-            put_le(h + kCrcAt, 4, crc);
-            add_memory(out, h, kFixedHeader + kept);
-            append_file(out, p.offset + p.header_length() + skip, tail);
+            // The cut page loses the packets before the cut. It is still in the buffer: nothing
+            // is loaded after the cut is chosen.
+            emit_trimmed(out, p, pages.body(p), at.segment, type, g, sequence);
         }
         else {
             emit_rebased(out, p, type, g, sequence);
@@ -285,7 +291,7 @@ Cut cut_ogg(ByteSource& src, Micros t)
         if (!pages.header_at(pos, p)) {
             break;  // end of file, a truncated page or trailing bytes: the stream ends here
         }
-        if (p.serial() != serial) {
+        if (p.serial() != s.serial) {
             if ((p.type() & kBos) == 0) {
                 return malformed("multiplexed Ogg");
             }
@@ -307,15 +313,60 @@ Cut cut_ogg(ByteSource& src, Micros t)
         return past_end();
     }
     emit(*pending, true);
+    return std::nullopt;
+}
+
+}  // namespace
+}  // namespace ogg
+
+Cut cut_ogg(ByteSource& src, Micros t)
+{
+    using namespace ogg;
+    Pages pages(src);
+    Stream s;
+    if (auto stop = read_headers(pages, s)) {
+        return *stop;
+    }
+    if (auto stop = read_origin(pages, s)) {
+        return *stop;
+    }
+
+    // Targets as granule positions. Opus: RFC 7845 §4 counts pre-skip in granules, and the cut
+    // starts one pre-roll earlier.
+    const auto target = s.origin + static_cast<std::int64_t>(sample_at(t, s.header.rate)) + s.header.pre_skip;
+    const std::int64_t want = s.opus ? target - kOpusPreRoll : target;
+
+    std::optional<Page> before;
+    if (auto stop = find_last_before(pages, s, want, before)) {
+        return *stop;
+    }
+    CutPoint at;
+    if (auto stop = find_cut_point(pages, s, before, want, at)) {
+        return *stop;
+    }
+
+    // Opus: the new pre-skip discards the pre-roll so that output starts at the target.
+    const std::int64_t base = at.granule;
+    const std::int64_t pre_skip = s.opus ? std::clamp<std::int64_t>(target - base, 0, kMaxPreSkip) : 0;
+
+    Cut cut;
+    Extents& out = cut.rep.extents;
+    if (auto stop = emit_headers(src, s, pre_skip, out)) {
+        return *stop;
+    }
+    std::int64_t last_granule = -1;
+    if (auto stop = emit_audio(pages, s, at, out, last_granule)) {
+        return *stop;
+    }
     if (last_granule < 0 || target >= last_granule) {
         return past_end();
     }
 
     cut.status = Cut::Status::Ok;
     cut.rep.length = extents_length(out);
-    const std::int64_t first_output = base + pre_skip - stream->pre_skip - origin;
-    cut.start = micros_of(first_output, stream->rate);
-    cut.duration = micros_of(last_granule - base - pre_skip, stream->rate);
+    const std::int64_t first_output = base + pre_skip - s.header.pre_skip - s.origin;
+    cut.start = micros_of(first_output, s.header.rate);
+    cut.duration = micros_of(last_granule - base - pre_skip, s.header.rate);
     cut.rep.etag_suffix = "-t" + std::to_string(cut.start);
     return cut;
 }

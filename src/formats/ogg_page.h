@@ -96,6 +96,12 @@ void emit_patched(Extents& out, const Page& page, Offset at, const Byte* old_byt
 // A header patch: flags, granule position and sequence number (bytes 5..21).
 void emit_rebased(Extents& out, const Page& page, Byte type, std::int64_t granule, std::uint32_t sequence);
 
+// The page from lacing value `segment` on: the packets before it are dropped, and the new header
+// has flags `type` (never continued), `granule` (-1 when no packet ends on what stays) and
+// `sequence`, its CRC computed over what stays. `body` is the page's body, loaded.
+void emit_trimmed(Extents& out, const Page& page, const Byte* body, std::size_t segment, Byte type,
+                  std::int64_t granule, std::uint32_t sequence);
+
 }  // namespace ogg
 }  // namespace audio_stream
 
