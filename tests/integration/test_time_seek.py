@@ -326,33 +326,26 @@ class TimeSeekHttp(TimeSeekCase):
     """A cut is a representation of its own: validators, ranges, conditionals, HEAD, piece."""
 
     @classmethod
+    def copy_with_htaccess(cls, directory, htaccess):
+        """A new directory holding an aged copy of cbr.mp3 and this .htaccess."""
+        os.makedirs(directory)
+        os.chmod(directory, 0o755)
+        copy = os.path.join(directory, "cbr.mp3")
+        shutil.copyfile(cls.paths["cbr.mp3"], copy)
+        os.chmod(copy, 0o644)
+        aged(copy)
+        write_file(os.path.join(directory, ".htaccess"), htaccess)
+
+    @classmethod
     def prepare_docroot(cls, docroot):
         super().prepare_docroot(docroot)
         audio = os.path.join(docroot, "audio")
         # The piece window on a cut: 64K for every media element's open-ended range.
-        piece = os.path.join(audio, "piece")
-        os.makedirs(piece)
-        os.chmod(piece, 0o755)
-        shutil.copyfile(cls.paths["cbr.mp3"], os.path.join(piece, "cbr.mp3"))
-        os.chmod(os.path.join(piece, "cbr.mp3"), 0o644)
-        aged(os.path.join(piece, "cbr.mp3"))
-        write_file(os.path.join(piece, ".htaccess"), b"AudioStreamPieceSize 64K\n")
+        cls.copy_with_htaccess(os.path.join(audio, "piece"), b"AudioStreamPieceSize 64K\n")
         # Time seek switched off.
-        off = os.path.join(audio, "off")
-        os.makedirs(off)
-        os.chmod(off, 0o755)
-        shutil.copyfile(cls.paths["cbr.mp3"], os.path.join(off, "cbr.mp3"))
-        os.chmod(os.path.join(off, "cbr.mp3"), 0o644)
-        aged(os.path.join(off, "cbr.mp3"))
-        write_file(os.path.join(off, ".htaccess"), b"AudioStreamTimeSeek Off\n")
+        cls.copy_with_htaccess(os.path.join(audio, "off"), b"AudioStreamTimeSeek Off\n")
         # And On again below it: the nearer directory wins.
-        on = os.path.join(off, "on")
-        os.makedirs(on)
-        os.chmod(on, 0o755)
-        shutil.copyfile(cls.paths["cbr.mp3"], os.path.join(on, "cbr.mp3"))
-        os.chmod(os.path.join(on, "cbr.mp3"), 0o644)
-        aged(os.path.join(on, "cbr.mp3"))
-        write_file(os.path.join(on, ".htaccess"), b"AudioStreamTimeSeek On\n")
+        cls.copy_with_htaccess(os.path.join(audio, "off", "on"), b"AudioStreamTimeSeek On\n")
         # Types no cutter knows, and files that are not what their name says.
         rnd = random.Random(6)
         for name, data in (("song.m4a", rnd.randbytes(50_000)), ("notes.txt", b"hello\n" * 100),

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -124,6 +125,17 @@ inline void expect_invariants(const Cut& cut, Offset file_size, Micros t)
     EXPECT_GE(cut.start, 0);
     EXPECT_LE(cut.start, std::max<Micros>(t, 0));
     EXPECT_GE(cut.duration, 0);
+}
+
+// What ffmpeg decodes from a file with these output options (sample format and layout), as
+// samples of type Sample; empty when it fails.
+template <typename Sample>
+std::vector<Sample> decode_pcm(const std::string& path, const std::string& options)
+{
+    const std::string pcm = run("ffmpeg -v error -i '" + path + "' " + options + " - 2>/dev/null").output;
+    std::vector<Sample> samples(pcm.size() / sizeof(Sample));
+    std::memcpy(samples.data(), pcm.data(), samples.size() * sizeof(Sample));
+    return samples;
 }
 
 // The duration ffprobe reads from a file's container, -1 when it fails.

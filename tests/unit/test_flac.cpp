@@ -48,10 +48,7 @@ bool have_tools()
 // Interleaved 32-bit samples: exact for 16- and 24-bit FLAC.
 std::vector<std::int32_t> decode(const std::string& path)
 {
-    const std::string pcm = run("ffmpeg -v error -i '" + path + "' -f s32le -c:a pcm_s32le - 2>/dev/null").output;
-    std::vector<std::int32_t> samples(pcm.size() / 4);
-    std::memcpy(samples.data(), pcm.data(), samples.size() * 4);
-    return samples;
+    return test_tools::decode_pcm<std::int32_t>(path, "-f s32le -c:a pcm_s32le");
 }
 
 // ---------------------------------------------------------------------------------------------

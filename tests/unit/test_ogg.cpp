@@ -55,10 +55,7 @@ bool have_tools()
 // Mono 16-bit samples at the stream's rate.
 std::vector<std::int16_t> decode(const std::string& path)
 {
-    const std::string pcm = run("ffmpeg -v error -i '" + path + "' -ac 1 -f s16le - 2>/dev/null").output;
-    std::vector<std::int16_t> samples(pcm.size() / 2);
-    std::memcpy(samples.data(), pcm.data(), samples.size() * 2);
-    return samples;
+    return test_tools::decode_pcm<std::int16_t>(path, "-ac 1 -f s16le");
 }
 
 // The shared checks, and audio in every Ogg cut.
