@@ -22,7 +22,11 @@ CXXFLAGS_ALL = $(CXXSTD) $(WARN) $(OPT) -fPIC $(APR_DEFS) $(APR_INC) $(EXTRA_CXX
 # header edit rebuilds only what includes it. An object without its .d is rebuilt once.
 DEPFLAGS  := -MMD -MP
 
+# The core: plain C++ (APR allowed), in the module and in the unit tests. The glue: the module
+# record and src/apache/, the only code that includes httpd headers, in the module only.
 CORE_SRC  := $(wildcard src/*.cpp src/formats/*.cpp)
+GLUE_SRC  := mod_audio_stream.cpp $(wildcard src/apache/*.cpp)
+GLUE_OBJ  := $(patsubst %.cpp,$(BUILD)/glue/%.o,$(GLUE_SRC))
 # All core headers: what the fuzz and sanitizer builds (tests/fuzz/fuzz.mk) depend on.
 CORE_HDR  := $(wildcard src/*.h src/formats/*.h)
 CORE_OBJ  := $(patsubst src/%.cpp,$(BUILD)/src/%.o,$(CORE_SRC))
@@ -32,10 +36,15 @@ MODULE    := $(BUILD)/mod_audio_stream.so
 UNIT_BIN  := $(BUILD)/unit_tests
 DEPS      := scripts/ensure-deps
 
-.PHONY: all deps-build deps-test deps-run test unit integration run install clean
+.PHONY: all check-build deps-build deps-test deps-run test unit integration run install clean
 
-all: deps-build
+# make (all) only builds; run, test, bench and fuzz install what they need first.
+all: check-build
 	@$(MAKE) --no-print-directory $(MODULE)
+
+check-build:
+	@command -v $(APXS) >/dev/null 2>&1 || { echo "make: $(APXS) not found: install apache2-dev" \
+	  "(scripts/ensure-deps build does it), or run make run / make test, which install it" >&2; exit 2; }
 
 deps-build:
 	@$(DEPS) build
@@ -48,11 +57,11 @@ $(BUILD)/src/%.o: src/%.cpp $(BUILD)/src/%.d
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS_ALL) $(DEPFLAGS) -c $< -o $@
 
-$(BUILD)/mod_audio_stream.o: mod_audio_stream.cpp $(BUILD)/mod_audio_stream.d
+$(BUILD)/glue/%.o: %.cpp $(BUILD)/glue/%.d
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS_ALL) $(DEPFLAGS) $(HTTPD_INC) -c $< -o $@
 
-$(MODULE): $(BUILD)/mod_audio_stream.o $(CORE_OBJ)
+$(MODULE): $(GLUE_OBJ) $(CORE_OBJ)
 	$(CXX) -shared $(EXTRA_LDFLAGS) -o $@ $^
 
 $(BUILD)/tests/unit/%.o: tests/unit/%.cpp $(BUILD)/tests/unit/%.d
@@ -62,7 +71,7 @@ $(BUILD)/tests/unit/%.o: tests/unit/%.cpp $(BUILD)/tests/unit/%.d
 # A missing .d is a target with nothing to do, which makes its object out of date.
 $(BUILD)/%.d: ;
 .PRECIOUS: $(BUILD)/%.d
--include $(CORE_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(BUILD)/mod_audio_stream.d
+-include $(CORE_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(GLUE_OBJ:.o=.d)
 
 $(UNIT_BIN): $(UNIT_OBJ) $(CORE_OBJ)
 	$(CXX) $(EXTRA_LDFLAGS) -o $@ $^ -lgtest_main -lgtest -pthread $(APR_LIBS)

@@ -96,11 +96,12 @@ $(ASAN_DIR)/src/%.o: src/%.cpp $(ROBUST_HDR)
 	@mkdir -p $(dir $@)
 	$(CXX) $(ASAN_FLAGS) -c $< -o $@
 
-$(ASAN_DIR)/mod_audio_stream.o: mod_audio_stream.cpp $(ROBUST_HDR)
+ASAN_GLUE    := $(patsubst %.cpp,$(ASAN_DIR)/glue/%.o,$(GLUE_SRC))
+$(ASAN_DIR)/glue/%.o: %.cpp $(ROBUST_HDR) $(wildcard src/apache/*.h)
 	@mkdir -p $(dir $@)
 	$(CXX) $(ASAN_FLAGS) $(HTTPD_INC) -c $< -o $@
 
-$(ASAN_MODULE): $(ASAN_DIR)/mod_audio_stream.o $(ASAN_CORE)
+$(ASAN_MODULE): $(ASAN_GLUE) $(ASAN_CORE)
 	$(CXX) -shared $(ASAN_SAN) -o $@ $^
 
 $(ASAN_DIR)/tests/unit/%.o: tests/unit/%.cpp $(ROBUST_HDR) $(wildcard tests/unit/*.h)

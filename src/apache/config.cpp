@@ -1,0 +1,205 @@
+#include "config.h"
+
+#include <exception>
+#include <optional>
+#include <string_view>
+
+#include "../config_values.h"
+#include "../small_window.h"
+
+namespace audio_stream::apache {
+
+namespace {
+
+// Every setting is an integer; kUnset until a directive sets it, and through merges.
+constexpr apr_int64_t kUnset = -1;
+
+constexpr Offset kDefaultPieceSize = Offset{8} << 20;
+constexpr PieceScope kDefaultPieceScope = PieceScope::Media;
+constexpr unsigned kDefaultMaxRanges = 200;
+// Measured with bench/run (BENCHMARKS.md): reading wins 2.5x on tiny windows and ~10% at
+// 16 KiB; at 64 KiB it is at par with 50 connections but 9% slower with 200 (colder copies),
+// and at 128 KiB 35% more CPU.
+constexpr Offset kDefaultReadThreshold = Offset{16} << 10;
+constexpr bool kDefaultTimeSeek = true;
+
+}  // namespace
+
+struct DirConfig {
+    apr_int64_t piece_size;
+    apr_int64_t piece_scope;     // a PieceScope
+    apr_int64_t max_ranges;      // 0 = unlimited
+    apr_int64_t time_seek;       // 0 or 1
+    apr_int64_t read_threshold;  // 0 = always sendfile
+};
+
+namespace {
+
+// Per server: the child's cut cache. child_init makes one per child process and points every
+// server's record at it (after the fork each child writes its own copy); its threads share it
+// (the cache locks itself).
+struct ServerConfig {
+    CutCache* cut_cache;
+};
+
+apr_int64_t value_or_default(apr_int64_t value, apr_int64_t fallback)
+{
+    return value != kUnset ? value : fallback;
+}
+
+}  // namespace
+
+void* create_dir_config(apr_pool_t* p, char*) noexcept
+{
+    auto* c = static_cast<DirConfig*>(apr_palloc(p, sizeof(DirConfig)));
+    *c = DirConfig{kUnset, kUnset, kUnset, kUnset, kUnset};
+    return c;
+}
+
+// The inner section's setting where it has one, else the outer's.
+void* merge_dir_config(apr_pool_t* p, void* base_v, void* add_v) noexcept
+{
+    const auto* base = static_cast<const DirConfig*>(base_v);
+    const auto* add = static_cast<const DirConfig*>(add_v);
+    auto* c = static_cast<DirConfig*>(apr_palloc(p, sizeof(DirConfig)));
+    c->piece_size = value_or_default(add->piece_size, base->piece_size);
+    c->piece_scope = value_or_default(add->piece_scope, base->piece_scope);
+    c->max_ranges = value_or_default(add->max_ranges, base->max_ranges);
+    c->time_seek = value_or_default(add->time_seek, base->time_seek);
+    c->read_threshold = value_or_default(add->read_threshold, base->read_threshold);
+    return c;
+}
+
+void* create_server_config(apr_pool_t* p, server_rec*) noexcept
+{
+    return apr_pcalloc(p, sizeof(ServerConfig));
+}
+
+const DirConfig& dir_config(const request_rec* r)
+{
+    return *static_cast<const DirConfig*>(ap_get_module_config(r->per_dir_config, &audio_stream_module));
+}
+
+PiecePolicy piece_policy(const DirConfig& c)
+{
+    return {static_cast<Offset>(value_or_default(c.piece_size, static_cast<apr_int64_t>(kDefaultPieceSize))),
+            static_cast<PieceScope>(value_or_default(c.piece_scope, static_cast<apr_int64_t>(kDefaultPieceScope)))};
+}
+
+unsigned max_ranges(const DirConfig& c)
+{
+    return static_cast<unsigned>(value_or_default(c.max_ranges, kDefaultMaxRanges));
+}
+
+Offset read_threshold(const DirConfig& c)
+{
+    return static_cast<Offset>(value_or_default(c.read_threshold, static_cast<apr_int64_t>(kDefaultReadThreshold)));
+}
+
+bool time_seek(const DirConfig& c)
+{
+    return value_or_default(c.time_seek, kDefaultTimeSeek ? 1 : 0) != 0;
+}
+
+CutCache* cut_cache(const server_rec* s)
+{
+    return static_cast<const ServerConfig*>(ap_get_module_config(s->module_config, &audio_stream_module))
+        ->cut_cache;
+}
+
+void set_cut_cache(server_rec* main, CutCache* cache)
+{
+    for (server_rec* s = main; s; s = s->next) {
+        static_cast<ServerConfig*>(ap_get_module_config(s->module_config, &audio_stream_module))
+            ->cut_cache = cache;
+    }
+}
+
+// ---- directives ------------------------------------------------------------------------------
+
+namespace {
+
+// What one TAKE1 directive stores and how it reads its argument: every setter is the same
+// function, told by the table's cmd->info which field to set and what to say when the value is
+// refused (Apache prints it at configtest, so bad config never reaches a request).
+struct Setting {
+    apr_int64_t DirConfig::*field;
+    std::optional<apr_int64_t> (*parse)(std::string_view);
+    const char* refusal;  // a format with one %s, the value refused
+};
+
+template <typename T>
+std::optional<apr_int64_t> widen(const std::optional<T>& v)
+{
+    return v ? std::optional<apr_int64_t>(static_cast<apr_int64_t>(*v)) : std::nullopt;
+}
+
+// TAKE1 rather than FLAG: httpd's FLAG message does not name the value it refused.
+std::optional<apr_int64_t> parse_on_off(std::string_view text)
+{
+    if (text.size() == 2 && ap_cstr_casecmpn(text.data(), "on", 2) == 0) {
+        return 1;
+    }
+    if (text.size() == 3 && ap_cstr_casecmpn(text.data(), "off", 3) == 0) {
+        return 0;
+    }
+    return std::nullopt;
+}
+
+const Setting kPieceSize{&DirConfig::piece_size, [](std::string_view t) { return widen(parse_size(t)); },
+                         "AudioStreamPieceSize: '%s' is not a size (use bytes or K/M/G, "
+                         "at most 1024T; 0 disables the cap)"};
+const Setting kPieceScope{&DirConfig::piece_scope, [](std::string_view t) { return widen(parse_scope(t)); },
+                          "AudioStreamPieceScope: '%s' is not a scope (use media or all)"};
+const Setting kMaxRanges{&DirConfig::max_ranges, [](std::string_view t) { return widen(parse_max_ranges(t)); },
+                         "AudioStreamMaxRanges: '%s' is not a count (use 1 to 100000 or unlimited)"};
+const Setting kReadThreshold{&DirConfig::read_threshold,
+                             [](std::string_view t) { return widen(parse_read_threshold(t)); },
+                             "AudioStreamReadThreshold: '%s' is not a size (use bytes or K/M, "
+                             "at most 16M; 0 always uses sendfile)"};
+const Setting kTimeSeek{&DirConfig::time_seek, parse_on_off, "AudioStreamTimeSeek: '%s' is not On or Off"};
+
+// Called by httpd (C): an exception firewall like every callback.
+const char* set_setting(cmd_parms* cmd, void* conf, const char* arg) noexcept
+{
+    const auto* setting = static_cast<const Setting*>(cmd->info);
+    try {
+        const auto value = setting->parse(arg);
+        if (!value) {
+            return apr_psprintf(cmd->pool, setting->refusal, arg);
+        }
+        static_cast<DirConfig*>(conf)->*(setting->field) = *value;
+        return nullptr;
+    }
+    catch (const std::exception& e) {
+        return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, e.what());
+    }
+    catch (...) {
+        return apr_psprintf(cmd->pool, "%s: internal error", cmd->cmd->name);
+    }
+}
+
+}  // namespace
+
+// httpd declares cmd_func without a prototype for C++; one cast (via void(*)(), which GCC
+// accepts as the generic function pointer), here.
+#define AUDIO_STREAM_SETTING(name, setting, help)                                                  \
+    AP_INIT_TAKE1(name, reinterpret_cast<cmd_func>(reinterpret_cast<void (*)()>(set_setting)),     \
+                  const_cast<Setting*>(&(setting)), RSRC_CONF | ACCESS_CONF | OR_FILEINFO, help)
+
+const command_rec directives[] = {
+    AUDIO_STREAM_SETTING("AudioStreamPieceSize", kPieceSize,
+                         "Largest 206 window in bytes (K/M/G suffix allowed); 0 = no cap"),
+    AUDIO_STREAM_SETTING("AudioStreamPieceScope", kPieceScope,
+                         "media (cap open-ended ranges of media elements) or all (cap every range)"),
+    AUDIO_STREAM_SETTING("AudioStreamMaxRanges", kMaxRanges,
+                         "Most ranges honoured in one request (more: 200 whole file), or unlimited"),
+    AUDIO_STREAM_SETTING("AudioStreamReadThreshold", kReadThreshold,
+                         "Answers with at most this many file bytes are read and written with "
+                         "their headers instead of sent with sendfile (K/M suffix); 0 = always sendfile"),
+    AUDIO_STREAM_SETTING("AudioStreamTimeSeek", kTimeSeek,
+                         "On: ?t=SECONDS serves the file from that time on, as a file of its own"),
+    {nullptr, {nullptr}, nullptr, 0, RAW_ARGS, nullptr},
+};
+
+}  // namespace audio_stream::apache

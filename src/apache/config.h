@@ -1,0 +1,41 @@
+// Configuration: the per-directory and per-server records, their merge, the directive table,
+// and one accessor per setting that applies its default (unset values stay unset through
+// merges, so a default is decided in exactly one place: here).
+#ifndef AUDIO_STREAM_APACHE_CONFIG_H
+#define AUDIO_STREAM_APACHE_CONFIG_H
+
+#include "glue.h"
+
+#include "../cut_cache.h"
+#include "../piece_window.h"
+#include "../representation.h"
+
+namespace audio_stream::apache {
+
+struct DirConfig;
+
+// The handler name of `SetHandler audio-stream`.
+inline constexpr const char* kHandlerName = "audio-stream";
+
+void* create_dir_config(apr_pool_t* p, char* dir) noexcept;
+void* merge_dir_config(apr_pool_t* p, void* base, void* add) noexcept;
+void* create_server_config(apr_pool_t* p, server_rec* s) noexcept;
+extern const command_rec directives[];
+
+// The merged per-directory settings of a request.
+const DirConfig& dir_config(const request_rec* r);
+
+// Each with its default applied.
+PiecePolicy piece_policy(const DirConfig& c);
+unsigned max_ranges(const DirConfig& c);     // 0 = unlimited
+Offset read_threshold(const DirConfig& c);   // 0 = always sendfile
+bool time_seek(const DirConfig& c);
+
+// The child's cut cache (null when it could not be made: time seek then works uncached), and
+// the setter child_init and the child pool's cleanup use for every server record.
+CutCache* cut_cache(const server_rec* s);
+void set_cut_cache(server_rec* main, CutCache* cache);
+
+}  // namespace audio_stream::apache
+
+#endif

@@ -1,0 +1,263 @@
+#include "emit.h"
+
+#include <algorithm>
+
+#include "../small_window.h"
+#include "log.h"
+
+namespace audio_stream::apache {
+
+namespace {
+
+// Largest file bucket, as apr_brigade_insert_file makes them (offsets past 4 GiB are fine).
+constexpr Offset kMaxFileBucket = Offset{1} << 30;
+
+// A plan of many extents (a FLAC or Ogg cut has two per frame or page) goes down in slices,
+// each ended by a FLUSH so that the core writes it before the next is made: the request holds
+// the buckets of at most kExtentsPerSlice extents, whatever the cut's length. The price: the
+// worker thread writes to the client itself (no async write completion) for such bodies.
+constexpr std::size_t kExtentsPerSlice = 512;
+
+// HTTP/2: mod_http2 frames a file bucket by its length, then reads it; a file truncated in
+// between makes it send frame headers as data. On a secondary (HTTP/2) connection the file is
+// read here instead, in chunks, and a short read ends the stream with an error bucket (as
+// mod_proxy does when a backend breaks): the client sees a reset, never wrong bytes.
+constexpr apr_size_t kReadChunk = 64 * 1024;
+constexpr apr_off_t kPassEvery = 256 * 1024;
+// pass_reading_files ended the stream itself (logged, error bucket and EOS sent).
+constexpr apr_status_t kStreamReset = APR_OS_START_USERERR + 1;
+
+bool mmap_disabled(const request_rec* r)
+{
+    const auto* core = static_cast<const core_dir_config*>(ap_get_core_module_config(r->per_dir_config));
+    return core->enable_mmap == ENABLE_MMAP_OFF;
+}
+
+// Turns extents [first, last) of a plan into buckets: file extents stay zero-copy (sendfile),
+// memory blocks become transient buckets over the plan's own bytes (a filter that keeps one
+// past the pass copies it, as transient buckets require), so the request pool does not grow
+// with them. Every file bucket is a copy of one, so they share one refcounted file: mod_http2
+// sets a file aside per shared file, and separate buckets on the same descriptor would be
+// closed under each other (EBADF on multipart answers).
+void append_extents(request_rec* r, apr_bucket_brigade* bb, apr_file_t* fd, const Extent* first,
+                    const Extent* last)
+{
+    apr_bucket* file = nullptr;
+    for (const Extent* it = first; it != last; ++it) {
+        const auto* f = std::get_if<FileExtent>(it);
+        if (!f) {
+            const std::string& bytes = std::get<MemoryBlock>(*it).bytes;
+            APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_transient_create(bytes.data(), bytes.size(),
+                                                                      bb->bucket_alloc));
+            continue;
+        }
+        for (Offset off = f->offset, left = f->length; left > 0;) {
+            const Offset n = std::min(left, kMaxFileBucket);
+            apr_bucket* b = nullptr;
+            if (!file) {
+                b = file = apr_bucket_file_create(fd, static_cast<apr_off_t>(off),
+                                                  static_cast<apr_size_t>(n), r->pool, bb->bucket_alloc);
+#if APR_HAS_MMAP
+                if (mmap_disabled(r)) {
+                    (void)apr_bucket_file_enable_mmap(file, 0);
+                }
+#endif
+            }
+            else {
+                (void)apr_bucket_copy(file, &b);
+                b->start = static_cast<apr_off_t>(off);
+                b->length = static_cast<apr_size_t>(n);
+            }
+            APR_BRIGADE_INSERT_TAIL(bb, b);
+            off += n;
+            left -= n;
+        }
+    }
+}
+
+// The small-window path: every file extent read into a heap bucket of its own (together at
+// most the read threshold), so that the core output filter writes headers and body in one
+// writev. Reading happens before anything is sent: a short read (the file shrank after the
+// stat whose size the headers promise) or a read error still becomes a clean 500.
+apr_status_t append_extents_read(request_rec* r, apr_bucket_brigade* bb, apr_file_t* fd,
+                                 const Extents& body)
+{
+    for (const auto& e : body) {
+        if (const auto* f = std::get_if<FileExtent>(&e)) {
+            const auto len = static_cast<apr_size_t>(f->length);
+            char* buf = static_cast<char*>(apr_bucket_alloc(len, bb->bucket_alloc));
+            if (!buf) {
+                return APR_ENOMEM;
+            }
+            const apr_status_t rv = read_exactly(fd, f->offset, buf, len);
+            if (rv != APR_SUCCESS) {
+                apr_bucket_free(buf);
+                return rv;
+            }
+            APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_heap_create(buf, len, apr_bucket_free, bb->bucket_alloc));
+        }
+        else {
+            const std::string& bytes = std::get<MemoryBlock>(e).bytes;
+            char* copy = static_cast<char*>(apr_pmemdup(r->pool, bytes.data(), bytes.size()));
+            APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_pool_create(copy, bytes.size(), r->pool, bb->bucket_alloc));
+        }
+    }
+    return APR_SUCCESS;
+}
+
+// The file ended before `at`: one AS0040 line, then an error bucket and EOS, which make
+// mod_http2 reset the stream.
+apr_status_t reset_stream(request_rec* r, apr_bucket_brigade* out, apr_file_t* fd, apr_off_t at,
+                          apr_status_t rv)
+{
+    apr_finfo_t now;
+    const bool sized = apr_file_info_get(&now, APR_FINFO_SIZE, fd) == APR_SUCCESS;
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, rv == APR_EOF ? APR_SUCCESS : rv, r,
+                  "AS0040: %s shrank while being sent: it ends at byte %" APR_OFF_T_FMT
+                  ", response aborted",
+                  r->filename, sized ? now.size : at);
+    APR_BRIGADE_INSERT_TAIL(out, ap_bucket_error_create(HTTP_BAD_GATEWAY, nullptr, r->pool, out->bucket_alloc));
+    APR_BRIGADE_INSERT_TAIL(out, apr_bucket_eos_create(out->bucket_alloc));
+    (void)ap_pass_brigade(r->output_filters, out);
+    return kStreamReset;
+}
+
+// HTTP/2: passes `bb` with every file bucket replaced by the file's bytes, read in chunks and
+// passed every kPassEvery bytes.
+apr_status_t pass_reading_files(request_rec* r, apr_bucket_brigade* bb)
+{
+    apr_bucket_brigade* out = apr_brigade_create(r->pool, bb->bucket_alloc);
+    apr_off_t held = 0;
+    while (!APR_BRIGADE_EMPTY(bb)) {
+        apr_bucket* b = APR_BRIGADE_FIRST(bb);
+        if (!APR_BUCKET_IS_FILE(b)) {
+            APR_BUCKET_REMOVE(b);
+            APR_BRIGADE_INSERT_TAIL(out, b);
+            continue;
+        }
+        apr_file_t* fd = static_cast<apr_bucket_file*>(b->data)->fd;
+        apr_off_t at = b->start;
+        for (apr_size_t left = b->length; left > 0;) {
+            const apr_size_t n = std::min(left, kReadChunk);
+            char* buf = static_cast<char*>(apr_bucket_alloc(n, bb->bucket_alloc));
+            const apr_status_t rv = read_exactly(fd, static_cast<Offset>(at), buf, n);
+            if (rv != APR_SUCCESS) {
+                apr_bucket_free(buf);
+                apr_brigade_cleanup(bb);
+                return reset_stream(r, out, fd, at, rv);
+            }
+            APR_BRIGADE_INSERT_TAIL(out, apr_bucket_heap_create(buf, n, apr_bucket_free, out->bucket_alloc));
+            at += static_cast<apr_off_t>(n);
+            left -= n;
+            held += static_cast<apr_off_t>(n);
+            if (held >= kPassEvery) {
+                const apr_status_t sent = ap_pass_brigade(r->output_filters, out);
+                apr_brigade_cleanup(out);
+                held = 0;
+                if (sent != APR_SUCCESS) {
+                    apr_brigade_cleanup(bb);
+                    return sent;
+                }
+            }
+        }
+        apr_bucket_delete(b);
+    }
+    return ap_pass_brigade(r->output_filters, out);
+}
+
+// One brigade down the filter chain, as the transport needs it.
+apr_status_t pass(request_rec* r, apr_bucket_brigade* bb, Delivery::Transport transport)
+{
+    return transport == Delivery::Transport::Http2 ? pass_reading_files(r, bb)
+                                                   : ap_pass_brigade(r->output_filters, bb);
+}
+
+apr_status_t pass_in_slices(request_rec* r, apr_bucket_brigade* bb, apr_file_t* fd, const Extents& body,
+                            Delivery::Transport transport)
+{
+    for (std::size_t at = 0; at < body.size(); at += kExtentsPerSlice) {
+        const std::size_t end = std::min(body.size(), at + kExtentsPerSlice);
+        append_extents(r, bb, fd, body.data() + at, body.data() + end);
+        APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_flush_create(bb->bucket_alloc));
+        const apr_status_t rv = pass(r, bb, transport);
+        apr_brigade_cleanup(bb);
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+        if (r->connection->aborted) {
+            return APR_ECONNABORTED;
+        }
+    }
+    APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(bb->bucket_alloc));
+    return pass(r, bb, transport);
+}
+
+// The body of a Read delivery, or a 500 before anything was sent.
+int emit_read(request_rec* r, apr_bucket_brigade* bb, apr_file_t* fd, const Plan& plan)
+{
+    const apr_status_t rv = append_extents_read(r, bb, fd, plan.body);
+    if (rv != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, "AS0030: cannot read %" APR_UINT64_T_FMT " bytes of %s (%s)",
+                      static_cast<apr_uint64_t>(file_bytes(plan.body)), r->filename,
+                      rv == APR_EOF ? "the file is shorter than its size said" : "read error");
+        apr_brigade_cleanup(bb);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    return OK;
+}
+
+}  // namespace
+
+const char* Delivery::name(const Plan& plan) const
+{
+    switch (body) {
+    case Body::None: return "no body";
+    case Body::Read: return "read";
+    case Body::Files: break;
+    }
+    return file_bytes(plan.body) > 0 ? "sendfile" : "no file bytes";
+}
+
+Delivery decide_delivery(const request_rec* r, const Plan& plan, Offset threshold)
+{
+    Delivery d{};
+    d.transport = r->connection->master ? Delivery::Transport::Http2 : Delivery::Transport::Http1;
+    d.body = r->header_only                           ? Delivery::Body::None
+             : read_into_memory(plan.body, threshold) ? Delivery::Body::Read
+                                                      : Delivery::Body::Files;
+    d.sliced = d.body == Delivery::Body::Files && plan.body.size() > kExtentsPerSlice;
+    return d;
+}
+
+int emit(request_rec* r, apr_file_t* fd, const Plan& plan, const Delivery& how)
+{
+    apr_bucket_brigade* bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
+    if (how.body == Delivery::Body::Read) {
+        if (const int status = emit_read(r, bb, fd, plan); status != OK) {
+            return status;
+        }
+    }
+    if (how.body == Delivery::Body::Files && how.transport == Delivery::Transport::Http1) {
+        // The core writes sendfile/mmap bodies after we return: only log_transaction can see a
+        // file that shrank under them.
+        remember_sent_file(r, file_end(plan.body));
+    }
+    apr_status_t rv;
+    if (how.sliced) {
+        rv = pass_in_slices(r, bb, fd, plan.body, how.transport);
+    }
+    else {
+        if (how.body == Delivery::Body::Files) {
+            append_extents(r, bb, fd, plan.body.data(), plan.body.data() + plan.body.size());
+        }
+        APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(bb->bucket_alloc));
+        rv = how.body == Delivery::Body::Files ? pass(r, bb, how.transport) : ap_pass_brigade(r->output_filters, bb);
+    }
+    if (rv == APR_SUCCESS || rv == kStreamReset || r->connection->aborted) {
+        return OK;  // a client that went away is not an error; a reset stream is logged
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, "AS0011: sending %s failed", r->filename);
+    return AP_FILTER_ERROR;
+}
+
+}  // namespace audio_stream::apache

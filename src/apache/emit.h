@@ -1,0 +1,40 @@
+// A plan into buckets. How a body goes down is decided once per request (decide_delivery) and
+// carried out in one place (emit): HTTP/1.x or HTTP/2, read into memory or sent as file
+// buckets, in one pass or in slices.
+#ifndef AUDIO_STREAM_APACHE_EMIT_H
+#define AUDIO_STREAM_APACHE_EMIT_H
+
+#include "glue.h"
+
+#include "../response_plan.h"
+
+namespace audio_stream::apache {
+
+struct Delivery {
+    enum class Transport { Http1, Http2 };
+    enum class Body {
+        None,   // HEAD: headers only
+        Read,   // the file bytes are read now and written with the headers (small windows)
+        Files,  // file buckets (HTTP/1: sendfile or mmap; HTTP/2: read in chunks as it goes)
+    };
+    Transport transport;
+    Body body;
+    bool sliced;  // Files with more extents than one brigade should hold: flushed slices
+
+    // For the AS0010 debug line: "no body", "read", "sendfile" or "no file bytes".
+    const char* name(const Plan& plan) const;
+};
+
+// How `plan` goes down on this request's connection.
+Delivery decide_delivery(const request_rec* r, const Plan& plan, Offset read_threshold);
+
+// Sends the plan's body (headers are set by the caller) and ends the response: the handler's
+// return value. A file that proves shorter than the plan needs never yields wrong bytes under
+// the promised length: before anything is sent it is a 500 (AS0030); mid-body the response is
+// cut short (HTTP/1: the connection closes, log.cpp says AS0041; HTTP/2: AS0040, the stream is
+// reset).
+int emit(request_rec* r, apr_file_t* fd, const Plan& plan, const Delivery& how);
+
+}  // namespace audio_stream::apache
+
+#endif

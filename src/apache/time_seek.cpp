@@ -1,0 +1,137 @@
+#include "time_seek.h"
+
+#include <exception>
+
+#include "../byte_source.h"
+#include "../cut_cache.h"
+#include "../formats/dispatch.h"
+#include "../small_window.h"
+#include "../time_param.h"
+#include "config.h"
+
+namespace audio_stream::apache {
+
+namespace {
+
+constexpr std::size_t kCutCacheEntries = 256;
+constexpr std::size_t kCutCacheBytes = std::size_t{16} << 20;
+
+// The format parsers read the file through this.
+class AprFileSource final : public ByteSource {
+public:
+    AprFileSource(apr_file_t* fd, Offset size) : fd_(fd), size_(size) {}
+    Offset size() const override { return size_; }
+    bool read(Offset offset, void* buf, std::size_t len) override
+    {
+        return read_exactly(fd_, offset, static_cast<char*>(buf), len) == APR_SUCCESS;
+    }
+
+private:
+    apr_file_t* fd_;
+    Offset size_;
+};
+
+// The cut of this file at t, from the child's cache (cached = true) or made now. nullptr for
+// a type no cutter knows.
+std::shared_ptr<const Cut> find_cut(request_rec* r, apr_file_t* fd, Micros t, bool& cached)
+{
+    const FileIdentity id{static_cast<std::uint64_t>(r->finfo.device), static_cast<std::uint64_t>(r->finfo.inode),
+                          static_cast<std::uint64_t>(r->finfo.size), static_cast<std::int64_t>(r->finfo.mtime)};
+    CutCache* const cache = cut_cache(r->server);
+    if (cache) {
+        if (auto hit = cache->find(id, t)) {
+            cached = true;
+            return hit;
+        }
+    }
+    AprFileSource src(fd, static_cast<Offset>(r->finfo.size));
+    auto made = cut_for_type(r->content_type, src, t);
+    if (!made) {
+        return nullptr;
+    }
+    auto cut = std::make_shared<const Cut>(std::move(*made));
+    if (cache && cut->status == Cut::Status::Ok) {
+        cache->insert(id, t, cut);
+    }
+    return cut;
+}
+
+// The status for a cut that cannot be served, with its one log line; nullopt for a good one.
+Answer refuse_cut(request_rec* r, const Cut* cut, const std::string& t)
+{
+    if (!cut) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "AS0021: no time seek for %s files: %s", r->content_type,
+                      r->filename);
+        return HTTP_NOT_IMPLEMENTED;
+    }
+    switch (cut->status) {
+    case Cut::Status::Ok:
+        return std::nullopt;
+    case Cut::Status::PastEnd:
+        // No cut exists, so there is no length to put in a Content-Range.
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "AS0022: ?t=%s is past the end of %s", t.c_str(),
+                      r->filename);
+        return HTTP_RANGE_NOT_SATISFIABLE;
+    case Cut::Status::Malformed:
+        break;
+    }
+    // The request is fine; the file is not what its type says: the server's fault.
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "AS0023: cannot cut %s at %s: %s", r->filename, t.c_str(),
+                  cut->detail.c_str());
+    return HTTP_INTERNAL_SERVER_ERROR;
+}
+
+apr_status_t drop_child_cut_cache(void* main_v) noexcept
+{
+    auto* main = static_cast<server_rec*>(main_v);
+    CutCache* cache = cut_cache(main);
+    set_cut_cache(main, nullptr);
+    delete cache;
+    return APR_SUCCESS;
+}
+
+}  // namespace
+
+Answer resolve_cut(request_rec* r, apr_file_t* fd, std::shared_ptr<const Cut>& cut)
+{
+    // ?t= asks for the file from a time on: a representation of its own (RFC 9110 §3.2).
+    const QueryParam param = time_seek(dir_config(r)) && r->args ? query_param(r->args, "t") : QueryParam{};
+    if (!param.present) {
+        return std::nullopt;
+    }
+    const auto t = param.malformed ? std::nullopt : parse_time(param.value);
+    if (!t) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "AS0020: malformed time in ?t=: %s", r->args);
+        return HTTP_BAD_REQUEST;
+    }
+    bool cached = false;
+    cut = find_cut(r, fd, *t, cached);
+    if (Answer refused = refuse_cut(r, cut.get(), param.value)) {
+        return refused;
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                  "AS0024: ?t=%s -> cut from %" APR_INT64_T_FMT " us, %" APR_UINT64_T_FMT " bytes (%s)",
+                  param.value.c_str(), static_cast<apr_int64_t>(cut->start),
+                  static_cast<apr_uint64_t>(cut->rep.length), cached ? "cached" : "made");
+    if (const char* file_etag = apr_table_get(r->headers_out, "ETag")) {
+        apr_table_set(r->headers_out, "ETag", suffixed_etag(file_etag, cut->rep.etag_suffix).c_str());
+    }
+    return std::nullopt;
+}
+
+void make_child_cut_cache(apr_pool_t* pchild, server_rec* s) noexcept
+{
+    try {
+        set_cut_cache(s, new CutCache(kCutCacheEntries, kCutCacheBytes));
+        apr_pool_cleanup_register(pchild, s, drop_child_cut_cache, apr_pool_cleanup_null);
+    }
+    catch (const std::exception& e) {
+        // Time seek still works, uncached.
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "AS0098: no cut cache: %s", e.what());
+    }
+    catch (...) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "AS0098: no cut cache");
+    }
+}
+
+}  // namespace audio_stream::apache
