@@ -1,10 +1,10 @@
 // mod_audio_stream: the module record and its hooks. The adapter to httpd lives in src/apache/
-// (config, handler, emit, log, time_seek); the logic it adapts, in plain C++, in src/.
+// (config, child, handler, emit, log, time_seek); the logic it adapts, in plain C++, in src/.
+#include "src/apache/child.h"
 #include "src/apache/config.h"
 #include "src/apache/glue.h"
 #include "src/apache/handler.h"
 #include "src/apache/log.h"
-#include "src/apache/time_seek.h"
 
 namespace {
 
@@ -14,9 +14,9 @@ namespace as = audio_stream::apache;
 // Order: none of our hooks depends on another module's, so all run at APR_HOOK_MIDDLE.
 void register_hooks(apr_pool_t*)
 {
-    // Per child: the cut cache its threads share (made after the fork, so never shared
-    // between processes).
-    ap_hook_child_init(as::make_child_cut_cache, nullptr, nullptr, APR_HOOK_MIDDLE);
+    // Per child: the cut cache and snapshot pool its threads share (made after the fork, so
+    // never shared between processes).
+    ap_hook_child_init(as::child_init, nullptr, nullptr, APR_HOOK_MIDDLE);
     // The handler answers `SetHandler audio-stream` and declines everything else.
     ap_hook_handler(as::handler, nullptr, nullptr, APR_HOOK_MIDDLE);
     // After the response: what only its end can tell (a file that shrank under sendfile).

@@ -85,4 +85,24 @@ std::optional<unsigned> parse_max_ranges(std::string_view text)
     return static_cast<unsigned>(*n);
 }
 
+std::optional<Offset> parse_snapshot_size(std::string_view text)
+{
+    const auto size = parse_size(text);
+    if (!size || *size > kMaxSnapshotSize) {
+        return std::nullopt;
+    }
+    return size;
+}
+
+std::optional<bool> parse_on_off(std::string_view text)
+{
+    if (iequals(text, "on")) {
+        return true;
+    }
+    if (iequals(text, "off")) {
+        return false;
+    }
+    return std::nullopt;
+}
+
 }  // namespace audio_stream

@@ -22,6 +22,14 @@ std::optional<PieceScope> parse_scope(std::string_view text);
 // A positive count up to 100000, or "unlimited" (returned as 0).
 std::optional<unsigned> parse_max_ranges(std::string_view text);
 
+// AudioStreamSnapshotSize: a size as parse_size takes it, at most kMaxSnapshotSize (the
+// address space each snapshot slot reserves); 0 means "never snapshot". nullopt if bad.
+inline constexpr Offset kMaxSnapshotSize = Offset{16} << 20;
+std::optional<Offset> parse_snapshot_size(std::string_view text);
+
+// "on" | "off" (case-insensitive), as true | false.
+std::optional<bool> parse_on_off(std::string_view text);
+
 }  // namespace audio_stream
 
 #endif

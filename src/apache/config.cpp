@@ -22,6 +22,9 @@ constexpr unsigned kDefaultMaxRanges = 200;
 // and at 128 KiB 35% more CPU.
 constexpr Offset kDefaultReadThreshold = Offset{16} << 10;
 constexpr bool kDefaultTimeSeek = true;
+// Covers the bodies browsers pull per request (windows, pieces of a few MiB) over HTTP/2 and
+// TLS; each stream holds at most this much in its snapshot (BENCHMARKS.md).
+constexpr Offset kDefaultSnapshotSize = Offset{4} << 20;
 
 }  // namespace
 
@@ -31,16 +34,23 @@ struct DirConfig {
     apr_int64_t max_ranges;      // 0 = unlimited
     apr_int64_t time_seek;       // 0 or 1
     apr_int64_t read_threshold;  // 0 = always sendfile
+    apr_int64_t snapshot_size;   // 0 = never snapshot
 };
 
 namespace {
 
-// Per server: the child's cut cache. child_init makes one per child process and points every
-// server's record at it (after the fork each child writes its own copy); its threads share it
-// (the cache locks itself).
+// Per server: the child's cut cache and snapshot pool. child_init makes one of each per child
+// process and points every server's record at them (after the fork each child writes its own
+// copy); its threads share them (each locks itself).
 struct ServerConfig {
     CutCache* cut_cache;
+    SnapshotPool* snapshot_pool;
 };
+
+ServerConfig& server_config(const server_rec* s)
+{
+    return *static_cast<ServerConfig*>(ap_get_module_config(s->module_config, &audio_stream_module));
+}
 
 apr_int64_t value_or_default(apr_int64_t value, apr_int64_t fallback)
 {
@@ -52,7 +62,7 @@ apr_int64_t value_or_default(apr_int64_t value, apr_int64_t fallback)
 void* create_dir_config(apr_pool_t* p, char*) noexcept
 {
     auto* c = static_cast<DirConfig*>(apr_palloc(p, sizeof(DirConfig)));
-    *c = DirConfig{kUnset, kUnset, kUnset, kUnset, kUnset};
+    *c = DirConfig{kUnset, kUnset, kUnset, kUnset, kUnset, kUnset};
     return c;
 }
 
@@ -67,6 +77,7 @@ void* merge_dir_config(apr_pool_t* p, void* base_v, void* add_v) noexcept
     c->max_ranges = value_or_default(add->max_ranges, base->max_ranges);
     c->time_seek = value_or_default(add->time_seek, base->time_seek);
     c->read_threshold = value_or_default(add->read_threshold, base->read_threshold);
+    c->snapshot_size = value_or_default(add->snapshot_size, base->snapshot_size);
     return c;
 }
 
@@ -96,6 +107,11 @@ Offset read_threshold(const DirConfig& c)
     return static_cast<Offset>(value_or_default(c.read_threshold, static_cast<apr_int64_t>(kDefaultReadThreshold)));
 }
 
+Offset snapshot_size(const DirConfig& c)
+{
+    return static_cast<Offset>(value_or_default(c.snapshot_size, static_cast<apr_int64_t>(kDefaultSnapshotSize)));
+}
+
 bool time_seek(const DirConfig& c)
 {
     return value_or_default(c.time_seek, kDefaultTimeSeek ? 1 : 0) != 0;
@@ -103,15 +119,18 @@ bool time_seek(const DirConfig& c)
 
 CutCache* cut_cache(const server_rec* s)
 {
-    return static_cast<const ServerConfig*>(ap_get_module_config(s->module_config, &audio_stream_module))
-        ->cut_cache;
+    return server_config(s).cut_cache;
 }
 
-void set_cut_cache(server_rec* main, CutCache* cache)
+SnapshotPool* snapshot_pool(const server_rec* s)
+{
+    return server_config(s).snapshot_pool;
+}
+
+void set_child_state(server_rec* main, CutCache* cache, SnapshotPool* pool)
 {
     for (server_rec* s = main; s; s = s->next) {
-        static_cast<ServerConfig*>(ap_get_module_config(s->module_config, &audio_stream_module))
-            ->cut_cache = cache;
+        server_config(s) = ServerConfig{cache, pool};
     }
 }
 
@@ -134,18 +153,6 @@ std::optional<apr_int64_t> widen(const std::optional<T>& v)
     return v ? std::optional<apr_int64_t>(static_cast<apr_int64_t>(*v)) : std::nullopt;
 }
 
-// TAKE1 rather than FLAG: httpd's FLAG message does not name the value it refused.
-std::optional<apr_int64_t> parse_on_off(std::string_view text)
-{
-    if (text.size() == 2 && ap_cstr_casecmpn(text.data(), "on", 2) == 0) {
-        return 1;
-    }
-    if (text.size() == 3 && ap_cstr_casecmpn(text.data(), "off", 3) == 0) {
-        return 0;
-    }
-    return std::nullopt;
-}
-
 const Setting kPieceSize{&DirConfig::piece_size, [](std::string_view t) { return widen(parse_size(t)); },
                          "AudioStreamPieceSize: '%s' is not a size (use bytes or K/M/G, "
                          "at most 1024T; 0 disables the cap)"};
@@ -157,7 +164,13 @@ const Setting kReadThreshold{&DirConfig::read_threshold,
                              [](std::string_view t) { return widen(parse_read_threshold(t)); },
                              "AudioStreamReadThreshold: '%s' is not a size (use bytes or K/M, "
                              "at most 16M; 0 always uses sendfile)"};
-const Setting kTimeSeek{&DirConfig::time_seek, parse_on_off, "AudioStreamTimeSeek: '%s' is not On or Off"};
+// TAKE1 rather than FLAG: httpd's FLAG message does not name the value it refused.
+const Setting kTimeSeek{&DirConfig::time_seek, [](std::string_view t) { return widen(parse_on_off(t)); },
+                        "AudioStreamTimeSeek: '%s' is not On or Off"};
+const Setting kSnapshotSize{&DirConfig::snapshot_size,
+                            [](std::string_view t) { return widen(parse_snapshot_size(t)); },
+                            "AudioStreamSnapshotSize: '%s' is not a size (use bytes or K/M/G, "
+                            "at most 16M; 0 never snapshots)"};
 
 // Called by httpd (C): an exception firewall like every callback.
 const char* set_setting(cmd_parms* cmd, void* conf, const char* arg) noexcept
@@ -199,6 +212,9 @@ const command_rec directives[] = {
                          "their headers instead of sent with sendfile (K/M suffix); 0 = always sendfile"),
     AUDIO_STREAM_SETTING("AudioStreamTimeSeek", kTimeSeek,
                          "On: ?t=SECONDS serves the file from that time on, as a file of its own"),
+    AUDIO_STREAM_SETTING("AudioStreamSnapshotSize", kSnapshotSize,
+                         "Largest body sent over HTTP/2 or TLS from a private snapshot (K/M/G "
+                         "suffix); larger bodies are read in chunks; 0 = never snapshot"),
     {nullptr, {nullptr}, nullptr, 0, RAW_ARGS, nullptr},
 };
 

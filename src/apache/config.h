@@ -9,6 +9,7 @@
 #include "../cut_cache.h"
 #include "../piece_window.h"
 #include "../representation.h"
+#include "../snapshot_pool.h"
 
 namespace audio_stream::apache {
 
@@ -30,11 +31,14 @@ PiecePolicy piece_policy(const DirConfig& c);
 unsigned max_ranges(const DirConfig& c);     // 0 = unlimited
 Offset read_threshold(const DirConfig& c);   // 0 = always sendfile
 bool time_seek(const DirConfig& c);
+Offset snapshot_size(const DirConfig& c);    // 0 = never snapshot
 
-// The child's cut cache (null when it could not be made: time seek then works uncached), and
-// the setter child_init and the child pool's cleanup use for every server record.
+// What each child process holds for its threads, shared by every virtual host: the cut cache
+// (null when it could not be made: time seek then works uncached) and the snapshot pool (null:
+// HTTP/2 bodies are read in chunks). child.cpp sets them for every server record.
 CutCache* cut_cache(const server_rec* s);
-void set_cut_cache(server_rec* main, CutCache* cache);
+SnapshotPool* snapshot_pool(const server_rec* s);
+void set_child_state(server_rec* main, CutCache* cache, SnapshotPool* pool);
 
 }  // namespace audio_stream::apache
 

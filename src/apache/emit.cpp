@@ -2,7 +2,10 @@
 
 #include <algorithm>
 
+#include <unistd.h>
+
 #include "../small_window.h"
+#include "http_ssl.h"
 #include "log.h"
 
 namespace audio_stream::apache {
@@ -19,12 +22,14 @@ constexpr Offset kMaxFileBucket = Offset{1} << 30;
 constexpr std::size_t kExtentsPerSlice = 512;
 
 // HTTP/2: mod_http2 frames a file bucket by its length, then reads it; a file truncated in
-// between makes it send frame headers as data. On a secondary (HTTP/2) connection the file is
-// read here instead, in chunks, and a short read ends the stream with an error bucket (as
-// mod_proxy does when a backend breaks): the client sees a reset, never wrong bytes.
+// between makes it send frame headers as data. TLS: mod_ssl reads file buckets itself, from a
+// mapping of the file (a truncated one raises SIGBUS) or by read. Over both, bodies too large for
+// a snapshot are read here, in chunks, and a short read ends the response with an error bucket
+// (as mod_proxy does when a backend breaks): the client sees a reset stream or a closed
+// connection, never wrong bytes.
 constexpr apr_size_t kReadChunk = 64 * 1024;
 constexpr apr_off_t kPassEvery = 256 * 1024;
-// pass_reading_files ended the stream itself (logged, error bucket and EOS sent).
+// pass_reading_files ended the response itself (logged, error bucket and EOS sent).
 constexpr apr_status_t kStreamReset = APR_OS_START_USERERR + 1;
 
 bool mmap_disabled(const request_rec* r)
@@ -106,7 +111,7 @@ apr_status_t append_extents_read(request_rec* r, apr_bucket_brigade* bb, apr_fil
 }
 
 // The file ended before `at`: one AS0040 line, then an error bucket and EOS, which make
-// mod_http2 reset the stream.
+// mod_http2 reset the stream and HTTP/1 close the connection.
 apr_status_t reset_stream(request_rec* r, apr_bucket_brigade* out, apr_file_t* fd, apr_off_t at,
                           apr_status_t rv)
 {
@@ -122,8 +127,8 @@ apr_status_t reset_stream(request_rec* r, apr_bucket_brigade* out, apr_file_t* f
     return kStreamReset;
 }
 
-// HTTP/2: passes `bb` with every file bucket replaced by the file's bytes, read in chunks and
-// passed every kPassEvery bytes.
+// TLS and HTTP/2: passes `bb` with every file bucket replaced by the file's bytes, read in
+// chunks and passed every kPassEvery bytes.
 apr_status_t pass_reading_files(request_rec* r, apr_bucket_brigade* bb)
 {
     apr_bucket_brigade* out = apr_brigade_create(r->pool, bb->bucket_alloc);
@@ -168,8 +173,8 @@ apr_status_t pass_reading_files(request_rec* r, apr_bucket_brigade* bb)
 // One brigade down the filter chain, as the transport needs it.
 apr_status_t pass(request_rec* r, apr_bucket_brigade* bb, Delivery::Transport transport)
 {
-    return transport == Delivery::Transport::Http2 ? pass_reading_files(r, bb)
-                                                   : ap_pass_brigade(r->output_filters, bb);
+    return transport == Delivery::Transport::Http1 ? ap_pass_brigade(r->output_filters, bb)
+                                                   : pass_reading_files(r, bb);
 }
 
 apr_status_t pass_in_slices(request_rec* r, apr_bucket_brigade* bb, apr_file_t* fd, const Extents& body,
@@ -192,17 +197,92 @@ apr_status_t pass_in_slices(request_rec* r, apr_bucket_brigade* bb, apr_file_t* 
     return pass(r, bb, transport);
 }
 
+// A body that could not be read before anything was sent: one AS0030 line and a 500.
+int refuse_unreadable(request_rec* r, const Plan& plan, apr_status_t rv)
+{
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, rv == APR_EOF ? APR_SUCCESS : rv, r,
+                  "AS0030: cannot read %" APR_UINT64_T_FMT " bytes of %s (%s)",
+                  static_cast<apr_uint64_t>(file_bytes(plan.body)), r->filename,
+                  rv == APR_EOF ? "the file is shorter than its size said" : "read error");
+    return HTTP_INTERNAL_SERVER_ERROR;
+}
+
 // The body of a Read delivery, or a 500 before anything was sent.
 int emit_read(request_rec* r, apr_bucket_brigade* bb, apr_file_t* fd, const Plan& plan)
 {
     const apr_status_t rv = append_extents_read(r, bb, fd, plan.body);
     if (rv != APR_SUCCESS) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, "AS0030: cannot read %" APR_UINT64_T_FMT " bytes of %s (%s)",
-                      static_cast<apr_uint64_t>(file_bytes(plan.body)), r->filename,
-                      rv == APR_EOF ? "the file is shorter than its size said" : "read error");
         apr_brigade_cleanup(bb);
-        return HTTP_INTERNAL_SERVER_ERROR;
+        return refuse_unreadable(r, plan, rv);
     }
+    return OK;
+}
+
+// ---- snapshots (HTTP/2) ----------------------------------------------------------------------
+
+struct HeldSlot {
+    SnapshotPool* pool;
+    SnapshotPool::Slot* slot;
+};
+
+// r->pool goes after mod_http2 has finished with the stream: its connection thread reads a
+// file bucket into its frames as it receives it, before the stream can end, so the slot is
+// free once the request is.
+apr_status_t give_back_slot(void* held_v) noexcept
+{
+    auto* held = static_cast<HeldSlot*>(held_v);
+    held->pool->release(held->slot);
+    return APR_SUCCESS;
+}
+
+SnapshotPool::Slot* take_slot(request_rec* r, const Plan& plan)
+{
+    SnapshotPool* pool = snapshot_pool(r->server);
+    SnapshotPool::Slot* slot = pool ? pool->acquire(static_cast<std::size_t>(extents_length(plan.body))) : nullptr;
+    if (slot) {
+        auto* held = static_cast<HeldSlot*>(apr_palloc(r->pool, sizeof(HeldSlot)));
+        *held = HeldSlot{pool, slot};
+        apr_pool_cleanup_register(r->pool, held, give_back_slot, apr_pool_cleanup_null);
+    }
+    return slot;
+}
+
+// The descriptor of the file bucket, unless mod_http2 has set it aside (then it is -1 here and
+// the stream's pool closes it).
+apr_status_t close_unless_set_aside(void* file_v) noexcept
+{
+    apr_os_file_t fd = -1;
+    if (apr_os_file_get(&fd, static_cast<apr_file_t*>(file_v)) == APR_SUCCESS && fd >= 0) {
+        ::close(fd);
+    }
+    return APR_SUCCESS;
+}
+
+// The body of a Snapshot delivery: copied into the slot, then one file bucket on a descriptor
+// of its own (mod_http2 passes a file bucket to its connection thread by reference only when no
+// other bucket shares the file, and closes it with the stream). A 500 before anything was sent
+// when the file is shorter than the plan.
+int emit_snapshot(request_rec* r, apr_bucket_brigade* bb, apr_file_t* fd, const Plan& plan,
+                  SnapshotPool::Slot& slot)
+{
+    const apr_status_t rv = fill_snapshot(slot, snapshot_pool(r->server)->capacity(), fd, plan.body);
+    if (rv != APR_SUCCESS) {
+        return refuse_unreadable(r, plan, rv);
+    }
+    apr_os_file_t own = ::dup(slot.fd);
+    apr_file_t* file = nullptr;
+    if (own < 0 || apr_os_file_put(&file, &own, APR_FOPEN_READ, r->pool) != APR_SUCCESS) {
+        if (own >= 0) {
+            ::close(own);
+        }
+        return refuse_unreadable(r, plan, own < 0 ? APR_FROM_OS_ERROR(errno) : APR_EGENERAL);
+    }
+    apr_pool_cleanup_register(r->pool, file, close_unless_set_aside, apr_pool_cleanup_null);
+    apr_bucket* b = apr_bucket_file_create(file, 0, slot.length, r->pool, bb->bucket_alloc);
+#if APR_HAS_MMAP
+    (void)apr_bucket_file_enable_mmap(b, 0);
+#endif
+    APR_BRIGADE_INSERT_TAIL(bb, b);
     return OK;
 }
 
@@ -213,18 +293,34 @@ const char* Delivery::name(const Plan& plan) const
     switch (body) {
     case Body::None: return "no body";
     case Body::Read: return "read";
+    case Body::Snapshot: return "snapshot";
     case Body::Files: break;
     }
-    return file_bytes(plan.body) > 0 ? "sendfile" : "no file bytes";
+    if (file_bytes(plan.body) == 0) {
+        return "no file bytes";
+    }
+    return transport == Transport::Http1 ? "sendfile" : "chunks";
 }
 
-Delivery decide_delivery(const request_rec* r, const Plan& plan, Offset threshold)
+Delivery decide_delivery(request_rec* r, const Plan& plan, const DirConfig& conf)
 {
     Delivery d{};
-    d.transport = r->connection->master ? Delivery::Transport::Http2 : Delivery::Transport::Http1;
-    d.body = r->header_only                           ? Delivery::Body::None
-             : read_into_memory(plan.body, threshold) ? Delivery::Body::Read
-                                                      : Delivery::Body::Files;
+    d.transport = r->connection->master            ? Delivery::Transport::Http2
+                  : ap_ssl_conn_is_ssl(r->connection) ? Delivery::Transport::Http1Tls
+                                                      : Delivery::Transport::Http1;
+    if (r->header_only) {
+        d.body = Delivery::Body::None;
+    }
+    else if (read_into_memory(plan.body, read_threshold(conf))) {
+        d.body = Delivery::Body::Read;
+    }
+    else if (d.transport == Delivery::Transport::Http2 && file_bytes(plan.body) > 0 &&
+             extents_length(plan.body) <= snapshot_size(conf) && (d.slot = take_slot(r, plan))) {
+        d.body = Delivery::Body::Snapshot;
+    }
+    else {
+        d.body = Delivery::Body::Files;
+    }
     d.sliced = d.body == Delivery::Body::Files && plan.body.size() > kExtentsPerSlice;
     return d;
 }
@@ -232,8 +328,10 @@ Delivery decide_delivery(const request_rec* r, const Plan& plan, Offset threshol
 int emit(request_rec* r, apr_file_t* fd, const Plan& plan, const Delivery& how)
 {
     apr_bucket_brigade* bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
-    if (how.body == Delivery::Body::Read) {
-        if (const int status = emit_read(r, bb, fd, plan); status != OK) {
+    if (how.body == Delivery::Body::Read || how.body == Delivery::Body::Snapshot) {
+        const int status = how.body == Delivery::Body::Read ? emit_read(r, bb, fd, plan)
+                                                            : emit_snapshot(r, bb, fd, plan, *how.slot);
+        if (status != OK) {
             return status;
         }
     }

@@ -7,32 +7,44 @@
 #include "glue.h"
 
 #include "../response_plan.h"
+#include "../snapshot_pool.h"
+#include "config.h"
 
 namespace audio_stream::apache {
 
 struct Delivery {
-    enum class Transport { Http1, Http2 };
+    enum class Transport {
+        Http1,     // the core writes file buckets itself (sendfile, mmap or read)
+        Http1Tls,  // mod_ssl reads every body byte in user space
+        Http2,     // mod_http2 frames body bytes in user space, on another thread
+    };
     enum class Body {
-        None,   // HEAD: headers only
-        Read,   // the file bytes are read now and written with the headers (small windows)
-        Files,  // file buckets (HTTP/1: sendfile or mmap; HTTP/2: read in chunks as it goes)
+        None,      // HEAD: headers only
+        Read,      // the file bytes are read now and written with the headers (small windows)
+        Snapshot,  // HTTP/2: the body copied into a private memory file (snapshot_pool.h),
+                   // passed as one file bucket; bodies up to AudioStreamSnapshotSize
+        Files,     // HTTP/1: file buckets (sendfile or mmap); TLS and HTTP/2: the file read
+                   // in chunks as it goes
     };
     Transport transport;
     Body body;
     bool sliced;  // Files with more extents than one brigade should hold: flushed slices
+    SnapshotPool::Slot* slot;  // Snapshot: the slot, released with r->pool
 
-    // For the AS0010 debug line: "no body", "read", "sendfile" or "no file bytes".
+    // For the AS0010 debug line: "no body", "read", "snapshot", "sendfile", "chunks" (TLS and
+    // HTTP/2 files read as they go) or "no file bytes".
     const char* name(const Plan& plan) const;
 };
 
-// How `plan` goes down on this request's connection.
-Delivery decide_delivery(const request_rec* r, const Plan& plan, Offset read_threshold);
+// How `plan` goes down on this request's connection. A snapshot's slot is taken here (and
+// given back when r->pool goes); with every slot in use the body is read in chunks instead.
+Delivery decide_delivery(request_rec* r, const Plan& plan, const DirConfig& conf);
 
 // Sends the plan's body (headers are set by the caller) and ends the response: the handler's
 // return value. A file that proves shorter than the plan needs never yields wrong bytes under
-// the promised length: before anything is sent it is a 500 (AS0030); mid-body the response is
-// cut short (HTTP/1: the connection closes, log.cpp says AS0041; HTTP/2: AS0040, the stream is
-// reset).
+// the promised length: before anything is sent (read, snapshot) it is a 500 (AS0030); mid-body
+// the response is cut short (HTTP/1: the connection closes, log.cpp says AS0041; HTTP/2:
+// AS0040, the stream is reset).
 int emit(request_rec* r, apr_file_t* fd, const Plan& plan, const Delivery& how);
 
 }  // namespace audio_stream::apache

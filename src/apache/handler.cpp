@@ -204,7 +204,7 @@ int serve(request_rec* r)
         return status;
     }
     const Planned planned = plan_request(r, resolved.rep());
-    const Delivery how = decide_delivery(r, planned.plan, read_threshold(dir_config(r)));
+    const Delivery how = decide_delivery(r, planned.plan, dir_config(r));
     log_plan(r, planned, how);
     if (Answer a = set_plan_headers(r, planned.plan)) {
         return *a;

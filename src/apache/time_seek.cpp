@@ -1,7 +1,5 @@
 #include "time_seek.h"
 
-#include <exception>
-
 #include "../byte_source.h"
 #include "../cut_cache.h"
 #include "../formats/dispatch.h"
@@ -12,9 +10,6 @@
 namespace audio_stream::apache {
 
 namespace {
-
-constexpr std::size_t kCutCacheEntries = 256;
-constexpr std::size_t kCutCacheBytes = std::size_t{16} << 20;
 
 // The format parsers read the file through this.
 class AprFileSource final : public ByteSource {
@@ -81,15 +76,6 @@ Answer refuse_cut(request_rec* r, const Cut* cut, const std::string& t)
     return HTTP_INTERNAL_SERVER_ERROR;
 }
 
-apr_status_t drop_child_cut_cache(void* main_v) noexcept
-{
-    auto* main = static_cast<server_rec*>(main_v);
-    CutCache* cache = cut_cache(main);
-    set_cut_cache(main, nullptr);
-    delete cache;
-    return APR_SUCCESS;
-}
-
 }  // namespace
 
 Answer resolve_cut(request_rec* r, apr_file_t* fd, std::shared_ptr<const Cut>& cut)
@@ -117,21 +103,6 @@ Answer resolve_cut(request_rec* r, apr_file_t* fd, std::shared_ptr<const Cut>& c
         apr_table_set(r->headers_out, "ETag", suffixed_etag(file_etag, cut->rep.etag_suffix).c_str());
     }
     return std::nullopt;
-}
-
-void make_child_cut_cache(apr_pool_t* pchild, server_rec* s) noexcept
-{
-    try {
-        set_cut_cache(s, new CutCache(kCutCacheEntries, kCutCacheBytes));
-        apr_pool_cleanup_register(pchild, s, drop_child_cut_cache, apr_pool_cleanup_null);
-    }
-    catch (const std::exception& e) {
-        // Time seek still works, uncached.
-        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "AS0098: no cut cache: %s", e.what());
-    }
-    catch (...) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "AS0098: no cut cache");
-    }
 }
 
 }  // namespace audio_stream::apache

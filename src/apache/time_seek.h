@@ -16,10 +16,6 @@ namespace audio_stream::apache {
 // without a cutter), 416 (past the end) or 500 (the file does not parse as its type).
 Answer resolve_cut(request_rec* r, apr_file_t* fd, std::shared_ptr<const Cut>& cut);
 
-// child_init: a cut cache per child, shared by its threads and every virtual host, released
-// with the child's pool.
-void make_child_cut_cache(apr_pool_t* pchild, server_rec* s) noexcept;
-
 }  // namespace audio_stream::apache
 
 #endif
