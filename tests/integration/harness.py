@@ -278,6 +278,29 @@ def request(port, method, path, headers=(), host="127.0.0.1"):
         conn.close()
 
 
+class ConfigTestCase(unittest.TestCase):
+    """`apache2 -t` on the suite's configuration with some lines added; no server runs."""
+
+    def configtest(self, lines):
+        server = Httpd(extra_conf=lines)
+        try:
+            return server.configtest()
+        finally:
+            server.cleanup()
+
+    def assert_refused(self, lines, message):
+        """httpd refuses the lines at configtest and says message."""
+        p = self.configtest(lines)
+        self.assertNotEqual(p.returncode, 0, p.stderr)
+        self.assertIn(message, p.stderr)
+        self.assertNotIn("Syntax OK", p.stderr)
+
+    def assert_accepted(self, lines):
+        p = self.configtest(lines)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("Syntax OK", p.stderr)
+
+
 class ServerTestCase(unittest.TestCase):
     """One httpd for the class; each test fails on an unexpected error-log line."""
 
