@@ -187,9 +187,11 @@ def main(argv=None):
     p.add_argument("--tls-key")
     p.add_argument("--allow-override", default="None")
     p.add_argument("--options")
-    p.add_argument("--extra", action="append", default=[], metavar="TEXT", help="repeatable")
+    p.add_argument("--extra", action="append", default=[], metavar="TEXT",
+                   help="text appended last; repeatable")
     p.add_argument("--extra-file", action="append", default=[], metavar="FILE",
-                   help="text appended last ('-': standard input); repeatable")
+                   help="a file's text appended after every --extra ('-': standard input); "
+                        "repeatable")
     p.add_argument("--header", help="a comment for the first line")
     p.add_argument("--out", help="write here (default: standard output)")
     args = vars(p.parse_args(argv))
