@@ -10,14 +10,19 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import unittest
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(REPO, "scripts"))
+import httpd_conf  # noqa: E402  (the one writer of private httpd configurations)
+
 MODULE = os.environ.get("AUDIO_STREAM_MODULE", os.path.join(REPO, "build", "mod_audio_stream.so"))
-APACHE_MODULES = "/usr/lib/apache2/modules"
-HTTPD = shutil.which("apache2") or "/usr/sbin/apache2"
+HTTPD = httpd_conf.HTTPD
+# The access log: scripts/soak counts its statuses (the number after the quoted request).
+ACCESS_LOG_FORMAT = '%h "%r" %>s %b'
 
 # Lines httpd writes at notice level on every start and stop; anything else at warn or above
 # fails the test unless the test names it as expected.
@@ -61,7 +66,9 @@ def write_file(path, data, mode=0o644):
 class Httpd:
     """One httpd process: start(), stop(), and the error log since a mark."""
 
-    def __init__(self, extra_conf="", modules=("mime",), log_level="warn audio_stream:debug"):
+    def __init__(self, extra_conf="", modules=("mime",), log_level="warn audio_stream:debug",
+                 **conf_options):
+        """conf_options: httpd_conf.conf_text() options that replace the suite's own."""
         self.root = tempfile.mkdtemp(prefix="audio_stream_it_")
         os.chmod(self.root, 0o755)
         self.docroot = os.path.join(self.root, "htdocs")
@@ -73,63 +80,24 @@ class Httpd:
         self.extra_conf = extra_conf
         self.modules = modules
         self.log_level = log_level
+        self.conf_options = conf_options
         self.proc = None
         self._log_pos = 0
 
     def conf_text(self):
-        load = open(os.path.join(REPO, "conf", "audio_stream.load")).read()
-        load = load.replace("@MODULE_PATH@", MODULE)
-        with open(os.path.join(self.root, "audio_stream.load"), "w") as f:
-            f.write(load)
-        mods = "\n".join(
-            f"LoadModule {m}_module {APACHE_MODULES}/mod_{m}.so" for m in self.modules
+        options = dict(
+            modules=("http2",) + tuple(self.modules),
+            children=2, threads=25, start_servers=1, min_spare_threads=10,
+            keepalive_requests=1000,
+            error_log=self.error_log, log_level=self.log_level,
+            access_log=os.path.join(self.root, "access.log"), log_format=ACCESS_LOG_FORMAT,
+            protocols="h2c http/1.1",
+            allow_override="FileInfo", options="FollowSymLinks",
         )
-        return f"""
-ServerRoot {self.root}
-Listen 127.0.0.1:{self.port}
-ServerName 127.0.0.1
-PidFile {self.root}/httpd.pid
-DefaultRuntimeDir {self.root}
-ErrorLog {self.error_log}
-LogLevel {self.log_level}
-User nobody
-Group nogroup
-LoadModule mpm_event_module {APACHE_MODULES}/mod_mpm_event.so
-LoadModule authz_core_module {APACHE_MODULES}/mod_authz_core.so
-LoadModule http2_module {APACHE_MODULES}/mod_http2.so
-{mods}
-<IfModule mime_module>
-    TypesConfig /etc/mime.types
-</IfModule>
-Include {self.root}/audio_stream.load
-Include {REPO}/conf/audio_stream.conf
-Protocols h2c http/1.1
-KeepAlive On
-MaxKeepAliveRequests 1000
-StartServers 1
-ServerLimit 2
-ThreadsPerChild 25
-MaxRequestWorkers 50
-# The defaults (75/250) exceed 50 workers: httpd would log AH10159 a moment after start.
-MinSpareThreads 10
-MaxSpareThreads 50
-LogFormat "%h \\"%r\\" %>s %b" short
-CustomLog {self.root}/access.log short
-DocumentRoot {self.docroot}
-<Directory />
-    AllowOverride None
-    Require all denied
-</Directory>
-<Directory {self.docroot}>
-    AllowOverride FileInfo
-    Options FollowSymLinks
-    Require all granted
-</Directory>
-<Directory {self.docroot}/audio>
-    SetHandler audio-stream
-</Directory>
-{self.extra_conf}
-"""
+        options.update(self.conf_options)
+        audio = httpd_conf.directory(f"{self.docroot}/audio", "SetHandler audio-stream")
+        return httpd_conf.conf_text(self.root, self.port, self.docroot, MODULE,
+                                    extra=audio + self.extra_conf, **options)
 
     def configtest(self, conf_text=None):
         path = os.path.join(self.root, "httpd.conf")
@@ -308,6 +276,29 @@ def request(port, method, path, headers=(), host="127.0.0.1"):
         return conn.read_response(head=(method == "HEAD"))
     finally:
         conn.close()
+
+
+class ConfigTestCase(unittest.TestCase):
+    """`apache2 -t` on the suite's configuration with some lines added; no server runs."""
+
+    def configtest(self, lines):
+        server = Httpd(extra_conf=lines)
+        try:
+            return server.configtest()
+        finally:
+            server.cleanup()
+
+    def assert_refused(self, lines, message):
+        """httpd refuses the lines at configtest and says message."""
+        p = self.configtest(lines)
+        self.assertNotEqual(p.returncode, 0, p.stderr)
+        self.assertIn(message, p.stderr)
+        self.assertNotIn("Syntax OK", p.stderr)
+
+    def assert_accepted(self, lines):
+        p = self.configtest(lines)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("Syntax OK", p.stderr)
 
 
 class ServerTestCase(unittest.TestCase):

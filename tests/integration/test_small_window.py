@@ -5,9 +5,8 @@ import os
 import random
 import re
 import struct
-import unittest
 
-from harness import Connection, Httpd, ServerTestCase, write_file
+from harness import ConfigTestCase, Connection, ServerTestCase, write_file
 from test_ranges import parse_multipart
 
 KIB = 1024
@@ -193,26 +192,17 @@ class SmallWindowTimeSeek(ServerTestCase):
         self.assertEqual(read.body, sent.body)
 
 
-class ReadThresholdConfig(unittest.TestCase):
+class ReadThresholdConfig(ConfigTestCase):
     """Bad AudioStreamReadThreshold values are refused at configtest, naming directive and value."""
-
-    def configtest(self, line):
-        server = Httpd(extra_conf=line)
-        try:
-            return server.configtest()
-        finally:
-            server.cleanup()
 
     def test_bad_values_are_refused(self):
         for value in ("12Q", "-1", "17M", "16777217", "1G", "64KB", "off"):
             with self.subTest(value=value):
-                p = self.configtest(f"AudioStreamReadThreshold {value}")
-                self.assertNotEqual(p.returncode, 0)
-                self.assertIn(f"AudioStreamReadThreshold: '{value}' is not a size", p.stderr)
+                self.assert_refused(f"AudioStreamReadThreshold {value}",
+                                    f"AudioStreamReadThreshold: '{value}' is not a size")
 
     def test_good_values_pass(self):
         for value in ("0", "2", "64K", "128k", "16M"):
             with self.subTest(value=value):
-                p = self.configtest(f"<Directory /tmp>\nAudioStreamReadThreshold {value}\n</Directory>")
-                self.assertEqual(p.returncode, 0, p.stderr)
-                self.assertIn("Syntax OK", p.stderr)
+                self.assert_accepted(f"<Directory /tmp>\nAudioStreamReadThreshold {value}\n"
+                                     "</Directory>")
