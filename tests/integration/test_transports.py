@@ -1,0 +1,222 @@
+"""HTTP/2 (h2c and h2 over TLS) and HTTP/1.1 over TLS: the right bytes fast, and never a wrong
+byte when the file changes under a response.
+
+mod_http2 frames a file bucket by its length and then reads it, accepting a short read; mod_ssl
+reads file buckets in user space too (from a mapping of the file, which a truncation turns into
+SIGBUS). So over these transports the module never hands them the served file: a body of at
+most AudioStreamSnapshotSize goes over HTTP/2 as a private snapshot (taken before the headers
+leave; a later truncation cannot touch it), a larger one, and every TLS body, is read by the
+module in chunks, and a short read resets the stream (HTTP/2) or closes the connection (TLS),
+with one AS0040 line. Clients: curl over h2c (prior knowledge), h2 over TLS and HTTP/1.1 over
+TLS.
+"""
+import os
+import random
+import re
+import subprocess
+import tempfile
+import time
+
+from harness import Httpd, ServerTestCase, write_file
+from test_ranges import aged
+
+MIB = 1 << 20
+FILE_LEN = 24 * MIB
+PERIOD = MIB + 7
+TRUNCATE_AT = 9 * MIB + 1234  # not page-aligned
+READ_FIRST = 2 * MIB
+SNAPSHOT = 4 * MIB  # AudioStreamSnapshotSize's default
+TIMEOUT = 20
+CRASH = r"AH00052|exit signal"
+
+# name, curl options, server ("tls" or "clear")
+TRANSPORTS = {
+    "h2c": (["--http2-prior-knowledge"], "clear"),
+    "h2-tls": (["--http2", "-k"], "tls"),
+    "http1.1-tls": (["--http1.1", "-k"], "tls"),
+}
+
+
+def make_certificate(directory):
+    cert, key = os.path.join(directory, "cert.pem"), os.path.join(directory, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-addext", "basicConstraints=critical,CA:FALSE",
+                    "-keyout", key, "-out", cert], check=True, capture_output=True)
+    os.chmod(key, 0o644)
+    return cert, key
+
+
+class Transports(ServerTestCase):
+    """One cleartext httpd (h2c, HTTP/1.1) and one TLS httpd (h2, HTTP/1.1) on one docroot."""
+
+    # mod_ssl's notice-level chatter aside, its warnings about Debian's OpenSSL build are not ours.
+    expected_log = (r"\[ssl:warn\]",)
+
+    @classmethod
+    def setUpClass(cls):
+        cls.certs = tempfile.mkdtemp(prefix="audio_stream_tls_")
+        os.chmod(cls.certs, 0o755)
+        cls.server = Httpd()
+        cls.prepare_docroot(cls.server.docroot)
+        cls.server.start()
+        cls.tls = Httpd(tls=make_certificate(cls.certs), protocols="h2 http/1.1")
+        cls.tls.docroot = cls.server.docroot
+        cls.tls.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tls.docroot = os.path.join(cls.tls.root, "htdocs")
+        cls.tls.cleanup()
+        super().tearDownClass()
+        subprocess.run(["rm", "-rf", cls.certs])
+
+    @classmethod
+    def prepare_docroot(cls, docroot):
+        block = random.Random(17).randbytes(PERIOD)
+        cls.data = (block * (FILE_LEN // PERIOD + 1))[:FILE_LEN]
+        write_file(os.path.join(docroot, "audio", "small.mp3"), cls.data[:100_000])
+        aged(os.path.join(docroot, "audio", "small.mp3"))
+        # The largest snapshot: more than the socket buffers between server and client hold,
+        # so most of it is read after a truncation (loopback buffers take several MiB).
+        write_file(os.path.join(docroot, "audio", "big", ".htaccess"), b"AudioStreamSnapshotSize 16M\n")
+        os.chmod(os.path.join(docroot, "audio", "big"), 0o755)
+
+    def setUp(self):
+        super().setUp()
+        self.tls.mark_log()
+        self.to_remove = []
+
+    def tearDown(self):
+        for p in self.to_remove:
+            if os.path.lexists(p):
+                os.unlink(p)
+        bad = self.tls.unexpected_log_lines(list(self.expected_log) + self.extra_expected_log)
+        self.assertEqual(bad, [], "unexpected error-log lines (TLS server)")
+        super().tearDown()
+
+    # ---- helpers -------------------------------------------------------------------------------
+
+    def url(self, transport, path):
+        server = self.tls if TRANSPORTS[transport][1] == "tls" else self.server
+        scheme = "https" if server is self.tls else "http"
+        return f"{scheme}://127.0.0.1:{server.port}{path}"
+
+    def log_since_mark(self):
+        return self.server.log_since_mark() + self.tls.log_since_mark()
+
+    def fresh_file(self, name, directory="audio"):
+        path = os.path.join(self.server.docroot, directory, name)
+        write_file(path, self.data)
+        aged(path)
+        self.to_remove.append(path)
+        return f"/{directory}/{name}", path
+
+    def curl(self, transport, path, rng=None, rate="4M", change=None, after=READ_FIRST):
+        """curl's exit code and body; `change` runs once `after` bytes have arrived."""
+        opts = TRANSPORTS[transport][0]
+        with tempfile.NamedTemporaryFile() as out:
+            cmd = ["curl", "-sS", *opts, "--limit-rate", rate, "--max-time", "60", "-o", out.name]
+            if rng:
+                cmd += ["-H", f"Range: bytes={rng}"]
+            proc = subprocess.Popen(cmd + [self.url(transport, path)], stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.PIPE, text=True)
+            try:
+                if change:
+                    deadline = time.monotonic() + TIMEOUT
+                    while (os.path.getsize(out.name) < after and time.monotonic() < deadline
+                           and proc.poll() is None):
+                        time.sleep(0.02)
+                    self.assertIsNone(proc.poll(), f"{transport}: the response ended before the change")
+                    change()
+                _, err = proc.communicate(timeout=90)
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+            return proc.returncode, open(out.name, "rb").read(), err.strip()
+
+    def lines_about(self, name):
+        time.sleep(0.2)
+        return [l for l in self.log_since_mark()
+                if name in l and re.search(r"\[[\w_]*:(warn|error|crit|alert|emerg)\]", l)]
+
+    def assert_served_normally_after(self, transport):
+        rc, body, err = self.curl(transport, "/audio/small.mp3", rate="100M")
+        self.assertEqual((rc, body), (0, self.data[:100_000]), f"{transport}: next request ({err})")
+        self.assertEqual([l for l in self.log_since_mark() if re.search(CRASH, l)], [],
+                         "an httpd child crashed")
+
+    # ---- the bytes, each way the body can go ---------------------------------------------------
+
+    def test_bodies_are_exact_on_every_transport(self):
+        url, _ = self.fresh_file("exact.mp3")
+        cases = [("1000-66535", "snapshot"), ("0-", None), (f"{MIB}-{MIB + SNAPSHOT - 1}", "snapshot"),
+                 (f"{MIB}-{MIB + SNAPSHOT}", "chunks")]
+        for transport in TRANSPORTS:
+            for rng, how in cases:
+                with self.subTest(transport=transport, rng=rng):
+                    self.server.mark_log()
+                    self.tls.mark_log()
+                    rc, body, err = self.curl(transport, url, rng=rng, rate="500M")
+                    first, _, last = rng.partition("-")
+                    want = self.data[int(first):int(last) + 1 if last else None]
+                    self.assertEqual(rc, 0, err)
+                    self.assertTrue(body == want, f"{transport} {rng}: {len(body)} bytes, not the file's")
+                    plans = [l for l in self.log_since_mark() if "AS0010" in l]
+                    self.assertEqual(len(plans), 1, plans)
+                    # TLS over HTTP/1.1 always reads in chunks; HTTP/2 snapshots up to the size.
+                    expect = "chunks" if transport == "http1.1-tls" or how is None else how
+                    self.assertTrue(plans[0].rstrip().endswith(expect), plans[0])
+
+    # ---- a file changed under the response -----------------------------------------------------
+
+    def test_truncated_mid_response_is_a_true_prefix_then_a_reset(self):
+        for transport in TRANSPORTS:
+            with self.subTest(transport=transport):
+                self.server.mark_log()
+                self.tls.mark_log()
+                url, path = self.fresh_file("truncated.mp3")
+                rc, body, err = self.curl(transport, url, change=lambda: os.truncate(path, TRUNCATE_AT))
+                self.assertNotEqual(rc, 0, f"{transport}: curl saw a complete response ({len(body)} bytes)")
+                self.assertLess(len(body), FILE_LEN)
+                self.assertTrue(self.data.startswith(body),
+                                f"{transport}: {len(body)} bytes received, not a prefix of the file ({err})")
+                self.extra_expected_log.append("truncated.mp3")
+                lines = self.lines_about("truncated.mp3")
+                self.assertEqual(len(lines), 1, lines)
+                self.assertRegex(lines[0], r"\[audio_stream:error\].*AS0040: .*truncated\.mp3 shrank while "
+                                           rf"being sent: it ends at byte {TRUNCATE_AT}")
+                self.assert_served_normally_after(transport)
+
+    def test_replaced_or_deleted_mid_response_sends_the_open_file_whole(self):
+        def replace(path):
+            write_file(path + ".new", b"new content")
+            os.rename(path + ".new", path)
+
+        for transport in TRANSPORTS:
+            for what, change in (("replaced", replace), ("deleted", os.unlink)):
+                with self.subTest(transport=transport, change=what):
+                    url, path = self.fresh_file(f"{what}.mp3")
+                    rc, body, err = self.curl(transport, url, change=lambda: change(path))
+                    self.assertEqual(rc, 0, f"{transport} {what}: {err}")
+                    self.assertTrue(body == self.data, f"{transport} {what}: {len(body)} bytes, not the file's")
+                    self.assertEqual(self.lines_about(f"{what}.mp3"), [])
+                    self.assert_served_normally_after(transport)
+
+    def test_a_snapshot_is_not_touched_by_a_later_truncation(self):
+        # Under the snapshot size the body was copied before the headers left: a truncation
+        # while it is in flight changes nothing the client receives, and nothing is logged.
+        for transport in ("h2c", "h2-tls"):
+            with self.subTest(transport=transport):
+                self.server.mark_log()
+                self.tls.mark_log()
+                url, path = self.fresh_file("snap.mp3", "audio/big")
+                first, last = 3 * MIB + 1, 3 * MIB + 16 * MIB  # exactly the snapshot size
+                rc, body, err = self.curl(transport, url, rng=f"{first}-{last}", rate="3M",
+                                          change=lambda: os.truncate(path, 1000), after=256 * 1024)
+                self.assertEqual(rc, 0, err)
+                self.assertTrue(body == self.data[first:last + 1], f"{transport}: {len(body)} bytes")
+                plans = [l for l in self.log_since_mark() if "AS0010" in l]
+                self.assertTrue(plans and plans[0].rstrip().endswith("snapshot"), plans)
+                self.assertEqual(self.lines_about("snap.mp3"), [])
