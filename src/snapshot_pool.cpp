@@ -1,5 +1,6 @@
 #include "snapshot_pool.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include <unistd.h>
@@ -7,14 +8,15 @@
 #include "small_window.h"
 
 #if defined(__linux__)
+#include <fcntl.h>
 #include <sys/mman.h>
 #define AUDIO_STREAM_HAVE_MEMFD 1
 #endif
 
 namespace audio_stream {
 
-SnapshotPool::SnapshotPool(std::size_t max_slots, std::size_t capacity)
-    : max_slots_(max_slots), capacity_(capacity)
+SnapshotPool::SnapshotPool(std::size_t max_slots, std::size_t capacity, std::size_t warm_bytes)
+    : max_slots_(max_slots), capacity_(capacity), warm_bytes_(warm_bytes)
 {
     all_.reserve(max_slots);
     free_.reserve(max_slots);
@@ -79,8 +81,27 @@ SnapshotPool::Slot* SnapshotPool::acquire(std::size_t bytes)
 
 void SnapshotPool::release(Slot* slot)
 {
-    std::lock_guard<std::mutex> lock(mutex_);
+    bool empty_it = false;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        const std::size_t grown = std::max(slot->touched, slot->length);
+        touched_ += grown - slot->touched;
+        slot->touched = grown;
+        if (touched_ > warm_bytes_) {
+            touched_ -= slot->touched;
+            empty_it = true;
+        }
+    }
+    if (empty_it) {
+#if AUDIO_STREAM_HAVE_MEMFD
+        // The pages go back to the kernel (and out of every mapping); the size stays.
+        (void)::fallocate(slot->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0,
+                          static_cast<off_t>(slot->touched));
+#endif
+        slot->touched = 0;
+    }
     slot->length = 0;
+    std::lock_guard<std::mutex> lock(mutex_);
     free_.push_back(slot);
 }
 
@@ -88,6 +109,12 @@ std::size_t SnapshotPool::slots_made() const
 {
     std::lock_guard<std::mutex> lock(mutex_);
     return all_.size();
+}
+
+std::size_t SnapshotPool::touched_bytes() const
+{
+    std::lock_guard<std::mutex> lock(mutex_);
+    return touched_;
 }
 
 std::size_t SnapshotPool::slots_in_use() const

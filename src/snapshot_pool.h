@@ -5,8 +5,9 @@
 // what is read later is what was checked now. A file that shrinks is seen here, as a short read,
 // before anything is sent.
 //
-// Memory files are made once and reused (fresh pages cost about 20 times the copy on the
-// machines measured, BENCHMARKS.md); each keeps the pages of the largest body it held.
+// Memory files are made once and reused: fresh pages cost about 20 times the copy on the
+// machines measured (BENCHMARKS.md). Free slots keep their pages while all slots together hold
+// at most a warm budget; past it, a released slot gives its pages back to the kernel.
 #ifndef AUDIO_STREAM_SNAPSHOT_POOL_H
 #define AUDIO_STREAM_SNAPSHOT_POOL_H
 
@@ -24,12 +25,14 @@ public:
     struct Slot {
         int fd = -1;             // the memory file
         char* data = nullptr;    // mapped read-write, `capacity` bytes
-        std::size_t length = 0;  // bytes of the current snapshot
+        std::size_t length = 0;   // bytes of the current snapshot
+        std::size_t touched = 0;  // bytes from 0 that may hold pages (the longest since emptied)
     };
 
     // Up to `max_slots` memory files of `capacity` bytes each (address space; pages are
-    // allocated as they are first written), made as they are first needed.
-    SnapshotPool(std::size_t max_slots, std::size_t capacity);
+    // allocated as they are first written), made as they are first needed; at most
+    // `warm_bytes` of pages kept in free slots.
+    SnapshotPool(std::size_t max_slots, std::size_t capacity, std::size_t warm_bytes);
     ~SnapshotPool();
     SnapshotPool(const SnapshotPool&) = delete;
     SnapshotPool& operator=(const SnapshotPool&) = delete;
@@ -46,12 +49,15 @@ public:
     std::size_t capacity() const { return capacity_; }
     std::size_t slots_made() const;
     std::size_t slots_in_use() const;
+    std::size_t touched_bytes() const;  // pages the slots may hold, in use or free
 
 private:
     Slot* make_slot();  // with mutex_ held
 
     const std::size_t max_slots_;
     const std::size_t capacity_;
+    const std::size_t warm_bytes_;
+    std::size_t touched_ = 0;
     mutable std::mutex mutex_;
     std::vector<Slot*> all_;
     std::vector<Slot*> free_;  // back: most recently released

@@ -16,6 +16,8 @@ constexpr std::size_t kCutCacheBytes = std::size_t{16} << 20;
 // free again: twice the child's threads.
 constexpr int kSlotsPerThread = 2;
 constexpr int kFallbackThreads = 64;
+// Pages free slots keep, per child: enough for 64 streams of 1 MiB windows to reuse warm pages.
+constexpr std::size_t kWarmSnapshotBytes = std::size_t{64} << 20;
 
 std::size_t snapshot_slots()
 {
@@ -60,7 +62,8 @@ void child_init(apr_pool_t* pchild, server_rec* s) noexcept
     CutCache* cache = make_or_log<CutCache>(s, "cut cache", kCutCacheEntries, kCutCacheBytes);
     SnapshotPool* pool = SnapshotPool::supported()
                              ? make_or_log<SnapshotPool>(s, "snapshot pool", snapshot_slots(),
-                                                         static_cast<std::size_t>(kMaxSnapshotSize))
+                                                         static_cast<std::size_t>(kMaxSnapshotSize),
+                                                         kWarmSnapshotBytes)
                              : nullptr;
     set_child_state(s, cache, pool);
     apr_pool_cleanup_register(pchild, s, drop_child_state, apr_pool_cleanup_null);

@@ -17,6 +17,7 @@ class SnapshotTest : public ::testing::Test {
 protected:
     static constexpr std::size_t kSize = 100000;
     static constexpr std::size_t kCapacity = 64 * 1024;
+    static constexpr std::size_t kWarm = 1 << 30;  // no slot gives its pages back
 
     void SetUp() override
     {
@@ -60,7 +61,7 @@ protected:
 
 TEST_F(SnapshotTest, HoldsFileExtentsAndMemoryBlocksInOrder)
 {
-    SnapshotPool pool(2, kCapacity);
+    SnapshotPool pool(2, kCapacity, kWarm);
     SnapshotPool::Slot* s = pool.acquire(30);
     ASSERT_NE(s, nullptr);
     const Extents body{MemoryBlock{"--head--"}, FileExtent{1234, 10}, MemoryBlock{"|"}, FileExtent{99990, 10}};
@@ -73,7 +74,7 @@ TEST_F(SnapshotTest, HoldsFileExtentsAndMemoryBlocksInOrder)
 TEST_F(SnapshotTest, AFileShorterThanThePlanIsEof)
 {
     // The plan promised bytes 90000-109999 of a file that ends at 100000.
-    SnapshotPool pool(1, kCapacity);
+    SnapshotPool pool(1, kCapacity, kWarm);
     SnapshotPool::Slot* s = pool.acquire(20000);
     ASSERT_NE(s, nullptr);
     EXPECT_EQ(fill_snapshot(*s, pool.capacity(), file_, {FileExtent{90000, 20000}}), APR_EOF);
@@ -82,7 +83,7 @@ TEST_F(SnapshotTest, AFileShorterThanThePlanIsEof)
 
 TEST_F(SnapshotTest, TruncatingTheFileAfterwardsLeavesTheSnapshotWhole)
 {
-    SnapshotPool pool(1, kCapacity);
+    SnapshotPool pool(1, kCapacity, kWarm);
     SnapshotPool::Slot* s = pool.acquire(50000);
     ASSERT_NE(s, nullptr);
     ASSERT_EQ(fill_snapshot(*s, pool.capacity(), file_, {FileExtent{10000, 50000}}), APR_SUCCESS);
@@ -93,7 +94,7 @@ TEST_F(SnapshotTest, TruncatingTheFileAfterwardsLeavesTheSnapshotWhole)
 
 TEST_F(SnapshotTest, ABodyLargerThanASlotIsRefused)
 {
-    SnapshotPool pool(1, kCapacity);
+    SnapshotPool pool(1, kCapacity, kWarm);
     EXPECT_EQ(pool.acquire(kCapacity + 1), nullptr);
     SnapshotPool::Slot* s = pool.acquire(kCapacity);
     ASSERT_NE(s, nullptr);
@@ -103,7 +104,7 @@ TEST_F(SnapshotTest, ABodyLargerThanASlotIsRefused)
 
 TEST_F(SnapshotTest, SlotsAreBoundedAndReusedMostRecentFirst)
 {
-    SnapshotPool pool(2, kCapacity);
+    SnapshotPool pool(2, kCapacity, kWarm);
     SnapshotPool::Slot* a = pool.acquire(1);
     SnapshotPool::Slot* b = pool.acquire(1);
     ASSERT_NE(a, nullptr);
@@ -119,9 +120,31 @@ TEST_F(SnapshotTest, SlotsAreBoundedAndReusedMostRecentFirst)
     pool.release(b);
 }
 
+TEST_F(SnapshotTest, PagesPastTheWarmBudgetGoBackToTheKernel)
+{
+    SnapshotPool pool(2, kCapacity, 100 * 1024);
+    SnapshotPool::Slot* a = pool.acquire(kCapacity);
+    SnapshotPool::Slot* b = pool.acquire(kCapacity);
+    ASSERT_TRUE(a && b);
+    ASSERT_EQ(fill_snapshot(*a, pool.capacity(), file_, {FileExtent{0, kCapacity}}), APR_SUCCESS);
+    ASSERT_EQ(fill_snapshot(*b, pool.capacity(), file_, {FileExtent{1, kCapacity}}), APR_SUCCESS);
+    pool.release(a);  // 64 KiB warm: within the budget, kept
+    EXPECT_EQ(pool.touched_bytes(), kCapacity);
+    EXPECT_EQ(std::string(a->data, 16), content_.substr(0, 16));
+    pool.release(b);  // 128 KiB would pass it: b's pages go
+    EXPECT_EQ(pool.touched_bytes(), kCapacity);
+    EXPECT_EQ(std::string(b->data, 16), std::string(16, '\0'));
+    // A slot that gave its pages back still takes a snapshot.
+    SnapshotPool::Slot* again = pool.acquire(10);
+    ASSERT_EQ(again, b);
+    ASSERT_EQ(fill_snapshot(*again, pool.capacity(), file_, {FileExtent{500, 10}}), APR_SUCCESS);
+    EXPECT_EQ(read_back(*again), content_.substr(500, 10));
+    pool.release(again);
+}
+
 TEST_F(SnapshotTest, ThreadsShareThePoolWithoutHandingOutASlotTwice)
 {
-    SnapshotPool pool(4, kCapacity);
+    SnapshotPool pool(4, kCapacity, kWarm);
     std::vector<std::thread> threads;
     std::vector<int> wrong(8, 0);
     for (int t = 0; t < 8; ++t) {
