@@ -7,7 +7,7 @@ import re
 from harness import ConfigTestCase, ServerTestCase, write_file
 
 DIRECTIVES = ("AudioStreamPieceSize", "AudioStreamPieceScope", "AudioStreamMaxRanges",
-              "AudioStreamTimeSeek")
+              "AudioStreamTimeSeek", "AudioStreamSnapshotSize")
 
 # line -> the message apache2 -t must print (directive and value, quoted as the module does)
 BAD_VALUES = {
@@ -25,13 +25,17 @@ BAD_VALUES = {
     "AudioStreamMaxRanges 10k": "AudioStreamMaxRanges: '10k' is not a count",
     "AudioStreamTimeSeek maybe": "AudioStreamTimeSeek: 'maybe' is not On or Off",
     "AudioStreamTimeSeek 1": "AudioStreamTimeSeek: '1' is not On or Off",
+    "AudioStreamSnapshotSize 17M": "AudioStreamSnapshotSize: '17M' is not a size",
+    "AudioStreamSnapshotSize 4Q": "AudioStreamSnapshotSize: '4Q' is not a size",
+    "AudioStreamSnapshotSize -1": "AudioStreamSnapshotSize: '-1' is not a size",
 }
 
 GOOD_VALUES = ("AudioStreamPieceSize 0", "AudioStreamPieceSize 1048576G", "AudioStreamPieceSize 4k",
                "AudioStreamPieceScope ALL", "AudioStreamPieceScope media",
                "AudioStreamMaxRanges 1", "AudioStreamMaxRanges 100000",
                "AudioStreamMaxRanges Unlimited", "AudioStreamTimeSeek on",
-               "AudioStreamTimeSeek OFF")
+               "AudioStreamTimeSeek OFF", "AudioStreamSnapshotSize 0", "AudioStreamSnapshotSize 16M",
+               "AudioStreamSnapshotSize 64k")
 
 
 class BadConfigEveryDirective(ConfigTestCase):
