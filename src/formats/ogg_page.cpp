@@ -27,23 +27,6 @@ std::uint32_t crc_update(std::uint32_t crc, const Byte* p, std::size_t n)
     return crc;
 }
 
-std::uint64_t le(const Byte* p, int n)
-{
-    std::uint64_t v = 0;
-    for (int i = n - 1; i >= 0; --i) {
-        v = (v << 8) | p[i];
-    }
-    return v;
-}
-
-void put_le(Byte* p, int n, std::uint64_t v)
-{
-    for (int i = 0; i < n; ++i) {
-        p[i] = static_cast<Byte>(v);
-        v >>= 8;
-    }
-}
-
 std::optional<std::size_t> Page::open_packet() const
 {
     if (segments == 0 || lacing(segments - 1) != 255) {

@@ -12,8 +12,6 @@ namespace {
 
 using Byte = std::uint8_t;
 
-// ---- CRCs --------------------------------------------------------------------------------------
-
 // The register after the bytes, one bit at a time, as the polynomial division is written.
 template <typename T>
 T bitwise(T poly, const std::vector<Byte>& bytes)
