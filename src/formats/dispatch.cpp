@@ -3,6 +3,7 @@
 #include <array>
 #include <utility>
 
+#include "../ascii.h"
 #include "flac.h"
 #include "mp3.h"
 #include "ogg.h"
@@ -24,8 +25,6 @@ constexpr std::array<std::pair<std::string_view, Cutter>, 14> kCutters{{
     {"audio/vnd.wave", cut_wav},  {"audio/x-pn-wav", cut_wav},
 }};
 
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
 Cutter find_cutter(std::string_view type)
 {
     type = type.substr(0, type.find(';'));
@@ -33,14 +32,7 @@ Cutter find_cutter(std::string_view type)
         type.remove_suffix(1);
     }
     for (const auto& [name, cutter] : kCutters) {
-        if (name.size() != type.size()) {
-            continue;
-        }
-        bool same = true;
-        for (std::size_t i = 0; i < name.size() && same; ++i) {
-            same = lower(type[i]) == name[i];
-        }
-        if (same) {
+        if (ascii_iequals(type, name)) {
             return cutter;
         }
     }
