@@ -1,6 +1,7 @@
 #include "dispatch.h"
 
 #include <array>
+#include <string>
 #include <utility>
 
 #include "../ascii.h"
@@ -41,6 +42,11 @@ Cutter find_cutter(std::string_view type)
 
 }  // namespace
 
+std::string cut_etag_suffix(Micros start)
+{
+    return "-t" + std::to_string(start);
+}
+
 bool can_cut_type(std::string_view content_type)
 {
     return find_cutter(content_type) != nullptr;
@@ -52,7 +58,11 @@ std::optional<Cut> cut_for_type(std::string_view content_type, ByteSource& src, 
     if (!cutter) {
         return std::nullopt;
     }
-    return cutter(src, t);
+    Cut cut = cutter(src, t);
+    if (cut.status == Cut::Status::Ok) {
+        cut.rep.etag_suffix = cut_etag_suffix(cut.start);
+    }
+    return cut;
 }
 
 }  // namespace audio_stream

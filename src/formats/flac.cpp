@@ -383,7 +383,6 @@ Cut cut_flac(ByteSource& src, Micros t)
     cut.status = Cut::Status::Ok;
     cut.start = samples_to_micros(skipped, s.info.rate);
     cut.duration = samples_to_micros(remaining, s.info.rate);
-    cut.rep.etag_suffix = "-t" + std::to_string(cut.start);
     return cut;
 }
 

@@ -405,7 +405,6 @@ Cut cut_mp3(ByteSource& src, Micros t)
     cut.rep.length = extents_length(cut.rep.extents);
     cut.start = samples_to_micros(skipped > delay ? skipped - delay : 0, rate);
     cut.duration = samples_to_micros(nt.frames * spf - nt.delay - padding, rate);
-    cut.rep.etag_suffix = "-t" + std::to_string(cut.start);
     return cut;
 }
 

@@ -342,7 +342,6 @@ Cut cut_ogg(ByteSource& src, Micros t)
     const std::int64_t first_output = base + pre_skip - s.header.pre_skip - s.origin;
     cut.start = granule_micros(first_output, s.header.rate);
     cut.duration = granule_micros(last_granule - base - pre_skip, s.header.rate);
-    cut.rep.etag_suffix = "-t" + std::to_string(cut.start);
     return cut;
 }
 

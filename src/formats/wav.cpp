@@ -195,7 +195,6 @@ Cut cut_wav(ByteSource& src, Micros t)
     cut.rep.length = extents_length(cut.rep.extents);
     cut.start = samples_to_micros(first_frame, format.sample_rate);
     cut.duration = samples_to_micros(frames - first_frame, format.sample_rate);
-    cut.rep.etag_suffix = "-t" + std::to_string(cut.start);
     return cut;
 }
 
