@@ -49,6 +49,15 @@ std::optional<Offset> parse_size(std::string_view text)
     return *n << shift;
 }
 
+std::optional<Offset> parse_read_threshold(std::string_view text)
+{
+    const auto size = parse_size(text);
+    if (!size || *size > kMaxReadThreshold) {
+        return std::nullopt;
+    }
+    return size;
+}
+
 std::optional<PieceScope> parse_scope(std::string_view text)
 {
     if (ascii_iequals(text, "media")) {
