@@ -9,7 +9,7 @@
 #include "src/byte_source.h"
 #include "src/config_values.h"
 #include "src/file_read.h"
-#include "src/cut_cache.h"
+#include "src/formats/cut_cache.h"
 #include "src/formats/dispatch.h"
 #include "src/if_range.h"
 #include "src/piece_window.h"
