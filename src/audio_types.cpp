@@ -3,6 +3,8 @@
 #include <array>
 #include <utility>
 
+#include "ascii.h"
+
 namespace audio_stream {
 
 namespace {
@@ -18,8 +20,6 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 20> kTypes{{
     {"mka", "audio/x-matroska"}, {"m3u", "audio/x-mpegurl"},
 }};
 
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
 }  // namespace
 
 std::string_view audio_type_for_path(std::string_view path)
@@ -32,14 +32,7 @@ std::string_view audio_type_for_path(std::string_view path)
     }
     const std::string_view ext = name.substr(dot + 1);
     for (const auto& [known, type] : kTypes) {
-        if (known.size() != ext.size()) {
-            continue;
-        }
-        bool same = true;
-        for (std::size_t i = 0; i < ext.size() && same; ++i) {
-            same = lower(ext[i]) == known[i];
-        }
-        if (same) {
+        if (ascii_iequals(ext, known)) {
             return type;
         }
     }

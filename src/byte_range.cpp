@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "ascii.h"
+
 namespace audio_stream {
 
 namespace {
@@ -35,22 +37,6 @@ bool parse_number(std::string_view s, Offset& out)
         v = (v > (kHuge - d) / 10) ? kHuge : v * 10 + d;
     }
     out = v;
-    return true;
-}
-
-bool iequals(std::string_view a, std::string_view b)
-{
-    if (a.size() != b.size()) {
-        return false;
-    }
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        char x = a[i], y = b[i];
-        if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-        if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-        if (x != y) {
-            return false;
-        }
-    }
     return true;
 }
 
@@ -90,7 +76,7 @@ ParsedRange parse_range(std::string_view header, std::size_t max_specs)
         return out;
     }
     // §14.1: range units are compared case-insensitively; we only know "bytes".
-    if (!iequals(trim_ows(header.substr(0, eq)), "bytes")) {
+    if (!ascii_iequals(trim_ows(header.substr(0, eq)), "bytes")) {
         return out;
     }
     std::string_view rest = header.substr(eq + 1);

@@ -1,23 +1,10 @@
 #include "config_values.h"
 
+#include "ascii.h"
+
 namespace audio_stream {
 
 namespace {
-
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool iequals(std::string_view a, std::string_view b)
-{
-    if (a.size() != b.size()) {
-        return false;
-    }
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        if (lower(a[i]) != b[i]) {
-            return false;
-        }
-    }
-    return true;
-}
 
 // Plain decimal, bounded by `max`; no sign, no spaces.
 std::optional<Offset> parse_bounded(std::string_view digits, Offset max)
@@ -46,7 +33,7 @@ std::optional<Offset> parse_size(std::string_view text)
         return std::nullopt;
     }
     unsigned shift = 0;
-    switch (lower(text.back())) {
+    switch (ascii_lower(text.back())) {
     case 'k': shift = 10; break;
     case 'm': shift = 20; break;
     case 'g': shift = 30; break;
@@ -62,12 +49,21 @@ std::optional<Offset> parse_size(std::string_view text)
     return *n << shift;
 }
 
+std::optional<Offset> parse_read_threshold(std::string_view text)
+{
+    const auto size = parse_size(text);
+    if (!size || *size > kMaxReadThreshold) {
+        return std::nullopt;
+    }
+    return size;
+}
+
 std::optional<PieceScope> parse_scope(std::string_view text)
 {
-    if (iequals(text, "media")) {
+    if (ascii_iequals(text, "media")) {
         return PieceScope::Media;
     }
-    if (iequals(text, "all")) {
+    if (ascii_iequals(text, "all")) {
         return PieceScope::All;
     }
     return std::nullopt;
@@ -75,7 +71,7 @@ std::optional<PieceScope> parse_scope(std::string_view text)
 
 std::optional<unsigned> parse_max_ranges(std::string_view text)
 {
-    if (iequals(text, "unlimited")) {
+    if (ascii_iequals(text, "unlimited")) {
         return 0u;
     }
     const auto n = parse_bounded(text, 100000);
@@ -96,10 +92,10 @@ std::optional<Offset> parse_snapshot_size(std::string_view text)
 
 std::optional<bool> parse_on_off(std::string_view text)
 {
-    if (iequals(text, "on")) {
+    if (ascii_iequals(text, "on")) {
         return true;
     }
-    if (iequals(text, "off")) {
+    if (ascii_iequals(text, "off")) {
         return false;
     }
     return std::nullopt;

@@ -16,6 +16,13 @@ inline constexpr Offset kMaxSize = Offset{1} << 50;
 // "8388608", "512K", "8M", "1G" (suffix case-insensitive, binary multiples). nullopt if bad.
 std::optional<Offset> parse_size(std::string_view text);
 
+// The largest AudioStreamReadThreshold we accept: the buffer of one request is at most this.
+inline constexpr Offset kMaxReadThreshold = Offset{16} << 20;
+
+// AudioStreamReadThreshold: a size as parse_size takes it ("64K"), at most kMaxReadThreshold;
+// 0 means "always sendfile". nullopt if bad.
+std::optional<Offset> parse_read_threshold(std::string_view text);
+
 // "media" | "all" (case-insensitive).
 std::optional<PieceScope> parse_scope(std::string_view text);
 

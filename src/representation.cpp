@@ -59,6 +59,28 @@ std::string suffixed_etag(std::string_view etag, std::string_view suffix)
     return out;
 }
 
+Offset file_bytes(const Extents& body)
+{
+    Offset n = 0;
+    for (const auto& e : body) {
+        if (const auto* f = std::get_if<FileExtent>(&e)) {
+            n += f->length;
+        }
+    }
+    return n;
+}
+
+Offset file_end(const Extents& body)
+{
+    Offset end = 0;
+    for (const auto& e : body) {
+        if (const auto* f = std::get_if<FileExtent>(&e)) {
+            end = std::max(end, f->offset + f->length);
+        }
+    }
+    return end;
+}
+
 Representation whole_file(Offset size)
 {
     Representation rep;

@@ -51,6 +51,12 @@ void append_memory(Extents& out, std::string bytes);
 // value that is not a quoted entity-tag, comes back unchanged.
 std::string suffixed_etag(std::string_view etag, std::string_view suffix);
 
+// The bytes of the body that come from the file (memory blocks excluded).
+Offset file_bytes(const Extents& body);
+
+// One past the last file byte the body needs (0 when it needs none).
+Offset file_end(const Extents& body);
+
 // The whole of a regular file of `size` bytes.
 Representation whole_file(Offset size);
 

@@ -5,7 +5,7 @@
 
 #include <unistd.h>
 
-#include "small_window.h"
+#include "file_read.h"
 
 #if defined(__linux__)
 #include <fcntl.h>

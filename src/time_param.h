@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "formats/cut.h"
+#include "micros.h"
 
 namespace audio_stream {
 

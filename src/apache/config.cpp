@@ -5,7 +5,6 @@
 #include <string_view>
 
 #include "../config_values.h"
-#include "../small_window.h"
 
 namespace audio_stream::apache {
 

@@ -6,7 +6,7 @@
 
 #include "glue.h"
 
-#include "../cut_cache.h"
+#include "../formats/cut_cache.h"
 #include "../piece_window.h"
 #include "../representation.h"
 #include "../snapshot_pool.h"

@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include "../file_read.h"
 #include "../small_window.h"
 #include "http_ssl.h"
 #include "log.h"

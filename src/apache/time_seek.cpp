@@ -1,9 +1,9 @@
 #include "time_seek.h"
 
 #include "../byte_source.h"
-#include "../cut_cache.h"
+#include "../formats/cut_cache.h"
 #include "../formats/dispatch.h"
-#include "../small_window.h"
+#include "../file_read.h"
 #include "../time_param.h"
 #include "config.h"
 

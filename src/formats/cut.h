@@ -8,11 +8,10 @@
 #include <string>
 
 #include "../byte_source.h"
+#include "../micros.h"
 #include "../representation.h"
 
 namespace audio_stream {
-
-using Micros = std::int64_t;  // a time offset, microseconds
 
 struct Cut {
     enum class Status {
@@ -21,7 +20,7 @@ struct Cut {
         Malformed,   // the file is not a well-formed stream of its format
     };
     Status status = Status::Malformed;
-    Representation rep;      // rep.etag_suffix names the cut (identical inputs, identical suffix)
+    Representation rep;      // rep.etag_suffix names the cut: set by cut_for_type (dispatch.h)
     Micros start = 0;        // where the cut really starts (a frame/page boundary at or before t)
     Micros duration = 0;     // of the cut, as its rewritten headers tell players
     std::string detail;      // for the error log when Malformed

@@ -1,8 +1,10 @@
 #include "dispatch.h"
 
 #include <array>
+#include <string>
 #include <utility>
 
+#include "../ascii.h"
 #include "flac.h"
 #include "mp3.h"
 #include "ogg.h"
@@ -24,8 +26,6 @@ constexpr std::array<std::pair<std::string_view, Cutter>, 14> kCutters{{
     {"audio/vnd.wave", cut_wav},  {"audio/x-pn-wav", cut_wav},
 }};
 
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
 Cutter find_cutter(std::string_view type)
 {
     type = type.substr(0, type.find(';'));
@@ -33,14 +33,7 @@ Cutter find_cutter(std::string_view type)
         type.remove_suffix(1);
     }
     for (const auto& [name, cutter] : kCutters) {
-        if (name.size() != type.size()) {
-            continue;
-        }
-        bool same = true;
-        for (std::size_t i = 0; i < name.size() && same; ++i) {
-            same = lower(type[i]) == name[i];
-        }
-        if (same) {
+        if (ascii_iequals(type, name)) {
             return cutter;
         }
     }
@@ -48,6 +41,11 @@ Cutter find_cutter(std::string_view type)
 }
 
 }  // namespace
+
+std::string cut_etag_suffix(Micros start)
+{
+    return "-t" + std::to_string(start);
+}
 
 bool can_cut_type(std::string_view content_type)
 {
@@ -60,7 +58,11 @@ std::optional<Cut> cut_for_type(std::string_view content_type, ByteSource& src, 
     if (!cutter) {
         return std::nullopt;
     }
-    return cutter(src, t);
+    Cut cut = cutter(src, t);
+    if (cut.status == Cut::Status::Ok) {
+        cut.rep.etag_suffix = cut_etag_suffix(cut.start);
+    }
+    return cut;
 }
 
 }  // namespace audio_stream

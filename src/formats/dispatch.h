@@ -3,6 +3,7 @@
 #define AUDIO_STREAM_FORMATS_DISPATCH_H
 
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "cut.h"
@@ -10,8 +11,12 @@
 namespace audio_stream {
 
 // The cut of a file of `content_type` (parameters ignored) at t, or nullopt when no cutter
-// knows the type.
+// knows the type. An Ok cut is named here, once for every format: its rep.etag_suffix is
+// cut_etag_suffix(start), so that two t that start at the same frame share one validator.
 std::optional<Cut> cut_for_type(std::string_view content_type, ByteSource& src, Micros t);
+
+// What a cut starting at `start` appends to the file's ETag: "-t<microseconds>".
+std::string cut_etag_suffix(Micros start);
 
 // True when cut_for_type knows the type.
 bool can_cut_type(std::string_view content_type);

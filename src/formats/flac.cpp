@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -10,13 +11,12 @@
 
 #include "flac_renumber.h"
 #include "flac_scan.h"
+#include "toolbox.h"
 
 namespace audio_stream {
 
 namespace {
 
-using flac::be;
-using flac::Byte;
 using flac::Frame;
 using flac::locate;
 using flac::Renumberer;
@@ -35,35 +35,6 @@ constexpr unsigned kPicture = 6;
 constexpr unsigned kInvalidBlock = 127;
 constexpr std::uint32_t kStreamInfoBytes = 34;
 
-void put_be(Byte* p, int n, std::uint64_t v)
-{
-    for (int i = n - 1; i >= 0; --i) {
-        p[i] = static_cast<Byte>(v);
-        v >>= 8;
-    }
-}
-
-// floor(t * rate / 1e6) without overflowing for any t up to kMaxTime.
-std::uint64_t sample_at(Micros t, std::uint32_t rate)
-{
-    const auto u = static_cast<std::uint64_t>(t);
-    return u / 1000000 * rate + u % 1000000 * rate / 1000000;
-}
-
-Micros micros_of(std::uint64_t samples, std::uint32_t rate)
-{
-    const std::uint64_t seconds = std::min<std::uint64_t>(samples / rate, std::uint64_t{1} << 40);
-    return static_cast<Micros>(seconds * 1000000 + samples % rate * 1000000 / rate);
-}
-
-Cut malformed(std::string detail)
-{
-    Cut cut;
-    cut.status = Cut::Status::Malformed;
-    cut.detail = std::move(detail);
-    return cut;
-}
-
 struct Block {
     unsigned type;
     Offset offset;  // of the 4-byte block header
@@ -74,9 +45,9 @@ struct Block {
 StreamInfo parse_stream_info(const Byte* s)
 {
     StreamInfo info;
-    info.max_block = static_cast<std::uint32_t>(be(s + 2, 2));
-    info.max_frame = static_cast<std::uint32_t>(be(s + 7, 3));
-    info.rate = static_cast<std::uint32_t>(be(s + 10, 3) >> 4);
+    info.max_block = be16(s + 2);
+    info.max_frame = be24(s + 7);
+    info.rate = be24(s + 10) >> 4;
     info.channels = ((s[12] >> 1) & 7) + 1;
     info.bits = (((s[12] & 1) << 4) | (s[13] >> 4)) + 1;
     info.total = be(s + 13, 5) & 0xFFFFFFFFFull;
@@ -107,8 +78,8 @@ std::string rebased_seek_table(Scanner& in, const Block& b, const Frame& cut, Of
     std::string points;
     for (std::size_t i = 0; i < table.size(); i += 18) {
         Byte* p = table.data() + i;
-        const std::uint64_t sample = be(p, 8);
-        const std::uint64_t offset = be(p + 8, 8);
+        const std::uint64_t sample = be64(p);
+        const std::uint64_t offset = be64(p + 8);
         if (sample == kPlaceholderPoint || sample < cut.first || offset > in.size() - audio_start) {
             continue;
         }
@@ -141,8 +112,8 @@ void apply_seek_table(Scanner& in, const Block& b, Offset audio_start, std::uint
     std::uint64_t below_sample = 0;
     std::uint64_t above_sample = 0;
     for (std::size_t i = 0; i + 18 <= table.size(); i += 18) {
-        const std::uint64_t sample = be(table.data() + i, 8);
-        const std::uint64_t offset = be(table.data() + i + 8, 8);
+        const std::uint64_t sample = be64(table.data() + i);
+        const std::uint64_t offset = be64(table.data() + i + 8);
         if (sample == kPlaceholderPoint || offset >= audio_bytes) {
             continue;
         }
@@ -167,193 +138,251 @@ void apply_seek_table(Scanner& in, const Block& b, Offset audio_start, std::uint
     }
 }
 
-}  // namespace
+// What the metadata tells of the stream, and where its frames start. Each step of a cut below
+// returns the Cut that ends it early (Malformed or PastEnd), or nothing to go on.
+struct Stream {
+    Byte head[4 + 4 + kStreamInfoBytes];  // "fLaC", STREAMINFO's block header and body
+    std::vector<Block> blocks;            // STREAMINFO first
+    Offset audio_start = 0;
+    StreamInfo info;
+    std::uint64_t first_sample = 0;       // non-zero when the file is itself a cut
+};
 
-Cut cut_flac(ByteSource& src, Micros t)
+// Some taggers put an ID3v2 tag before "fLaC" (not RFC 9639, but common): where it ends.
+Offset after_id3(ByteSource& src)
+{
+    Byte id3[10];
+    if (src.size() < sizeof id3 || !src.read(0, id3, sizeof id3) || std::memcmp(id3, "ID3", 3) != 0) {
+        return 0;
+    }
+    return 10 + Offset{syncsafe32(id3 + 6)} + ((id3[5] & 0x10) ? 10 : 0);  // footer present
+}
+
+// RFC 9639 §8: "fLaC", then metadata blocks, STREAMINFO first, until the one flagged last.
+std::optional<Cut> read_metadata(ByteSource& src, Stream& s)
 {
     const Offset size = src.size();
-    // Some taggers put an ID3v2 tag before "fLaC" (not RFC 9639, but common): step over it.
-    Offset begin = 0;
-    Byte id3[10];
-    if (size >= sizeof id3 && src.read(0, id3, sizeof id3) && id3[0] == 'I' && id3[1] == 'D' && id3[2] == '3') {
-        begin = 10 + ((Offset{id3[6]} & 0x7F) << 21 | (Offset{id3[7]} & 0x7F) << 14 | (Offset{id3[8]} & 0x7F) << 7 |
-                      (Offset{id3[9]} & 0x7F));
-        begin += (id3[5] & 0x10) ? 10 : 0;  // footer present
-    }
-    Byte head[4 + 4 + kStreamInfoBytes];
-    if (begin > size || size - begin < sizeof head || !src.read(begin, head, sizeof head) ||
-        std::string_view(reinterpret_cast<char*>(head), 4) != "fLaC") {
+    const Offset begin = after_id3(src);
+    if (begin > size || size - begin < sizeof s.head || !src.read(begin, s.head, sizeof s.head) ||
+        std::memcmp(s.head, "fLaC", 4) != 0) {
         return malformed("not a FLAC stream");
     }
-    // RFC 9639 §8: metadata blocks, STREAMINFO first, until the one flagged last.
-    std::vector<Block> blocks;
     Offset pos = begin + 4;
     for (bool last = false; !last;) {
-        if (blocks.size() == kMaxMetadataBlocks) {
+        if (s.blocks.size() == kMaxMetadataBlocks) {
             return malformed("too many FLAC metadata blocks");
         }
         Byte h[4];
         if (pos > size || size - pos < 4 || !src.read(pos, h, 4)) {
             return malformed("FLAC metadata truncated");
         }
-        const Block b{h[0] & 0x7Fu, pos, static_cast<std::uint32_t>(be(h + 1, 3)), (h[0] & 0x80) != 0};
+        const Block b{h[0] & 0x7Fu, pos, be24(h + 1), (h[0] & 0x80) != 0};
         if (b.type == kInvalidBlock || b.length > size - pos - 4) {
             return malformed("FLAC metadata block invalid or past the end of the file");
         }
-        if ((b.type == kStreamInfo) != blocks.empty() || (blocks.empty() && b.length != kStreamInfoBytes)) {
+        if ((b.type == kStreamInfo) != s.blocks.empty() || (s.blocks.empty() && b.length != kStreamInfoBytes)) {
             return malformed("FLAC STREAMINFO missing or not first");
         }
-        blocks.push_back(b);
+        s.blocks.push_back(b);
         last = b.last;
         pos += 4 + Offset{b.length};
     }
-    const Offset audio_start = pos;
-    const StreamInfo info = parse_stream_info(head + 8);
-    if (info.rate == 0) {
+    s.audio_start = pos;
+    s.info = parse_stream_info(s.head + 8);
+    if (s.info.rate == 0) {
         return malformed("FLAC sample rate is 0");
     }
+    return std::nullopt;
+}
 
-    Scanner in(src, info);
-    // RFC 9639 §9: the first frame follows the metadata; it fixes the numbering and the
-    // sample the stream starts at (non-zero when the file is itself a cut).
-    const auto first_header = in.header_at(audio_start);
-    if (!first_header) {
+// RFC 9639 §9: the first frame follows the metadata; it fixes the numbering and the sample the
+// stream starts at.
+std::optional<Cut> read_first_frame(Scanner& in, Stream& s, Frame& first)
+{
+    const auto header = in.header_at(s.audio_start);
+    if (!header) {
         return malformed("no FLAC frame after the metadata");
     }
-    in.set_numbering(*first_header);
-    const std::uint64_t stream_first = in.first_sample(*first_header);
-    if (info.total != 0) {
-        in.set_end_sample(stream_first + info.total);
+    in.set_numbering(*header);
+    s.first_sample = in.first_sample(*header);
+    if (s.info.total != 0) {
+        in.set_end_sample(s.first_sample + s.info.total);
     }
-    const auto first = in.frame_at(audio_start);
-    if (!first) {
+    const auto frame = in.frame_at(s.audio_start);
+    if (!frame) {
         return malformed(in.exhausted() ? "FLAC scan budget exhausted" : "first FLAC frame invalid");
     }
+    first = *frame;
+    return std::nullopt;
+}
 
-    const std::uint64_t wanted = sample_at(std::max<Micros>(t, 0), info.rate);
-    Cut cut;
-    if (info.total != 0 && wanted >= info.total) {
-        cut.status = Cut::Status::PastEnd;
-        return cut;
+// The frame holding sample floor(t * rate), searched between the first frame and the end of the
+// file, narrowed by the SEEKTABLE's hints.
+std::optional<Cut> find_cut_frame(Scanner& in, const Stream& s, const Frame& first, Micros t, Frame& at)
+{
+    const std::uint64_t wanted = sample_at(t, s.info.rate);
+    if (s.info.total != 0 && wanted >= s.info.total) {
+        return past_end();
     }
-    const std::uint64_t target = stream_first + wanted;
-
-    Frame lo = *first;
-    Offset hi = size;
-    for (const Block& b : blocks) {
+    const std::uint64_t target = s.first_sample + wanted;
+    Frame lo = first;
+    Offset hi = in.size();
+    for (const Block& b : s.blocks) {
         if (b.type == kSeekTable) {
-            apply_seek_table(in, b, audio_start, target, lo, hi);
+            apply_seek_table(in, b, s.audio_start, target, lo, hi);
         }
     }
-    const auto at = locate(in, lo, hi, target);
-    if (!at) {
-        if (in.exhausted()) {
-            return malformed("FLAC scan budget exhausted");
-        }
-        cut.status = Cut::Status::PastEnd;
-        return cut;
+    const auto found = locate(in, lo, hi, target);
+    if (!found) {
+        return in.exhausted() ? malformed("FLAC scan budget exhausted") : past_end();
     }
+    at = *found;
+    return std::nullopt;
+}
 
-    // STREAMINFO: what remains. The MD5 covers the whole stream, so it survives only a cut
-    // at the first frame (RFC 9639 §8.2: zero means unknown).
-    const std::uint64_t skipped = at->first - stream_first;
-    const std::uint64_t remaining = info.total != 0 ? info.total - std::min(skipped, info.total) : 0;
-    Byte stream_info[kStreamInfoBytes];
-    std::copy_n(head + 8, kStreamInfoBytes, stream_info);
-    stream_info[13] = static_cast<Byte>((stream_info[13] & 0xF0) | ((remaining >> 32) & 0x0F));
-    put_be(stream_info + 14, 4, remaining & 0xFFFFFFFFu);
-    if (skipped != 0) {
-        std::fill(stream_info + 18, stream_info + kStreamInfoBytes, Byte{0});
-    }
-
-    // The frames. A cut at the stream's frame 0 keeps them as they are; any other is renumbered
-    // from 0, since decoders time the stream from the first frame's number (RFC 9639 §9.1.5).
-    Extents frames;
-    std::vector<Offset> seek_targets;
-    for (const Block& b : blocks) {
+// The file offsets the SEEKTABLEs point at, sorted: the renumbering tells where they moved.
+std::vector<Offset> seek_targets(Scanner& in, const Stream& s)
+{
+    std::vector<Offset> targets;
+    for (const Block& b : s.blocks) {
         if (b.type != kSeekTable || b.length > kMaxSeekTableBytes) {
             continue;
         }
         std::vector<Byte> table(b.length);
         if (in.read(b.offset + 4, table.data(), table.size())) {
             for (std::size_t i = 0; i + 18 <= table.size(); i += 18) {
-                seek_targets.push_back(audio_start + std::min(be(table.data() + i + 8, 8), size));
+                targets.push_back(s.audio_start + std::min(be64(table.data() + i + 8), in.size()));
             }
         }
     }
-    std::sort(seek_targets.begin(), seek_targets.end());
-    Renumberer renumber(src, info, frames);
-    renumber.track(std::move(seek_targets));
-    const auto header = in.header_at(at->offset);
-    const bool renumbered = !header || header->number != 0;
-    if (renumbered) {
-        std::string why = renumber.run(at->offset);
-        if (!why.empty()) {
-            return malformed(std::move(why));
-        }
-    }
-    else {
-        append_file(frames, at->offset, size - at->offset);
-    }
-    const auto moved = [&](Offset file_offset) -> std::optional<Offset> {
-        if (renumbered) {
-            return renumber.moved(file_offset);
-        }
-        return file_offset >= at->offset ? std::optional<Offset>(file_offset - at->offset) : std::nullopt;
-    };
+    std::sort(targets.begin(), targets.end());
+    return targets;
+}
 
-    // Kept: tags and pictures (players show them), the rebased SEEKTABLE. Dropped: PADDING,
-    // CUESHEET and APPLICATION data, whose positions or purpose a cut no longer matches.
-    struct Part {
-        const Block* block;
-        std::string memory;  // a rebuilt body, or empty to copy the block from the file
-    };
+// STREAMINFO: what remains. The MD5 covers the whole stream, so it survives only a cut at the
+// first frame (RFC 9639 §8.2: zero means unknown).
+std::string cut_stream_info(const Stream& s, std::uint64_t skipped, std::uint64_t remaining)
+{
+    Byte info[kStreamInfoBytes];
+    std::copy_n(s.head + 8, kStreamInfoBytes, info);
+    info[13] = static_cast<Byte>((info[13] & 0xF0) | ((remaining >> 32) & 0x0F));
+    put_be32(info + 14, static_cast<std::uint32_t>(remaining));
+    if (skipped != 0) {
+        std::fill(info + 18, info + kStreamInfoBytes, Byte{0});
+    }
+    return std::string(reinterpret_cast<const char*>(info), kStreamInfoBytes);
+}
+
+// A metadata block the cut keeps.
+struct Part {
+    const Block* block;
+    std::string memory;  // a rebuilt body, or empty to copy the block from the file
+};
+
+// Kept: tags and pictures (players show them), the rebased SEEKTABLE. Dropped: PADDING,
+// CUESHEET and APPLICATION data, whose positions or purpose a cut no longer matches.
+template <typename Moved>
+std::vector<Part> kept_blocks(Scanner& in, const Stream& s, const Frame& at, Moved moved)
+{
     std::vector<Part> parts;
-    for (const Block& b : blocks) {
+    for (const Block& b : s.blocks) {
         if (b.type == kVorbisComment || b.type == kPicture) {
             parts.push_back({&b, {}});
         }
         else if (b.type == kSeekTable) {
-            std::string points = rebased_seek_table(in, b, *at, audio_start, moved);
+            std::string points = rebased_seek_table(in, b, at, s.audio_start, moved);
             if (!points.empty()) {
                 parts.push_back({&b, std::move(points)});
             }
         }
     }
+    return parts;
+}
 
-    Representation& rep = cut.rep;
-    append_memory(rep.extents, "fLaC" + block_header(kStreamInfo, parts.empty(), kStreamInfoBytes) +
-                                std::string(reinterpret_cast<const char*>(stream_info), kStreamInfoBytes));
+// "fLaC", the rewritten STREAMINFO, then the kept blocks, the last one flagged so.
+void emit_metadata(Extents& out, const std::string& stream_info, const std::vector<Part>& parts)
+{
+    append_memory(out, "fLaC" + block_header(kStreamInfo, parts.empty(), kStreamInfoBytes) + stream_info);
     for (std::size_t i = 0; i < parts.size(); ++i) {
         const Block& b = *parts[i].block;
         const bool last = i + 1 == parts.size();
         if (!parts[i].memory.empty()) {
             const auto length = static_cast<std::uint32_t>(parts[i].memory.size());
-            append_memory(rep.extents, block_header(b.type, last, length) + parts[i].memory);
+            append_memory(out, block_header(b.type, last, length) + parts[i].memory);
         }
         else if (b.last == last) {
-            append_file(rep.extents, b.offset, 4 + Offset{b.length});
+            append_file(out, b.offset, 4 + Offset{b.length});
         }
         else {
             // §8.1: only the last block emitted may carry the last-block flag.
-            append_memory(rep.extents, block_header(b.type, last, b.length));
-            append_file(rep.extents, b.offset + 4, b.length);
+            append_memory(out, block_header(b.type, last, b.length));
+            append_file(out, b.offset + 4, b.length);
         }
     }
+}
+
+void emit_frames(Extents& out, Extents& frames)
+{
     for (auto& e : frames) {
         if (auto* f = std::get_if<FileExtent>(&e)) {
-            append_file(rep.extents, f->offset, f->length);
+            append_file(out, f->offset, f->length);
         }
         else {
-            append_memory(rep.extents, std::move(std::get<MemoryBlock>(e).bytes));
+            append_memory(out, std::move(std::get<MemoryBlock>(e).bytes));
         }
     }
-    rep.length = extents_length(rep.extents);
+}
 
+}  // namespace
+
+Cut cut_flac(ByteSource& src, Micros t)
+{
+    Stream s;
+    if (auto stop = read_metadata(src, s)) {
+        return *stop;
+    }
+    Scanner in(src, s.info);
+    Frame first{};
+    if (auto stop = read_first_frame(in, s, first)) {
+        return *stop;
+    }
+    Frame at{};
+    if (auto stop = find_cut_frame(in, s, first, t, at)) {
+        return *stop;
+    }
+
+    // The frames. A cut at the stream's frame 0 keeps them as they are; any other is renumbered
+    // from 0, since decoders time the stream from the first frame's number (RFC 9639 §9.1.5).
+    Extents frames;
+    Renumberer renumber(src, s.info, frames);
+    renumber.track(seek_targets(in, s));
+    const auto header = in.header_at(at.offset);
+    const bool renumbered = !header || header->number != 0;
+    if (renumbered) {
+        std::string why = renumber.run(at.offset);
+        if (!why.empty()) {
+            return malformed(std::move(why));
+        }
+    }
+    else {
+        append_file(frames, at.offset, in.size() - at.offset);
+    }
+    const auto moved = [&](Offset file_offset) -> std::optional<Offset> {
+        if (renumbered) {
+            return renumber.moved(file_offset);
+        }
+        return file_offset >= at.offset ? std::optional<Offset>(file_offset - at.offset) : std::nullopt;
+    };
+
+    const std::uint64_t skipped = at.first - s.first_sample;
+    const std::uint64_t remaining = s.info.total != 0 ? s.info.total - std::min(skipped, s.info.total) : 0;
+    Cut cut;
+    emit_metadata(cut.rep.extents, cut_stream_info(s, skipped, remaining), kept_blocks(in, s, at, moved));
+    emit_frames(cut.rep.extents, frames);
+    cut.rep.length = extents_length(cut.rep.extents);
     cut.status = Cut::Status::Ok;
-    cut.start = micros_of(skipped, info.rate);
-    cut.duration = micros_of(remaining, info.rate);
-    rep.etag_suffix = "-t" + std::to_string(cut.start);
+    cut.start = samples_to_micros(skipped, s.info.rate);
+    cut.duration = samples_to_micros(remaining, s.info.rate);
     return cut;
 }
 

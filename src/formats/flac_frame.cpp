@@ -1,6 +1,6 @@
 #include "flac_frame.h"
 
-#include <array>
+#include "crc.h"
 
 namespace audio_stream {
 namespace flac {
@@ -9,70 +9,15 @@ namespace {
 
 using Byte = std::uint8_t;
 
-constexpr unsigned kPoly8 = 0x07;
-constexpr unsigned kPoly16 = 0x8005;
-
-constexpr std::array<Byte, 256> make_crc8()
-{
-    std::array<Byte, 256> t{};
-    for (unsigned i = 0; i < 256; ++i) {
-        unsigned r = i;
-        for (int k = 0; k < 8; ++k) {
-            r = (r & 0x80) ? ((r << 1) ^ kPoly8) : (r << 1);
-        }
-        t[i] = static_cast<Byte>(r);
-    }
-    return t;
-}
-
-constexpr std::array<std::uint16_t, 256> make_crc16()
-{
-    std::array<std::uint16_t, 256> t{};
-    for (unsigned i = 0; i < 256; ++i) {
-        unsigned r = i << 8;
-        for (int k = 0; k < 8; ++k) {
-            r = (r & 0x8000) ? ((r << 1) ^ kPoly16) : (r << 1);
-        }
-        t[i] = static_cast<std::uint16_t>(r);
-    }
-    return t;
-}
-
-constexpr auto kCrc8 = make_crc8();
-constexpr auto kCrc16 = make_crc16();
-
-// a(x) * b(x) mod P(x) for the CRC-16 polynomial, bit 15 the x^15 coefficient.
-constexpr std::uint16_t mul_mod(std::uint16_t a, std::uint16_t b)
-{
-    unsigned r = 0;
-    for (int i = 15; i >= 0; --i) {
-        r = (r & 0x8000) ? ((r << 1) ^ kPoly16) : (r << 1);
-        if ((a >> i) & 1) {
-            r ^= b;
-        }
-    }
-    return static_cast<std::uint16_t>(r);
-}
-
-// x^(8 * 2^k) mod P: feeding 2^k zero bytes multiplies the register by it.
-constexpr std::array<std::uint16_t, 64> make_zero_powers()
-{
-    std::array<std::uint16_t, 64> p{};
-    p[0] = 0x100;
-    for (std::size_t k = 1; k < p.size(); ++k) {
-        p[k] = mul_mod(p[k - 1], p[k - 1]);
-    }
-    return p;
-}
-
-constexpr auto kZeroPowers = make_zero_powers();
+constexpr Byte kPoly8 = 0x07;
+constexpr std::uint16_t kPoly16 = 0x8005;
 
 }  // namespace
 
 std::uint8_t crc8(const std::uint8_t* p, std::size_t n, std::uint8_t crc)
 {
     for (std::size_t i = 0; i < n; ++i) {
-        crc = kCrc8[crc ^ p[i]];
+        crc = crc::update<Byte, kPoly8>(crc, p[i]);
     }
     return crc;
 }
@@ -80,7 +25,7 @@ std::uint8_t crc8(const std::uint8_t* p, std::size_t n, std::uint8_t crc)
 std::uint16_t crc16(const std::uint8_t* p, std::size_t n, std::uint16_t crc)
 {
     for (std::size_t i = 0; i < n; ++i) {
-        crc = static_cast<std::uint16_t>((crc << 8) ^ kCrc16[(crc >> 8) ^ p[i]]);
+        crc = crc::update<std::uint16_t, kPoly16>(crc, p[i]);
     }
     return crc;
 }
@@ -89,7 +34,7 @@ std::size_t crc16_to_zero(const std::uint8_t* p, std::size_t n, std::uint16_t& c
 {
     std::uint16_t r = crc;
     for (std::size_t i = 0; i < n; ++i) {
-        r = static_cast<std::uint16_t>((r << 8) ^ kCrc16[(r >> 8) ^ p[i]]);
+        r = crc::update<std::uint16_t, kPoly16>(r, p[i]);
         if (r == 0 && i + 1 >= quiet) {
             crc = r;
             return i + 1;
@@ -101,12 +46,7 @@ std::size_t crc16_to_zero(const std::uint8_t* p, std::size_t n, std::uint16_t& c
 
 std::uint16_t crc16_zeros(std::uint16_t crc, std::uint64_t n)
 {
-    for (std::size_t k = 0; n != 0; ++k, n >>= 1) {
-        if (n & 1) {
-            crc = mul_mod(crc, kZeroPowers[k]);
-        }
-    }
-    return crc;
+    return crc::feed_zeros<std::uint16_t, kPoly16>(crc, n);
 }
 
 std::uint16_t renumbered_crc16(std::uint16_t old_crc, const std::uint8_t* old_header, std::size_t old_length,

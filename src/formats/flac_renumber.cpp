@@ -179,7 +179,7 @@ bool Renumberer::finish(Offset end)
     if (!p || n < 2) {
         return false;
     }
-    const auto old_crc = static_cast<std::uint16_t>(be(p, 2));
+    const std::uint16_t old_crc = be16(p);
     const Offset body = end - 2 - body_start;
     const std::uint16_t crc =
         flac::renumbered_crc16(old_crc, reinterpret_cast<const Byte*>(header_.data()), header_.size(),

@@ -71,7 +71,7 @@ std::optional<FrameHeader> parse_header(const Byte* b, std::size_t n, const Stre
         p += 1;
     }
     else if (size_code == 7) {
-        h.block = static_cast<std::uint32_t>(be(b + p, 2)) + 1;
+        h.block = be16(b + p) + 1u;
         p += 2;
     }
     else {
@@ -88,7 +88,7 @@ std::optional<FrameHeader> parse_header(const Byte* b, std::size_t n, const Stre
         p += 1;
     }
     else {
-        rate = static_cast<std::uint32_t>(be(b + p, 2)) * (rate_code == 14 ? 10 : 1);
+        rate = be16(b + p) * (rate_code == 14 ? 10u : 1u);
         p += 2;
     }
     if (p >= n || (rate != 0 && rate != info.rate)) {

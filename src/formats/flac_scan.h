@@ -10,11 +10,10 @@
 #include <vector>
 
 #include "cut.h"
+#include "toolbox.h"
 
 namespace audio_stream {
 namespace flac {
-
-using Byte = std::uint8_t;
 
 // RFC 9639 §8.2: frame sizes are 24-bit fields, so no frame is longer.
 constexpr Offset kMaxFrameBytes = Offset{1} << 24;
@@ -28,15 +27,6 @@ constexpr std::size_t kMaxHeaderBytes = 16;
 inline std::size_t buffer_bytes(std::size_t limit, Offset file_size)
 {
     return static_cast<std::size_t>(std::min<Offset>(limit, file_size));
-}
-
-inline std::uint64_t be(const Byte* p, int n)
-{
-    std::uint64_t v = 0;
-    for (int i = 0; i < n; ++i) {
-        v = (v << 8) | p[i];
-    }
-    return v;
 }
 
 struct StreamInfo {

@@ -28,7 +28,6 @@ namespace audio_stream {
 namespace {
 
 // The reader, the ID3v2 and Xing parts and the walk's result (mp3_*.h).
-using mp3::be32;
 using mp3::Id3;
 using mp3::mul_div;
 using mp3::NewTag;
@@ -45,19 +44,6 @@ constexpr std::uint64_t kMaxLeadIn = 24;       // frames added before t for the 
 constexpr std::uint64_t kRing = 32;            // > kMaxLeadIn + 1
 // What all frames of one stream share: sync, version, layer, sample rate.
 constexpr std::uint32_t kStreamMask = 0xFFFE0C00;
-
-Micros samples_to_micros(std::uint64_t samples, unsigned rate)
-{
-    return static_cast<Micros>(samples / rate * 1000000 + samples % rate * 1000000 / rate);
-}
-
-Cut malformed(const char* why)
-{
-    Cut cut;
-    cut.status = Cut::Status::Malformed;
-    cut.detail = why;
-    return cut;
-}
 
 bool is_mono(std::uint32_t raw) { return (raw >> 6 & 3) == 3; }
 
@@ -243,7 +229,7 @@ Offset audio_limit(Reader& r, Offset start)
         const unsigned char* p = r.at(end - 32, 32);
         if (p && std::memcmp(p, "APETAGEX", 8) == 0) {
             // APEv2 footer: size (items + footer, little-endian), flags bit 31: a header too.
-            const std::uint32_t size = p[12] | p[13] << 8 | p[14] << 16 | static_cast<std::uint32_t>(p[15]) << 24;
+            const std::uint32_t size = le32(p + 12);
             const bool header = p[23] & 0x80;
             const Offset total = Offset{size} + (header ? 32 : 0);
             if (size >= 32 && total <= end - start) {
@@ -365,9 +351,7 @@ Cut cut_mp3(ByteSource& src, Micros t)
     const unsigned spf = head->samples;
     unsigned delay = tag.lame ? tag.delay : 0;
     unsigned padding = tag.lame ? tag.padding : 0;
-    const auto secs = static_cast<std::uint64_t>(t / 1000000);
-    const auto frac = static_cast<std::uint64_t>(t % 1000000);
-    const std::uint64_t sample = secs * rate + frac * rate / 1000000;
+    const std::uint64_t sample = sample_at(t, rate);
     const bool cbr = plausible_cbr(r, st, tag);
     auto walk_to = [&](std::uint64_t k) {
         std::optional<Walk> found;
@@ -397,9 +381,7 @@ Cut cut_mp3(ByteSource& src, Micros t)
         delay = padding = 0;
     }
     if (!w->reached || w->first >= w->count || sample >= stream_samples - delay - padding) {
-        Cut cut;
-        cut.status = Cut::Status::PastEnd;
-        return cut;
+        return past_end();
     }
 
     const std::uint64_t skipped = w->first * spf;
@@ -423,7 +405,6 @@ Cut cut_mp3(ByteSource& src, Micros t)
     cut.rep.length = extents_length(cut.rep.extents);
     cut.start = samples_to_micros(skipped > delay ? skipped - delay : 0, rate);
     cut.duration = samples_to_micros(nt.frames * spf - nt.delay - padding, rate);
-    cut.rep.etag_suffix = "-t" + std::to_string(cut.start);
     return cut;
 }
 

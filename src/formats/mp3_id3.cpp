@@ -28,11 +28,6 @@ bool tied_to_timeline(const unsigned char* id, std::size_t len)
                        [&](const char* s) { return std::memcmp(id, s, 3) == 0; });
 }
 
-std::uint32_t syncsafe(const unsigned char* p)
-{
-    return static_cast<std::uint32_t>(p[0]) << 21 | p[1] << 14 | p[2] << 7 | p[3];
-}
-
 // Whether the ID3v2 tag at pos (header h, body of `size` bytes) can be kept in a cut.
 // Anything unclear says no: the tag is then left out, which costs only metadata.
 bool id3_keepable(Reader& r, Offset pos, const unsigned char* h, std::uint32_t size)
@@ -50,7 +45,7 @@ bool id3_keepable(Reader& r, Offset pos, const unsigned char* h, std::uint32_t s
         if (!e || (major == 4 && (e[0] | e[1] | e[2] | e[3]) & 0x80)) {
             return false;
         }
-        const Offset ext = major == 4 ? syncsafe(e) : Offset{be32(e)} + 4;
+        const Offset ext = major == 4 ? syncsafe32(e) : Offset{be32(e)} + 4;
         if (ext > end - p) {
             return false;
         }
@@ -76,7 +71,7 @@ bool id3_keepable(Reader& r, Offset pos, const unsigned char* h, std::uint32_t s
         }
         Offset len = 0;
         if (major == 2) {
-            len = static_cast<Offset>(f[3]) << 16 | f[4] << 8 | f[5];
+            len = be24(f + 3);
         }
         else if (major == 3) {
             len = be32(f + 4);
@@ -85,7 +80,7 @@ bool id3_keepable(Reader& r, Offset pos, const unsigned char* h, std::uint32_t s
             if ((f[4] | f[5] | f[6] | f[7]) & 0x80) {
                 return false;
             }
-            len = syncsafe(f + 4);
+            len = syncsafe32(f + 4);
         }
         if (len > end - p - head) {
             return false;
@@ -126,7 +121,7 @@ Id3 read_id3v2(Reader& r)
             id3.error = "bad ID3v2 header";
             return id3;
         }
-        const std::uint32_t size = syncsafe(h + 6);
+        const std::uint32_t size = syncsafe32(h + 6);
         const Offset total = 10 + Offset{size} + (h[3] == 4 && (h[5] & 0x10) ? 10 : 0);
         if (total > r.size() - id3.end) {
             id3.error = "ID3v2 tag past the end of the file";

@@ -1,5 +1,5 @@
-// The MP3 cutter's byte reader and the big-endian and arithmetic helpers its files share
-// (mp3.cpp, mp3_id3.cpp, mp3_xing.cpp). Internal to the cutter.
+// The MP3 cutter's byte reader and the arithmetic helper its files share (mp3.cpp,
+// mp3_id3.cpp, mp3_xing.cpp). Internal to the cutter.
 #ifndef AUDIO_STREAM_FORMATS_MP3_READER_H
 #define AUDIO_STREAM_FORMATS_MP3_READER_H
 
@@ -9,17 +9,12 @@
 #include <vector>
 
 #include "cut.h"
+#include "toolbox.h"
 
 namespace audio_stream {
 namespace mp3 {
 
 inline constexpr std::size_t kWindow = 64 * 1024;  // bytes read from the source at a time
-
-inline std::uint32_t be32(const unsigned char* p)
-{
-    return static_cast<std::uint32_t>(p[0]) << 24 | static_cast<std::uint32_t>(p[1]) << 16 |
-           static_cast<std::uint32_t>(p[2]) << 8 | static_cast<std::uint32_t>(p[3]);
-}
 
 // a * b / c without overflow (c > 0).
 inline std::uint64_t mul_div(std::uint64_t a, std::uint64_t b, std::uint64_t c)

@@ -13,13 +13,6 @@ namespace {
 constexpr std::size_t kLameCrcAt = 34;
 constexpr std::uint32_t kXingFrames = 1, kXingBytes = 2, kXingToc = 4, kXingQuality = 8;
 
-void put_be32(unsigned char* p, std::uint32_t v)
-{
-    for (int i = 0; i < 4; ++i) {
-        p[i] = static_cast<unsigned char>(v >> (24 - 8 * i));
-    }
-}
-
 std::uint16_t crc16_arc(const unsigned char* p, std::size_t n)
 {
     std::uint16_t crc = 0;
@@ -69,7 +62,7 @@ VbrTag read_vbr_tag(Reader& r, Offset pos, const Mp3Header& h)
             tag.lame = true;
             std::memcpy(tag.lame_ext.data(), f + p, kLameSize);
             // LAME tag bytes 21-23: encoder delay (12 bits), end padding (12 bits).
-            const unsigned v = f[p + 21] << 16 | f[p + 22] << 8 | f[p + 23];
+            const std::uint32_t v = be24(f + p + 21);
             tag.delay = v >> 12;
             tag.padding = v & 0xFFF;
         }
@@ -137,14 +130,11 @@ std::optional<std::string> xing_frame(const NewTag& in)
         unsigned char* ext = f + p;
         std::memcpy(ext, in.original->lame_ext.data(), kLameSize);
         const std::uint32_t v = (in.delay & 0xFFF) << 12 | (in.padding & 0xFFF);
-        ext[21] = static_cast<unsigned char>(v >> 16);
-        ext[22] = static_cast<unsigned char>(v >> 8);
-        ext[23] = static_cast<unsigned char>(v);
+        put_be(ext + 21, 3, v);
         put_be32(ext + 28, static_cast<std::uint32_t>(bytes));  // music length
         ext[32] = ext[33] = 0;                                   // music CRC: not computed
         const std::uint16_t crc = crc16_arc(f, p + kLameCrcAt);
-        ext[kLameCrcAt] = static_cast<unsigned char>(crc >> 8);
-        ext[kLameCrcAt + 1] = static_cast<unsigned char>(crc);
+        put_be(ext + kLameCrcAt, 2, crc);
     }
     return frame;
 }

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <limits>
 #include <optional>
 #include <string>
 
@@ -25,36 +24,11 @@ constexpr Micros kLatest = Micros{1} << 48;
 constexpr std::int64_t kOpusPreRoll = 3840;
 constexpr std::int64_t kMaxPreSkip = 65535;
 
-std::uint64_t sample_at(Micros t, std::uint32_t rate)
+// A span of granule positions in microseconds; a negative one (a damaged page) counts as 0. A
+// damaged page may also carry a granule near 2^63: samples_to_micros saturates.
+Micros granule_micros(std::int64_t samples, std::uint32_t rate)
 {
-    const auto u = static_cast<std::uint64_t>(std::clamp<Micros>(t, 0, kLatest));
-    return u / 1000000 * rate + u % 1000000 * rate / 1000000;
-}
-
-// Saturates: a damaged page may carry a granule near 2^63, whose time overflows 64 bits.
-Micros micros_of(std::int64_t samples, std::uint32_t rate)
-{
-    const auto s = static_cast<std::uint64_t>(std::max<std::int64_t>(samples, 0));
-    constexpr std::uint64_t kMaxSeconds = (std::numeric_limits<Micros>::max() - 999999) / 1000000;
-    if (s / rate > kMaxSeconds) {
-        return std::numeric_limits<Micros>::max();
-    }
-    return static_cast<Micros>(s / rate * 1000000 + s % rate * 1000000 / rate);
-}
-
-Cut malformed(std::string detail)
-{
-    Cut cut;
-    cut.status = Cut::Status::Malformed;
-    cut.detail = std::move(detail);
-    return cut;
-}
-
-Cut past_end()
-{
-    Cut cut;
-    cut.status = Cut::Status::PastEnd;
-    return cut;
+    return samples_to_micros(static_cast<std::uint64_t>(std::max<std::int64_t>(samples, 0)), rate);
 }
 
 // What the header pages tell of the stream, and where its audio starts. Each step of a cut below
@@ -333,7 +307,8 @@ Cut cut_ogg(ByteSource& src, Micros t)
 
     // Targets as granule positions. Opus: RFC 7845 §4 counts pre-skip in granules, and the cut
     // starts one pre-roll earlier.
-    const auto target = s.origin + static_cast<std::int64_t>(sample_at(t, s.header.rate)) + s.header.pre_skip;
+    const auto target =
+        s.origin + static_cast<std::int64_t>(sample_at(std::min(t, kLatest), s.header.rate)) + s.header.pre_skip;
     const std::int64_t want = s.opus ? target - kOpusPreRoll : target;
 
     std::optional<Page> before;
@@ -365,9 +340,8 @@ Cut cut_ogg(ByteSource& src, Micros t)
     cut.status = Cut::Status::Ok;
     cut.rep.length = extents_length(out);
     const std::int64_t first_output = base + pre_skip - s.header.pre_skip - s.origin;
-    cut.start = micros_of(first_output, s.header.rate);
-    cut.duration = micros_of(last_granule - base - pre_skip, s.header.rate);
-    cut.rep.etag_suffix = "-t" + std::to_string(cut.start);
+    cut.start = granule_micros(first_output, s.header.rate);
+    cut.duration = granule_micros(last_granule - base - pre_skip, s.header.rate);
     return cut;
 }
 

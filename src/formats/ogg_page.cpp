@@ -1,9 +1,10 @@
 #include "ogg_page.h"
 
 #include <algorithm>
-#include <array>
 #include <cstring>
 #include <string>
+
+#include "crc.h"
 
 namespace audio_stream {
 namespace ogg {
@@ -16,85 +17,14 @@ constexpr Offset kScanBudget = Offset{16} << 20;
 // RFC 3533 §6: CRC-32, polynomial 0x04C11DB7, MSB first, initial 0, no final xor.
 constexpr std::uint32_t kPoly = 0x04C11DB7;
 
-constexpr std::array<std::uint32_t, 256> make_crc_table()
-{
-    std::array<std::uint32_t, 256> t{};
-    for (std::uint32_t i = 0; i < 256; ++i) {
-        std::uint32_t r = i << 24;
-        for (int k = 0; k < 8; ++k) {
-            r = (r & 0x80000000u) ? (r << 1) ^ kPoly : (r << 1);
-        }
-        t[i] = r;
-    }
-    return t;
-}
-
-constexpr auto kCrcTable = make_crc_table();
-
-// a(x) * b(x) mod P(x), bit 31 the x^31 coefficient.
-constexpr std::uint32_t mul_mod(std::uint32_t a, std::uint32_t b)
-{
-    std::uint32_t r = 0;
-    for (int i = 31; i >= 0; --i) {
-        r = (r & 0x80000000u) ? (r << 1) ^ kPoly : (r << 1);
-        if ((a >> i) & 1) {
-            r ^= b;
-        }
-    }
-    return r;
-}
-
-// x^(8 * 2^k) mod P: feeding 2^k zero bytes multiplies the CRC register by it.
-constexpr std::array<std::uint32_t, 32> make_zero_powers()
-{
-    std::array<std::uint32_t, 32> p{};
-    p[0] = 0x100;
-    for (std::size_t k = 1; k < p.size(); ++k) {
-        p[k] = mul_mod(p[k - 1], p[k - 1]);
-    }
-    return p;
-}
-
-constexpr auto kZeroPowers = make_zero_powers();
-
-// The register after n more zero bytes, in O(log n): with initial 0 and no final xor the CRC is
-// linear, so crc(A xor B) = crc(A) xor crc(B) for equal lengths, and a page whose header changes
-// gets its new CRC from the old one without reading its body.
-std::uint32_t crc_shift(std::uint32_t crc, std::uint64_t n)
-{
-    for (std::size_t k = 0; n != 0 && k < kZeroPowers.size(); ++k, n >>= 1) {
-        if (n & 1) {
-            crc = mul_mod(crc, kZeroPowers[k]);
-        }
-    }
-    return crc;
-}
-
 }  // namespace
 
 std::uint32_t crc_update(std::uint32_t crc, const Byte* p, std::size_t n)
 {
     for (std::size_t i = 0; i < n; ++i) {
-        crc = (crc << 8) ^ kCrcTable[(crc >> 24) ^ p[i]];
+        crc = crc::update<std::uint32_t, kPoly>(crc, p[i]);
     }
     return crc;
-}
-
-std::uint64_t le(const Byte* p, int n)
-{
-    std::uint64_t v = 0;
-    for (int i = n - 1; i >= 0; --i) {
-        v = (v << 8) | p[i];
-    }
-    return v;
-}
-
-void put_le(Byte* p, int n, std::uint64_t v)
-{
-    for (int i = 0; i < n; ++i) {
-        p[i] = static_cast<Byte>(v);
-        v >>= 8;
-    }
 }
 
 std::optional<std::size_t> Page::open_packet() const
@@ -220,8 +150,8 @@ void emit_patched(Extents& out, const Page& page, Offset at, const Byte* old_byt
     for (std::size_t i = first; i < n; ++i) {
         delta[i] = old_bytes[i] ^ new_bytes[i];
     }
-    const std::uint32_t crc =
-        page.crc() ^ crc_shift(crc_update(0, delta + first, n - first), page.length() - (at + n));
+    const std::uint32_t diff = crc_update(0, delta + first, n - first);
+    const std::uint32_t crc = page.crc() ^ crc::feed_zeros<std::uint32_t, kPoly>(diff, page.length() - (at + n));
     Byte crc_bytes[4];
     put_le(crc_bytes, 4, crc);
     const Offset from = at + first;

@@ -12,11 +12,10 @@
 
 #include "../byte_source.h"
 #include "../representation.h"
+#include "toolbox.h"
 
 namespace audio_stream {
 namespace ogg {
-
-using Byte = std::uint8_t;
 
 // RFC 3533 §6: a page is a 27-byte header, up to 255 lacing values, up to 255 * 255 bytes.
 constexpr std::size_t kFixedHeader = 27;
@@ -30,9 +29,6 @@ constexpr Byte kEos = 0x04;
 // RFC 3533 §6: CRC-32, polynomial 0x04C11DB7, MSB first, initial 0, no final xor, continued
 // over n bytes.
 std::uint32_t crc_update(std::uint32_t crc, const Byte* p, std::size_t n);
-
-std::uint64_t le(const Byte* p, int n);
-void put_le(Byte* p, int n, std::uint64_t v);
 
 struct Page {
     Offset offset = 0;

@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <string>
+
+#include "toolbox.h"
 
 namespace audio_stream {
 namespace {
@@ -15,37 +18,16 @@ constexpr std::uint16_t kFormatExtensible = 0xFFFE;
 constexpr std::uint32_t kMaxFmtSize = 1024;
 constexpr std::uint32_t kMaxRiffSize = 0xFFFFFFFF;
 // KSDATAFORMAT_SUBTYPE_PCM / _IEEE_FLOAT: the format tag, then this fixed GUID tail.
-constexpr unsigned char kSubformatTail[14] = {0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x80,
-                                              0x00, 0x00, 0xAA, 0x00, 0x38, 0x9B, 0x71};
+constexpr Byte kSubformatTail[14] = {0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x80,
+                                     0x00, 0x00, 0xAA, 0x00, 0x38, 0x9B, 0x71};
 
-std::uint16_t le16(const unsigned char* p) { return static_cast<std::uint16_t>(p[0] | p[1] << 8); }
-
-std::uint32_t le32(const unsigned char* p)
+// A RIFF size field: sizes over 32 bits are written as 0xFFFFFFFF, which players read as "to
+// the end of the stream".
+void append_size(std::string& out, std::uint64_t v)
 {
-    return static_cast<std::uint32_t>(p[0]) | static_cast<std::uint32_t>(p[1]) << 8 |
-           static_cast<std::uint32_t>(p[2]) << 16 | static_cast<std::uint32_t>(p[3]) << 24;
-}
-
-void put_le32(std::string& out, std::uint64_t v)
-{
-    const auto x = static_cast<std::uint32_t>(std::min<std::uint64_t>(v, kMaxRiffSize));
-    for (int i = 0; i < 4; ++i) {
-        out.push_back(static_cast<char>((x >> (8 * i)) & 0xFF));
-    }
-}
-
-Cut malformed(const char* why)
-{
-    Cut cut;
-    cut.status = Cut::Status::Malformed;
-    cut.detail = why;
-    return cut;
-}
-
-// frames * 1e6 / rate without overflow for any frame count a file can hold.
-Micros frames_to_micros(std::uint64_t frames, std::uint32_t rate)
-{
-    return static_cast<Micros>(frames / rate * 1000000 + frames % rate * 1000000 / rate);
+    Byte b[4];
+    put_le32(b, static_cast<std::uint32_t>(std::min<std::uint64_t>(v, kMaxRiffSize)));
+    out.append(reinterpret_cast<const char*>(b), sizeof b);
 }
 
 struct Format {
@@ -56,7 +38,7 @@ struct Format {
 // Checks the fmt chunk body; returns the detail of what is wrong, or nullptr.
 const char* check_fmt(const std::string& fmt, Format& out)
 {
-    const auto* p = reinterpret_cast<const unsigned char*>(fmt.data());
+    const auto* p = reinterpret_cast<const Byte*>(fmt.data());
     std::uint16_t tag = le16(p);
     const std::uint16_t channels = le16(p + 2);
     const std::uint16_t bits = le16(p + 14);
@@ -85,54 +67,68 @@ const char* check_fmt(const std::string& fmt, Format& out)
     return nullptr;
 }
 
-}  // namespace
+// The fmt chunk and where the data chunk's bytes are: what the walk over the chunks finds.
+struct Chunks {
+    std::string fmt;
+    Offset data_offset = 0;
+    Offset data_length = 0;
+};
 
-Cut cut_wav(ByteSource& src, Micros t)
+// "RIFF", a size, "WAVE".
+std::optional<Cut> check_riff(ByteSource& src)
 {
-    const Offset size = src.size();
-    unsigned char riff[12];
+    Byte riff[12];
     if (!src.read(0, riff, sizeof riff)) {
         return malformed("shorter than a RIFF header");
     }
     if (std::memcmp(riff, "RIFF", 4) != 0 || std::memcmp(riff + 8, "WAVE", 4) != 0) {
         return malformed("not a RIFF/WAVE file");
     }
+    return std::nullopt;
+}
 
-    // Walk the chunks up to data. The RIFF size is not trusted (streamed files leave it wrong);
-    // every step advances at least 8 bytes and stays inside the file, so the walk ends.
-    std::string fmt;
-    Offset data_offset = 0;
-    Offset data_length = 0;
-    bool have_data = false;
+// The fmt chunk's body, kept.
+std::optional<Cut> read_fmt(ByteSource& src, Offset body, std::uint32_t len, Chunks& out)
+{
+    if (!out.fmt.empty()) {
+        return malformed("two fmt chunks");
+    }
+    if (len < 16 || len > kMaxFmtSize) {
+        return malformed("fmt chunk size out of range");
+    }
+    out.fmt.resize(len);
+    if (!src.read(body, out.fmt.data(), len)) {
+        return malformed("read error in fmt chunk");
+    }
+    return std::nullopt;
+}
+
+// Walks the chunks up to data. The RIFF size is not trusted (streamed files leave it wrong);
+// every step advances at least 8 bytes and stays inside the file, so the walk ends.
+std::optional<Cut> walk_chunks(ByteSource& src, Chunks& out)
+{
+    const Offset size = src.size();
     for (Offset pos = 12; size - pos >= 8;) {
-        unsigned char head[8];
+        Byte head[8];
         if (!src.read(pos, head, sizeof head)) {
             return malformed("read error in chunk header");
         }
         const std::uint32_t len = le32(head + 4);
         const Offset body = pos + 8;
         if (std::memcmp(head, "data", 4) == 0) {
-            if (fmt.empty()) {
+            if (out.fmt.empty()) {
                 return malformed("data chunk before fmt chunk");
             }
-            data_offset = body;
-            data_length = std::min<Offset>(len, size - body);  // streamed: clip to the file
-            have_data = true;
-            break;
+            out.data_offset = body;
+            out.data_length = std::min<Offset>(len, size - body);  // streamed: clip to the file
+            return std::nullopt;
         }
         if (len > size - body) {
             return malformed("chunk size past the end of the file");
         }
         if (std::memcmp(head, "fmt ", 4) == 0) {
-            if (!fmt.empty()) {
-                return malformed("two fmt chunks");
-            }
-            if (len < 16 || len > kMaxFmtSize) {
-                return malformed("fmt chunk size out of range");
-            }
-            fmt.resize(len);
-            if (!src.read(body, fmt.data(), len)) {
-                return malformed("read error in fmt chunk");
+            if (auto stop = read_fmt(src, body, len, out)) {
+                return stop;
             }
         }
         // RIFF: a chunk of odd size is followed by one pad byte.
@@ -141,55 +137,64 @@ Cut cut_wav(ByteSource& src, Micros t)
             break;
         }
     }
-    if (!have_data) {
-        return malformed("no data chunk");
-    }
-    Format format;
-    if (const char* why = check_fmt(fmt, format)) {
-        return malformed(why);
-    }
+    return malformed("no data chunk");
+}
 
-    // The frame that holds t: floor(t * rate / 1e6), split so that it cannot overflow.
-    const auto secs = static_cast<std::uint64_t>(t / 1000000);
-    const auto frac = static_cast<std::uint64_t>(t % 1000000);
-    const std::uint64_t first_frame = secs * format.sample_rate + frac * format.sample_rate / 1000000;
-    const std::uint64_t frames = data_length / format.block_align;  // a partial block is dropped
-    if (first_frame >= frames) {
-        Cut cut;
-        cut.status = Cut::Status::PastEnd;
-        return cut;
-    }
-    const std::uint64_t remaining = (frames - first_frame) * format.block_align;
+// The cut's header: RIFF, the fmt chunk as it was, the header of a data chunk of `data` bytes.
+std::string cut_header(const std::string& fmt, std::uint64_t data)
+{
     const std::uint64_t fmt_padded = fmt.size() + (fmt.size() & 1u);
-    const std::uint64_t data_pad = remaining & 1u;
-
     std::string header;
     header.reserve(20 + fmt_padded + 8);
     header.append("RIFF");
-    // RIFF size: "WAVE", the fmt chunk, the data chunk with its pad; sizes over 32 bits are
-    // written as 0xFFFFFFFF, which players read as "to the end of the stream".
-    put_le32(header, 4 + 8 + fmt_padded + 8 + remaining + data_pad);
+    // RIFF size: "WAVE", the fmt chunk, the data chunk with its pad.
+    append_size(header, 4 + 8 + fmt_padded + 8 + data + (data & 1u));
     header.append("WAVE");
     header.append("fmt ");
-    put_le32(header, fmt.size());
+    append_size(header, fmt.size());
     header.append(fmt);
     if (fmt.size() & 1u) {
         header.push_back('\0');
     }
     header.append("data");
-    put_le32(header, remaining);
+    append_size(header, data);
+    return header;
+}
+
+}  // namespace
+
+Cut cut_wav(ByteSource& src, Micros t)
+{
+    Chunks chunks;
+    if (auto stop = check_riff(src)) {
+        return *stop;
+    }
+    if (auto stop = walk_chunks(src, chunks)) {
+        return *stop;
+    }
+    Format format;
+    if (const char* why = check_fmt(chunks.fmt, format)) {
+        return malformed(why);
+    }
+
+    // The frame that holds t; a partial block at the end is dropped.
+    const std::uint64_t first_frame = sample_at(t, format.sample_rate);
+    const std::uint64_t frames = chunks.data_length / format.block_align;
+    if (first_frame >= frames) {
+        return past_end();
+    }
+    const std::uint64_t remaining = (frames - first_frame) * format.block_align;
 
     Cut cut;
     cut.status = Cut::Status::Ok;
-    cut.rep.extents.push_back(MemoryBlock{std::move(header)});
-    cut.rep.extents.push_back(FileExtent{data_offset + first_frame * format.block_align, remaining});
-    if (data_pad) {
-        cut.rep.extents.push_back(MemoryBlock{std::string(1, '\0')});
+    cut.rep.extents.push_back(MemoryBlock{cut_header(chunks.fmt, remaining)});
+    cut.rep.extents.push_back(FileExtent{chunks.data_offset + first_frame * format.block_align, remaining});
+    if (remaining & 1u) {
+        cut.rep.extents.push_back(MemoryBlock{std::string(1, '\0')});  // the data chunk's pad byte
     }
     cut.rep.length = extents_length(cut.rep.extents);
-    cut.start = frames_to_micros(first_frame, format.sample_rate);
-    cut.duration = frames_to_micros(frames - first_frame, format.sample_rate);
-    cut.rep.etag_suffix = "-t" + std::to_string(cut.start);
+    cut.start = samples_to_micros(first_frame, format.sample_rate);
+    cut.duration = samples_to_micros(frames - first_frame, format.sample_rate);
     return cut;
 }
 

@@ -13,10 +13,12 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
 #include "src/formats/cut.h"
+#include "src/formats/dispatch.h"
 
 namespace audio_stream {
 namespace test_tools {
@@ -74,6 +76,13 @@ inline std::string slurp(const std::filesystem::path& path)
 inline void spit(const std::filesystem::path& path, const std::string& bytes)
 {
     std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+// The cut the module serves of a file of media type `type`: through cut_for_type, which also
+// names an Ok cut for its ETag. The format tests cut through it, so they check what is served.
+inline Cut served_cut(std::string_view type, ByteSource& src, Micros t)
+{
+    return cut_for_type(type, src, t).value();
 }
 
 // The bytes a client would receive for `rep` over a file holding `file`.

@@ -1,5 +1,6 @@
 // Directive arguments: AudioStreamPieceSize (parse_size), AudioStreamPieceScope (parse_scope),
-// AudioStreamMaxRanges (parse_max_ranges). A bad value must be refused, never guessed at.
+// AudioStreamMaxRanges (parse_max_ranges), AudioStreamReadThreshold (parse_read_threshold). A
+// bad value must be refused, never guessed at.
 #include "src/config_values.h"
 
 #include <gtest/gtest.h>
@@ -128,6 +129,41 @@ TEST_P(ParseMaxRangesTest, ParsesExactly)
 }
 
 INSTANTIATE_TEST_SUITE_P(ConfigValues, ParseMaxRangesTest, ::testing::ValuesIn(kMaxRanges),
+                         [](const auto& info) { return std::string(info.param.name); });
+
+// AudioStreamReadThreshold (parse_read_threshold): a size, at most kMaxReadThreshold.
+constexpr Offset kKiB = 1024;
+
+struct ThresholdCase {
+    const char* name;
+    const char* text;
+    std::optional<Offset> value;
+    friend void PrintTo(const ThresholdCase& c, std::ostream* os) { *os << c.name; }
+};
+
+const ThresholdCase kThresholds[] = {
+    {"ZeroMeansAlwaysSendfile", "0", Offset{0}},
+    {"PlainBytes", "65536", Offset{65536}},
+    {"Kibibytes", "128K", 128 * kKiB},
+    {"KibibytesLower", "16k", 16 * kKiB},
+    {"Mebibytes", "1M", 1024 * kKiB},
+    {"AtTheCeiling", "16M", kMaxReadThreshold},
+    {"OneByteOverTheCeilingRefused", "16777217", std::nullopt},
+    {"GibibyteRefused", "1G", std::nullopt},
+    {"NotASizeRefused", "12Q", std::nullopt},
+    {"EmptyRefused", "", std::nullopt},
+    {"NegativeRefused", "-1", std::nullopt},
+    {"WordRefused", "off", std::nullopt},
+};
+
+class ParseReadThresholdTest : public ::testing::TestWithParam<ThresholdCase> {};
+
+TEST_P(ParseReadThresholdTest, ParsesExactly)
+{
+    EXPECT_EQ(parse_read_threshold(GetParam().text), GetParam().value);
+}
+
+INSTANTIATE_TEST_SUITE_P(SmallWindow, ParseReadThresholdTest, ::testing::ValuesIn(kThresholds),
                          [](const auto& info) { return std::string(info.param.name); });
 
 }  // namespace

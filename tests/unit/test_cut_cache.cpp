@@ -7,7 +7,7 @@
 #include <thread>
 #include <vector>
 
-#include "src/cut_cache.h"
+#include "src/formats/cut_cache.h"
 
 namespace audio_stream {
 namespace {

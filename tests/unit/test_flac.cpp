@@ -33,6 +33,12 @@ using test_tools::slurp;
 using test_tools::spit;
 using Output = test_tools::Command;
 
+// cut_flac as served (the dispatch names the cut).
+Cut cut_served(ByteSource& src, Micros t)
+{
+    return test_tools::served_cut("audio/flac", src, t);
+}
+
 const std::string& temp_dir()
 {
     static const test_tools::TempDir dir("flac");
@@ -345,7 +351,7 @@ protected:
         const Cached& c = source(src_);
         ASSERT_FALSE(c.bytes.empty());
         MemorySource in(c.bytes);
-        cut_ = cut_flac(in, time_.t);
+        cut_ = cut_served(in, time_.t);
         expect_invariants(cut_, c.bytes.size(), time_.t);
         ASSERT_EQ(cut_.status, time_.status) << cut_.detail;
         if (cut_.status == Cut::Status::Ok) {
@@ -428,10 +434,10 @@ TEST_P(FlacCut, CutOfTheCutStartsWhereOneCutWould)
     // cutting the original at start + 1 s.
     const std::string bytes = slurp(path_);
     MemorySource again(bytes);
-    const Cut twice = cut_flac(again, 1000000);
+    const Cut twice = cut_served(again, 1000000);
     expect_invariants(twice, bytes.size(), 1000000);
     MemorySource original(source(src_).bytes);
-    const Cut once = cut_flac(original, cut_.start + 1000000);
+    const Cut once = cut_served(original, cut_.start + 1000000);
     ASSERT_EQ(twice.status, once.status);
     if (once.status == Cut::Status::Ok) {
         EXPECT_NEAR(static_cast<double>(twice.start + cut_.start), static_cast<double>(once.start), 1.0);
@@ -527,7 +533,7 @@ TEST(FlacFrames, TrailingBytesAfterTheLastFrameAreCopiedUnchanged)
     const std::string tag = "TAG" + std::string(125, 'x');
     const std::string file = source(kSources[0]).bytes + tag;
     MemorySource in(file);
-    const Cut cut = cut_flac(in, 7000000);
+    const Cut cut = cut_served(in, 7000000);
     expect_invariants(cut, file.size(), 7000000);
     ASSERT_EQ(cut.status, Cut::Status::Ok) << cut.detail;
     const std::string out = materialise(file, cut.rep);
@@ -550,7 +556,7 @@ TEST(FlacFrames, ADamagedFrameStaysDamagedAndTheFramesAfterItAreRenumbered)
     const WalkedFrame& hit = original.frames[100];  // at 9.3 s
     damaged[hit.offset + hit.header_length + 50] ^= 0x55;
     MemorySource in(damaged);
-    const Cut cut = cut_flac(in, 7000000);
+    const Cut cut = cut_served(in, 7000000);
     expect_invariants(cut, damaged.size(), 7000000);
     ASSERT_EQ(cut.status, Cut::Status::Ok) << cut.detail;
     const std::string out = materialise(damaged, cut.rep);
@@ -587,7 +593,7 @@ TEST(FlacFrames, FalseSyncCodesInFrameBodiesDoNotSplitFrames)
         false_syncs += static_cast<unsigned char>(file[i]) == 0xFF && (static_cast<unsigned char>(file[i + 1]) & 0xFE) == 0xF8;
     }
     MemorySource in(file);
-    const Cut cut = cut_flac(in, 3000000);
+    const Cut cut = cut_served(in, 3000000);
     ASSERT_EQ(cut.status, Cut::Status::Ok) << cut.detail;
     const std::string out = materialise(file, cut.rep);
     const Walk original = walk_frames(file);
@@ -616,12 +622,12 @@ TEST(FlacLimits, CutRenumberingMoreThanTwoToThe18FramesIsRefusedWithADetail)
     ASSERT_EQ(made.status, 0) << made.output;
     const std::string file = slurp(path);
     MemorySource in(file);
-    const Cut refused = cut_flac(in, 1000000);
+    const Cut refused = cut_served(in, 1000000);
     expect_invariants(refused, file.size(), 1000000);
     EXPECT_EQ(refused.status, Cut::Status::Malformed);
     EXPECT_NE(refused.detail.find("262144 frames"), std::string::npos) << refused.detail;
     // 215000 frames remain after 100 s: under the cap.
-    const Cut cut = cut_flac(in, 100000000);
+    const Cut cut = cut_served(in, 100000000);
     expect_invariants(cut, file.size(), 100000000);
     ASSERT_EQ(cut.status, Cut::Status::Ok) << cut.detail;
     const std::string out = materialise(file, cut.rep);
@@ -636,7 +642,7 @@ TEST(FlacMetadata, Rfc9639_8_2_StreamInfoTellsRemainingSamplesAndZeroMd5)
     ASSERT_TRUE(have_tools());
     const std::string& file = source(kSources[2]).bytes;
     MemorySource in(file);
-    const Cut cut = cut_flac(in, 7000000);
+    const Cut cut = cut_served(in, 7000000);
     ASSERT_EQ(cut.status, Cut::Status::Ok);
     const auto blocks = metadata(materialise(file, cut.rep));
     ASSERT_FALSE(blocks.empty());
@@ -651,7 +657,7 @@ TEST(FlacMetadata, Rfc9639_8_2_CutAtZeroKeepsMd5)
     ASSERT_TRUE(have_tools());
     const std::string& file = source(kSources[2]).bytes;
     MemorySource in(file);
-    const Cut cut = cut_flac(in, 0);
+    const Cut cut = cut_served(in, 0);
     ASSERT_EQ(cut.status, Cut::Status::Ok);
     EXPECT_EQ(metadata(materialise(file, cut.rep))[0].body, metadata(file)[0].body);
     // flac -t checks the MD5 when it is set.
@@ -667,7 +673,7 @@ TEST(FlacMetadata, Rfc9639_8_1_PaddingDroppedTagsKeptLastFlagOnLastBlock)
     ASSERT_TRUE(have_tools());
     const std::string& file = source(kSources[2]).bytes;
     MemorySource in(file);
-    const Cut cut = cut_flac(in, 15000000);
+    const Cut cut = cut_served(in, 15000000);
     ASSERT_EQ(cut.status, Cut::Status::Ok);
     const auto blocks = metadata(materialise(file, cut.rep));
     std::vector<unsigned> types;
@@ -689,7 +695,7 @@ TEST(FlacMetadata, Rfc9639_8_5_SeekTableKeepsLaterPointsWithOffsetsFromTheCut)
     ASSERT_TRUE(have_tools());
     const std::string& file = source(kSources[2]).bytes;
     MemorySource in(file);
-    const Cut cut = cut_flac(in, 3000000);
+    const Cut cut = cut_served(in, 3000000);
     ASSERT_EQ(cut.status, Cut::Status::Ok);
     const std::string out = materialise(file, cut.rep);
     std::string table;
@@ -731,8 +737,8 @@ TEST(FlacMetadata, SameInputSameCut)
     const std::string& file = source(kSources[0]).bytes;
     MemorySource a(file);
     MemorySource b(file);
-    const Cut x = cut_flac(a, 5000000);
-    const Cut y = cut_flac(b, 5000000);
+    const Cut x = cut_served(a, 5000000);
+    const Cut y = cut_served(b, 5000000);
     EXPECT_EQ(x.rep.extents, y.rep.extents);
     EXPECT_EQ(x.rep.etag_suffix, y.rep.etag_suffix);
 }
@@ -744,11 +750,11 @@ TEST(FlacMetadata, Id3v2BeforeTheStreamIsSteppedOver)
     // ID3v2.4 header, 16 bytes of tag (syncsafe size), then the FLAC stream.
     const std::string tagged = std::string("ID3\x04\x00\x00\x00\x00\x00\x10", 10) + std::string(16, 'x') + file;
     MemorySource in(tagged);
-    const Cut cut = cut_flac(in, 7000000);
+    const Cut cut = cut_served(in, 7000000);
     expect_invariants(cut, tagged.size(), 7000000);
     ASSERT_EQ(cut.status, Cut::Status::Ok) << cut.detail;
     MemorySource plain(file);
-    EXPECT_EQ(cut.start, cut_flac(plain, 7000000).start);
+    EXPECT_EQ(cut.start, cut_served(plain, 7000000).start);
     EXPECT_EQ(materialise(tagged, cut.rep).substr(0, 4), "fLaC");
 }
 
@@ -822,7 +828,7 @@ TEST_P(FlacMalformed, IsRejectedWithADetail)
 {
     for (const Micros t : {Micros{0}, Micros{1500000}, Micros{-5}}) {
         MemorySource in(GetParam().bytes);
-        const Cut cut = cut_flac(in, t);
+        const Cut cut = cut_served(in, t);
         expect_invariants(cut, GetParam().bytes.size(), t);
         EXPECT_EQ(cut.status, GetParam().status);
         EXPECT_FALSE(cut.detail.empty());
@@ -840,7 +846,7 @@ TEST(FlacHostile, TruncatedFilesCutWithinWhatIsThere)
         const std::string part = file.substr(0, len);
         for (const Micros t : {Micros{0}, Micros{3000000}, Micros{15000000}}) {
             MemorySource in(part);
-            const Cut cut = cut_flac(in, t);
+            const Cut cut = cut_served(in, t);
             expect_invariants(cut, part.size(), t);
         }
     }
@@ -861,7 +867,7 @@ TEST(FlacHostile, RandomlyDamagedFilesNeverBreakTheInvariants)
         }
         const Micros t = static_cast<Micros>(random() % 21000000);
         MemorySource in(damaged);
-        const Cut cut = cut_flac(in, t);
+        const Cut cut = cut_served(in, t);
         expect_invariants(cut, damaged.size(), t);
     }
 }

@@ -40,6 +40,12 @@ using test_tools::run;
 using test_tools::slurp;
 using test_tools::spit;
 
+// cut_mp3 as served (the dispatch names the cut).
+Cut cut_served(ByteSource& src, Micros t)
+{
+    return test_tools::served_cut("audio/mpeg", src, t);
+}
+
 // The bytes a client would receive for the cut.
 std::string materialise(const Cut& cut, const std::string& file)
 {
@@ -49,7 +55,7 @@ std::string materialise(const Cut& cut, const std::string& file)
 Cut cut_bytes(const std::string& bytes, Micros t)
 {
     MemorySource src(bytes);
-    return cut_mp3(src, t);
+    return cut_served(src, t);
 }
 
 std::uint32_t be32(const std::string& s, std::size_t at)

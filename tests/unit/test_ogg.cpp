@@ -37,6 +37,12 @@ using test_tools::slurp;
 using test_tools::spit;
 using Output = test_tools::Command;
 
+// cut_ogg as served (the dispatch names the cut).
+Cut cut_served(ByteSource& src, Micros t)
+{
+    return test_tools::served_cut("audio/ogg", src, t);
+}
+
 const std::string& temp_dir()
 {
     static const test_tools::TempDir dir("ogg");
@@ -307,7 +313,7 @@ protected:
         const Cached& c = source(src_);
         ASSERT_FALSE(c.bytes.empty());
         MemorySource in(c.bytes);
-        cut_ = cut_ogg(in, time_.t);
+        cut_ = cut_served(in, time_.t);
         expect_invariants(cut_, c.bytes.size(), time_.t);
         ASSERT_EQ(cut_.status, time_.status) << cut_.detail;
         if (cut_.status == Cut::Status::Ok) {
@@ -523,7 +529,7 @@ TEST(OggCutShape, CutAtZeroOfVorbisIsTheWholeFile)
     ASSERT_TRUE(have_tools());
     const Cached& c = source(kSources[0]);
     MemorySource in(c.bytes);
-    const Cut cut = cut_ogg(in, 0);
+    const Cut cut = cut_served(in, 0);
     ASSERT_EQ(cut.status, Cut::Status::Ok);
     EXPECT_EQ(cut.rep.extents, (Extents{FileExtent{0, c.bytes.size()}}));
     EXPECT_EQ(cut.duration, 20000000);
@@ -535,7 +541,7 @@ TEST(OggCutShape, EachRewrittenPageCostsTwoExtentsAndNoAudioIsCopied)
     for (const Source& s : kSources) {
         const Cached& c = source(s);
         MemorySource in(c.bytes);
-        const Cut cut = cut_ogg(in, 7000000);
+        const Cut cut = cut_served(in, 7000000);
         ASSERT_EQ(cut.status, Cut::Status::Ok) << s.name;
         std::string error;
         const auto pages = parse_pages(materialise(c.bytes, cut.rep), error);
@@ -557,8 +563,8 @@ TEST(OggCutShape, SameInputSameCut)
     const Cached& c = source(kSources[3]);
     MemorySource a(c.bytes);
     MemorySource b(c.bytes);
-    const Cut x = cut_ogg(a, 5000000);
-    const Cut y = cut_ogg(b, 5000000);
+    const Cut x = cut_served(a, 5000000);
+    const Cut y = cut_served(b, 5000000);
     EXPECT_EQ(x.rep.extents, y.rep.extents);
     EXPECT_EQ(x.rep.etag_suffix, y.rep.etag_suffix);
 }
@@ -568,11 +574,11 @@ TEST(OggCutShape, CutOfTheCutStartsWhereOneCutWould)
     ASSERT_TRUE(have_tools());
     const Cached& c = source(kSources[4]);
     MemorySource in(c.bytes);
-    const Cut first = cut_ogg(in, 5000000);
+    const Cut first = cut_served(in, 5000000);
     ASSERT_EQ(first.status, Cut::Status::Ok);
     const std::string once = materialise(c.bytes, first.rep);
     MemorySource again(once);
-    const Cut second = cut_ogg(again, 3000000);
+    const Cut second = cut_served(again, 3000000);
     ASSERT_EQ(second.status, Cut::Status::Ok) << second.detail;
     EXPECT_EQ(second.start, 3000000);
     EXPECT_EQ(second.duration, 12000000);
@@ -589,7 +595,7 @@ TEST(OggStreams, ChainedFileIsCutWithinItsFirstStream)
         slurp(make_file("chain_second", "ffmpeg -v error -f lavfi -i sine=duration=5 -c:a libopus '{out}'"));
     const std::string chained = first + second;
     MemorySource in(chained);
-    const Cut cut = cut_ogg(in, 7000000);
+    const Cut cut = cut_served(in, 7000000);
     expect_invariants(cut, chained.size(), 7000000);
     ASSERT_EQ(cut.status, Cut::Status::Ok) << cut.detail;
     EXPECT_EQ(cut.duration, 13000000);
@@ -600,7 +606,7 @@ TEST(OggStreams, ChainedFileIsCutWithinItsFirstStream)
         EXPECT_EQ(p.serial, pages[0].serial);
     }
     MemorySource late(chained);
-    EXPECT_EQ(cut_ogg(late, 22000000).status, Cut::Status::PastEnd);
+    EXPECT_EQ(cut_served(late, 22000000).status, Cut::Status::PastEnd);
 }
 
 struct StreamCase {
@@ -626,7 +632,7 @@ TEST_P(OggStreamKinds, AreMalformedWithTheirDetail)
     const std::string bytes = slurp(make_file(GetParam().name, GetParam().make));
     ASSERT_FALSE(bytes.empty());
     MemorySource in(bytes);
-    const Cut cut = cut_ogg(in, 1000000);
+    const Cut cut = cut_served(in, 1000000);
     expect_invariants(cut, bytes.size(), 1000000);
     EXPECT_EQ(cut.status, Cut::Status::Malformed);
     EXPECT_EQ(cut.detail, GetParam().detail);
@@ -644,7 +650,7 @@ TEST(OggStreams, SpeexIsAnUnsupportedCodec)
     bos.lacing = {static_cast<unsigned char>(bos.body.size())};
     const std::string bytes = serialise({bos});
     MemorySource in(bytes);
-    const Cut cut = cut_ogg(in, 0);
+    const Cut cut = cut_served(in, 0);
     expect_invariants(cut, bytes.size(), 0);
     EXPECT_EQ(cut.status, Cut::Status::Malformed);
     EXPECT_EQ(cut.detail, "unsupported Ogg codec");
@@ -741,7 +747,7 @@ TEST_P(OggMalformed, IsRejectedWithADetail)
     const std::string bytes = GetParam().damage(source(kSources[4]).bytes);
     for (const Micros t : {Micros{0}, Micros{15000000}, Micros{-5}}) {
         MemorySource in(bytes);
-        const Cut cut = cut_ogg(in, t);
+        const Cut cut = cut_served(in, t);
         expect_invariants(cut, bytes.size(), t);
         if (GetParam().status == Cut::Status::Malformed) {
             EXPECT_EQ(cut.status, Cut::Status::Malformed);
@@ -765,7 +771,7 @@ TEST(OggHostile, TruncatedFilesCutWithinWhatIsThere)
             const std::string part = file.substr(0, len);
             for (const Micros t : {Micros{0}, Micros{3000000}, Micros{15000000}}) {
                 MemorySource in(part);
-                const Cut cut = cut_ogg(in, t);
+                const Cut cut = cut_served(in, t);
                 expect_invariants(cut, part.size(), t);
                 if (cut.status == Cut::Status::Ok) {
                     // A truncated stream still ends with an EOS page, its CRCs all valid.
@@ -796,7 +802,7 @@ TEST(OggHostile, RandomlyDamagedFilesNeverBreakTheInvariants)
             }
             const Micros t = static_cast<Micros>(random() % 21000000);
             MemorySource in(damaged);
-            const Cut cut = cut_ogg(in, t);
+            const Cut cut = cut_served(in, t);
             expect_invariants(cut, damaged.size(), t);
         }
     }
@@ -815,7 +821,7 @@ TEST(OggHostile, HugeLastGranuleSaturatesTheDuration)
             file[last + 6 + i] = static_cast<char>(i == 7 ? 0x7f : 0xf0);
         }
         MemorySource in(file);
-        const Cut cut = cut_ogg(in, 3000000);
+        const Cut cut = cut_served(in, 3000000);
         expect_invariants(cut, file.size(), 3000000);
         ASSERT_EQ(cut.status, Cut::Status::Ok) << cut.detail;
         EXPECT_EQ(cut.duration, std::numeric_limits<Micros>::max());

@@ -1,4 +1,4 @@
-// Representations as extents: whole_file, extent(s)_length and slice_extents.
+// Representations as extents: whole_file, extent(s)_length, slice_extents, file_bytes and file_end.
 // RFC 9110 §14.1.2: range offsets count bytes of the selected representation from 0, so a
 // derived representation (a header in memory, then file bytes) is sliced across its extents.
 #include "src/representation.h"
@@ -105,6 +105,25 @@ TEST_P(SliceExtentsTest, SlicesExactly)
 
 INSTANTIATE_TEST_SUITE_P(Representation, SliceExtentsTest, ::testing::ValuesIn(slice_cases()),
                          [](const auto& info) { return std::string(info.param.name); });
+
+// The file bytes of a body (small_window.h reads them into memory, the glue checks the file
+// still holds them).
+TEST(SmallWindow, FileBytesSumsFileExtentsOnly)
+{
+    EXPECT_EQ(file_bytes({MemoryBlock{"abcd"}, FileExtent{5, 10}, MemoryBlock{"x"}, FileExtent{0, 3}}),
+              Offset{13});
+    EXPECT_EQ(file_bytes({}), Offset{0});
+}
+
+TEST(SmallWindow, FileEndIsOnePastTheLastFileByteInAnyOrder)
+{
+    // Multipart parts may come in any order; memory blocks need no file byte.
+    EXPECT_EQ(file_end({MemoryBlock{"abcd"}, FileExtent{5, 10}, MemoryBlock{"x"}, FileExtent{0, 3}}),
+              Offset{15});
+    EXPECT_EQ(file_end({FileExtent{Offset{5} << 30, 1}}), (Offset{5} << 30) + 1);
+    EXPECT_EQ(file_end({MemoryBlock{"only memory"}}), Offset{0});
+    EXPECT_EQ(file_end({}), Offset{0});
+}
 
 }  // namespace
 }  // namespace audio_stream

@@ -37,6 +37,12 @@ using test_tools::run;
 using test_tools::slurp;
 using test_tools::spit;
 
+// cut_wav as served (the dispatch names the cut).
+Cut cut_served(ByteSource& src, Micros t)
+{
+    return test_tools::served_cut("audio/wav", src, t);
+}
+
 // The bytes a client would receive for the cut.
 std::string materialise(const Cut& cut, const std::string& file)
 {
@@ -85,7 +91,7 @@ std::string riff(const std::string& chunks)
 Cut cut_bytes(const std::string& bytes, Micros t)
 {
     MemorySource src(bytes);
-    return cut_wav(src, t);
+    return cut_served(src, t);
 }
 
 // ---- files made by ffmpeg --------------------------------------------------------------------

@@ -1,8 +1,8 @@
 // A bounded, thread-safe LRU of time-seek cuts. A player fetches one ?t= URL with many Range
 // requests; each must see the same representation, and only the first should parse the file.
 // Keyed by file identity, so a changed file is never answered from an old cut.
-#ifndef AUDIO_STREAM_CUT_CACHE_H
-#define AUDIO_STREAM_CUT_CACHE_H
+#ifndef AUDIO_STREAM_FORMATS_CUT_CACHE_H
+#define AUDIO_STREAM_FORMATS_CUT_CACHE_H
 
 #include <cstddef>
 #include <cstdint>
@@ -11,7 +11,7 @@
 #include <mutex>
 #include <unordered_map>
 
-#include "formats/cut.h"
+#include "cut.h"
 
 namespace audio_stream {
 

@@ -1,0 +1,50 @@
+#include "toolbox.h"
+
+#include <limits>
+#include <utility>
+
+namespace audio_stream {
+
+namespace {
+
+constexpr std::uint64_t kMicrosPerSecond = 1000000;
+
+}  // namespace
+
+Cut malformed(std::string detail)
+{
+    Cut cut;
+    cut.status = Cut::Status::Malformed;
+    cut.detail = std::move(detail);
+    return cut;
+}
+
+Cut past_end()
+{
+    Cut cut;
+    cut.status = Cut::Status::PastEnd;
+    return cut;
+}
+
+std::uint64_t sample_at(Micros t, std::uint32_t rate)
+{
+    if (t <= 0) {
+        return 0;
+    }
+    // 128 bits hold t * rate exactly for any t and rate: no split, no rounding to get wrong.
+    const unsigned __int128 sample = static_cast<unsigned __int128>(t) * rate / kMicrosPerSecond;
+    constexpr auto kMax = std::numeric_limits<std::uint64_t>::max();
+    return sample > kMax ? kMax : static_cast<std::uint64_t>(sample);
+}
+
+Micros samples_to_micros(std::uint64_t samples, std::uint32_t rate)
+{
+    if (rate == 0) {
+        return 0;
+    }
+    const unsigned __int128 micros = static_cast<unsigned __int128>(samples) * kMicrosPerSecond / rate;
+    constexpr auto kMax = std::numeric_limits<Micros>::max();
+    return micros > static_cast<unsigned __int128>(kMax) ? kMax : static_cast<Micros>(micros);
+}
+
+}  // namespace audio_stream

@@ -1,0 +1,89 @@
+// What every cutter needs and none should write again: how a cut says it cannot be made, the
+// one conversion between sample counts and microseconds (one overflow policy: saturate), and
+// the byte-order readers and writers of the formats' headers.
+#ifndef AUDIO_STREAM_FORMATS_TOOLBOX_H
+#define AUDIO_STREAM_FORMATS_TOOLBOX_H
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "cut.h"
+
+namespace audio_stream {
+
+using Byte = std::uint8_t;
+
+// A cut refused: the file is not a well-formed stream of its format. `detail` is for the error
+// log and never empty.
+Cut malformed(std::string detail);
+
+// A cut of nothing: t is at or past the end of the audio.
+Cut past_end();
+
+// floor(t * rate / 1e6): the sample that plays at time t. A negative t counts as 0; a product
+// past 64 bits saturates (no file has that many samples, so the cut is past its end).
+std::uint64_t sample_at(Micros t, std::uint32_t rate);
+
+// floor(samples * 1e6 / rate): when sample `samples` plays. Saturates at the largest Micros (a
+// damaged header may carry a count near 2^64); 0 when rate is 0.
+Micros samples_to_micros(std::uint64_t samples, std::uint32_t rate);
+
+// Unsigned integers of n bytes (n <= 8), big-endian (FLAC, MPEG, ID3) or little-endian (RIFF,
+// Ogg). Callers check that the n bytes are there.
+inline std::uint64_t be(const Byte* p, std::size_t n)
+{
+    std::uint64_t v = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        v = v << 8 | p[i];
+    }
+    return v;
+}
+
+inline std::uint64_t le(const Byte* p, std::size_t n)
+{
+    std::uint64_t v = 0;
+    for (std::size_t i = n; i > 0; --i) {
+        v = v << 8 | p[i - 1];
+    }
+    return v;
+}
+
+inline std::uint16_t be16(const Byte* p) { return static_cast<std::uint16_t>(be(p, 2)); }
+inline std::uint32_t be24(const Byte* p) { return static_cast<std::uint32_t>(be(p, 3)); }
+inline std::uint32_t be32(const Byte* p) { return static_cast<std::uint32_t>(be(p, 4)); }
+inline std::uint64_t be64(const Byte* p) { return be(p, 8); }
+inline std::uint16_t le16(const Byte* p) { return static_cast<std::uint16_t>(le(p, 2)); }
+inline std::uint32_t le32(const Byte* p) { return static_cast<std::uint32_t>(le(p, 4)); }
+inline std::uint64_t le64(const Byte* p) { return le(p, 8); }
+
+// ID3v2 §6.2: a 28-bit size in four bytes of 7 bits each, most significant first.
+inline std::uint32_t syncsafe32(const Byte* p)
+{
+    return static_cast<std::uint32_t>((p[0] & 0x7Fu) << 21 | (p[1] & 0x7Fu) << 14 | (p[2] & 0x7Fu) << 7 |
+                                      (p[3] & 0x7Fu));
+}
+
+// The low n bytes of v (n <= 8), in the same orders.
+inline void put_be(Byte* p, std::size_t n, std::uint64_t v)
+{
+    for (std::size_t i = n; i > 0; --i) {
+        p[i - 1] = static_cast<Byte>(v);
+        v >>= 8;
+    }
+}
+
+inline void put_le(Byte* p, std::size_t n, std::uint64_t v)
+{
+    for (std::size_t i = 0; i < n; ++i) {
+        p[i] = static_cast<Byte>(v);
+        v >>= 8;
+    }
+}
+
+inline void put_be32(Byte* p, std::uint32_t v) { put_be(p, 4, v); }
+inline void put_le32(Byte* p, std::uint32_t v) { put_le(p, 4, v); }
+
+}  // namespace audio_stream
+
+#endif
