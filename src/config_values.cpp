@@ -1,5 +1,7 @@
 #include "config_values.h"
 
+#include <utility>
+
 #include "ascii.h"
 
 namespace audio_stream {
@@ -49,24 +51,49 @@ std::optional<Offset> parse_size(std::string_view text)
     return *n << shift;
 }
 
-std::optional<Offset> parse_read_threshold(std::string_view text)
+namespace {
+
+std::optional<Offset> parse_size_up_to(std::string_view text, Offset max)
 {
     const auto size = parse_size(text);
-    if (!size || *size > kMaxReadThreshold) {
-        return std::nullopt;
+    return size && *size <= max ? size : std::nullopt;
+}
+
+// The value of the keyword `text` is (case-insensitive), from a list of two.
+template <typename T>
+std::optional<T> parse_keyword(std::string_view text, std::pair<std::string_view, T> a,
+                               std::pair<std::string_view, T> b)
+{
+    if (ascii_iequals(text, a.first)) {
+        return a.second;
     }
-    return size;
+    if (ascii_iequals(text, b.first)) {
+        return b.second;
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<Offset> parse_read_threshold(std::string_view text)
+{
+    return parse_size_up_to(text, kMaxReadThreshold);
+}
+
+std::optional<Offset> parse_snapshot_size(std::string_view text)
+{
+    return parse_size_up_to(text, kMaxSnapshotSize);
 }
 
 std::optional<PieceScope> parse_scope(std::string_view text)
 {
-    if (ascii_iequals(text, "media")) {
-        return PieceScope::Media;
-    }
-    if (ascii_iequals(text, "all")) {
-        return PieceScope::All;
-    }
-    return std::nullopt;
+    return parse_keyword(text, std::pair{std::string_view("media"), PieceScope::Media},
+                         std::pair{std::string_view("all"), PieceScope::All});
+}
+
+std::optional<bool> parse_on_off(std::string_view text)
+{
+    return parse_keyword(text, std::pair{std::string_view("on"), true}, std::pair{std::string_view("off"), false});
 }
 
 std::optional<unsigned> parse_max_ranges(std::string_view text)
@@ -79,26 +106,6 @@ std::optional<unsigned> parse_max_ranges(std::string_view text)
         return std::nullopt;
     }
     return static_cast<unsigned>(*n);
-}
-
-std::optional<Offset> parse_snapshot_size(std::string_view text)
-{
-    const auto size = parse_size(text);
-    if (!size || *size > kMaxSnapshotSize) {
-        return std::nullopt;
-    }
-    return size;
-}
-
-std::optional<bool> parse_on_off(std::string_view text)
-{
-    if (ascii_iequals(text, "on")) {
-        return true;
-    }
-    if (ascii_iequals(text, "off")) {
-        return false;
-    }
-    return std::nullopt;
 }
 
 }  // namespace audio_stream

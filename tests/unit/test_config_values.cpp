@@ -1,6 +1,7 @@
 // Directive arguments: AudioStreamPieceSize (parse_size), AudioStreamPieceScope (parse_scope),
-// AudioStreamMaxRanges (parse_max_ranges), AudioStreamReadThreshold (parse_read_threshold). A
-// bad value must be refused, never guessed at.
+// AudioStreamMaxRanges (parse_max_ranges), AudioStreamReadThreshold (parse_read_threshold),
+// AudioStreamSnapshotSize (parse_snapshot_size), AudioStreamTimeSeek (parse_on_off). A bad
+// value must be refused, never guessed at.
 #include "src/config_values.h"
 
 #include <gtest/gtest.h>
@@ -165,6 +166,39 @@ TEST_P(ParseReadThresholdTest, ParsesExactly)
 
 INSTANTIATE_TEST_SUITE_P(SmallWindow, ParseReadThresholdTest, ::testing::ValuesIn(kThresholds),
                          [](const auto& info) { return std::string(info.param.name); });
+
+// AudioStreamSnapshotSize: sizes up to the address space a snapshot slot reserves.
+const SizeCase kSnapshotSizes[] = {
+    {"SnapshotSize_ZeroNeverSnapshots", "0", Offset{0}},
+    {"SnapshotSize_Kibibytes", "64k", Offset{65536}},
+    {"SnapshotSize_TheDefault", "4M", Offset{4} << 20},
+    {"SnapshotSize_TheMaximum", "16M", kMaxSnapshotSize},
+    {"SnapshotSize_OneByteOverRefused", "16777217", std::nullopt},
+    {"SnapshotSize_GibibytesRefused", "1G", std::nullopt},
+    {"SnapshotSize_MalformedRefused", "4Q", std::nullopt},
+};
+
+class ParseSnapshotSizeTest : public ::testing::TestWithParam<SizeCase> {};
+
+TEST_P(ParseSnapshotSizeTest, ParsesExactly)
+{
+    EXPECT_EQ(parse_snapshot_size(GetParam().text), GetParam().value);
+}
+
+INSTANTIATE_TEST_SUITE_P(ConfigValues, ParseSnapshotSizeTest, ::testing::ValuesIn(kSnapshotSizes),
+                         [](const auto& info) { return std::string(info.param.name); });
+
+// AudioStreamTimeSeek: On or Off in any case, nothing else (not 1, yes, or a prefix).
+TEST(ConfigValues, OnOff_EitherWordInAnyCase)
+{
+    EXPECT_EQ(parse_on_off("On"), std::optional<bool>(true));
+    EXPECT_EQ(parse_on_off("on"), std::optional<bool>(true));
+    EXPECT_EQ(parse_on_off("OFF"), std::optional<bool>(false));
+    EXPECT_EQ(parse_on_off("off"), std::optional<bool>(false));
+    for (const char* bad : {"", "1", "0", "yes", "o", "onn", "of", " on", "on "}) {
+        EXPECT_EQ(parse_on_off(bad), std::nullopt) << "'" << bad << "'";
+    }
+}
 
 }  // namespace
 }  // namespace audio_stream
