@@ -15,8 +15,8 @@
 
 namespace audio_stream {
 
-SnapshotPool::SnapshotPool(std::size_t max_slots, std::size_t capacity, std::size_t warm_bytes)
-    : max_slots_(max_slots), capacity_(capacity), warm_bytes_(warm_bytes)
+SnapshotPool::SnapshotPool(std::size_t max_slots, std::size_t capacity, std::size_t max_bytes)
+    : max_slots_(max_slots), capacity_(capacity), max_bytes_(max_bytes)
 {
     all_.reserve(max_slots);
     free_.reserve(max_slots);
@@ -65,43 +65,69 @@ SnapshotPool::Slot* SnapshotPool::make_slot()
 #endif
 }
 
+// The most recently released free slot whose pages cover `bytes`, else the most recent one;
+// removed from the free list. nullptr when none is free.
+SnapshotPool::Slot* SnapshotPool::take_free(std::size_t bytes)
+{
+    if (free_.empty()) {
+        return nullptr;
+    }
+    auto it = std::find_if(free_.rbegin(), free_.rend(), [&](const Slot* s) { return s->touched >= bytes; });
+    auto chosen = it != free_.rend() ? std::prev(it.base()) : std::prev(free_.end());
+    Slot* s = *chosen;
+    free_.erase(chosen);
+    return s;
+}
+
+void SnapshotPool::drop_pages(Slot* slot)
+{
+#if AUDIO_STREAM_HAVE_MEMFD
+    // The pages go back to the kernel (and out of the mapping); the size stays.
+    (void)::fallocate(slot->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, static_cast<off_t>(slot->touched));
+#endif
+    touched_ -= slot->touched;
+    slot->touched = 0;
+}
+
+// Frees free slots' pages, least recently used first (never `keep`'s), until `growth` more
+// bytes fit the budget. False when they cannot.
+bool SnapshotPool::make_room(std::size_t growth, const Slot* keep)
+{
+    for (auto it = free_.begin(); touched_ + growth > max_bytes_ && it != free_.end(); ++it) {
+        if (*it != keep && (*it)->touched > 0) {
+            drop_pages(*it);
+        }
+    }
+    return touched_ + growth <= max_bytes_;
+}
+
 SnapshotPool::Slot* SnapshotPool::acquire(std::size_t bytes)
 {
     if (bytes > capacity_) {
         return nullptr;
     }
     std::lock_guard<std::mutex> lock(mutex_);
-    if (!free_.empty()) {
-        Slot* s = free_.back();
-        free_.pop_back();
-        return s;
+    Slot* s = take_free(bytes);
+    if (!s && all_.size() < max_slots_) {
+        s = make_slot();
     }
-    return all_.size() < max_slots_ ? make_slot() : nullptr;
+    if (!s) {
+        return nullptr;
+    }
+    const std::size_t growth = bytes > s->touched ? bytes - s->touched : 0;
+    if (growth > 0 && !make_room(growth, s)) {
+        free_.push_back(s);  // unchanged: still the most recent
+        return nullptr;
+    }
+    touched_ += growth;
+    s->touched += growth;
+    return s;
 }
 
 void SnapshotPool::release(Slot* slot)
 {
-    bool empty_it = false;
-    {
-        std::lock_guard<std::mutex> lock(mutex_);
-        const std::size_t grown = std::max(slot->touched, slot->length);
-        touched_ += grown - slot->touched;
-        slot->touched = grown;
-        if (touched_ > warm_bytes_) {
-            touched_ -= slot->touched;
-            empty_it = true;
-        }
-    }
-    if (empty_it) {
-#if AUDIO_STREAM_HAVE_MEMFD
-        // The pages go back to the kernel (and out of every mapping); the size stays.
-        (void)::fallocate(slot->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0,
-                          static_cast<off_t>(slot->touched));
-#endif
-        slot->touched = 0;
-    }
-    slot->length = 0;
     std::lock_guard<std::mutex> lock(mutex_);
+    slot->length = 0;
     free_.push_back(slot);
 }
 

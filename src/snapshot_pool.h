@@ -5,9 +5,11 @@
 // what is read later is what was checked now. A file that shrinks is seen here, as a short read,
 // before anything is sent.
 //
-// Memory files are made once and reused: fresh pages cost about 20 times the copy on the
-// machines measured (BENCHMARKS.md). Free slots keep their pages while all slots together hold
-// at most a warm budget; past it, a released slot gives its pages back to the kernel.
+// Memory files are made once and reused, pages and all: fresh pages cost about 20 times the copy
+// on the machines measured (BENCHMARKS.md). The pages of all slots together, in use or free,
+// stay within a budget: a body that would pass it first drops the pages of free slots (least
+// recently used first), and is refused when that is not enough (the caller then reads in
+// chunks): snapshot memory is bounded whatever the load.
 #ifndef AUDIO_STREAM_SNAPSHOT_POOL_H
 #define AUDIO_STREAM_SNAPSHOT_POOL_H
 
@@ -26,13 +28,13 @@ public:
         int fd = -1;             // the memory file
         char* data = nullptr;    // mapped read-write, `capacity` bytes
         std::size_t length = 0;   // bytes of the current snapshot
-        std::size_t touched = 0;  // bytes from 0 that may hold pages (the longest since emptied)
+        std::size_t touched = 0;  // bytes from 0 that may hold pages (counted in the budget)
     };
 
     // Up to `max_slots` memory files of `capacity` bytes each (address space; pages are
-    // allocated as they are first written), made as they are first needed; at most
-    // `warm_bytes` of pages kept in free slots.
-    SnapshotPool(std::size_t max_slots, std::size_t capacity, std::size_t warm_bytes);
+    // allocated as they are first written), made as they are first needed, holding at most
+    // `max_bytes` of pages together.
+    SnapshotPool(std::size_t max_slots, std::size_t capacity, std::size_t max_bytes);
     ~SnapshotPool();
     SnapshotPool(const SnapshotPool&) = delete;
     SnapshotPool& operator=(const SnapshotPool&) = delete;
@@ -41,8 +43,9 @@ public:
     // keep their portable path.
     static bool supported();
 
-    // A free slot for a body of `bytes`, or nullptr: too large, every slot in use, or no memory
-    // file could be made. The most recently released slot first (its pages are warm).
+    // A free slot for a body of `bytes`, or nullptr: too large, every slot in use, the budget
+    // spent by slots in use, or no memory file could be made. Prefers the most recently released
+    // slot whose pages already cover `bytes`.
     Slot* acquire(std::size_t bytes);
     void release(Slot* slot);
 
@@ -52,11 +55,15 @@ public:
     std::size_t touched_bytes() const;  // pages the slots may hold, in use or free
 
 private:
-    Slot* make_slot();  // with mutex_ held
+    // With mutex_ held.
+    Slot* make_slot();
+    Slot* take_free(std::size_t bytes);
+    bool make_room(std::size_t growth, const Slot* keep);
+    void drop_pages(Slot* slot);
 
     const std::size_t max_slots_;
     const std::size_t capacity_;
-    const std::size_t warm_bytes_;
+    const std::size_t max_bytes_;
     std::size_t touched_ = 0;
     mutable std::mutex mutex_;
     std::vector<Slot*> all_;

@@ -16,8 +16,9 @@ constexpr std::size_t kCutCacheBytes = std::size_t{16} << 20;
 // free again: twice the child's threads.
 constexpr int kSlotsPerThread = 2;
 constexpr int kFallbackThreads = 64;
-// Pages free slots keep, per child: enough for 64 streams of 1 MiB windows to reuse warm pages.
-constexpr std::size_t kWarmSnapshotBytes = std::size_t{64} << 20;
+// The pages all of a child's snapshots may hold, in use or kept warm in free slots: 64 streams
+// of 1 MiB windows. Past it, bodies are read in chunks.
+constexpr std::size_t kSnapshotMemory = std::size_t{64} << 20;
 
 std::size_t snapshot_slots()
 {
@@ -63,7 +64,7 @@ void child_init(apr_pool_t* pchild, server_rec* s) noexcept
     SnapshotPool* pool = SnapshotPool::supported()
                              ? make_or_log<SnapshotPool>(s, "snapshot pool", snapshot_slots(),
                                                          static_cast<std::size_t>(kMaxSnapshotSize),
-                                                         kWarmSnapshotBytes)
+                                                         kSnapshotMemory)
                              : nullptr;
     set_child_state(s, cache, pool);
     apr_pool_cleanup_register(pchild, s, drop_child_state, apr_pool_cleanup_null);

@@ -120,26 +120,49 @@ TEST_F(SnapshotTest, SlotsAreBoundedAndReusedMostRecentFirst)
     pool.release(b);
 }
 
-TEST_F(SnapshotTest, PagesPastTheWarmBudgetGoBackToTheKernel)
+TEST_F(SnapshotTest, ABudgetBoundsThePagesOfAllSlotsInUseOrFree)
 {
-    SnapshotPool pool(2, kCapacity, 100 * 1024);
-    SnapshotPool::Slot* a = pool.acquire(kCapacity);
-    SnapshotPool::Slot* b = pool.acquire(kCapacity);
-    ASSERT_TRUE(a && b);
-    ASSERT_EQ(fill_snapshot(*a, pool.capacity(), file_, {FileExtent{0, kCapacity}}), APR_SUCCESS);
-    ASSERT_EQ(fill_snapshot(*b, pool.capacity(), file_, {FileExtent{1, kCapacity}}), APR_SUCCESS);
-    pool.release(a);  // 64 KiB warm: within the budget, kept
-    EXPECT_EQ(pool.touched_bytes(), kCapacity);
-    EXPECT_EQ(std::string(a->data, 16), content_.substr(0, 16));
-    pool.release(b);  // 128 KiB would pass it: b's pages go
-    EXPECT_EQ(pool.touched_bytes(), kCapacity);
-    EXPECT_EQ(std::string(b->data, 16), std::string(16, '\0'));
-    // A slot that gave its pages back still takes a snapshot.
-    SnapshotPool::Slot* again = pool.acquire(10);
-    ASSERT_EQ(again, b);
-    ASSERT_EQ(fill_snapshot(*again, pool.capacity(), file_, {FileExtent{500, 10}}), APR_SUCCESS);
-    EXPECT_EQ(read_back(*again), content_.substr(500, 10));
-    pool.release(again);
+    constexpr std::size_t K = 1024;
+    SnapshotPool pool(3, kCapacity, 100 * K);
+    SnapshotPool::Slot* a = pool.acquire(64 * K);
+    ASSERT_NE(a, nullptr);
+    EXPECT_EQ(pool.acquire(64 * K), nullptr);  // 128 KiB of pages: over the budget, read in chunks
+    SnapshotPool::Slot* c = pool.acquire(30 * K);
+    ASSERT_NE(c, nullptr);
+    EXPECT_EQ(pool.touched_bytes(), 94 * K);
+    ASSERT_EQ(fill_snapshot(*c, pool.capacity(), file_, {FileExtent{0, 30 * K}}), APR_SUCCESS);
+    pool.release(a);
+    // A free slot whose pages already cover the body costs nothing.
+    EXPECT_EQ(pool.acquire(40 * K), a);
+    EXPECT_EQ(pool.touched_bytes(), 94 * K);
+    pool.release(c);
+    pool.release(a);
+    EXPECT_EQ(pool.acquire(64 * K), a);
+    // c would have to grow by 34 KiB and no other free slot has pages to give: refused, and
+    // nothing changes.
+    EXPECT_EQ(pool.acquire(64 * K), nullptr);
+    EXPECT_EQ(pool.touched_bytes(), 94 * K);
+    pool.release(a);
+}
+
+TEST_F(SnapshotTest, RoomIsMadeFromTheLeastRecentlyUsedFreeSlots)
+{
+    constexpr std::size_t K = 1024;
+    SnapshotPool pool(3, kCapacity, 100 * K);
+    SnapshotPool::Slot* x = pool.acquire(30 * K);
+    SnapshotPool::Slot* y = pool.acquire(30 * K);
+    SnapshotPool::Slot* z = pool.acquire(30 * K);
+    ASSERT_TRUE(x && y && z);
+    ASSERT_EQ(fill_snapshot(*x, pool.capacity(), file_, {FileExtent{0, 30 * K}}), APR_SUCCESS);
+    pool.release(x);
+    pool.release(y);
+    pool.release(z);
+    // No free slot covers 64 KiB: z (the most recent) grows by 34 KiB, x's pages make room.
+    EXPECT_EQ(pool.acquire(64 * K), z);
+    EXPECT_EQ(pool.touched_bytes(), 94 * K);
+    EXPECT_EQ(std::string(x->data, 16), std::string(16, '\0'));  // its pages went back
+    pool.release(z);
+    EXPECT_EQ(pool.slots_made(), 3u);
 }
 
 TEST_F(SnapshotTest, ThreadsShareThePoolWithoutHandingOutASlotTwice)
