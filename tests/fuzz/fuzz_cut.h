@@ -12,7 +12,7 @@
 //   inside the file; every memory block non-empty and at most kMaxBlock; all memory blocks
 //   together at most kMaxBlock + the file's length (rewritten headers replace file bytes);
 //   start <= t, start and duration not negative; the same input cut twice gives the same cut
-//   (the ETag suffix names it);
+//   (same start, so the dispatch gives it the same ETag suffix);
 //   work: the cutter reads at most kReadFactor x the file + kReadSlack bytes, in at most
 //   kMaxReads reads.
 #ifndef AUDIO_STREAM_FUZZ_CUT_H

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -65,6 +66,15 @@ inline Command run(const std::string& command)
     return c;
 }
 
+// s with every `from` replaced by `to`.
+inline std::string replace_all(std::string s, const std::string& from, const std::string& to)
+{
+    for (std::size_t at = 0; (at = s.find(from, at)) != std::string::npos; at += to.size()) {
+        s.replace(at, from.size(), to);
+    }
+    return s;
+}
+
 inline std::string slurp(const std::filesystem::path& path)
 {
     std::ifstream in(path, std::ios::binary);
@@ -85,6 +95,13 @@ inline Cut served_cut(std::string_view type, ByteSource& src, Micros t)
     return cut_for_type(type, src, t).value();
 }
 
+// The same, of bytes in memory.
+inline Cut served_cut(std::string_view type, const std::string& bytes, Micros t)
+{
+    MemorySource src(bytes);
+    return served_cut(type, src, t);
+}
+
 // The bytes a client would receive for `rep` over a file holding `file`.
 inline std::string materialise(const std::string& file, const Representation& rep)
 {
@@ -98,6 +115,12 @@ inline std::string materialise(const std::string& file, const Representation& re
         }
     }
     return out;
+}
+
+// The same, for a cut.
+inline std::string materialise(const Cut& cut, const std::string& file)
+{
+    return materialise(file, cut.rep);
 }
 
 // Content-Length is the sum of the extents; every file extent is non-empty and inside the
@@ -147,6 +170,21 @@ std::vector<Sample> decode_pcm(const std::string& path, const std::string& optio
     return samples;
 }
 
+// What ffmpeg decodes from a file as 16-bit interleaved samples, through a file beside it;
+// `messages` gets what ffmpeg said (empty when it said nothing and succeeded).
+inline std::vector<std::int16_t> decode_s16(const std::filesystem::path& path, std::string& messages)
+{
+    const std::filesystem::path raw = path.string() + ".s16";
+    const Command c = run("ffmpeg -nostdin -v error -y -i '" + path.string() + "' -f s16le -c:a pcm_s16le '" +
+                          raw.string() + "'");
+    messages = c.status == 0 ? c.output : "exit " + std::to_string(c.status) + ": " + c.output;
+    const std::string bytes = slurp(raw);
+    std::vector<std::int16_t> out(bytes.size() / 2);
+    std::memcpy(out.data(), bytes.data(), out.size() * 2);
+    std::filesystem::remove(raw);
+    return out;
+}
+
 // The duration ffprobe reads from a file's container, -1 when it fails.
 inline double probe_duration(const std::string& path)
 {
@@ -154,11 +192,12 @@ inline double probe_duration(const std::string& path)
     return c.status == 0 ? std::atof(c.output.c_str()) : -1.0;
 }
 
-// The parameters of the tests that cut every generated source at every time: a source (each
-// format's own struct with a name) and a time.
+// The parameters of the tests that cut every generated source at every time (format_fixture.h):
+// a source (each format's own struct with a name) and a time.
 struct TimeCase {
     const char* name;
     Micros t;
+    Cut::Status status = Cut::Status::Ok;  // what a cut at t is
 };
 
 template <typename Source>

@@ -16,6 +16,7 @@
 #include <map>
 #include <random>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -24,6 +25,7 @@
 
 #include "src/time_param.h"
 #include "tests/unit/cut_tools.h"
+#include "tests/unit/format_fixture.h"
 #include "tests/unit/printers.h"
 
 namespace audio_stream {
@@ -33,29 +35,12 @@ namespace fs = std::filesystem;
 
 // ---- helpers (the shared ones are in cut_tools.h) ------------------------------------------
 
-using test_tools::Command;
-using test_tools::expect_invariants;
-using test_tools::probe_duration;
-using test_tools::run;
-using test_tools::slurp;
-using test_tools::spit;
+using namespace test_tools;
 
-// cut_mp3 as served (the dispatch names the cut).
-Cut cut_served(ByteSource& src, Micros t)
-{
-    return test_tools::served_cut("audio/mpeg", src, t);
-}
-
-// The bytes a client would receive for the cut.
-std::string materialise(const Cut& cut, const std::string& file)
-{
-    return test_tools::materialise(file, cut.rep);
-}
-
+// cut_mp3 as served (the dispatch names the cut), of bytes in memory.
 Cut cut_bytes(const std::string& bytes, Micros t)
 {
-    MemorySource src(bytes);
-    return cut_served(src, t);
+    return served_cut("audio/mpeg", bytes, t);
 }
 
 std::uint32_t be32(const std::string& s, std::size_t at)
@@ -158,20 +143,6 @@ XingView read_xing(const std::string& cut, std::size_t at)
     return x;
 }
 
-// Decoded to 16-bit interleaved samples by ffmpeg; `messages` gets what ffmpeg said.
-std::vector<std::int16_t> decode(const fs::path& path, std::string& messages)
-{
-    const fs::path raw = path.string() + ".s16";
-    const Command c = run("ffmpeg -nostdin -v error -y -i '" + path.string() +
-                          "' -f s16le -c:a pcm_s16le '" + raw.string() + "'");
-    messages = c.status == 0 ? c.output : "exit " + std::to_string(c.status) + ": " + c.output;
-    const std::string bytes = slurp(raw);
-    std::vector<std::int16_t> out(bytes.size() / 2);
-    std::memcpy(out.data(), bytes.data(), out.size() * 2);
-    fs::remove(raw);
-    return out;
-}
-
 // ---- files made by ffmpeg --------------------------------------------------------------------
 
 struct Source {
@@ -206,54 +177,36 @@ struct Fixture {
     std::string bytes;
     unsigned rate = 0;
     double duration = 0;
-    std::vector<std::int16_t> samples;  // interleaved, trimmed as ffmpeg plays it (gapless)
+    std::vector<std::int16_t> samples;
+    std::string errors;  // what ffmpeg and ffprobe said, if anything  // interleaved, trimmed as ffmpeg plays it (gapless)
 };
 
-class Mp3Files : public ::testing::Test {
-protected:
-    static void SetUpTestSuite()
+// What the shared fixture (format_fixture.h) needs of MP3 files.
+struct Mp3Format : test_tools::FormatBase<Source, Fixture> {
+    static constexpr test_tools::FormatNames kNames{"mp3", "audio/mpeg", ".mp3"};
+    static constexpr const auto& kSources = audio_stream::kSources;
+
+    static File make(const Source& s, const std::string& dir)
     {
-        dir_ = new fs::path(fs::temp_directory_path() /
-                            ("audio_stream_mp3_" + std::to_string(::getpid())));
-        fs::create_directories(*dir_);
-        fixtures_ = new std::map<std::string, Fixture>;
-        for (const auto& s : kSources) {
-            const fs::path path = *dir_ / (std::string(s.name) + ".mp3");
-            const Command c = run(std::string("ffmpeg -nostdin -v error -y -f lavfi -i '") +
-                                  s.input + "' " + s.options + " '" + path.string() + "'");
-            const Command probe = run("ffprobe -v error -select_streams a:0 -show_entries "
-                                      "stream=sample_rate -of csv=p=0 '" + path.string() + "'");
-            Fixture f;
-            std::string messages;
-            f.samples = decode(path, messages);
-            f.bytes = slurp(path);
-            f.duration = probe_duration(path);
-            f.rate = static_cast<unsigned>(std::atoi(probe.output.c_str()));
-            if (c.status != 0 || probe.status != 0 || !messages.empty() || f.rate == 0) {
-                errors_ += std::string(s.name) + ": " + c.output + probe.output + messages;
-            }
-            (*fixtures_)[s.name] = std::move(f);
+        const fs::path path = fs::path(dir) / (std::string(s.name) + ".mp3");
+        const Command c = run(std::string("ffmpeg -nostdin -v error -y -f lavfi -i '") +
+                              s.input + "' " + s.options + " '" + path.string() + "'");
+        const Command probe = run("ffprobe -v error -select_streams a:0 -show_entries "
+                                  "stream=sample_rate -of csv=p=0 '" + path.string() + "'");
+        Fixture f;
+        std::string messages;
+        f.samples = decode_s16(path, messages);
+        f.bytes = slurp(path);
+        f.duration = probe_duration(path);
+        f.rate = static_cast<unsigned>(std::atoi(probe.output.c_str()));
+        if (c.status != 0 || probe.status != 0 || !messages.empty() || f.rate == 0) {
+            f.errors = c.output + probe.output + messages;
         }
+        return f;
     }
-    static void TearDownTestSuite()
-    {
-        std::error_code ec;
-        fs::remove_all(*dir_, ec);
-        delete dir_;
-        delete fixtures_;
-        dir_ = nullptr;
-        fixtures_ = nullptr;
-    }
-    static const Fixture& fixture(const std::string& name) { return fixtures_->at(name); }
-
-    static fs::path* dir_;
-    static std::map<std::string, Fixture>* fixtures_;
-    static std::string errors_;
 };
 
-fs::path* Mp3Files::dir_ = nullptr;
-std::map<std::string, Fixture>* Mp3Files::fixtures_ = nullptr;
-std::string Mp3Files::errors_;
+using Mp3Files = test_tools::FormatFiles<Mp3Format>;
 
 using test_tools::TimeCase;
 using CutCase = test_tools::CutCase<Source>;
@@ -265,7 +218,7 @@ const TimeCase kTimes[] = {
     {"InLastTenthOfASecond", 19900000},
 };
 
-class Mp3Cut : public Mp3Files, public ::testing::WithParamInterface<CutCase> {};
+class Mp3Cut : public test_tools::FormatCut<Mp3Format> {};
 
 // The cut: the original ID3v2 tag, a fresh header frame counting exactly the frames and bytes
 // that follow, then the original frames from a little before t. ffmpeg decodes it without a
@@ -273,16 +226,14 @@ class Mp3Cut : public Mp3Files, public ::testing::WithParamInterface<CutCase> {}
 // original's samples (the lead-in frames feed the bit reservoir, so decoding is bit-exact).
 TEST_P(Mp3Cut, StartsBeforeTAndDecodesToTheOriginal)
 {
-    ASSERT_EQ(errors_, "");
-    const Source& source = *GetParam().source;
-    const Micros t = GetParam().time->t;
-    const Fixture& f = fixture(source.name);
+    ASSERT_EQ(errors(), "");
+    const Source& source = src_;
+    const Micros t = time_.t;
+    const Fixture& f = file();
     const std::string& original = f.bytes;
 
-    const Cut cut = cut_bytes(original, t);
-    ASSERT_EQ(cut.status, Cut::Status::Ok) << cut.detail;
-    expect_invariants(cut, original.size());
-    const std::string bytes = materialise(cut, original);
+    const Cut& cut = cut_;  // made, checked and written out by SetUp
+    const std::string& bytes = bytes_;
 
     // ID3v2 first, as it was.
     const std::size_t id3 = id3_size(original);
@@ -310,10 +261,9 @@ TEST_P(Mp3Cut, StartsBeforeTAndDecodesToTheOriginal)
     EXPECT_LE(cut.start, t);
     EXPECT_LT(t - cut.start, static_cast<Micros>(26) * spf * 1000000 / f.rate);
 
-    const fs::path cut_path = *dir_ / (std::string(source.name) + "_cut.mp3");
-    spit(cut_path, bytes);
+    const fs::path cut_path = path_;
     std::string messages;
-    const std::vector<std::int16_t> b = decode(cut_path, messages);
+    const std::vector<std::int16_t> b = decode_s16(cut_path, messages);
     EXPECT_EQ(messages, "") << "ffmpeg must decode the cut without a message";
     // Within one frame; ffprobe prints microseconds, so allow its rounding on top.
     EXPECT_NEAR(probe_duration(cut_path), f.duration - cut.start / 1e6,
@@ -345,7 +295,7 @@ INSTANTIATE_TEST_SUITE_P(Generated, Mp3Cut, ::testing::ValuesIn(test_tools::all_
 // file says so): t there or later is PastEnd, t one frame before it is still a cut.
 TEST_F(Mp3Files, TimeAtOrPastTheEndOfTheAudioIsPastEnd)
 {
-    ASSERT_EQ(errors_, "");
+    ASSERT_EQ(errors(), "");
     for (const auto& s : kSources) {
         const Fixture& f = fixture(s.name);
         const std::uint64_t samples = f.samples.size() / s.channels;
@@ -362,7 +312,7 @@ TEST_F(Mp3Files, TimeAtOrPastTheEndOfTheAudioIsPastEnd)
 // Same bytes in, same cut out: the ETag suffix of a cut is stable.
 TEST_F(Mp3Files, IdenticalInputsGiveIdenticalCuts)
 {
-    ASSERT_EQ(errors_, "");
+    ASSERT_EQ(errors(), "");
     for (const auto& s : kSources) {
         const Cut a = cut_bytes(fixture(s.name).bytes, 3000000);
         const Cut b = cut_bytes(fixture(s.name).bytes, 3000000);
@@ -375,7 +325,7 @@ TEST_F(Mp3Files, IdenticalInputsGiveIdenticalCuts)
 // exact walk finds: renaming "Info" to "Xing" forces the walk, and the cuts are identical.
 TEST_F(Mp3Files, CbrArithmeticAgreesWithTheFrameWalk)
 {
-    ASSERT_EQ(errors_, "");
+    ASSERT_EQ(errors(), "");
     for (const char* name : {"CbrStereo44k", "CbrMono22k", "CbrMono48kSmallFrames", "CbrMpeg25Mono8k"}) {
         const std::string& info = fixture(name).bytes;
         std::string xing = info;
@@ -397,7 +347,7 @@ TEST_F(Mp3Files, CbrArithmeticAgreesWithTheFrameWalk)
 // frames after it keep their times, so a cut past the junk is the cut of the clean file.
 TEST_F(Mp3Files, JunkBetweenFramesIsSkipped)
 {
-    ASSERT_EQ(errors_, "");
+    ASSERT_EQ(errors(), "");
     const std::string& clean = fixture("VbrStereo44k").bytes;
     const std::vector<std::size_t> frames = frame_offsets(clean, id3_size(clean));
     ASSERT_GT(frames.size(), 400u);
@@ -418,7 +368,7 @@ TEST_F(Mp3Files, JunkBetweenFramesIsSkipped)
 // and byte counts are those of the file without them.
 TEST_F(Mp3Files, TrailingTagsAreKeptButNotCounted)
 {
-    ASSERT_EQ(errors_, "");
+    ASSERT_EQ(errors(), "");
     const std::string& plain = fixture("VbrStereo44k").bytes;
     std::string ape_items = be32s(0);
     const std::string ape_footer = std::string("APETAGEX") + std::string("\xD0\x07\0\0", 4) +
@@ -469,7 +419,7 @@ class Mp3Id3 : public Mp3Files, public ::testing::WithParamInterface<Id3Case> {}
 
 TEST_P(Mp3Id3, TagIsKeptFirstOnlyWhenItHoldsNoTimeline)
 {
-    ASSERT_EQ(errors_, "");
+    ASSERT_EQ(errors(), "");
     const std::string& original = fixture("CbrStereo44k").bytes;
     const std::string audio = original.substr(id3_size(original));
     const std::string file = GetParam().tag + audio;
@@ -609,7 +559,7 @@ INSTANTIATE_TEST_SUITE_P(Inputs, Mp3Malformed, ::testing::ValuesIn(bad_cases()),
 // (Found by tests/fuzz/fuzz_mp3: the frame was sought with the delay, then the delay dropped.)
 TEST_F(Mp3Files, ImplausibleEncoderDelayIsIgnoredAndTheCutStartsAtOrBeforeT)
 {
-    ASSERT_EQ(errors_, "");
+    ASSERT_EQ(errors(), "");
     std::string m = fixture("CbrMono22k").bytes;
     const std::size_t info = m.find("Info");
     ASSERT_NE(info, std::string::npos);
@@ -630,7 +580,7 @@ TEST_F(Mp3Files, ImplausibleEncoderDelayIsIgnoredAndTheCutStartsAtOrBeforeT)
 
 TEST_F(Mp3Files, TruncatedAndMutatedFilesNeverBreakTheInvariants)
 {
-    ASSERT_EQ(errors_, "");
+    ASSERT_EQ(errors(), "");
     const std::string& file = fixture("VbrMono22kId3v23").bytes;
     std::mt19937 rng(6);
     for (std::size_t n = 0; n <= file.size(); n += (n < 2000 ? 1 : 997)) {

@@ -14,6 +14,7 @@
 #include <map>
 #include <random>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,7 @@
 
 #include "src/time_param.h"
 #include "tests/unit/cut_tools.h"
+#include "tests/unit/format_fixture.h"
 #include "tests/unit/printers.h"
 
 namespace audio_stream {
@@ -30,23 +32,12 @@ namespace fs = std::filesystem;
 
 // ---- helpers (the shared ones are in cut_tools.h) ------------------------------------------
 
-using test_tools::Command;
-using test_tools::expect_invariants;
-using test_tools::probe_duration;
-using test_tools::run;
-using test_tools::slurp;
-using test_tools::spit;
+using namespace test_tools;
 
-// cut_wav as served (the dispatch names the cut).
-Cut cut_served(ByteSource& src, Micros t)
+// cut_wav as served (the dispatch names the cut), of bytes in memory.
+Cut cut_bytes(const std::string& bytes, Micros t)
 {
-    return test_tools::served_cut("audio/wav", src, t);
-}
-
-// The bytes a client would receive for the cut.
-std::string materialise(const Cut& cut, const std::string& file)
-{
-    return test_tools::materialise(file, cut.rep);
+    return served_cut("audio/wav", bytes, t);
 }
 
 std::uint32_t le32(const std::string& s, std::size_t at)
@@ -88,12 +79,6 @@ std::string riff(const std::string& chunks)
     return "RIFF" + le32s(static_cast<std::uint32_t>(4 + chunks.size())) + "WAVE" + chunks;
 }
 
-Cut cut_bytes(const std::string& bytes, Micros t)
-{
-    MemorySource src(bytes);
-    return cut_served(src, t);
-}
-
 // ---- files made by ffmpeg --------------------------------------------------------------------
 
 struct Source {
@@ -117,20 +102,6 @@ const Source kSources[] = {
     {"Pcm8Mono11k", kMono11, "-c:a pcm_u8", 0x0001},  // odd data lengths: the pad byte
 };
 
-// Decoded to 16-bit interleaved samples by ffmpeg; `messages` gets what ffmpeg said.
-std::vector<std::int16_t> decode(const fs::path& path, std::string& messages)
-{
-    const fs::path raw = path.string() + ".s16";
-    const Command c = run("ffmpeg -nostdin -v error -y -i '" + path.string() +
-                          "' -f s16le -c:a pcm_s16le '" + raw.string() + "'");
-    messages = c.status == 0 ? c.output : "exit " + std::to_string(c.status) + ": " + c.output;
-    const std::string bytes = slurp(raw);
-    std::vector<std::int16_t> out(bytes.size() / 2);
-    std::memcpy(out.data(), bytes.data(), out.size() * 2);
-    fs::remove(raw);
-    return out;
-}
-
 // One generated file: its bytes, what ffprobe says of it, and its decoded samples.
 struct Fixture {
     std::string bytes;
@@ -139,54 +110,36 @@ struct Fixture {
     unsigned bits = 0;
     double duration = 0;
     std::vector<std::int16_t> samples;
+    std::string errors;  // what ffmpeg and ffprobe said, if anything
 };
 
-class WavFiles : public ::testing::Test {
-protected:
-    static void SetUpTestSuite()
+// What the shared fixture (format_fixture.h) needs of WAVE files.
+struct WavFormat : test_tools::FormatBase<Source, Fixture> {
+    static constexpr test_tools::FormatNames kNames{"wav", "audio/wav", ".wav"};
+    static constexpr const auto& kSources = audio_stream::kSources;
+
+    static File make(const Source& s, const std::string& dir)
     {
-        dir_ = new fs::path(fs::temp_directory_path() /
-                            ("audio_stream_wav_" + std::to_string(::getpid())));
-        fs::create_directories(*dir_);
-        fixtures_ = new std::map<std::string, Fixture>;
-        for (const auto& s : kSources) {
-            const fs::path path = *dir_ / (std::string(s.name) + ".wav");
-            const Command c = run(std::string("ffmpeg -nostdin -v error -y -f lavfi -i '") +
-                                  s.input + "' " + s.options + " '" + path.string() + "'");
-            const Command probe = run("ffprobe -v error -select_streams a:0 -show_entries "
-                                      "stream=sample_rate,channels,bits_per_sample -of csv=p=0 '" +
-                                      path.string() + "'");
-            Fixture f;
-            std::string messages;
-            f.samples = decode(path, messages);
-            f.bytes = slurp(path);
-            f.duration = probe_duration(path);
-            if (c.status != 0 || probe.status != 0 || !messages.empty() ||
-                std::sscanf(probe.output.c_str(), "%u,%u,%u", &f.rate, &f.channels, &f.bits) != 3) {
-                errors_ += std::string(s.name) + ": " + c.output + probe.output + messages;
-            }
-            (*fixtures_)[s.name] = std::move(f);
+        const fs::path path = fs::path(dir) / (std::string(s.name) + ".wav");
+        const Command c = run(std::string("ffmpeg -nostdin -v error -y -f lavfi -i '") +
+                              s.input + "' " + s.options + " '" + path.string() + "'");
+        const Command probe = run("ffprobe -v error -select_streams a:0 -show_entries "
+                                  "stream=sample_rate,channels,bits_per_sample -of csv=p=0 '" +
+                                  path.string() + "'");
+        Fixture f;
+        std::string messages;
+        f.samples = decode_s16(path, messages);
+        f.bytes = slurp(path);
+        f.duration = probe_duration(path);
+        if (c.status != 0 || probe.status != 0 || !messages.empty() ||
+            std::sscanf(probe.output.c_str(), "%u,%u,%u", &f.rate, &f.channels, &f.bits) != 3) {
+            f.errors = c.output + probe.output + messages;
         }
+        return f;
     }
-    static void TearDownTestSuite()
-    {
-        std::error_code ec;
-        fs::remove_all(*dir_, ec);
-        delete dir_;
-        delete fixtures_;
-        dir_ = nullptr;
-        fixtures_ = nullptr;
-    }
-    static const Fixture& fixture(const std::string& name) { return fixtures_->at(name); }
-
-    static fs::path* dir_;
-    static std::map<std::string, Fixture>* fixtures_;
-    static std::string errors_;
 };
 
-fs::path* WavFiles::dir_ = nullptr;
-std::map<std::string, Fixture>* WavFiles::fixtures_ = nullptr;
-std::string WavFiles::errors_;
+using WavFiles = test_tools::FormatFiles<WavFormat>;
 
 using test_tools::TimeCase;
 using CutCase = test_tools::CutCase<Source>;
@@ -198,29 +151,27 @@ const TimeCase kTimes[] = {
     {"InLastTenthOfASecond", 19900000},
 };
 
-class WavCut : public WavFiles, public ::testing::WithParamInterface<CutCase> {};
+class WavCut : public test_tools::FormatCut<WavFormat> {};
 
 // The cut is: RIFF header with the new sizes, the fmt chunk unchanged, a data chunk holding
 // exactly the original frames from floor(t * rate) on; ffmpeg decodes it without a word and
 // hears the original from that sample, to the end.
 TEST_P(WavCut, StartsAtTheFrameHoldingTAndDecodesToTheOriginal)
 {
-    ASSERT_EQ(errors_, "");
-    const Source& source = *GetParam().source;
-    const Micros t = GetParam().time->t;
-    const Fixture& f = fixture(source.name);
+    ASSERT_EQ(errors(), "");
+    const Source& source = src_;
+    const Micros t = time_.t;
+    const Fixture& f = file();
     const std::string& original = f.bytes;
     const std::uint64_t block = f.channels * (f.bits / 8);
 
-    const Cut cut = cut_bytes(original, t);
-    ASSERT_EQ(cut.status, Cut::Status::Ok) << cut.detail;
-    expect_invariants(cut, original.size());
+    const Cut& cut = cut_;  // made, checked and written out by SetUp
 
     const std::uint64_t first = static_cast<std::uint64_t>(t) * f.rate / 1000000;
     EXPECT_EQ(cut.start, static_cast<Micros>(first * 1000000 / f.rate));
     EXPECT_LE(cut.start, t);
 
-    const std::string bytes = materialise(cut, original);
+    const std::string& bytes = bytes_;
     ASSERT_GE(bytes.size(), 44u);
     EXPECT_EQ(bytes.substr(0, 4), "RIFF");
     EXPECT_EQ(le32(bytes, 4), bytes.size() - 8);
@@ -240,10 +191,9 @@ TEST_P(WavCut, StartsAtTheFrameHoldingTAndDecodesToTheOriginal)
     EXPECT_EQ(bytes.substr(data_at + 8, data_size), original.substr(original.size() - data_size));
     EXPECT_EQ(cut.duration, static_cast<Micros>(data_size / block * 1000000 / f.rate));
 
-    const fs::path cut_path = *dir_ / (std::string(source.name) + "_cut.wav");
-    spit(cut_path, bytes);
+    const fs::path cut_path = path_;
     std::string messages;
-    const std::vector<std::int16_t> b = decode(cut_path, messages);
+    const std::vector<std::int16_t> b = decode_s16(cut_path, messages);
     EXPECT_EQ(messages, "") << "ffmpeg must decode the cut without a message";
     EXPECT_NEAR(probe_duration(cut_path), f.duration - static_cast<double>(first) / f.rate,
                 1.0 / f.rate + 1e-6);
@@ -260,7 +210,7 @@ INSTANTIATE_TEST_SUITE_P(Generated, WavCut, ::testing::ValuesIn(test_tools::all_
 // t at or after the last frame's time: nothing to play.
 TEST_F(WavFiles, TimeAtOrPastTheEndIsPastEnd)
 {
-    ASSERT_EQ(errors_, "");
+    ASSERT_EQ(errors(), "");
     for (const auto& s : kSources) {
         const std::string& original = fixture(s.name).bytes;
         for (const Micros t : {Micros{20000000}, Micros{20000001}, Micros{1000000000}, kMaxTime}) {
@@ -272,7 +222,7 @@ TEST_F(WavFiles, TimeAtOrPastTheEndIsPastEnd)
 // Same bytes in, same cut out: the ETag suffix of a cut is stable.
 TEST_F(WavFiles, IdenticalInputsGiveIdenticalCuts)
 {
-    ASSERT_EQ(errors_, "");
+    ASSERT_EQ(errors(), "");
     const std::string& original = fixture("Pcm16Stereo44k").bytes;
     const Cut a = cut_bytes(original, 3000000);
     const Cut b = cut_bytes(original, 3000000);

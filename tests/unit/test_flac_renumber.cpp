@@ -1,0 +1,103 @@
+// The frames after a FLAC cut (flac_renumber.cpp): renumbered from 0 whatever follows them,
+// damaged frames and trailing bytes copied as they are, and the limit on how many a cut renumbers.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "tests/unit/flac_tools.h"
+#include "tests/unit/printers.h"
+
+namespace audio_stream {
+namespace {
+
+using namespace flac_test;
+
+// ---------------------------------------------------------------------------------------------
+// Frames after the cut: each one renumbered, its CRC-16 following from the old one.
+
+TEST(FlacFrames, TrailingBytesAfterTheLastFrameAreCopiedUnchanged)
+{
+    ASSERT_TRUE(have_tools());
+    // An ID3v1 tag after the audio: the last frame's CRC-16 must be recomputed where the frame
+    // ends, not at the end of the file.
+    const std::string tag = "TAG" + std::string(125, 'x');
+    const std::string file = source(kSources[0]).bytes + tag;
+    MemorySource in(file);
+    const Cut cut = cut_served(in, 7000000);
+    expect_invariants(cut, file.size(), 7000000);
+    ASSERT_EQ(cut.status, Cut::Status::Ok) << cut.detail;
+    const std::string out = materialise(file, cut.rep);
+    ASSERT_GT(out.size(), tag.size());
+    EXPECT_EQ(out.substr(out.size() - tag.size()), tag);
+    const Walk w = walk_frames(out.substr(0, out.size() - tag.size()));
+    EXPECT_TRUE(w.complete);
+    ASSERT_FALSE(w.frames.empty());
+    EXPECT_EQ(w.frames.front().number, 0u);
+    EXPECT_EQ(w.frames.back().number, w.frames.size() - 1);
+}
+
+TEST(FlacFrames, ADamagedFrameStaysDamagedAndTheFramesAfterItAreRenumbered)
+{
+    ASSERT_TRUE(have_tools());
+    const std::string& file = source(kSources[2]).bytes;  // the flac CLI: 4096-sample frames
+    const Walk original = walk_frames(file);
+    ASSERT_GT(original.frames.size(), 150u);
+    std::string damaged = file;
+    const WalkedFrame& hit = original.frames[100];  // at 9.3 s
+    damaged[hit.offset + hit.header_length + 50] ^= 0x55;
+    MemorySource in(damaged);
+    const Cut cut = cut_served(in, 7000000);
+    expect_invariants(cut, damaged.size(), 7000000);
+    ASSERT_EQ(cut.status, Cut::Status::Ok) << cut.detail;
+    const std::string out = materialise(damaged, cut.rep);
+    const std::size_t first = static_cast<std::size_t>(7000000ull * 44100 / 1000000 / 4096);
+    // Headers in sequence, found without the CRC-16 (which the damaged frame fails).
+    std::vector<std::size_t> starts;
+    WalkedFrame h{};
+    for (std::size_t x = audio_start_of(out); x < out.size(); ++x) {
+        if (walked_header(out, x, h) && h.number == starts.size()) {
+            starts.push_back(x);
+        }
+    }
+    ASSERT_EQ(starts.size(), original.frames.size() - first);
+    starts.push_back(out.size());
+    for (std::size_t i = 0; i + 1 < starts.size(); ++i) {
+        unsigned crc = 0;
+        for (std::size_t x = starts[i]; x < starts[i + 1]; ++x) {
+            crc = slow_crc16_byte(crc, static_cast<unsigned char>(out[x]));
+        }
+        EXPECT_EQ(crc == 0, i != 100 - first) << "frame " << i;
+    }
+}
+
+TEST(FlacLimits, CutRenumberingMoreThanTwoToThe18FramesIsRefusedWithADetail)
+{
+    ASSERT_TRUE(have_tools());
+    // 265000 frames of 16 samples (8 kHz, 530 s of silence, ~4 MB).
+    const std::string path = temp_dir() + "/many_frames.flac";
+    const Output made = run("ffmpeg -v error -f lavfi -i anullsrc=r=8000:cl=mono -t 530 -c:a flac -frame_size 16 '" +
+                            path + "'");
+    ASSERT_EQ(made.status, 0) << made.output;
+    const std::string file = slurp(path);
+    MemorySource in(file);
+    const Cut refused = cut_served(in, 1000000);
+    expect_invariants(refused, file.size(), 1000000);
+    EXPECT_EQ(refused.status, Cut::Status::Malformed);
+    EXPECT_NE(refused.detail.find("262144 frames"), std::string::npos) << refused.detail;
+    // 215000 frames remain after 100 s: under the cap.
+    const Cut cut = cut_served(in, 100000000);
+    expect_invariants(cut, file.size(), 100000000);
+    ASSERT_EQ(cut.status, Cut::Status::Ok) << cut.detail;
+    const std::string out = materialise(file, cut.rep);
+    const Walk w = walk_frames(out);
+    EXPECT_TRUE(w.complete);
+    EXPECT_EQ(w.frames.size(), 215000u);
+    EXPECT_EQ(w.frames.back().number, 214999u);
+}
+
+}  // namespace
+}  // namespace audio_stream

@@ -1,0 +1,201 @@
+// The page layer of Ogg cuts (ogg_page.cpp): malformed and damaged pages give a status and a detail,
+// never a crash, a hang or a negative duration.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <limits>
+#include <map>
+#include <optional>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "tests/unit/ogg_tools.h"
+#include "tests/unit/printers.h"
+
+namespace audio_stream {
+namespace {
+
+using namespace ogg_test;
+
+// ---------------------------------------------------------------------------------------------
+// Malformed and hostile input: a status and a detail, never a crash or a hang.
+
+struct BadCase {
+    const char* name;
+    std::function<std::string(const std::string&)> damage;  // applied to a valid Opus file
+    std::optional<Cut::Status> status;                      // nullopt: any, as long as it holds
+};
+
+std::vector<BadCase> bad_cases()
+{
+    return {
+        {"Empty", [](const std::string&) { return std::string(); }, Cut::Status::Malformed},
+        {"CapturePatternOnly", [](const std::string&) { return std::string("OggS"); }, Cut::Status::Malformed},
+        {"RandomBytes",
+         [](const std::string&) {
+             std::mt19937 random(3);
+             std::string s(100000, '\0');
+             for (char& c : s) {
+                 c = static_cast<char>(random());
+             }
+             return s;
+         },
+         Cut::Status::Malformed},
+        {"Rfc3533_FirstPageMustBeBos",
+         [](const std::string& f) {
+             std::string s = f;
+             s[5] = 0;
+             return s;
+         },
+         Cut::Status::Malformed},
+        {"Rfc3533_BadCrcOnFirstPage",
+         [](const std::string& f) {
+             std::string s = f;
+             s[22] ^= 1;
+             return s;
+         },
+         Cut::Status::Malformed},
+        {"Rfc3533_VersionMustBeZero",
+         [](const std::string& f) {
+             std::string s = f;
+             s[4] = 1;
+             return s;
+         },
+         Cut::Status::Malformed},
+        {"LacingPastTheEnd", [](const std::string& f) { return f.substr(0, 40); }, Cut::Status::Malformed},
+        {"HeadersTruncated", [](const std::string& f) { return f.substr(0, 100); }, Cut::Status::Malformed},
+        {"HeadersOnlyHaveNoAudio",
+         [](const std::string& f) {
+             std::string error;
+             auto pages = parse_pages(f, error);
+             pages.resize(2);
+             return serialise(pages);
+         },
+         Cut::Status::PastEnd},
+        {"Rfc7845_AudioSharingTheTagsPageIsRejected",
+         [](const std::string& f) {
+             std::string error;
+             auto pages = parse_pages(f, error);
+             pages[1].lacing.insert(pages[1].lacing.end(), pages[2].lacing.begin(), pages[2].lacing.end());
+             pages[1].body += pages[2].body;
+             pages.erase(pages.begin() + 2);
+             return serialise(pages);
+         },
+         Cut::Status::Malformed},
+        {"CapturePatternFloodIsBounded",
+         [](const std::string& f) {
+             std::string error;
+             auto pages = parse_pages(f, error);
+             pages.resize(3);
+             std::string s = serialise(pages);
+             // Page headers of the right stream whose CRCs never match, 40 MB of them.
+             std::string fake = s.substr(s.size() - pages[2].body.size() - 27 - pages[2].lacing.size());
+             fake[22] ^= 1;
+             while (s.size() < (40u << 20)) {
+                 s += fake;
+             }
+             return s;
+         },
+         std::nullopt},
+    };
+}
+
+class OggMalformed : public ::testing::TestWithParam<BadCase> {};
+
+TEST_P(OggMalformed, IsRejectedWithADetail)
+{
+    ASSERT_TRUE(have_tools());
+    const std::string bytes = GetParam().damage(source(kSources[4]).bytes);
+    for (const Micros t : {Micros{0}, Micros{15000000}, Micros{-5}}) {
+        MemorySource in(bytes);
+        const Cut cut = cut_served(in, t);
+        expect_ogg_invariants(cut, bytes.size(), t);
+        if (GetParam().status == Cut::Status::Malformed) {
+            EXPECT_EQ(cut.status, Cut::Status::Malformed);
+            EXPECT_FALSE(cut.detail.empty());
+        }
+        else if (GetParam().status && t > 0) {
+            EXPECT_EQ(cut.status, *GetParam().status);
+        }
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Inputs, OggMalformed, ::testing::ValuesIn(bad_cases()),
+                         [](const auto& info) { return std::string(info.param.name); });
+
+TEST(OggHostile, TruncatedFilesCutWithinWhatIsThere)
+{
+    ASSERT_TRUE(have_tools());
+    for (const std::size_t which : {std::size_t{0}, std::size_t{4}}) {
+        const std::string& file = source(kSources[which]).bytes;
+        for (std::size_t len = 0; len < file.size(); len += 1499) {
+            const std::string part = file.substr(0, len);
+            for (const Micros t : {Micros{0}, Micros{3000000}, Micros{15000000}}) {
+                MemorySource in(part);
+                const Cut cut = cut_served(in, t);
+                expect_ogg_invariants(cut, part.size(), t);
+                if (cut.status == Cut::Status::Ok) {
+                    // A truncated stream still ends with an EOS page, its CRCs all valid.
+                    std::string error;
+                    const auto pages = parse_pages(materialise(part, cut.rep), error);
+                    EXPECT_EQ(error, "");
+                    ASSERT_FALSE(pages.empty());
+                    EXPECT_TRUE(pages.back().type & 4);
+                }
+            }
+        }
+    }
+}
+
+TEST(OggHostile, RandomlyDamagedFilesNeverBreakTheInvariants)
+{
+    ASSERT_TRUE(have_tools());
+    std::mt19937 random(13);
+    for (const std::size_t which : {std::size_t{1}, std::size_t{5}}) {
+        const std::string& file = source(kSources[which]).bytes;
+        for (int round = 0; round < 300; ++round) {
+            std::string damaged = file;
+            const int flips = 1 + static_cast<int>(random() % 16);
+            for (int i = 0; i < flips; ++i) {
+                // Half the damage in the first pages, where the headers are.
+                const std::size_t at = (random() % 2) ? random() % 4096 : random() % damaged.size();
+                damaged[at] = static_cast<char>(random());
+            }
+            const Micros t = static_cast<Micros>(random() % 21000000);
+            MemorySource in(damaged);
+            const Cut cut = cut_served(in, t);
+            expect_ogg_invariants(cut, damaged.size(), t);
+        }
+    }
+}
+
+// A last page whose granule position is near 2^63 gives a long cut, never a negative duration
+// (the microseconds overflowed 64 bits). Found by tests/fuzz/fuzz_ogg.
+TEST(OggHostile, HugeLastGranuleSaturatesTheDuration)
+{
+    ASSERT_TRUE(have_tools());
+    for (const std::size_t which : {std::size_t{0}, std::size_t{4}}) {
+        std::string file = source(kSources[which]).bytes;
+        const std::size_t last = file.rfind("OggS");
+        ASSERT_NE(last, std::string::npos);
+        for (int i = 0; i < 8; ++i) {  // granule position: bytes 6-13, little-endian
+            file[last + 6 + i] = static_cast<char>(i == 7 ? 0x7f : 0xf0);
+        }
+        MemorySource in(file);
+        const Cut cut = cut_served(in, 3000000);
+        expect_ogg_invariants(cut, file.size(), 3000000);
+        ASSERT_EQ(cut.status, Cut::Status::Ok) << cut.detail;
+        EXPECT_EQ(cut.duration, std::numeric_limits<Micros>::max());
+    }
+}
+
+}  // namespace
+}  // namespace audio_stream
