@@ -4,50 +4,15 @@
 
 #include <gtest/gtest.h>
 
-#include <cstdio>
 #include <string>
-#include <unistd.h>
 
-#include "apr_general.h"
-#include "apr_pools.h"
+#include "tests/unit/real_file.h"
 
 namespace audio_stream {
 namespace {
 
 // read_exactly on a real file of 10000 known bytes.
-class ReadExactlyTest : public ::testing::Test {
-protected:
-    static constexpr std::size_t kSize = 10000;
-
-    void SetUp() override
-    {
-        ASSERT_EQ(apr_initialize(), APR_SUCCESS);
-        ASSERT_EQ(apr_pool_create(&pool_, nullptr), APR_SUCCESS);
-        char name[] = "/tmp/as_small_window_XXXXXX";
-        const int fd = mkstemp(name);
-        ASSERT_GE(fd, 0);
-        path_ = name;
-        for (std::size_t i = 0; i < kSize; ++i) {
-            content_.push_back(static_cast<char>((i * 131 + 7) % 251));
-        }
-        ASSERT_EQ(write(fd, content_.data(), content_.size()), static_cast<ssize_t>(kSize));
-        close(fd);
-        ASSERT_EQ(apr_file_open(&file_, path_.c_str(), APR_READ | APR_BINARY, 0, pool_),
-                  APR_SUCCESS);
-    }
-
-    void TearDown() override
-    {
-        apr_pool_destroy(pool_);  // closes file_
-        std::remove(path_.c_str());
-        apr_terminate();
-    }
-
-    apr_pool_t* pool_ = nullptr;
-    apr_file_t* file_ = nullptr;
-    std::string path_;
-    std::string content_;
-};
+using ReadExactlyTest = RealFileTest<10000>;
 
 TEST_F(ReadExactlyTest, ReadsTheWindowAtItsOffset)
 {

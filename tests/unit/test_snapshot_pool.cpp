@@ -3,46 +3,28 @@
 
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include <unistd.h>
 
+#include "tests/unit/real_file.h"
+
 namespace audio_stream {
 namespace {
 
-class SnapshotTest : public ::testing::Test {
+class SnapshotTest : public RealFileTest<100000> {
 protected:
-    static constexpr std::size_t kSize = 100000;
     static constexpr std::size_t kCapacity = 64 * 1024;
-    static constexpr std::size_t kWarm = 1 << 30;  // no slot gives its pages back
+    static constexpr std::size_t kWarm = 1 << 30;  // a page budget no test here reaches
 
     void SetUp() override
     {
         if (!SnapshotPool::supported()) {
             GTEST_SKIP() << "no memory files on this system";
         }
-        ASSERT_EQ(apr_initialize(), APR_SUCCESS);
-        ASSERT_EQ(apr_pool_create(&pool_, nullptr), APR_SUCCESS);
-        char name[] = "/tmp/as_snapshot_XXXXXX";
-        const int fd = mkstemp(name);
-        ASSERT_GE(fd, 0);
-        path_ = name;
-        for (std::size_t i = 0; i < kSize; ++i) {
-            content_.push_back(static_cast<char>((i * 131 + 7) % 251));
-        }
-        ASSERT_EQ(write(fd, content_.data(), content_.size()), static_cast<ssize_t>(kSize));
-        close(fd);
-        ASSERT_EQ(apr_file_open(&file_, path_.c_str(), APR_READ | APR_BINARY, 0, pool_), APR_SUCCESS);
-    }
-    void TearDown() override
-    {
-        if (pool_) {
-            apr_pool_destroy(pool_);
-            unlink(path_.c_str());
-        }
+        RealFileTest::SetUp();
     }
 
     // What the slot's memory file holds, read back through its descriptor (as mod_http2 does).
@@ -52,11 +34,6 @@ protected:
         EXPECT_EQ(pread(s.fd, out.data(), out.size(), 0), static_cast<ssize_t>(out.size()));
         return out;
     }
-
-    apr_pool_t* pool_ = nullptr;
-    apr_file_t* file_ = nullptr;
-    std::string path_;
-    std::string content_;
 };
 
 TEST_F(SnapshotTest, HoldsFileExtentsAndMemoryBlocksInOrder)
