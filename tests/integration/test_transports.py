@@ -15,6 +15,7 @@ import random
 import re
 import subprocess
 import tempfile
+import threading
 import time
 
 from harness import Httpd, ServerTestCase, write_file
@@ -220,3 +221,28 @@ class Transports(ServerTestCase):
                 plans = [l for l in self.log_since_mark() if "AS0010" in l]
                 self.assertTrue(plans and plans[0].rstrip().endswith("snapshot"), plans)
                 self.assertEqual(self.lines_about("snap.mp3"), [])
+
+    def test_concurrent_slow_snapshots_never_mix_bytes(self):
+        # Snapshot slots are reused once a request is over: many slow streams in flight at once,
+        # each window different, must each get exactly its own bytes.
+        url, _ = self.fresh_file("many.mp3")
+        rnd = random.Random(5)
+        jobs = [[(o, o + rnd.randrange(64 * 1024, 2 * MIB)) for o in
+                 (rnd.randrange(0, FILE_LEN - 2 * MIB) for _ in range(3))] for _ in range(12)]
+        wrong = []
+
+        def client(windows, transport):
+            for first, last in windows:
+                rc, body, err = self.curl(transport, url, rng=f"{first}-{last}", rate="3M")
+                if rc != 0 or body != self.data[first:last + 1]:
+                    wrong.append((transport, first, last, rc, len(body), err))
+
+        threads = [threading.Thread(target=client, args=(w, ("h2c", "h2-tls")[i % 2]))
+                   for i, w in enumerate(jobs)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+        self.assertEqual(wrong, [])
+        plans = [l for l in self.log_since_mark() if "AS0010" in l and l.rstrip().endswith("snapshot")]
+        self.assertEqual(len(plans), 36, "every window should have gone as a snapshot")
