@@ -227,12 +227,17 @@ struct HeldSlot {
 };
 
 // r->pool goes after mod_http2 has finished with the stream: its connection thread reads a
-// file bucket into its frames as it receives it, before the stream can end, so the slot is
-// free once the request is.
+// file bucket into its frames before the stream can end, so the slot is free once the request
+// is. A pool cleanup, called by APR: an exception firewall (a slot not given back is only lost).
 apr_status_t give_back_slot(void* held_v) noexcept
 {
     auto* held = static_cast<HeldSlot*>(held_v);
-    held->pool->release(held->slot);
+    try {
+        held->pool->release(held->slot);
+    }
+    catch (...) {
+        return APR_EGENERAL;
+    }
     return APR_SUCCESS;
 }
 
