@@ -2,8 +2,6 @@
 
 #include <algorithm>
 
-#include <unistd.h>
-
 #include "../file_read.h"
 #include "../small_window.h"
 #include "http_ssl.h"
@@ -253,17 +251,6 @@ SnapshotPool::Slot* take_slot(request_rec* r, const Plan& plan)
     return slot;
 }
 
-// The descriptor of the file bucket, unless mod_http2 has set it aside (then it is -1 here and
-// the stream's pool closes it).
-apr_status_t close_unless_set_aside(void* file_v) noexcept
-{
-    apr_os_file_t fd = -1;
-    if (apr_os_file_get(&fd, static_cast<apr_file_t*>(file_v)) == APR_SUCCESS && fd >= 0) {
-        ::close(fd);
-    }
-    return APR_SUCCESS;
-}
-
 // The body of a Snapshot delivery: copied into the slot, then one file bucket on a descriptor
 // of its own (mod_http2 passes a file bucket to its connection thread by reference only when no
 // other bucket shares the file, and closes it with the stream). A 500 before anything was sent
@@ -275,15 +262,19 @@ int emit_snapshot(request_rec* r, apr_bucket_brigade* bb, apr_file_t* fd, const 
     if (rv != APR_SUCCESS) {
         return refuse_unreadable(r, plan, rv);
     }
-    apr_os_file_t own = ::dup(slot.fd);
+    // A descriptor of its own, closed with r->pool or with whichever pool mod_http2 sets the
+    // file aside into: apr_file_dup registers that cleanup (apr_os_file_put alone does not, and
+    // its set-aside copies would never be closed).
+    apr_os_file_t slot_fd = slot.fd;
+    apr_file_t* slot_file = nullptr;
     apr_file_t* file = nullptr;
-    if (own < 0 || apr_os_file_put(&file, &own, APR_FOPEN_READ, r->pool) != APR_SUCCESS) {
-        if (own >= 0) {
-            ::close(own);
-        }
-        return refuse_unreadable(r, plan, own < 0 ? APR_FROM_OS_ERROR(errno) : APR_EGENERAL);
+    apr_status_t dup_rv = apr_os_file_put(&slot_file, &slot_fd, APR_FOPEN_READ, r->pool);
+    if (dup_rv == APR_SUCCESS) {
+        dup_rv = apr_file_dup(&file, slot_file, r->pool);
     }
-    apr_pool_cleanup_register(r->pool, file, close_unless_set_aside, apr_pool_cleanup_null);
+    if (dup_rv != APR_SUCCESS) {
+        return refuse_unreadable(r, plan, dup_rv);
+    }
     apr_bucket* b = apr_bucket_file_create(file, 0, slot.length, r->pool, bb->bucket_alloc);
 #if APR_HAS_MMAP
     (void)apr_bucket_file_enable_mmap(b, 0);
