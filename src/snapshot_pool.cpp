@@ -57,7 +57,7 @@ SnapshotPool::Slot* SnapshotPool::make_slot()
         ::close(fd);
         return nullptr;
     }
-    auto* s = new Slot{fd, static_cast<char*>(data), 0};
+    auto* s = new Slot{fd, static_cast<char*>(data), capacity_};
     all_.push_back(s);
     return s;
 #else
@@ -149,9 +149,9 @@ std::size_t SnapshotPool::slots_in_use() const
     return all_.size() - free_.size();
 }
 
-apr_status_t fill_snapshot(SnapshotPool::Slot& slot, std::size_t capacity, apr_file_t* file, const Extents& body)
+apr_status_t fill_snapshot(SnapshotPool::Slot& slot, apr_file_t* file, const Extents& body)
 {
-    if (extents_length(body) > capacity) {
+    if (extents_length(body) > slot.capacity) {
         return APR_ENOSPC;
     }
     std::size_t at = 0;

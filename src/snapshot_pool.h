@@ -27,6 +27,7 @@ public:
     struct Slot {
         int fd = -1;             // the memory file
         char* data = nullptr;    // mapped read-write, `capacity` bytes
+        std::size_t capacity = 0;
         std::size_t length = 0;   // bytes of the current snapshot
         std::size_t touched = 0;  // bytes from 0 that may hold pages (counted in the budget)
     };
@@ -49,7 +50,6 @@ public:
     Slot* acquire(std::size_t bytes);
     void release(Slot* slot);
 
-    std::size_t capacity() const { return capacity_; }
     std::size_t slots_made() const;
     std::size_t slots_in_use() const;
     std::size_t touched_bytes() const;  // pages the slots may hold, in use or free
@@ -73,7 +73,7 @@ private:
 // The body into `slot`: file extents read from `file` (pread), memory blocks copied.
 // APR_SUCCESS; APR_EOF when the file ends before an extent does; APR_ENOSPC when the body is
 // larger than the slot; else the read error. Sets slot.length on success.
-apr_status_t fill_snapshot(SnapshotPool::Slot& slot, std::size_t capacity, apr_file_t* file, const Extents& body);
+apr_status_t fill_snapshot(SnapshotPool::Slot& slot, apr_file_t* file, const Extents& body);
 
 }  // namespace audio_stream
 

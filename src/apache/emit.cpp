@@ -239,10 +239,11 @@ apr_status_t give_back_slot(void* held_v) noexcept
     return APR_SUCCESS;
 }
 
-SnapshotPool::Slot* take_slot(request_rec* r, const Plan& plan)
+// A slot for a body of `bytes`, given back with r->pool; nullptr when the pool has none.
+SnapshotPool::Slot* take_slot(request_rec* r, Offset bytes)
 {
     SnapshotPool* pool = snapshot_pool(r->server);
-    SnapshotPool::Slot* slot = pool ? pool->acquire(static_cast<std::size_t>(extents_length(plan.body))) : nullptr;
+    SnapshotPool::Slot* slot = pool ? pool->acquire(static_cast<std::size_t>(bytes)) : nullptr;
     if (slot) {
         auto* held = static_cast<HeldSlot*>(apr_palloc(r->pool, sizeof(HeldSlot)));
         *held = HeldSlot{pool, slot};
@@ -258,7 +259,7 @@ SnapshotPool::Slot* take_slot(request_rec* r, const Plan& plan)
 int emit_snapshot(request_rec* r, apr_bucket_brigade* bb, apr_file_t* fd, const Plan& plan,
                   SnapshotPool::Slot& slot)
 {
-    const apr_status_t rv = fill_snapshot(slot, snapshot_pool(r->server)->capacity(), fd, plan.body);
+    const apr_status_t rv = fill_snapshot(slot, fd, plan.body);
     if (rv != APR_SUCCESS) {
         return refuse_unreadable(r, plan, rv);
     }
@@ -311,8 +312,9 @@ Delivery decide_delivery(request_rec* r, const Plan& plan, const DirConfig& conf
     else if (read_into_memory(plan.body, read_threshold(conf))) {
         d.body = Delivery::Body::Read;
     }
+    // Content-Length is the sum of the body's extents (multipart framing included).
     else if (d.transport == Delivery::Transport::Http2 && file_bytes(plan.body) > 0 &&
-             extents_length(plan.body) <= snapshot_size(conf) && (d.slot = take_slot(r, plan))) {
+             plan.content_length <= snapshot_size(conf) && (d.slot = take_slot(r, plan.content_length))) {
         d.body = Delivery::Body::Snapshot;
     }
     else {

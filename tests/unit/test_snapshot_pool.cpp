@@ -42,7 +42,7 @@ TEST_F(SnapshotTest, HoldsFileExtentsAndMemoryBlocksInOrder)
     SnapshotPool::Slot* s = pool.acquire(30);
     ASSERT_NE(s, nullptr);
     const Extents body{MemoryBlock{"--head--"}, FileExtent{1234, 10}, MemoryBlock{"|"}, FileExtent{99990, 10}};
-    ASSERT_EQ(fill_snapshot(*s, pool.capacity(), file_, body), APR_SUCCESS);
+    ASSERT_EQ(fill_snapshot(*s, file_, body), APR_SUCCESS);
     EXPECT_EQ(s->length, 29u);
     EXPECT_EQ(read_back(*s), "--head--" + content_.substr(1234, 10) + "|" + content_.substr(99990, 10));
     pool.release(s);
@@ -54,7 +54,7 @@ TEST_F(SnapshotTest, AFileShorterThanThePlanIsEof)
     SnapshotPool pool(1, kCapacity, kWarm);
     SnapshotPool::Slot* s = pool.acquire(20000);
     ASSERT_NE(s, nullptr);
-    EXPECT_EQ(fill_snapshot(*s, pool.capacity(), file_, {FileExtent{90000, 20000}}), APR_EOF);
+    EXPECT_EQ(fill_snapshot(*s, file_, {FileExtent{90000, 20000}}), APR_EOF);
     pool.release(s);
 }
 
@@ -63,7 +63,7 @@ TEST_F(SnapshotTest, TruncatingTheFileAfterwardsLeavesTheSnapshotWhole)
     SnapshotPool pool(1, kCapacity, kWarm);
     SnapshotPool::Slot* s = pool.acquire(50000);
     ASSERT_NE(s, nullptr);
-    ASSERT_EQ(fill_snapshot(*s, pool.capacity(), file_, {FileExtent{10000, 50000}}), APR_SUCCESS);
+    ASSERT_EQ(fill_snapshot(*s, file_, {FileExtent{10000, 50000}}), APR_SUCCESS);
     ASSERT_EQ(truncate(path_.c_str(), 100), 0);
     EXPECT_EQ(read_back(*s), content_.substr(10000, 50000));
     pool.release(s);
@@ -75,7 +75,7 @@ TEST_F(SnapshotTest, ABodyLargerThanASlotIsRefused)
     EXPECT_EQ(pool.acquire(kCapacity + 1), nullptr);
     SnapshotPool::Slot* s = pool.acquire(kCapacity);
     ASSERT_NE(s, nullptr);
-    EXPECT_EQ(fill_snapshot(*s, pool.capacity(), file_, {FileExtent{0, kCapacity}, MemoryBlock{"x"}}), APR_ENOSPC);
+    EXPECT_EQ(fill_snapshot(*s, file_, {FileExtent{0, kCapacity}, MemoryBlock{"x"}}), APR_ENOSPC);
     pool.release(s);
 }
 
@@ -107,7 +107,7 @@ TEST_F(SnapshotTest, ABudgetBoundsThePagesOfAllSlotsInUseOrFree)
     SnapshotPool::Slot* c = pool.acquire(30 * K);
     ASSERT_NE(c, nullptr);
     EXPECT_EQ(pool.touched_bytes(), 94 * K);
-    ASSERT_EQ(fill_snapshot(*c, pool.capacity(), file_, {FileExtent{0, 30 * K}}), APR_SUCCESS);
+    ASSERT_EQ(fill_snapshot(*c, file_, {FileExtent{0, 30 * K}}), APR_SUCCESS);
     pool.release(a);
     // A free slot whose pages already cover the body costs nothing.
     EXPECT_EQ(pool.acquire(40 * K), a);
@@ -130,7 +130,7 @@ TEST_F(SnapshotTest, RoomIsMadeFromTheLeastRecentlyUsedFreeSlots)
     SnapshotPool::Slot* y = pool.acquire(30 * K);
     SnapshotPool::Slot* z = pool.acquire(30 * K);
     ASSERT_TRUE(x && y && z);
-    ASSERT_EQ(fill_snapshot(*x, pool.capacity(), file_, {FileExtent{0, 30 * K}}), APR_SUCCESS);
+    ASSERT_EQ(fill_snapshot(*x, file_, {FileExtent{0, 30 * K}}), APR_SUCCESS);
     pool.release(x);
     pool.release(y);
     pool.release(z);
@@ -155,7 +155,7 @@ TEST_F(SnapshotTest, ThreadsShareThePoolWithoutHandingOutASlotTwice)
                     continue;
                 }
                 const std::string mine(8, static_cast<char>('a' + t));
-                if (fill_snapshot(*s, pool.capacity(), file_, {MemoryBlock{mine}}) != APR_SUCCESS ||
+                if (fill_snapshot(*s, file_, {MemoryBlock{mine}}) != APR_SUCCESS ||
                     std::string(s->data, 8) != mine) {
                     ++wrong[t];
                 }
