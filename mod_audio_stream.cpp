@@ -5,22 +5,32 @@
 #include "src/apache/glue.h"
 #include "src/apache/handler.h"
 #include "src/apache/log.h"
+#include "src/apache/stats.h"
 
 namespace {
 
 namespace as = audio_stream::apache;
 
 // Each callback httpd calls is noexcept or an exception firewall (see their declarations).
-// Order: none of our hooks depends on another module's, so all run at APR_HOOK_MIDDLE.
+// Order: only log_transaction depends on another module's (see there); the rest run at
+// APR_HOOK_MIDDLE.
 void register_hooks(apr_pool_t*)
 {
+    // Download counting's shared cache: its mutex type, a check that AudioStreamStats On has a
+    // cache (configtest too), the cache made once in the parent.
+    ap_hook_pre_config(as::stats_pre_config, nullptr, nullptr, APR_HOOK_MIDDLE);
+    ap_hook_check_config(as::stats_check_config, nullptr, nullptr, APR_HOOK_MIDDLE);
+    ap_hook_post_config(as::stats_post_config, nullptr, nullptr, APR_HOOK_MIDDLE);
     // Per child: the cut cache and snapshot pool its threads share (made after the fork, so
     // never shared between processes).
     ap_hook_child_init(as::child_init, nullptr, nullptr, APR_HOOK_MIDDLE);
     // The handler answers `SetHandler audio-stream` and declines everything else.
     ap_hook_handler(as::handler, nullptr, nullptr, APR_HOOK_MIDDLE);
-    // After the response: what only its end can tell (a file that shrank under sendfile).
-    ap_hook_log_transaction(as::log_transaction, nullptr, nullptr, APR_HOOK_MIDDLE);
+    // After the response: what only its end can tell (a file that shrank under sendfile, the
+    // bytes sent for download counting). Before mod_log_config, which logs the AUDIO_*
+    // variables this sets.
+    static const char* const before[] = {"mod_log_config.c", nullptr};
+    ap_hook_log_transaction(as::log_transaction, nullptr, before, APR_HOOK_FIRST);
 }
 
 }  // namespace

@@ -119,4 +119,30 @@ Extents slice_extents(const Extents& extents, Offset first, Offset length)
     return out;
 }
 
+Extents next_slice(const Extents& body, SliceCursor& at, std::size_t max_extents, Offset max_bytes)
+{
+    Extents out;
+    Offset bytes = 0;
+    while (at.index < body.size() && out.size() < max_extents && (max_bytes == 0 || bytes < max_bytes)) {
+        const Extent& e = body[at.index];
+        const Offset left = extent_length(e) - at.into;
+        const Offset take = max_bytes == 0 ? left : std::min(left, max_bytes - bytes);
+        if (const auto* f = std::get_if<FileExtent>(&e)) {
+            if (take > 0) {
+                out.push_back(FileExtent{f->offset + at.into, take});
+            }
+        }
+        else if (take > 0) {
+            out.push_back(MemoryBlock{std::get<MemoryBlock>(e).bytes.substr(at.into, take)});
+        }
+        bytes += take;
+        at.into += take;
+        if (at.into == extent_length(e)) {
+            ++at.index;
+            at.into = 0;
+        }
+    }
+    return out;
+}
+
 }  // namespace audio_stream

@@ -4,6 +4,7 @@
 #ifndef AUDIO_STREAM_REPRESENTATION_H
 #define AUDIO_STREAM_REPRESENTATION_H
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -63,6 +64,17 @@ Representation whole_file(Offset size);
 // The bytes [first, first + length) of `extents`, as extents. Requires first + length to lie
 // within extents_length(extents); empty pieces are never emitted.
 Extents slice_extents(const Extents& extents, Offset first, Offset length);
+
+// Where next_slice goes on from: an extent of the body and the bytes of it already taken.
+struct SliceCursor {
+    std::size_t index = 0;
+    Offset into = 0;
+    bool done(const Extents& body) const { return index >= body.size(); }
+};
+
+// The body from `at` on, at most `max_extents` extents (>= 1) and `max_bytes` bytes (0: no
+// limit; an extent is split at the limit), and moves `at` past them.
+Extents next_slice(const Extents& body, SliceCursor& at, std::size_t max_extents, Offset max_bytes);
 
 }  // namespace audio_stream
 

@@ -39,6 +39,10 @@ Plan whole(const Representation& rep, std::string note)
     p.status = 200;
     p.content_length = rep.length;
     p.body = rep.extents;
+    if (rep.length > 0) {
+        p.parts.push_back({{0, rep.length - 1}, 0});
+    }
+    p.total = rep.length;
     p.note = std::move(note);
     return p;
 }
@@ -50,6 +54,8 @@ Plan single_part(const Representation& rep, ByteRange window, std::string note)
     p.content_range = content_range(window.first, window.last, rep.length);
     p.content_length = window.length();
     p.body = slice_extents(rep.extents, window.first, window.length());
+    p.parts.push_back({window, 0});
+    p.total = rep.length;
     p.note = std::move(note);
     return p;
 }
@@ -63,6 +69,7 @@ Plan multipart(const PlanRequest& req, const std::vector<ByteRange>& ranges)
     p.status = 206;
     p.content_type = "multipart/byteranges; boundary=" + boundary;
     p.note = std::to_string(ranges.size()) + " parts";
+    p.total = rep.length;
     for (const auto& r : ranges) {
         std::string head = "\r\n--" + boundary + "\r\n";
         if (!req.content_type.empty()) {
@@ -70,7 +77,9 @@ Plan multipart(const PlanRequest& req, const std::vector<ByteRange>& ranges)
         }
         head.append("Content-Range: ").append(content_range(r.first, r.last, rep.length));
         head.append("\r\n\r\n");
-        p.content_length += head.size() + r.length();
+        p.content_length += head.size();
+        p.parts.push_back({r, p.content_length});
+        p.content_length += r.length();
         p.body.push_back(MemoryBlock{std::move(head)});
         for (auto& e : slice_extents(rep.extents, r.first, r.length())) {
             p.body.push_back(std::move(e));
@@ -104,6 +113,7 @@ Plan plan_response(const PlanRequest& req)
         Plan p;
         p.status = 416;
         p.content_range = "bytes */" + std::to_string(rep.length);
+        p.total = rep.length;
         p.note = "unsatisfiable";
         return p;
     }

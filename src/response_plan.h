@@ -22,12 +22,21 @@ struct PlanRequest {
     std::string_view boundary_seed; // makes the multipart boundary (use the ETag)
 };
 
+// A range of the representation the body carries, and where its bytes start in the body
+// (after a multipart part's own headers).
+struct Part {
+    ByteRange range;
+    Offset body_offset;
+};
+
 struct Plan {
     int status = 200;            // 200, 206 or 416
     std::string content_range;   // 206 single part, or "bytes */len" for 416
     std::string content_type;    // set only for multipart/byteranges
     Offset content_length = 0;
     Extents body;
+    std::vector<Part> parts;     // in body order; none for a 416 or an empty representation
+    Offset total = 0;            // the representation's length
     std::string note;            // why: for the debug log ("piece", "invalid range ignored", ...)
 };
 

@@ -5,6 +5,7 @@
 #include "ap_mpm.h"
 #include "../config_values.h"
 #include "config.h"
+#include "stats.h"
 
 namespace audio_stream::apache {
 
@@ -67,6 +68,7 @@ void child_init(apr_pool_t* pchild, server_rec* s) noexcept
                                                          kSnapshotMemory)
                              : nullptr;
     set_child_state(s, cache, pool);
+    stats_child_init(pchild, s);
     apr_pool_cleanup_register(pchild, s, drop_child_state, apr_pool_cleanup_null);
 }
 

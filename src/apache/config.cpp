@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "../config_values.h"
+#include "stats.h"
 
 namespace audio_stream::apache {
 
@@ -24,6 +25,7 @@ constexpr bool kDefaultTimeSeek = true;
 // Covers the bodies browsers pull per request (windows, pieces of a few MiB) over HTTP/2 and
 // TLS; each stream holds at most this much in its snapshot (BENCHMARKS.md).
 constexpr Offset kDefaultSnapshotSize = Offset{4} << 20;
+constexpr bool kDefaultStats = false;
 
 }  // namespace
 
@@ -34,6 +36,7 @@ struct DirConfig {
     apr_int64_t time_seek;       // 0 or 1
     apr_int64_t read_threshold;  // 0 = always sendfile
     apr_int64_t snapshot_size;   // 0 = never snapshot
+    apr_int64_t stats;           // 0 or 1
 };
 
 namespace {
@@ -61,7 +64,7 @@ apr_int64_t value_or_default(apr_int64_t value, apr_int64_t fallback)
 void* create_dir_config(apr_pool_t* p, char*) noexcept
 {
     auto* c = static_cast<DirConfig*>(apr_palloc(p, sizeof(DirConfig)));
-    *c = DirConfig{kUnset, kUnset, kUnset, kUnset, kUnset, kUnset};
+    *c = DirConfig{kUnset, kUnset, kUnset, kUnset, kUnset, kUnset, kUnset};
     return c;
 }
 
@@ -77,6 +80,7 @@ void* merge_dir_config(apr_pool_t* p, void* base_v, void* add_v) noexcept
     c->time_seek = value_or_default(add->time_seek, base->time_seek);
     c->read_threshold = value_or_default(add->read_threshold, base->read_threshold);
     c->snapshot_size = value_or_default(add->snapshot_size, base->snapshot_size);
+    c->stats = value_or_default(add->stats, base->stats);
     return c;
 }
 
@@ -116,6 +120,11 @@ bool time_seek(const DirConfig& c)
     return value_or_default(c.time_seek, kDefaultTimeSeek ? 1 : 0) != 0;
 }
 
+bool stats(const DirConfig& c)
+{
+    return value_or_default(c.stats, kDefaultStats ? 1 : 0) != 0;
+}
+
 CutCache* cut_cache(const server_rec* s)
 {
     return server_config(s).cut_cache;
@@ -144,6 +153,7 @@ struct Setting {
     apr_int64_t DirConfig::*field;
     std::optional<apr_int64_t> (*parse)(std::string_view);
     const char* refusal;  // a format with one %s, the value refused
+    void (*on_set)(apr_int64_t value) = nullptr;  // told every value set (stats.h)
 };
 
 template <typename T>
@@ -170,6 +180,8 @@ const Setting kSnapshotSize{&DirConfig::snapshot_size,
                             [](std::string_view t) { return widen(parse_snapshot_size(t)); },
                             "AudioStreamSnapshotSize: '%s' is not a size (use bytes or K/M/G, "
                             "at most 16M; 0 never snapshots)"};
+const Setting kStats{&DirConfig::stats, [](std::string_view t) { return widen(parse_on_off(t)); },
+                     "AudioStreamStats: '%s' is not On or Off", note_stats_setting};
 
 // Called by httpd (C): an exception firewall like every callback.
 const char* set_setting(cmd_parms* cmd, void* conf, const char* arg) noexcept
@@ -181,6 +193,9 @@ const char* set_setting(cmd_parms* cmd, void* conf, const char* arg) noexcept
             return apr_psprintf(cmd->pool, setting->refusal, arg);
         }
         static_cast<DirConfig*>(conf)->*(setting->field) = *value;
+        if (setting->on_set) {
+            setting->on_set(*value);
+        }
         return nullptr;
     }
     catch (const std::exception& e) {
@@ -214,6 +229,13 @@ const command_rec directives[] = {
     AUDIO_STREAM_SETTING("AudioStreamSnapshotSize", kSnapshotSize,
                          "Largest body sent over HTTP/2 or TLS from a private snapshot (K/M/G "
                          "suffix); larger bodies are read in chunks; 0 = never snapshot"),
+    AUDIO_STREAM_SETTING("AudioStreamStats", kStats,
+                         "On: count podcast downloads by IAB rules and set the AUDIO_* request "
+                         "variables for the access log"),
+    AP_INIT_TAKE1("AudioStreamStatsCache",
+                  reinterpret_cast<cmd_func>(reinterpret_cast<void (*)()>(set_stats_cache)), nullptr,
+                  RSRC_CONF, "Where download counts are shared: shmcb (default), memcache:host:port[,...], "
+                             "redis:host:port, or any mod_socache provider[:args]"),
     {nullptr, {nullptr}, nullptr, 0, RAW_ARGS, nullptr},
 };
 

@@ -32,6 +32,7 @@ unsigned max_ranges(const DirConfig& c);     // 0 = unlimited
 Offset read_threshold(const DirConfig& c);   // 0 = always sendfile
 bool time_seek(const DirConfig& c);
 Offset snapshot_size(const DirConfig& c);    // 0 = never snapshot
+bool stats(const DirConfig& c);             // AudioStreamStats
 
 // What each child process holds for its threads, shared by every virtual host: the cut cache
 // (null when it could not be made: time seek then works uncached) and the snapshot pool (null:

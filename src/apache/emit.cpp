@@ -6,6 +6,7 @@
 #include "../small_window.h"
 #include "http_ssl.h"
 #include "log.h"
+#include "stats.h"
 
 namespace audio_stream::apache {
 
@@ -19,6 +20,11 @@ constexpr Offset kMaxFileBucket = Offset{1} << 30;
 // the buckets of at most kExtentsPerSlice extents, whatever the cut's length. The price: the
 // worker thread writes to the client itself (no async write completion) for such bodies.
 constexpr std::size_t kExtentsPerSlice = 512;
+
+// Download counting needs the bytes a client that left early had received: larger bodies go
+// down in windows of this size, each flushed (written) before the next, so that at log time
+// all but the last window are known sent.
+constexpr Offset kCountedWindow = 256 * 1024;
 
 // HTTP/2: mod_http2 frames a file bucket by its length, then reads it; a file truncated in
 // between makes it send frame headers as data. TLS: mod_ssl reads file buckets itself, from a
@@ -176,14 +182,20 @@ apr_status_t pass(request_rec* r, apr_bucket_brigade* bb, Delivery::Transport tr
                                                    : pass_reading_files(r, bb);
 }
 
+// Slices of at most kExtentsPerSlice extents and how.window bytes, each but the last flushed
+// and, once written, counted.
 apr_status_t pass_in_slices(request_rec* r, apr_bucket_brigade* bb, apr_file_t* fd, const Extents& body,
-                            Delivery::Transport transport)
+                            const Delivery& how)
 {
-    for (std::size_t at = 0; at < body.size(); at += kExtentsPerSlice) {
-        const std::size_t end = std::min(body.size(), at + kExtentsPerSlice);
-        append_extents(r, bb, fd, body.data() + at, body.data() + end);
+    for (SliceCursor at; !at.done(body);) {
+        // Alive until its pass returns: its memory blocks are transient buckets.
+        const Extents slice = next_slice(body, at, kExtentsPerSlice, how.window);
+        append_extents(r, bb, fd, slice.data(), slice.data() + slice.size());
+        if (at.done(body)) {
+            break;
+        }
         APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_flush_create(bb->bucket_alloc));
-        const apr_status_t rv = pass(r, bb, transport);
+        const apr_status_t rv = pass(r, bb, how.transport);
         apr_brigade_cleanup(bb);
         if (rv != APR_SUCCESS) {
             return rv;
@@ -191,9 +203,12 @@ apr_status_t pass_in_slices(request_rec* r, apr_bucket_brigade* bb, apr_file_t* 
         if (r->connection->aborted) {
             return APR_ECONNABORTED;
         }
+        if (how.counter) {
+            *how.counter += extents_length(slice);
+        }
     }
     APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(bb->bucket_alloc));
-    return pass(r, bb, transport);
+    return pass(r, bb, how.transport);
 }
 
 // A body that could not be read before anything was sent: one AS0030 line and a 500.
@@ -320,7 +335,9 @@ Delivery decide_delivery(request_rec* r, const Plan& plan, const DirConfig& conf
     else {
         d.body = Delivery::Body::Files;
     }
-    d.sliced = d.body == Delivery::Body::Files && plan.body.size() > kExtentsPerSlice;
+    d.counter = stats_sent_counter(r);
+    d.window = d.counter && d.body == Delivery::Body::Files && plan.content_length > kCountedWindow ? kCountedWindow : 0;
+    d.sliced = d.body == Delivery::Body::Files && (plan.body.size() > kExtentsPerSlice || d.window > 0);
     return d;
 }
 
@@ -341,7 +358,7 @@ int emit(request_rec* r, apr_file_t* fd, const Plan& plan, const Delivery& how)
     }
     apr_status_t rv;
     if (how.sliced) {
-        rv = pass_in_slices(r, bb, fd, plan.body, how.transport);
+        rv = pass_in_slices(r, bb, fd, plan.body, how);
     }
     else {
         if (how.body == Delivery::Body::Files) {

@@ -28,7 +28,11 @@ struct Delivery {
     };
     Transport transport;
     Body body;
-    bool sliced;  // Files with more extents than one brigade should hold: flushed slices
+    bool sliced;  // Files with more extents than one brigade should hold, or counted in
+                  // windows: flushed slices
+    Offset window;  // download counting: at most this many bytes per slice, each counted in
+                    // *counter once written (0: not counted)
+    Offset* counter;
     SnapshotPool::Slot* slot;  // Snapshot: the slot, released with r->pool
 
     // For the AS0010 debug line: "no body", "read", "snapshot", "sendfile", "chunks" (TLS and

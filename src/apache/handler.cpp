@@ -16,6 +16,8 @@
 #include "../response_plan.h"
 #include "config.h"
 #include "emit.h"
+#include "request_state.h"
+#include "stats.h"
 #include "time_seek.h"
 
 namespace audio_stream::apache {
@@ -153,13 +155,13 @@ Planned plan_request(const request_rec* r, const Representation& rep)
 }
 
 // The AS0010 debug line: what was asked, what is answered and how the body goes.
-void log_plan(request_rec* r, const Planned& p, const Delivery& how)
+void log_plan(request_rec* r, const Planned& p, const Plan& plan, const Delivery& how)
 {
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "AS0010: range '%s'%s%s -> %d %s (%" APR_UINT64_T_FMT " bytes, %s) %s",
                   p.range ? p.range : "", p.if_range_failed ? " (If-Range failed)" : "",
-                  p.media_request ? " media" : "", p.plan.status,
-                  p.plan.content_range.empty() ? "-" : p.plan.content_range.c_str(),
-                  static_cast<apr_uint64_t>(p.plan.content_length), p.plan.note.c_str(), how.name(p.plan));
+                  p.media_request ? " media" : "", plan.status,
+                  plan.content_range.empty() ? "-" : plan.content_range.c_str(),
+                  static_cast<apr_uint64_t>(plan.content_length), plan.note.c_str(), how.name(plan));
 }
 
 // Status and the headers the plan owns. A 416 is an error response, which replaces
@@ -183,6 +185,7 @@ Answer set_plan_headers(request_rec* r, const Plan& plan)
 
 int serve(request_rec* r)
 {
+    stats_note_request(r);
     if (Answer a = check_method(r)) {
         return *a;
     }
@@ -198,18 +201,23 @@ int serve(request_rec* r)
     if (Answer a = resolve_representation(r, fd, resolved)) {
         return *a;
     }
+    stats_note_file(r, fd, resolved.cut != nullptr);
     // We answer ranges ourselves; the byterange filter must not answer them again.
     ap_remove_output_filter_byhandle(r->output_filters, "BYTERANGE");
     if (const int status = ap_meets_conditions(r); status != OK) {
         return status;
     }
-    const Planned planned = plan_request(r, resolved.rep());
-    const Delivery how = decide_delivery(r, planned.plan, dir_config(r));
-    log_plan(r, planned, how);
-    if (Answer a = set_plan_headers(r, planned.plan)) {
+    Planned planned = plan_request(r, resolved.rep());
+    // Download counting reads the plan at log time: it then lives as long as the request.
+    const DirConfig& conf = dir_config(r);
+    const Plan& plan = stats(conf) ? *pool_owned<Plan>(r->pool, std::move(planned.plan)) : planned.plan;
+    stats_note_plan(r, plan);
+    const Delivery how = decide_delivery(r, plan, conf);
+    log_plan(r, planned, plan, how);
+    if (Answer a = set_plan_headers(r, plan)) {
         return *a;
     }
-    return emit(r, fd, planned.plan, how);
+    return emit(r, fd, plan, how);
 }
 
 }  // namespace

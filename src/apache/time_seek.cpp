@@ -1,37 +1,21 @@
 #include "time_seek.h"
 
-#include "../byte_source.h"
 #include "../formats/cut_cache.h"
 #include "../formats/dispatch.h"
 #include "../file_read.h"
 #include "../time_param.h"
 #include "config.h"
+#include "file_source.h"
 
 namespace audio_stream::apache {
 
 namespace {
 
-// The format parsers read the file through this.
-class AprFileSource final : public ByteSource {
-public:
-    AprFileSource(apr_file_t* fd, Offset size) : fd_(fd), size_(size) {}
-    Offset size() const override { return size_; }
-    bool read(Offset offset, void* buf, std::size_t len) override
-    {
-        return read_exactly(fd_, offset, static_cast<char*>(buf), len) == APR_SUCCESS;
-    }
-
-private:
-    apr_file_t* fd_;
-    Offset size_;
-};
-
 // The cut of this file at t, from the child's cache (cached = true) or made now. nullptr for
 // a type no cutter knows.
 std::shared_ptr<const Cut> find_cut(request_rec* r, apr_file_t* fd, Micros t, bool& cached)
 {
-    const FileIdentity id{static_cast<std::uint64_t>(r->finfo.device), static_cast<std::uint64_t>(r->finfo.inode),
-                          static_cast<std::uint64_t>(r->finfo.size), static_cast<std::int64_t>(r->finfo.mtime)};
+    const FileIdentity id = file_identity(r->finfo);
     CutCache* const cache = cut_cache(r->server);
     if (cache) {
         if (auto hit = cache->find(id, t)) {

@@ -16,16 +16,7 @@ std::size_t cut_footprint(const Cut& cut)
 
 std::size_t CutCache::KeyHash::operator()(const Key& k) const
 {
-    // FNV-1a over the five numbers.
-    std::uint64_t h = 1469598103934665603ull;
-    for (std::uint64_t v : {k.file.device, k.file.inode, k.file.size,
-                            static_cast<std::uint64_t>(k.file.mtime), static_cast<std::uint64_t>(k.t)}) {
-        for (int i = 0; i < 8; ++i) {
-            h ^= (v >> (8 * i)) & 0xff;
-            h *= 1099511628211ull;
-        }
-    }
-    return static_cast<std::size_t>(h);
+    return identity_hash(k.file, static_cast<std::uint64_t>(k.t));
 }
 
 CutCache::CutCache(std::size_t max_entries, std::size_t max_bytes)

@@ -11,20 +11,10 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "../file_identity.h"
 #include "cut.h"
 
 namespace audio_stream {
-
-struct FileIdentity {
-    std::uint64_t device;
-    std::uint64_t inode;
-    std::uint64_t size;
-    std::int64_t mtime;  // microseconds
-    bool operator==(const FileIdentity& o) const
-    {
-        return device == o.device && inode == o.inode && size == o.size && mtime == o.mtime;
-    }
-};
 
 // Bytes a cut holds in memory: what the cache counts against its budget.
 std::size_t cut_footprint(const Cut& cut);

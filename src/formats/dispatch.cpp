@@ -15,29 +15,53 @@ namespace audio_stream {
 namespace {
 
 using Cutter = Cut (*)(ByteSource&, Micros);
+using Layout = AudioLayout (*)(ByteSource&);
+
+struct Format {
+    std::string_view type;
+    Cutter cut;
+    Layout layout;
+};
+
+constexpr Format kMp3{"", cut_mp3, layout_mp3};
+constexpr Format kFlac{"", cut_flac, layout_flac};
+constexpr Format kOgg{"", cut_ogg, layout_ogg};
+constexpr Format kWav{"", cut_wav, layout_wav};
+
+constexpr Format named(std::string_view type, Format f)
+{
+    f.type = type;
+    return f;
+}
 
 // Registered names first, then the x- and legacy names that mime.types files still carry.
-constexpr std::array<std::pair<std::string_view, Cutter>, 14> kCutters{{
-    {"audio/mpeg", cut_mp3},      {"audio/mp3", cut_mp3},       {"audio/x-mpeg", cut_mp3},
-    {"audio/flac", cut_flac},     {"audio/x-flac", cut_flac},
-    {"audio/ogg", cut_ogg},       {"audio/opus", cut_ogg},      {"application/ogg", cut_ogg},
-    {"audio/vorbis", cut_ogg},
-    {"audio/wav", cut_wav},       {"audio/x-wav", cut_wav},     {"audio/wave", cut_wav},
-    {"audio/vnd.wave", cut_wav},  {"audio/x-pn-wav", cut_wav},
+constexpr std::array<Format, 14> kFormats{{
+    named("audio/mpeg", kMp3),      named("audio/mp3", kMp3),       named("audio/x-mpeg", kMp3),
+    named("audio/flac", kFlac),     named("audio/x-flac", kFlac),
+    named("audio/ogg", kOgg),       named("audio/opus", kOgg),      named("application/ogg", kOgg),
+    named("audio/vorbis", kOgg),
+    named("audio/wav", kWav),       named("audio/x-wav", kWav),     named("audio/wave", kWav),
+    named("audio/vnd.wave", kWav),  named("audio/x-pn-wav", kWav),
 }};
 
-Cutter find_cutter(std::string_view type)
+const Format* find_format(std::string_view type)
 {
     type = type.substr(0, type.find(';'));
     while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) {
         type.remove_suffix(1);
     }
-    for (const auto& [name, cutter] : kCutters) {
-        if (ascii_iequals(type, name)) {
-            return cutter;
+    for (const Format& f : kFormats) {
+        if (ascii_iequals(type, f.type)) {
+            return &f;
         }
     }
     return nullptr;
+}
+
+Cutter find_cutter(std::string_view type)
+{
+    const Format* f = find_format(type);
+    return f ? f->cut : nullptr;
 }
 
 }  // namespace
@@ -63,6 +87,12 @@ std::optional<Cut> cut_for_type(std::string_view content_type, ByteSource& src, 
         cut.rep.etag_suffix = cut_etag_suffix(cut.start);
     }
     return cut;
+}
+
+AudioLayout layout_for_type(std::string_view content_type, ByteSource& src)
+{
+    const Format* f = find_format(content_type);
+    return f ? f->layout(src) : AudioLayout{src.size(), 0, src.size(), 0};
 }
 
 }  // namespace audio_stream

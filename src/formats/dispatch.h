@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "../audio_layout.h"
 #include "cut.h"
 
 namespace audio_stream {
@@ -17,6 +18,11 @@ std::optional<Cut> cut_for_type(std::string_view content_type, ByteSource& src, 
 
 // What a cut starting at `start` appends to the file's ETag: "-t<microseconds>".
 std::string cut_etag_suffix(Micros start);
+
+// Where the audio of a file of `content_type` lies and how long it plays (formats' layout_*):
+// for a type no parser knows, or a file that does not parse, the whole file with an unknown
+// duration (so that a download is the whole file).
+AudioLayout layout_for_type(std::string_view content_type, ByteSource& src);
 
 // True when cut_for_type knows the type.
 bool can_cut_type(std::string_view content_type);

@@ -384,4 +384,15 @@ Cut cut_flac(ByteSource& src, Micros t)
     return cut;
 }
 
+AudioLayout layout_flac(ByteSource& src)
+{
+    AudioLayout l{src.size(), 0, src.size(), 0};
+    Stream s;
+    if (!read_metadata(src, s)) {
+        l.audio_start = s.audio_start;
+        l.duration = s.info.total > 0 ? samples_to_micros(s.info.total, s.info.rate) : 0;
+    }
+    return l;
+}
+
 }  // namespace audio_stream

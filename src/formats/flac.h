@@ -2,6 +2,7 @@
 #ifndef AUDIO_STREAM_FORMATS_FLAC_H
 #define AUDIO_STREAM_FORMATS_FLAC_H
 
+#include "../audio_layout.h"
 #include "cut.h"
 
 namespace audio_stream {
@@ -15,6 +16,10 @@ namespace audio_stream {
 // past kMaxCutFrames frames or kMaxWalkBytes bytes (flac_renumber.cpp); the search for the frame
 // at t keeps its own fixed budget against hostile input.
 Cut cut_flac(ByteSource& src, Micros t);
+
+// The audio starts after the metadata blocks; STREAMINFO's total samples give the duration (0
+// when it says unknown or the metadata does not parse).
+AudioLayout layout_flac(ByteSource& src);
 
 }  // namespace audio_stream
 

@@ -408,4 +408,35 @@ Cut cut_mp3(ByteSource& src, Micros t)
     return cut;
 }
 
+AudioLayout layout_mp3(ByteSource& src)
+{
+    Reader r(src);
+    AudioLayout l{src.size(), 0, src.size(), 0};
+    const Id3 id3 = read_id3v2(r);
+    if (id3.error) {
+        return l;
+    }
+    l.audio_start = id3.end;
+    l.audio_end = audio_limit(r, id3.end);
+    const Offset first = resync(r, id3.end, l.audio_end, 0);
+    std::uint32_t raw = 0;
+    const auto head = frame_at(r, first, l.audio_end, raw);
+    if (!head) {
+        return l;
+    }
+    const VbrTag tag = read_vbr_tag(r, first, *head);
+    if (tag.frames > 0) {
+        const std::uint64_t samples = std::uint64_t{tag.frames} * head->samples;
+        const std::uint64_t trim = tag.lame ? std::uint64_t{tag.delay} + tag.padding : 0;
+        l.duration = samples_to_micros(trim < samples ? samples - trim : samples, head->sample_rate);
+        return l;
+    }
+    // No frame count: the first audio frame's bitrate (exact for CBR, an estimate for VBR).
+    const Offset audio = tag.found ? first + head->size : first;
+    const auto h = frame_at(r, audio, l.audio_end, raw);
+    const unsigned kbps = h ? h->bitrate : head->bitrate;
+    l.duration = static_cast<Micros>(mul_div(l.audio_end - audio, 8000, kbps));
+    return l;
+}
+
 }  // namespace audio_stream

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 
+#include "../audio_layout.h"
 #include "cut.h"
 
 namespace audio_stream {
@@ -30,6 +31,11 @@ std::optional<Mp3Header> parse_mp3_header(std::uint32_t h);
 // The cut of the MP3 file in `src` starting at time t (t >= 0, on the timeline a gapless
 // player shows: the LAME/Lavc encoder delay is honoured). See mp3.cpp for the choices made.
 Cut cut_mp3(ByteSource& src, Micros t);
+
+// Where the audio lies (after the ID3v2 tags, before ID3v1/APE) and how long it plays: the
+// Xing/Info frame count (less the LAME encoder delay and padding), else the first frame's
+// bitrate over the audio bytes. Duration 0 when no frame is found.
+AudioLayout layout_mp3(ByteSource& src);
 
 }  // namespace audio_stream
 

@@ -345,4 +345,27 @@ Cut cut_ogg(ByteSource& src, Micros t)
     return cut;
 }
 
+AudioLayout layout_ogg(ByteSource& src)
+{
+    using namespace ogg;
+    AudioLayout l{src.size(), 0, src.size(), 0};
+    Pages pages(src);
+    Stream s;
+    if (read_headers(pages, s) || read_origin(pages, s)) {
+        return l;
+    }
+    l.audio_start = s.audio_start;
+    // The last page of the stream that carries a granule position: a page is at most kMaxPage.
+    const Offset size = src.size();
+    Offset from = std::max(s.audio_start, size > kMaxPage ? size - kMaxPage : 0);
+    std::int64_t last = -1;
+    for (Page p; from < size && pages.find_granule_page(from, size, s.serial, p); from = p.end()) {
+        last = p.granule();
+    }
+    if (last > s.origin + s.header.pre_skip) {
+        l.duration = granule_micros(last - s.origin - s.header.pre_skip, s.header.rate);
+    }
+    return l;
+}
+
 }  // namespace audio_stream

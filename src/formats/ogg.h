@@ -2,6 +2,7 @@
 #ifndef AUDIO_STREAM_FORMATS_OGG_H
 #define AUDIO_STREAM_FORMATS_OGG_H
 
+#include "../audio_layout.h"
 #include "cut.h"
 
 namespace audio_stream {
@@ -18,6 +19,10 @@ namespace audio_stream {
 // The codec is read from the first packet; other codecs and multiplexed streams are Malformed.
 // A chained file is cut within its first logical stream.
 Cut cut_ogg(ByteSource& src, Micros t);
+
+// The audio starts after the header pages; the duration is the last page's granule position
+// (less the Opus pre-skip), found within the last kMaxPage bytes; 0 when none is.
+AudioLayout layout_ogg(ByteSource& src);
 
 }  // namespace audio_stream
 

@@ -198,4 +198,18 @@ Cut cut_wav(ByteSource& src, Micros t)
     return cut;
 }
 
+AudioLayout layout_wav(ByteSource& src)
+{
+    AudioLayout l{src.size(), 0, src.size(), 0};
+    Chunks chunks;
+    Format format;
+    if (check_riff(src) || walk_chunks(src, chunks) || check_fmt(chunks.fmt, format)) {
+        return l;
+    }
+    l.audio_start = chunks.data_offset;
+    l.audio_end = chunks.data_offset + chunks.data_length;
+    l.duration = samples_to_micros(chunks.data_length / format.block_align, format.sample_rate);
+    return l;
+}
+
 }  // namespace audio_stream

@@ -4,6 +4,7 @@
 #ifndef AUDIO_STREAM_FORMATS_WAV_H
 #define AUDIO_STREAM_FORMATS_WAV_H
 
+#include "../audio_layout.h"
 #include "cut.h"
 
 namespace audio_stream {
@@ -12,6 +13,9 @@ namespace audio_stream {
 // Chunks other than fmt and data (LIST, fact, ...) are left out of the cut; a data size past
 // the end of the file (a streamed WAVE, 0xFFFFFFFF) is clipped to the file.
 Cut cut_wav(ByteSource& src, Micros t);
+
+// The data chunk and its duration in sample frames (0 when the header does not parse).
+AudioLayout layout_wav(ByteSource& src);
 
 }  // namespace audio_stream
 

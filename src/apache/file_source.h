@@ -1,0 +1,37 @@
+// The open file of a request as the format parsers see it (a ByteSource), and its identity
+// for the caches.
+#ifndef AUDIO_STREAM_APACHE_FILE_SOURCE_H
+#define AUDIO_STREAM_APACHE_FILE_SOURCE_H
+
+#include "glue.h"
+
+#include "../byte_source.h"
+#include "../file_identity.h"
+#include "../file_read.h"
+
+namespace audio_stream::apache {
+
+// The format parsers read the file through this.
+class AprFileSource final : public ByteSource {
+public:
+    AprFileSource(apr_file_t* fd, Offset size) : fd_(fd), size_(size) {}
+    Offset size() const override { return size_; }
+    bool read(Offset offset, void* buf, std::size_t len) override
+    {
+        return read_exactly(fd_, offset, static_cast<char*>(buf), len) == APR_SUCCESS;
+    }
+
+private:
+    apr_file_t* fd_;
+    Offset size_;
+};
+
+inline FileIdentity file_identity(const apr_finfo_t& f)
+{
+    return {static_cast<std::uint64_t>(f.device), static_cast<std::uint64_t>(f.inode),
+            static_cast<std::uint64_t>(f.size), static_cast<std::int64_t>(f.mtime)};
+}
+
+}  // namespace audio_stream::apache
+
+#endif

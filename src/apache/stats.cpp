@@ -1,0 +1,446 @@
+#include "stats.h"
+
+#include <atomic>
+#include <cstring>
+#include <exception>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include "ap_provider.h"
+#include "ap_socache.h"
+#include "apr_general.h"
+#include "apr_global_mutex.h"
+#include "util_mutex.h"
+
+#include "../formats/dispatch.h"
+#include "../stats/client.h"
+#include "../stats/layout_cache.h"
+#include "../stats/listener.h"
+#include "../stats/sent.h"
+#include "../stats/tally.h"
+#include "config.h"
+#include "file_source.h"
+#include "request_state.h"
+
+namespace audio_stream::apache {
+
+namespace {
+
+using namespace audio_stream::stats;
+
+constexpr const char* kMutexType = "audio-stream-stats";
+constexpr const char* kDefaultProvider = "shmcb";
+// A cache entry is a coverage of at most Coverage::kMaxRanges ranges of two 20-digit numbers.
+constexpr unsigned kMaxValue = 2048;
+// At most one AS0052 line per child per minute while the cache fails.
+constexpr apr_time_t kWarnEvery = apr_time_from_sec(60);
+
+// The process's counting state. Configuration (reset by pre_config on every (re)start), then
+// the cache made by the parent at post_config, which the children inherit, then what each
+// child makes for its threads.
+struct Counting {
+    // AudioStreamStatsCache, or the default provider's name with no arguments.
+    const char* name = nullptr;
+    const char* args = nullptr;
+    const ap_socache_provider_t* provider = nullptr;
+    bool on_seen = false;  // AudioStreamStats On somewhere in the configuration files
+
+    ap_socache_instance_t* instance = nullptr;
+    apr_global_mutex_t* mutex = nullptr;  // providers not safe across processes (shmcb)
+
+    Tally* tally = nullptr;
+    LayoutCache* layouts = nullptr;
+    server_rec quiet{};  // the main server with logging off, for the provider's calls
+    std::atomic<apr_time_t> last_warning{0};
+    std::atomic<bool> failing{false};
+};
+
+Counting g;
+
+// mod_socache as a Store. Calls go through a copy of the server record whose log level lets
+// nothing through: a provider logs every failed call (mod_socache_memcache: AH00791 per
+// request), and while the cache is away AS0052 says so once a minute instead.
+class SocacheStore final : public Store {
+public:
+    explicit SocacheStore(apr_pool_t* pool) : pool_(pool) {}
+
+    Got get(const std::string& key, std::string& value) override
+    {
+        unsigned char buf[kMaxValue];
+        unsigned int len = sizeof buf;
+        const apr_status_t rv = g.provider->retrieve(g.instance, &g.quiet, bytes(key), length(key), buf, &len, pool_);
+        if (rv == APR_SUCCESS) {
+            value.assign(reinterpret_cast<const char*>(buf), len);
+            return Got::Found;
+        }
+        if (APR_STATUS_IS_NOTFOUND(rv)) {
+            return Got::Absent;
+        }
+        status_ = rv;
+        return Got::Failed;
+    }
+
+    bool put(const std::string& key, const std::string& value, std::int64_t expires_unix) override
+    {
+        const apr_status_t rv =
+            g.provider->store(g.instance, &g.quiet, bytes(key), length(key), apr_time_from_sec(expires_unix),
+                              reinterpret_cast<unsigned char*>(const_cast<char*>(value.data())),
+                              static_cast<unsigned int>(value.size()), pool_);
+        if (rv != APR_SUCCESS) {
+            status_ = rv;
+        }
+        return rv == APR_SUCCESS;
+    }
+
+    apr_status_t status() const { return status_; }
+
+private:
+    static const unsigned char* bytes(const std::string& s) { return reinterpret_cast<const unsigned char*>(s.data()); }
+    static unsigned int length(const std::string& s) { return static_cast<unsigned int>(s.size()); }
+
+    apr_pool_t* pool_;
+    apr_status_t status_ = APR_SUCCESS;
+};
+
+std::string random_bytes(std::size_t n)
+{
+    std::string out(n, '\0');
+    if (apr_generate_random_bytes(reinterpret_cast<unsigned char*>(&out[0]), n) != APR_SUCCESS) {
+        throw std::runtime_error("no random bytes for the salt");
+    }
+    return out;
+}
+
+const ap_socache_provider_t* lookup_provider(const char* name)
+{
+    return static_cast<const ap_socache_provider_t*>(
+        ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, name, AP_SOCACHE_PROVIDER_VERSION));
+}
+
+apr_status_t destroy_cache(void*) noexcept
+{
+    if (g.instance) {
+        g.provider->destroy(g.instance, g.quiet.process ? &g.quiet : nullptr);
+        g.instance = nullptr;
+    }
+    return APR_SUCCESS;
+}
+
+// The cache is failing (AS0052, at most once a minute per child) or works again (AS0053,
+// once).
+void note_health(server_rec* s, bool failed, apr_status_t rv)
+{
+    if (!failed) {
+        if (g.failing.exchange(false)) {
+            ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, "AS0053: download counting: the stats cache (%s) works again",
+                         g.name);
+        }
+        return;
+    }
+    g.failing = true;
+    const apr_time_t now = apr_time_now();
+    apr_time_t last = g.last_warning.load();
+    if (now - last >= kWarnEvery && g.last_warning.compare_exchange_strong(last, now)) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s,
+                     "AS0052: download counting degraded: the stats cache (%s) %s; requests are served "
+                     "and counted one by one until it answers (this line at most once a minute)",
+                     g.name ? g.name : "none", g.instance ? "fails" : "could not be made");
+    }
+}
+
+// AUDIO_KIND of the response the handler made (owner) with `state`.
+Kind kind_of(const request_rec* owner, const RequestState& state)
+{
+    if (owner->header_only || owner->method_number == M_OPTIONS) {
+        return Kind::Head;
+    }
+    if (owner->status == HTTP_NOT_MODIFIED) {
+        return Kind::NotModified;
+    }
+    const Plan* plan = state.plan;
+    if (owner->status >= 400 || !plan || owner->status != plan->status) {
+        return Kind::Error;
+    }
+    if (plan->status == HTTP_PARTIAL_CONTENT && plan->parts.size() == 1 && plan->parts[0].range.first == 0 &&
+        plan->parts[0].range.last <= 1) {
+        return Kind::Probe;
+    }
+    if (state.cut) {
+        return Kind::Cut;
+    }
+    return plan->status == HTTP_PARTIAL_CONTENT ? Kind::Range : Kind::Full;
+}
+
+// Body bytes written: all of them unless the connection broke, then those known written.
+Offset body_sent(const request_rec* owner, const RequestState& state, Kind kind)
+{
+    if (!state.plan || kind == Kind::Head || kind == Kind::NotModified || kind == Kind::Error) {
+        return 0;
+    }
+    return owner->connection->aborted ? state.confirmed : state.plan->content_length;
+}
+
+void set_variable(request_rec* r, request_rec* owner, const char* name, const char* value)
+{
+    apr_table_setn(r->subprocess_env, name, value);
+    if (owner != r) {
+        apr_table_setn(owner->subprocess_env, name, value);
+    }
+}
+
+// The verdict on `listen`, from the shared cache when there is one (under the global mutex
+// for providers that need it), and the cache's health noted.
+Verdict count(request_rec* owner, const Listen& listen)
+{
+    if (!g.tally) {
+        const Verdict alone = Tally::record_alone(listen);
+        if (alone.degraded) {
+            note_health(owner->server, true, APR_SUCCESS);
+        }
+        return alone;
+    }
+    SocacheStore store(owner->pool);
+    Verdict v{State::Ignored, false};
+    if (g.mutex && apr_global_mutex_lock(g.mutex) != APR_SUCCESS) {
+        v = Tally::record_alone(listen);
+    }
+    else {
+        try {
+            v = g.tally->record(store, listen);
+        }
+        catch (...) {
+            if (g.mutex) {
+                (void)apr_global_mutex_unlock(g.mutex);
+            }
+            throw;
+        }
+        if (g.mutex) {
+            (void)apr_global_mutex_unlock(g.mutex);
+        }
+    }
+    if (v.degraded || v.used_store) {
+        note_health(owner->server, v.degraded, store.status());
+    }
+    return v;
+}
+
+void log_counted(request_rec* r, request_rec* owner, RequestState& state)
+{
+    const Kind kind = kind_of(owner, state);
+    const Offset sent = body_sent(owner, state, kind);
+    const char* ua = apr_table_get(owner->headers_in, "User-Agent");
+    const Client client = classify_client(ua);
+
+    std::vector<FileRange> ranges;
+    std::string sent_text_value = "-";
+    if (sent > 0) {
+        ranges = sent_file_ranges(state.plan->body, sent);
+        sent_text_value = sent_text(state.plan->parts, state.plan->total, sent);
+    }
+    const Offset threshold = state.layout_known ? download_threshold(state.layout) : 0;
+
+    Verdict verdict{State::Ignored, false};
+    if (state.layout_known) {
+        const std::string address = listener_address(owner->useragent_ip ? owner->useragent_ip : "");
+        const std::string file = std::string(owner->server->server_hostname ? owner->server->server_hostname : "") +
+                                 (owner->uri ? owner->uri : "");
+        const Listen listen{file, address, ua ? ua : "", client, kind, ranges, threshold};
+        verdict = count(owner, listen);
+    }
+
+    apr_pool_t* p = r->pool;
+    set_variable(r, owner, "AUDIO_KIND", kind_name(kind));
+    set_variable(r, owner, "AUDIO_SENT", apr_pstrdup(p, sent_text_value.c_str()));
+    set_variable(r, owner, "AUDIO_SECONDS",
+                 apr_pstrdup(p, state.layout_known ? seconds_text(state.layout, ranges).c_str() : "-"));
+    set_variable(r, owner, "AUDIO_THRESHOLD",
+                 state.layout_known ? apr_off_t_toa(p, static_cast<apr_off_t>(threshold)) : "-");
+    set_variable(r, owner, "AUDIO_CLIENT", client_name(client));
+    set_variable(r, owner, "AUDIO_STATE", state_name(verdict.state));
+    if (verdict.download) {
+        set_variable(r, owner, "AUDIO_DOWNLOAD", "1");
+    }
+}
+
+}  // namespace
+
+const char* set_stats_cache(cmd_parms* cmd, void*, const char* arg) noexcept
+{
+    if (const char* err = ap_check_cmd_context(cmd, GLOBAL_ONLY)) {
+        return err;
+    }
+    const char* colon = std::strchr(arg, ':');
+    const char* name = colon ? apr_pstrmemdup(cmd->pool, arg, static_cast<apr_size_t>(colon - arg)) : arg;
+    const ap_socache_provider_t* provider = *name ? lookup_provider(name) : nullptr;
+    if (!provider) {
+        return apr_psprintf(cmd->pool,
+                            "AudioStreamStatsCache: no socache provider '%s' is loaded (load its module "
+                            "first: LoadModule socache_%s_module, a2enmod socache_%s)",
+                            name, name, name);
+    }
+    g.name = apr_pstrdup(cmd->pool, arg);
+    g.args = colon ? colon + 1 : nullptr;
+    g.provider = provider;
+    return nullptr;
+}
+
+void note_stats_setting(apr_int64_t value) noexcept
+{
+    if (value != 0) {
+        g.on_seen = true;
+    }
+}
+
+int stats_pre_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*) noexcept
+{
+    g.name = g.args = nullptr;
+    g.provider = nullptr;
+    g.on_seen = false;
+    g.instance = nullptr;
+    g.mutex = nullptr;
+    return ap_mutex_register(pconf, kMutexType, nullptr, APR_LOCK_DEFAULT, 0) == APR_SUCCESS ? OK : HTTP_INTERNAL_SERVER_ERROR;
+}
+
+int stats_check_config(apr_pool_t*, apr_pool_t*, apr_pool_t*, server_rec* s) noexcept
+{
+    if (!g.provider) {
+        g.provider = lookup_provider(kDefaultProvider);
+        g.name = g.provider ? kDefaultProvider : nullptr;
+    }
+    if (g.on_seen && !g.provider) {
+        ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, s,
+                     "AS0050: AudioStreamStats On needs a cache to count in: load mod_socache_shmcb "
+                     "(a2enmod socache_shmcb), or name one with AudioStreamStatsCache");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    return OK;
+}
+
+int stats_post_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t* ptemp, server_rec* s) noexcept
+{
+    // httpd reads the configuration twice at startup; the cache is made on the second pass.
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG || !g.provider) {
+        return OK;
+    }
+    g.quiet = *s;
+    g.quiet.log.level = APLOG_EMERG;
+    g.quiet.log.module_levels = nullptr;
+    if (const char* err = g.provider->create(&g.instance, g.args, ptemp, pconf)) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "AS0051: AudioStreamStatsCache %s: %s", g.name, err);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if (g.provider->flags & AP_SOCACHE_FLAG_NOTMPSAFE) {
+        const apr_status_t rv = ap_global_mutex_create(&g.mutex, nullptr, kMutexType, nullptr, s, pconf, 0);
+        if (rv != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s, "AS0051: cannot create the stats cache's mutex");
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+    ap_socache_hints hints{};
+    hints.avg_id_len = 64;
+    hints.avg_obj_size = 64;
+    hints.expiry_interval = apr_time_from_sec(30);
+    const apr_status_t rv = g.provider->init(g.instance, kMutexType, &hints, s, pconf);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s, "AS0051: cannot initialise the stats cache %s", g.name);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    apr_pool_cleanup_register(pconf, nullptr, destroy_cache, apr_pool_cleanup_null);
+    return OK;
+}
+
+void stats_child_init(apr_pool_t* pchild, server_rec* s) noexcept
+{
+    try {
+        if (g.mutex) {
+            const apr_status_t rv =
+                apr_global_mutex_child_init(&g.mutex, apr_global_mutex_lockfile(g.mutex), pchild);
+            if (rv != APR_SUCCESS) {
+                ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s, "AS0098: no stats cache mutex in this child");
+                g.instance = nullptr;
+            }
+        }
+        g.layouts = new LayoutCache();
+        if (g.instance) {
+            g.tally = new Tally([] { return static_cast<std::int64_t>(apr_time_sec(apr_time_now())); }, random_bytes);
+        }
+        apr_pool_cleanup_register(
+            pchild, nullptr,
+            [](void*) noexcept -> apr_status_t {
+                delete g.tally;
+                delete g.layouts;
+                g.tally = nullptr;
+                g.layouts = nullptr;
+                return APR_SUCCESS;
+            },
+            apr_pool_cleanup_null);
+    }
+    catch (const std::exception& e) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "AS0098: no download counting in this child: %s", e.what());
+    }
+}
+
+void stats_note_request(request_rec* r)
+{
+    if (stats(dir_config(r))) {
+        request_state(r).stats = true;
+    }
+}
+
+void stats_note_file(request_rec* r, apr_file_t* fd, bool cut)
+{
+    if (!stats(dir_config(r))) {
+        return;
+    }
+    RequestState& state = request_state(r);
+    state.stats = true;
+    state.cut = cut;
+    const FileIdentity id = file_identity(r->finfo);
+    if (auto known = g.layouts ? g.layouts->find(id) : std::nullopt) {
+        state.layout = *known;
+    }
+    else {
+        AprFileSource src(fd, static_cast<Offset>(r->finfo.size));
+        state.layout = layout_for_type(r->content_type ? r->content_type : "", src);
+        if (g.layouts) {
+            g.layouts->insert(id, state.layout);
+        }
+    }
+    state.layout_known = true;
+}
+
+void stats_note_plan(request_rec* r, const Plan& plan)
+{
+    if (stats(dir_config(r))) {
+        RequestState& state = request_state(r);
+        state.stats = true;
+        state.plan = &plan;
+    }
+}
+
+Offset* stats_sent_counter(request_rec* r)
+{
+    if (!stats(dir_config(r))) {
+        return nullptr;
+    }
+    return &request_state(r).confirmed;
+}
+
+void stats_log(request_rec* r, request_rec* owner) noexcept
+{
+    try {
+        RequestState& state = request_state(owner);
+        if (state.stats) {
+            log_counted(r, owner, state);
+        }
+    }
+    catch (const std::exception& e) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "AS0099: download counting: %s", e.what());
+    }
+    catch (...) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "AS0099: download counting failed");
+    }
+}
+
+}  // namespace audio_stream::apache

@@ -1,0 +1,32 @@
+// Where a file's audio lies and how long it plays: what download counting needs to turn bytes
+// into seconds (IAB: a download is the header bytes plus one minute of audio). Made by the
+// format parsers (formats/layout.h); used by stats/ without knowing any format.
+#ifndef AUDIO_STREAM_AUDIO_LAYOUT_H
+#define AUDIO_STREAM_AUDIO_LAYOUT_H
+
+#include <optional>
+
+#include "micros.h"
+#include "representation.h"
+
+namespace audio_stream {
+
+struct AudioLayout {
+    Offset size = 0;         // the file
+    Offset audio_start = 0;  // first byte after the headers (ID3v2 tags, metadata blocks...)
+    Offset audio_end = 0;    // one past the last audio byte (before an ID3v1 tag, say)
+    Micros duration = 0;     // 0: unknown
+};
+
+// The bytes that make a download: audio_start plus the audio bytes of 60 s at the file's
+// average bitrate ((audio_end - audio_start) / duration), rounded up; the whole file when it
+// plays 60 s or less or its duration is unknown.
+Offset download_threshold(const AudioLayout& layout);
+
+// The time at which the audio byte at `offset` plays, at the average bitrate, clamped to
+// [0, duration]; nullopt when the duration is unknown.
+std::optional<Micros> time_at(const AudioLayout& layout, Offset offset);
+
+}  // namespace audio_stream
+
+#endif

@@ -1,0 +1,74 @@
+#include "sent.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <variant>
+
+namespace audio_stream::stats {
+
+std::vector<FileRange> sent_file_ranges(const Extents& body, Offset sent, Offset join_gap)
+{
+    std::vector<FileRange> out;
+    Offset at = 0;
+    for (const Extent& e : body) {
+        if (at >= sent) {
+            break;
+        }
+        const Offset n = std::min(extent_length(e), sent - at);
+        at += n;
+        const auto* f = std::get_if<FileExtent>(&e);
+        if (!f || n == 0) {
+            continue;
+        }
+        const FileRange r{f->offset, f->offset + n};
+        if (!out.empty() && r.first >= out.back().end && r.first - out.back().end <= join_gap) {
+            out.back().end = r.end;
+        }
+        else {
+            out.push_back(r);
+        }
+    }
+    return out;
+}
+
+std::string sent_text(const std::vector<Part>& parts, Offset total, Offset sent)
+{
+    std::string out;
+    for (const Part& p : parts) {
+        if (p.body_offset >= sent) {
+            break;
+        }
+        const Offset n = std::min(p.range.length(), sent - p.body_offset);
+        if (!out.empty()) {
+            out += ',';
+        }
+        out += std::to_string(p.range.first) + "-" + std::to_string(p.range.first + n - 1);
+    }
+    return out.empty() ? "-" : out + "/" + std::to_string(total);
+}
+
+std::string seconds_text(const AudioLayout& layout, const std::vector<FileRange>& ranges)
+{
+    if (ranges.empty()) {
+        return "-";
+    }
+    Offset first = ranges.front().first;
+    Offset end = ranges.front().end;
+    for (const FileRange& r : ranges) {
+        first = std::min(first, r.first);
+        end = std::max(end, r.end);
+    }
+    const auto t0 = time_at(layout, first);
+    const auto t1 = time_at(layout, end);
+    if (!t0 || !t1) {
+        return "-";
+    }
+    // Rounded to the nearest millisecond.
+    const auto ms0 = static_cast<long long>((*t0 + 500) / 1000);
+    const auto ms1 = static_cast<long long>((*t1 + 500) / 1000);
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%lld.%03lld-%lld.%03lld", ms0 / 1000, ms0 % 1000, ms1 / 1000, ms1 % 1000);
+    return buf;
+}
+
+}  // namespace audio_stream::stats

@@ -1,0 +1,151 @@
+#include "tally.h"
+
+#include <climits>
+
+#include "listener.h"
+
+namespace audio_stream::stats {
+
+namespace {
+
+constexpr std::int64_t kDay = 86400;
+// An entry outlives its day by an hour, so that a request that straddles midnight still finds
+// the entry it started (it is counted on the day it ends on, a new key).
+constexpr std::int64_t kGrace = 3600;
+constexpr std::size_t kSaltBytes = 16;
+// How long a child trusts the salt it read before it reads the cache again.
+constexpr std::int64_t kSaltRecheck = 60;
+constexpr const char* kCounted = "c";
+
+bool counts(const Listen& l)
+{
+    const bool kind = l.kind == Kind::Full || l.kind == Kind::Range || l.kind == Kind::Cut;
+    return kind && l.client == Client::Ok;
+}
+
+Coverage coverage_of(const std::vector<FileRange>& sent)
+{
+    Coverage c;
+    for (const FileRange& r : sent) {
+        c.add(r);
+    }
+    return c;
+}
+
+}  // namespace
+
+const char* kind_name(Kind k)
+{
+    switch (k) {
+    case Kind::Full: return "full";
+    case Kind::Range: return "range";
+    case Kind::Probe: return "probe";
+    case Kind::Head: return "head";
+    case Kind::NotModified: return "notmod";
+    case Kind::Cut: return "cut";
+    case Kind::Error: break;
+    }
+    return "error";
+}
+
+const char* state_name(State s)
+{
+    switch (s) {
+    case State::Counted: return "counted";
+    case State::Dup: return "dup";
+    case State::Partial: return "partial";
+    case State::Ignored: break;
+    }
+    return "ignored";
+}
+
+Tally::Tally(Clock clock, Random random) : clock_(std::move(clock)), random_(std::move(random))
+{
+}
+
+std::int64_t Tally::day_of(std::int64_t t)
+{
+    return t >= 0 ? t / kDay : -((-t + kDay - 1) / kDay);
+}
+
+std::string Tally::salt_for(Store& store, std::int64_t day, std::int64_t now)
+{
+    std::lock_guard<std::mutex> lock(salt_mutex_);
+    if (day == salt_day_ && now - salt_checked_ < kSaltRecheck) {
+        return salt_;
+    }
+    const std::string key = "as1:salt:" + std::to_string(day);
+    std::string salt;
+    Store::Got got = store.get(key, salt);
+    if (got == Store::Got::Absent || (got == Store::Got::Found && salt.size() != kSaltBytes)) {
+        // A new day, or a cache that lost its entries (restarted): put today's salt back if
+        // this child has it, else a new one. No compare-and-set: two servers may both put one;
+        // reading back after the put makes each take whichever was put last.
+        const std::string mine = day == salt_day_ ? salt_ : random_(kSaltBytes);
+        if (!store.put(key, mine, (day + 2) * kDay)) {
+            return {};
+        }
+        got = store.get(key, salt);
+    }
+    if (got != Store::Got::Found || salt.size() != kSaltBytes) {
+        return {};
+    }
+    salt_day_ = day;
+    salt_checked_ = now;
+    salt_ = salt;
+    return salt;
+}
+
+Verdict Tally::record_alone(const Listen& l)
+{
+    if (!counts(l)) {
+        return {State::Ignored, false};
+    }
+    const Offset covered = coverage_of(l.sent).covered();
+    if (covered == 0) {
+        return {State::Partial, false};
+    }
+    // It may count a download twice, or miss one made of several requests: counting degrades,
+    // serving never does.
+    const bool whole = covered >= l.threshold;
+    return {whole ? State::Counted : State::Partial, whole, true};
+}
+
+Verdict Tally::record(Store& store, const Listen& l)
+{
+    const Coverage fresh = coverage_of(l.sent);
+    if (!counts(l) || fresh.covered() == 0) {
+        return record_alone(l);  // not degraded: nothing to count with the store
+    }
+    const std::int64_t now = clock_();
+    const std::int64_t day = day_of(now);
+    const std::string salt = salt_for(store, day, now);
+    if (salt.empty()) {
+        return record_alone(l);
+    }
+    const std::string key = listener_key(salt, l.address, l.user_agent, l.file, day);
+    std::string value;
+    Coverage seen;
+    switch (store.get(key, value)) {
+    case Store::Got::Failed:
+        return record_alone(l);
+    case Store::Got::Found:
+        if (value == kCounted) {
+            return {State::Dup, false, false, true};
+        }
+        if (auto decoded = Coverage::decode(value)) {
+            seen = std::move(*decoded);
+        }
+        break;
+    case Store::Got::Absent:
+        break;
+    }
+    for (const FileRange& r : fresh.ranges()) {
+        seen.add(r);
+    }
+    const bool download = seen.covered() >= l.threshold;
+    const bool stored = store.put(key, download ? kCounted : seen.encode(), (day + 1) * kDay + kGrace);
+    return {download ? State::Counted : State::Partial, download, !stored, stored};
+}
+
+}  // namespace audio_stream::stats

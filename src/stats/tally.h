@@ -1,0 +1,102 @@
+// Counting downloads by the IAB Podcast Measurement Technical Guidelines v2.3 (§5.5): which
+// requests count at all, and whether this one completes a listener's download of a file
+// today. The shared state lives in a Store (the glue's mod_socache instance, a map in the
+// tests); the clock and the salt's randomness are injected.
+#ifndef AUDIO_STREAM_STATS_TALLY_H
+#define AUDIO_STREAM_STATS_TALLY_H
+
+#include <climits>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "client.h"
+#include "coverage.h"
+
+namespace audio_stream::stats {
+
+// AUDIO_KIND: what the request was.
+enum class Kind {
+    Full,         // a 200 GET of the file
+    Range,        // a 206 of the file
+    Probe,        // a range of at most the first two bytes (bytes=0-1, bytes=0-0)
+    Head,
+    NotModified,  // 304
+    Cut,          // a ?t= cut (whole or ranged)
+    Error,        // 4xx, 5xx (416 included)
+};
+const char* kind_name(Kind k);  // full, range, probe, head, notmod, cut, error
+
+// AUDIO_STATE: what the request did to the count.
+enum class State {
+    Counted,  // it completed a download (AUDIO_DOWNLOAD=1)
+    Dup,      // the listener's download of this file was already counted today
+    Partial,  // bytes added, not yet a download
+    Ignored,  // does not count: HEAD, 304, probe, error, bot, Apple Watch, no User-Agent
+};
+const char* state_name(State s);  // counted, dup, partial, ignored
+
+// The shared store: a key-value cache with expiry, no compare-and-set (mod_socache).
+class Store {
+public:
+    enum class Got { Found, Absent, Failed };
+    virtual ~Store() = default;
+    virtual Got get(const std::string& key, std::string& value) = 0;
+    virtual bool put(const std::string& key, const std::string& value, std::int64_t expires_unix) = 0;
+};
+
+// One response, as counting sees it.
+struct Listen {
+    std::string_view file;         // which file: the same on every server of a fleet (host + path)
+    std::string_view address;      // the client address (listener_address applies the /64 rule)
+    std::string_view user_agent;
+    Client client;
+    Kind kind;
+    std::vector<FileRange> sent;   // the file bytes actually sent
+    Offset threshold;              // bytes that make a download (download_threshold)
+};
+
+struct Verdict {
+    State state;
+    bool download;           // this request made the download count
+    bool degraded = false;   // the store failed: decided from this request alone (see README)
+    bool used_store = false; // the store answered
+};
+
+class Tally {
+public:
+    using Clock = std::function<std::int64_t()>;                 // Unix seconds
+    using Random = std::function<std::string(std::size_t bytes)>;
+
+    Tally(Clock clock, Random random);
+
+    // Reads and updates `store` (the caller serializes this where the store is not safe across
+    // processes and threads: shmcb, under a global mutex). Thread-safe for the salt it keeps.
+    Verdict record(Store& store, const Listen& listen);
+
+    // Without a store: this request alone decides (degraded when it would have used one).
+    static Verdict record_alone(const Listen& listen);
+
+    // The UTC day of a Unix time (floor(seconds / 86400), before 1970 too).
+    static std::int64_t day_of(std::int64_t unix_seconds);
+
+private:
+    // Today's salt: the cache's, or a new random one put there by the first server to need it,
+    // so that every server sharing the cache hashes a listener alike; read again every minute.
+    // Empty when the store failed.
+    std::string salt_for(Store& store, std::int64_t day, std::int64_t now);
+
+    Clock clock_;
+    Random random_;
+    std::mutex salt_mutex_;
+    std::int64_t salt_day_ = INT64_MIN;
+    std::int64_t salt_checked_ = 0;
+    std::string salt_;
+};
+
+}  // namespace audio_stream::stats
+
+#endif
