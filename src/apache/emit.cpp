@@ -204,7 +204,7 @@ apr_status_t pass_in_slices(request_rec* r, apr_bucket_brigade* bb, apr_file_t* 
             return APR_ECONNABORTED;
         }
         if (how.counter) {
-            *how.counter += extents_length(slice);
+            how.counter->confirmed += extents_length(slice);
         }
     }
     APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(bb->bucket_alloc));
@@ -366,6 +366,9 @@ int emit(request_rec* r, apr_file_t* fd, const Plan& plan, const Delivery& how)
         }
         APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(bb->bucket_alloc));
         rv = how.body == Delivery::Body::Files ? pass(r, bb, how.transport) : ap_pass_brigade(r->output_filters, bb);
+    }
+    if (rv == APR_SUCCESS && how.counter) {
+        how.counter->all_passed = true;
     }
     if (rv == APR_SUCCESS || rv == kStreamReset || r->connection->aborted) {
         return OK;  // a client that went away is not an error; a reset stream is logged

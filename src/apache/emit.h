@@ -9,6 +9,7 @@
 #include "../response_plan.h"
 #include "../snapshot_pool.h"
 #include "config.h"
+#include "request_state.h"
 
 namespace audio_stream::apache {
 
@@ -31,8 +32,8 @@ struct Delivery {
     bool sliced;  // Files with more extents than one brigade should hold, or counted in
                   // windows: flushed slices
     Offset window;  // download counting: at most this many bytes per slice, each counted in
-                    // *counter once written (0: not counted)
-    Offset* counter;
+                    // counter->confirmed once written (0: not counted)
+    SentCount* counter;
     SnapshotPool::Slot* slot;  // Snapshot: the slot, released with r->pool
 
     // For the AS0010 debug line: "no body", "read", "snapshot", "sendfile", "chunks" (TLS and

@@ -10,6 +10,12 @@
 
 namespace audio_stream::apache {
 
+// What emit knows was sent of a body.
+struct SentCount {
+    Offset confirmed = 0;     // bytes of the windows written (flushed) before the last one
+    bool all_passed = false;  // the last pass (EOS) succeeded: every byte was handed on
+};
+
 struct RequestState {
     // log.cpp: a sendfile/mmap body the core writes after the handler returns. Not the
     // descriptor: the core sets file buckets aside and closes it when done writing.
@@ -24,7 +30,7 @@ struct RequestState {
     bool layout_known = false;
     AudioLayout layout;               // of the file
     const Plan* plan = nullptr;       // the response's, once planned (lives on r->pool)
-    Offset confirmed = 0;             // body bytes known written (emit: windows flushed)
+    SentCount sent;                   // emit's count of the body
 };
 
 // This request's state, made (zeroed) on first use.

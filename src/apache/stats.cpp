@@ -172,13 +172,18 @@ Kind kind_of(const request_rec* owner, const RequestState& state)
     return plan->status == HTTP_PARTIAL_CONTENT ? Kind::Range : Kind::Full;
 }
 
-// Body bytes written: all of them unless the connection broke, then those known written.
+// Body bytes sent: all of them unless the connection broke (HTTP/1: the core writes the last
+// window after the handler returned, and marks the connection aborted if it could not), then
+// those known written. HTTP/2: mod_http2 marks a stream's connection aborted when the client
+// closes it even after the whole body, so there a body counts as sent once all of it was
+// handed to mod_http2 (README says what that means).
 Offset body_sent(const request_rec* owner, const RequestState& state, Kind kind)
 {
     if (!state.plan || kind == Kind::Head || kind == Kind::NotModified || kind == Kind::Error) {
         return 0;
     }
-    return owner->connection->aborted ? state.confirmed : state.plan->content_length;
+    const bool whole = owner->connection->master ? state.sent.all_passed : !owner->connection->aborted;
+    return whole ? state.plan->content_length : state.sent.confirmed;
 }
 
 void set_variable(request_rec* r, request_rec* owner, const char* name, const char* value)
@@ -419,12 +424,12 @@ void stats_note_plan(request_rec* r, const Plan& plan)
     }
 }
 
-Offset* stats_sent_counter(request_rec* r)
+SentCount* stats_sent_counter(request_rec* r)
 {
     if (!stats(dir_config(r))) {
         return nullptr;
     }
-    return &request_state(r).confirmed;
+    return &request_state(r).sent;
 }
 
 void stats_log(request_rec* r, request_rec* owner) noexcept

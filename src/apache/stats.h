@@ -7,6 +7,7 @@
 #include "glue.h"
 
 #include "../response_plan.h"
+#include "request_state.h"
 
 namespace audio_stream::apache {
 
@@ -28,8 +29,8 @@ void stats_note_request(request_rec* r);
 void stats_note_file(request_rec* r, apr_file_t* fd, bool cut);
 // The plan about to be sent (owned by r->pool).
 void stats_note_plan(request_rec* r, const Plan& plan);
-// emit's counter of body bytes known to be written, or nullptr when nobody counts.
-Offset* stats_sent_counter(request_rec* r);
+// emit's count of what was sent, or nullptr when nobody counts.
+SentCount* stats_sent_counter(request_rec* r);
 
 // log_transaction: sets the AUDIO_* variables on the request and its internal redirects.
 void stats_log(request_rec* r, request_rec* owner) noexcept;

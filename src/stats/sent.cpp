@@ -49,14 +49,20 @@ std::string sent_text(const std::vector<Part>& parts, Offset total, Offset sent)
 
 std::string seconds_text(const AudioLayout& layout, const std::vector<FileRange>& ranges)
 {
-    if (ranges.empty()) {
-        return "-";
-    }
-    Offset first = ranges.front().first;
-    Offset end = ranges.front().end;
+    // Header bytes (a kept ID3v2 tag ahead of a cut's audio, say) are no seconds of audio.
+    bool any = false;
+    Offset first = 0;
+    Offset end = 0;
     for (const FileRange& r : ranges) {
-        first = std::min(first, r.first);
-        end = std::max(end, r.end);
+        if (r.end <= layout.audio_start) {
+            continue;
+        }
+        first = any ? std::min(first, r.first) : r.first;
+        end = any ? std::max(end, r.end) : r.end;
+        any = true;
+    }
+    if (!any) {
+        return "-";
     }
     const auto t0 = time_at(layout, first);
     const auto t1 = time_at(layout, end);

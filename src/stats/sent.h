@@ -27,7 +27,8 @@ std::vector<FileRange> sent_file_ranges(const Extents& body, Offset sent, Offset
 std::string sent_text(const std::vector<Part>& parts, Offset total, Offset sent);
 
 // AUDIO_SECONDS: "s0-s1", the times the first and the end of the file ranges play at, in
-// seconds with three decimals; "-" when nothing was sent or the duration is unknown.
+// seconds with three decimals; ranges wholly in the headers (before audio_start) are left
+// out. "-" when no audio was sent or the duration is unknown.
 std::string seconds_text(const AudioLayout& layout, const std::vector<FileRange>& ranges);
 
 }  // namespace audio_stream::stats
