@@ -121,7 +121,7 @@ const ap_socache_provider_t* lookup_provider(const char* name)
 apr_status_t destroy_cache(void*) noexcept
 {
     if (g.instance) {
-        g.provider->destroy(g.instance, g.quiet.process ? &g.quiet : nullptr);
+        g.provider->destroy(g.instance, &g.quiet);
         g.instance = nullptr;
     }
     return APR_SUCCESS;

@@ -131,7 +131,8 @@ class StatsTestCase(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.server = stats_server(modules=cls.modules, extra=cls.extra)
+        cls.server = stats_server(modules=cls.modules)
+        cls.server.extra_conf += cls.extra.replace("{docroot}", cls.server.docroot)
         audio = os.path.join(cls.server.docroot, "audio")
         cls.make_files(audio)
         cls.server.start()
@@ -395,6 +396,32 @@ class Ipv6(StatsTestCase):
         self.assertEqual((rec["ip"], rec["state"], rec["download"]), ("::1", "counted", "1"))
         status, _ = curl(f"http://[::1]:{self.port6}/audio/ep.mp3", ua="v6-listener")
         self.assertEqual(self.log.wait()[0]["state"], "dup")
+
+
+class Redirected(StatsTestCase):
+    """The handler runs in an internal redirect (per-directory mod_rewrite): the variables are
+    still on the request as it arrived, which mod_log_config's env= looks at."""
+
+    modules = ("mime", "socache_shmcb", "rewrite")
+
+    @classmethod
+    def setUpClass(cls):
+        cls.extra = harness.httpd_conf.directory(
+            "{docroot}/pod", "RewriteEngine On", "RewriteRule ^(.*)$ /audio/$1 [L]")
+        super().setUpClass()
+
+    @classmethod
+    def make_files(cls, audio):
+        make_mp3(os.path.join(audio, "ep.mp3"), 30)
+        os.makedirs(os.path.join(os.path.dirname(audio), "pod"), mode=0o755)
+
+    def test_variables_reach_the_original_request(self):
+        status, body = curl(self.server.url("/pod/ep.mp3"), ua="redirected-listener")
+        rec = self.log.wait()[0]
+        self.assertEqual((status, len(body)), (200, self.size()))
+        self.assertEqual((rec["path"], rec["kind"], rec["state"], rec["download"]),
+                         ("/pod/ep.mp3", "full", "counted", "1"))
+        self.assertEqual(self.downloads.wait()[0]["path"], "/pod/ep.mp3")
 
 
 class Off(unittest.TestCase):
