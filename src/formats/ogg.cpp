@@ -359,8 +359,16 @@ AudioLayout layout_ogg(ByteSource& src)
     const Offset size = src.size();
     Offset from = std::max(s.audio_start, size > kMaxPage ? size - kMaxPage : 0);
     std::int64_t last = -1;
-    for (Page p; from < size && pages.find_granule_page(from, size, s.serial, p); from = p.end()) {
-        last = p.granule();
+    for (Page p; from < size && pages.find_granule_page(from, size, s.serial, p);) {
+        // The pages after one found by its capture pattern and CRC follow one another: walk
+        // them by their headers. A search from each page would read the rest of the tail once
+        // a page, and a tail of many small pages would exhaust the scan budget early.
+        do {
+            if (p.serial() == s.serial && p.granule() >= 0) {
+                last = p.granule();
+            }
+            from = p.end();
+        } while (pages.header_at(from, p) && pages.load(p));
     }
     if (last > s.origin + s.header.pre_skip) {
         l.duration = granule_micros(last - s.origin - s.header.pre_skip, s.header.rate);

@@ -6,13 +6,19 @@
 
 namespace audio_stream::stats {
 
-std::vector<FileRange> sent_file_ranges(const Extents& body, Offset sent, Offset join_gap)
+std::vector<FileRange> sent_file_ranges(const Extents& body, const std::vector<Part>& parts, Offset sent,
+                                        Offset join_gap)
 {
     std::vector<FileRange> out;
     Offset at = 0;
+    std::size_t part = 0;       // parts that start at or before `at`
+    std::size_t last_part = 0;  // ... before out.back()
     for (const Extent& e : body) {
         if (at >= sent) {
             break;
+        }
+        while (part < parts.size() && parts[part].body_offset <= at) {
+            ++part;
         }
         const Offset n = std::min(extent_length(e), sent - at);
         at += n;
@@ -21,12 +27,14 @@ std::vector<FileRange> sent_file_ranges(const Extents& body, Offset sent, Offset
             continue;
         }
         const FileRange r{f->offset, f->offset + n};
-        if (!out.empty() && r.first >= out.back().end && r.first - out.back().end <= join_gap) {
+        if (!out.empty() && part == last_part && r.first >= out.back().end &&
+            r.first - out.back().end <= join_gap) {
             out.back().end = r.end;
         }
         else {
             out.push_back(r);
         }
+        last_part = part;
     }
     return out;
 }

@@ -18,9 +18,11 @@ namespace audio_stream::stats {
 constexpr Offset kJoinGap = 512;
 
 // The file bytes among the first `sent` bytes of `body`, in body order, ranges at most
-// `join_gap` apart joined. Memory blocks (multipart headers, a cut's rewritten headers) are
-// not file bytes.
-std::vector<FileRange> sent_file_ranges(const Extents& body, Offset sent, Offset join_gap = kJoinGap);
+// `join_gap` apart joined within a part of `parts` (the plan's), never across two: the file
+// bytes between two parts of a multipart answer were not sent. Memory blocks (multipart
+// headers, a cut's rewritten headers) are not file bytes.
+std::vector<FileRange> sent_file_ranges(const Extents& body, const std::vector<Part>& parts, Offset sent,
+                                        Offset join_gap = kJoinGap);
 
 // AUDIO_SENT: "first-last/total" (inclusive, of the representation), several ranges joined by
 // commas, for the parts' bytes among the first `sent` body bytes; "-" when none was sent.

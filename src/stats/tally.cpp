@@ -65,7 +65,9 @@ Tally::Tally(Clock clock, Random random) : clock_(std::move(clock)), random_(std
 
 std::int64_t Tally::day_of(std::int64_t t)
 {
-    return t >= 0 ? t / kDay : -((-t + kDay - 1) / kDay);
+    // Division truncates towards zero: one day less for a negative time that is not a whole
+    // number of days (no negation, which overflows near INT64_MIN).
+    return t / kDay - (t % kDay < 0 ? 1 : 0);
 }
 
 std::string Tally::salt_for(Store& store, std::int64_t day, std::int64_t now)

@@ -8,6 +8,7 @@
 #include "src/byte_range.h"
 #include "src/piece_window.h"
 #include "src/representation.h"
+#include "src/stats/coverage.h"
 
 namespace audio_stream {
 
@@ -51,6 +52,15 @@ inline void PrintTo(PieceScope scope, std::ostream* os)
 {
     *os << (scope == PieceScope::Media ? "PieceScope::Media" : "PieceScope::All");
 }
+
+namespace stats {
+
+inline void PrintTo(const FileRange& r, std::ostream* os)
+{
+    *os << "FileRange[" << r.first << ", " << r.end << ")";
+}
+
+}  // namespace stats
 
 }  // namespace audio_stream
 

@@ -26,6 +26,7 @@
 #include "src/time_param.h"
 #include "tests/unit/cut_tools.h"
 #include "tests/unit/format_fixture.h"
+#include "tests/unit/mp3_tools.h"
 #include "tests/unit/printers.h"
 
 namespace audio_stream {
@@ -33,76 +34,15 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// ---- helpers (the shared ones are in cut_tools.h) ------------------------------------------
+// ---- helpers (the shared ones are in cut_tools.h and mp3_tools.h) ---------------------------
 
 using namespace test_tools;
+using namespace mp3_test;
 
 // cut_mp3 as served (the dispatch names the cut), of bytes in memory.
 Cut cut_bytes(const std::string& bytes, Micros t)
 {
     return served_cut("audio/mpeg", bytes, t);
-}
-
-std::uint32_t be32(const std::string& s, std::size_t at)
-{
-    const auto* p = reinterpret_cast<const unsigned char*>(s.data() + at);
-    return static_cast<std::uint32_t>(p[0]) << 24 | p[1] << 16 | p[2] << 8 | p[3];
-}
-
-std::string be32s(std::uint32_t v)
-{
-    return {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8),
-            static_cast<char>(v)};
-}
-
-std::string syncsafe(std::uint32_t v)
-{
-    return {static_cast<char>(v >> 21 & 0x7F), static_cast<char>(v >> 14 & 0x7F),
-            static_cast<char>(v >> 7 & 0x7F), static_cast<char>(v & 0x7F)};
-}
-
-// Size of the ID3v2 tag at the start of `b` (0 if none).
-std::size_t id3_size(const std::string& b)
-{
-    if (b.compare(0, 3, "ID3") != 0) {
-        return 0;
-    }
-    const auto* p = reinterpret_cast<const unsigned char*>(b.data());
-    return 10 + (p[6] << 21 | p[7] << 14 | p[8] << 7 | p[9]) + (p[3] == 4 && (p[5] & 0x10) ? 10 : 0);
-}
-
-// An ID3v2.3 (or .4) tag holding text frames {id, body}.
-std::string id3_tag(const std::vector<std::pair<std::string, std::string>>& frames,
-                    unsigned major = 3, unsigned flags = 0)
-{
-    std::string body;
-    for (const auto& [id, data] : frames) {
-        const auto size = static_cast<std::uint32_t>(data.size());
-        body += id + (major == 4 ? syncsafe(size) : be32s(size)) + std::string(2, '\0') + data;
-    }
-    body += std::string(16, '\0');  // padding
-    const std::string head = std::string("ID3") + static_cast<char>(major) + '\0' +
-                             static_cast<char>(flags) + syncsafe(static_cast<std::uint32_t>(body.size()));
-    std::string tag = head + body;
-    if (flags & 0x10) {
-        tag += "3DI" + head.substr(3);
-    }
-    return tag;
-}
-
-// Offsets of the consecutive frames from pos while headers parse and fit.
-std::vector<std::size_t> frame_offsets(const std::string& b, std::size_t pos)
-{
-    std::vector<std::size_t> out;
-    while (pos + 4 <= b.size()) {
-        const auto h = parse_mp3_header(be32(b, pos));
-        if (!h || h->size > b.size() - pos) {
-            break;
-        }
-        out.push_back(pos);
-        pos += h->size;
-    }
-    return out;
 }
 
 // What the cut's Xing/Info frame says.
@@ -142,71 +82,6 @@ XingView read_xing(const std::string& cut, std::size_t at)
     x.ok = (x.id == "Xing" || x.id == "Info") && (x.flags & 3) == 3;
     return x;
 }
-
-// ---- files made by ffmpeg --------------------------------------------------------------------
-
-struct Source {
-    const char* name;
-    const char* input;    // lavfi source: chirps, so that a misaligned cut cannot match
-    const char* options;  // output options
-    const char* tag;      // the header frame ffmpeg writes: "Info", "Xing" or "" (none)
-    unsigned channels;
-};
-
-const char* const kStereo44 =
-    "aevalsrc=sin(2*PI*(220+40*t)*t)|sin(2*PI*(330+25*t)*t):s=44100:d=20";
-const char* const kMono22 = "aevalsrc=sin(2*PI*(220+40*t)*t):s=22050:d=20";
-const char* const kMono48 = "aevalsrc=sin(2*PI*(220+40*t)*t):s=48000:d=20";
-const char* const kMono8 = "aevalsrc=sin(2*PI*(220+40*t)*t):s=8000:d=20";
-
-const Source kSources[] = {
-    {"CbrStereo44k", kStereo44, "-c:a libmp3lame -b:a 128k", "Info", 2},
-    {"VbrStereo44k", kStereo44, "-c:a libmp3lame -q:a 4", "Xing", 2},
-    // MPEG-2, with an ID3v2.3 title: the tag is kept, first.
-    {"VbrMono22kId3v23", kMono22, "-c:a libmp3lame -q:a 4 -metadata title=x -id3v2_version 3", "Xing", 1},
-    {"CbrMono22k", kMono22, "-c:a libmp3lame -b:a 32k", "Info", 1},
-    // No header frame: no gapless data, every frame walked.
-    {"CbrStereo44kNoHeader", kStereo44, "-c:a libmp3lame -b:a 128k -write_xing 0", "", 2},
-    // 32 kbit/s at 48 kHz: a 96-byte frame, too small for a TOC.
-    {"CbrMono48kSmallFrames", kMono48, "-c:a libmp3lame -b:a 32k", "Info", 1},
-    {"CbrMpeg25Mono8k", kMono8, "-c:a libmp3lame -b:a 16k", "Info", 1},
-};
-
-// One generated file: its bytes, what ffprobe says of it, and its decoded samples.
-struct Fixture {
-    std::string bytes;
-    unsigned rate = 0;
-    double duration = 0;
-    std::vector<std::int16_t> samples;
-    std::string errors;  // what ffmpeg and ffprobe said, if anything  // interleaved, trimmed as ffmpeg plays it (gapless)
-};
-
-// What the shared fixture (format_fixture.h) needs of MP3 files.
-struct Mp3Format : test_tools::FormatBase<Source, Fixture> {
-    static constexpr test_tools::FormatNames kNames{"mp3", "audio/mpeg", ".mp3"};
-    static constexpr const auto& kSources = audio_stream::kSources;
-
-    static File make(const Source& s, const std::string& dir)
-    {
-        const fs::path path = fs::path(dir) / (std::string(s.name) + ".mp3");
-        const Command c = run(std::string("ffmpeg -nostdin -v error -y -f lavfi -i '") +
-                              s.input + "' " + s.options + " '" + path.string() + "'");
-        const Command probe = run("ffprobe -v error -select_streams a:0 -show_entries "
-                                  "stream=sample_rate -of csv=p=0 '" + path.string() + "'");
-        Fixture f;
-        std::string messages;
-        f.samples = decode_s16(path, messages);
-        f.bytes = slurp(path);
-        f.duration = probe_duration(path);
-        f.rate = static_cast<unsigned>(std::atoi(probe.output.c_str()));
-        if (c.status != 0 || probe.status != 0 || !messages.empty() || f.rate == 0) {
-            f.errors = c.output + probe.output + messages;
-        }
-        return f;
-    }
-};
-
-using Mp3Files = test_tools::FormatFiles<Mp3Format>;
 
 using test_tools::TimeCase;
 using CutCase = test_tools::CutCase<Source>;
@@ -495,16 +370,6 @@ INSTANTIATE_TEST_SUITE_P(Headers, Mp3HeaderParse, ::testing::ValuesIn(kHeaders),
                          [](const auto& info) { return std::string(info.param.name); });
 
 // ---- malformed input: a short detail, never a crash ------------------------------------------
-
-std::string repeat_frames(std::uint32_t raw, unsigned size, int n)
-{
-    std::string frame = be32s(raw) + std::string(size - 4, '\0');
-    std::string out;
-    for (int i = 0; i < n; ++i) {
-        out += frame;
-    }
-    return out;
-}
 
 struct BadCase {
     const char* name;

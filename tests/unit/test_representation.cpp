@@ -1,10 +1,12 @@
-// Representations as extents: whole_file, extent(s)_length, slice_extents, file_bytes and file_end.
+// Representations as extents: whole_file, extent(s)_length, slice_extents, file_bytes, file_end
+// and next_slice.
 // RFC 9110 §14.1.2: range offsets count bytes of the selected representation from 0, so a
 // derived representation (a header in memory, then file bytes) is sliced across its extents.
 #include "src/representation.h"
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 #include <vector>
 
@@ -188,6 +190,127 @@ TEST(AppendExtents, MemoryJoinsMemoryButNeverBridgesAFileExtent)
     EXPECT_EQ(std::get<MemoryBlock>(out[0]).bytes, "abcd");
     EXPECT_EQ(std::get<MemoryBlock>(out[2]).bytes, "ef");
     EXPECT_EQ(std::get<FileExtent>(out[3]).offset, Offset{4});
+}
+
+}  // namespace
+}  // namespace audio_stream
+
+namespace audio_stream {
+namespace {
+
+// The bytes of a body over a file whose byte i is i % 251 (memory blocks as they are).
+std::string bytes_of(const Extents& body)
+{
+    std::string out;
+    for (const auto& e : body) {
+        if (const auto* f = std::get_if<FileExtent>(&e)) {
+            for (Offset i = 0; i < f->length; ++i) {
+                out.push_back(static_cast<char>((f->offset + i) % 251));
+            }
+        }
+        else {
+            out += std::get<MemoryBlock>(e).bytes;
+        }
+    }
+    return out;
+}
+
+// Every slice until the cursor is done.
+std::vector<Extents> all_slices(const Extents& body, std::size_t max_extents, Offset max_bytes)
+{
+    std::vector<Extents> out;
+    for (SliceCursor at; !at.done(body);) {
+        out.push_back(next_slice(body, at, max_extents, max_bytes));
+    }
+    return out;
+}
+
+TEST(NextSlice, WithoutLimitsIsTheWholeBodyAtOnce)
+{
+    SliceCursor at;
+    EXPECT_EQ(next_slice(kMixed, at, 100, 0), kMixed);
+    EXPECT_TRUE(at.done(kMixed));
+    EXPECT_EQ(next_slice(kMixed, at, 100, 0), Extents{});  // nothing after the end
+}
+
+TEST(NextSlice, AtMostMaxExtentsASlice)
+{
+    const Extents body{FileExtent{0, 1}, MemoryBlock{"a"}, FileExtent{10, 2}, MemoryBlock{"b"}, FileExtent{20, 3}};
+    EXPECT_EQ(all_slices(body, 2, 0),
+              (std::vector<Extents>{{FileExtent{0, 1}, MemoryBlock{"a"}},
+                                    {FileExtent{10, 2}, MemoryBlock{"b"}},
+                                    {FileExtent{20, 3}}}));
+    EXPECT_EQ(all_slices(body, 1, 0).size(), 5u);
+}
+
+// AudioStreamWindow-sized slices: an extent is split where the byte limit falls.
+TEST(NextSlice, AtMostMaxBytesASliceSplittingExtents)
+{
+    EXPECT_EQ(all_slices({FileExtent{100, 10}}, 8, 4),
+              (std::vector<Extents>{{FileExtent{100, 4}}, {FileExtent{104, 4}}, {FileExtent{108, 2}}}));
+    EXPECT_EQ(all_slices({MemoryBlock{"abcdefgh"}}, 8, 3),
+              (std::vector<Extents>{{MemoryBlock{"abc"}}, {MemoryBlock{"def"}}, {MemoryBlock{"gh"}}}));
+    // Both limits: the first reached ends the slice.
+    EXPECT_EQ(all_slices(kMixed, 2, 6),
+              (std::vector<Extents>{{MemoryBlock{"HEAD"}, FileExtent{100, 2}},
+                                    {FileExtent{102, 6}},
+                                    {FileExtent{108, 2}, MemoryBlock{"TAIL"}}}));
+}
+
+TEST(NextSlice, TheCursorGoesOnWhereTheLastSliceStopped)
+{
+    SliceCursor at;
+    EXPECT_EQ(next_slice(kMixed, at, 8, 6), (Extents{MemoryBlock{"HEAD"}, FileExtent{100, 2}}));
+    EXPECT_EQ(at.index, 1u);
+    EXPECT_EQ(at.into, 2u);
+    EXPECT_FALSE(at.done(kMixed));
+    EXPECT_EQ(next_slice(kMixed, at, 8, 0), (Extents{FileExtent{102, 8}, MemoryBlock{"TAIL"}}));
+    EXPECT_TRUE(at.done(kMixed));
+}
+
+TEST(NextSlice, EmptyExtentsAreSkippedNeverEmitted)
+{
+    const Extents body{MemoryBlock{""}, FileExtent{0, 0}, FileExtent{5, 3}, MemoryBlock{""}, FileExtent{9, 0}};
+    const std::vector<Extents> slices = all_slices(body, 1, 0);
+    ASSERT_FALSE(slices.empty());
+    EXPECT_EQ(slices.front(), (Extents{FileExtent{5, 3}}));
+    for (std::size_t i = 1; i < slices.size(); ++i) {
+        EXPECT_EQ(slices[i], Extents{});  // only the empty extents were left
+    }
+    EXPECT_TRUE(all_slices({}, 4, 10).empty());
+}
+
+// Random bodies and limits: the slices put together are the body, byte for byte, and each
+// keeps to both limits and holds no empty extent.
+TEST(NextSlice, SlicesPutTogetherAreTheBody)
+{
+    std::mt19937 rng(17);
+    for (int round = 0; round < 500; ++round) {
+        Extents body;
+        const int n = static_cast<int>(rng() % 8);
+        for (int i = 0; i < n; ++i) {
+            if (rng() % 2) {
+                body.push_back(FileExtent{rng() % 1000, rng() % 50});
+            }
+            else {
+                body.push_back(MemoryBlock{std::string(rng() % 20, static_cast<char>('a' + rng() % 26))});
+            }
+        }
+        const std::size_t max_extents = 1 + rng() % 4;
+        const Offset max_bytes = rng() % 3 == 0 ? 0 : 1 + rng() % 40;
+        std::string joined;
+        for (const Extents& s : all_slices(body, max_extents, max_bytes)) {
+            EXPECT_LE(s.size(), max_extents);
+            if (max_bytes) {
+                EXPECT_LE(extents_length(s), max_bytes);
+            }
+            for (const auto& e : s) {
+                EXPECT_GT(extent_length(e), 0u);
+            }
+            joined += bytes_of(s);
+        }
+        EXPECT_EQ(joined, bytes_of(body)) << "round " << round;
+    }
 }
 
 }  // namespace

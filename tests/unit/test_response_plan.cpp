@@ -351,3 +351,129 @@ TEST(PlanDerivedRepresentation, Rfc9110_14_1_2_OffsetsCountAcrossTheRepresentati
 
 }  // namespace
 }  // namespace audio_stream
+
+namespace audio_stream {
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Plan.parts and Plan.total: which ranges of the representation the body carries and where
+// each one's bytes start in it (what the log and download counting read after the send).
+
+// Each part's bytes are in the body at its body_offset: the representation's bytes there.
+void expect_parts_in_body(const Plan& p, const Representation& rep)
+{
+    for (const Part& part : p.parts) {
+        ASSERT_LE(part.body_offset + part.range.length(), p.content_length);
+        EXPECT_EQ(slice_extents(p.body, part.body_offset, part.range.length()),
+                  slice_extents(rep.extents, part.range.first, part.range.length()))
+            << "part " << part.range.first << "-" << part.range.last;
+    }
+}
+
+TEST(PlanParts, AWholeAnswerIsOnePartFromZero)
+{
+    const Representation rep = whole_file(1000);
+    for (const char* range : {"", "bytes=5-1", "items=0-1"}) {
+        const Plan p = plan_response(request(rep, range));
+        ASSERT_EQ(p.status, 200) << range;
+        ASSERT_EQ(p.parts.size(), 1u);
+        EXPECT_EQ(p.parts[0].range, (ByteRange{0, 999}));
+        EXPECT_EQ(p.parts[0].body_offset, 0u);
+        EXPECT_EQ(p.total, 1000u);
+    }
+}
+
+TEST(PlanParts, AnEmptyRepresentationHasNoPart)
+{
+    const Representation rep = whole_file(0);
+    const Plan p = plan_response(request(rep, ""));
+    EXPECT_TRUE(p.parts.empty());
+    EXPECT_EQ(p.total, 0u);
+}
+
+TEST(PlanParts, A416HasNoPartButTheTotal)
+{
+    const Representation rep = whole_file(1000);
+    const Plan p = plan_response(request(rep, "bytes=1000-"));
+    ASSERT_EQ(p.status, 416);
+    EXPECT_TRUE(p.parts.empty());
+    EXPECT_EQ(p.total, 1000u);
+}
+
+TEST(PlanParts, ASinglePartIsTheRangeSent)
+{
+    const Representation rep = whole_file(1000);
+    const Plan p = plan_response(request(rep, "bytes=100-199"));
+    ASSERT_EQ(p.parts.size(), 1u);
+    EXPECT_EQ(p.parts[0].range, (ByteRange{100, 199}));
+    EXPECT_EQ(p.parts[0].body_offset, 0u);
+    EXPECT_EQ(p.total, 1000u);
+    expect_parts_in_body(p, rep);
+    // Coalesced ranges are the one part sent.
+    const Plan c = plan_response(request(rep, "bytes=50-99,0-60"));
+    ASSERT_EQ(c.parts.size(), 1u);
+    EXPECT_EQ(c.parts[0].range, (ByteRange{0, 99}));
+}
+
+// The piece window caps what is sent: the part is the capped window, not the range asked.
+TEST(PlanParts, APieceIsTheCappedWindow)
+{
+    const Representation rep = whole_file(kTrack);
+    const Plan p = plan_response(request(rep, "bytes=0-", true, kMediaPiece));
+    ASSERT_EQ(p.note, "piece");
+    ASSERT_EQ(p.parts.size(), 1u);
+    EXPECT_EQ(p.parts[0].range, (ByteRange{0, kMiB - 1}));
+    EXPECT_EQ(p.total, kTrack);
+}
+
+TEST(PlanParts, MultipartPartsStartAfterTheirHeads)
+{
+    const Representation rep = whole_file(1000);
+    const Plan p = plan_response(request(rep, "bytes=500-509,0-9,-1"));
+    ASSERT_EQ(p.status, 206);
+    ASSERT_EQ(p.parts.size(), 3u);
+    EXPECT_EQ(p.parts[0].range, (ByteRange{0, 9}));
+    EXPECT_EQ(p.parts[1].range, (ByteRange{500, 509}));
+    EXPECT_EQ(p.parts[2].range, (ByteRange{999, 999}));
+    // Body order: each part after the head before it.
+    const Offset head0 = extent_length(p.body[0]);
+    EXPECT_EQ(p.parts[0].body_offset, head0);
+    EXPECT_EQ(p.parts[1].body_offset, head0 + 10 + extent_length(p.body[2]));
+    EXPECT_LT(p.parts[1].body_offset, p.parts[2].body_offset);
+    EXPECT_EQ(p.total, 1000u);
+    expect_parts_in_body(p, rep);
+    // The closing boundary follows the last part.
+    EXPECT_EQ(p.parts[2].body_offset + 1 + extent_length(p.body.back()), p.content_length);
+}
+
+TEST(PlanParts, AMultipartReplacedByTheWholeIsOnePart)
+{
+    const Representation rep = whole_file(10);
+    const Plan p = plan_response(request(rep, "bytes=0-0,2-2,4-4"));
+    ASSERT_EQ(p.status, 200);
+    ASSERT_EQ(p.parts.size(), 1u);
+    EXPECT_EQ(p.parts[0].range, (ByteRange{0, 9}));
+    EXPECT_EQ(p.total, 10u);
+}
+
+// A derived representation (a cut): parts and total are in its own offsets.
+TEST(PlanParts, ACutsPartsAreInTheCutsOffsets)
+{
+    Representation rep;
+    rep.extents = {MemoryBlock{"HEAD"}, FileExtent{100, 1000}, MemoryBlock{"TAIL"}};
+    rep.length = extents_length(rep.extents);
+    const Plan single = plan_response(request(rep, "bytes=2-5"));
+    ASSERT_EQ(single.parts.size(), 1u);
+    EXPECT_EQ(single.parts[0].range, (ByteRange{2, 5}));
+    EXPECT_EQ(single.total, 1008u);
+    expect_parts_in_body(single, rep);
+    const Plan multi = plan_response(request(rep, "bytes=0-1,6-7,1003-1007"));
+    ASSERT_EQ(multi.status, 206);
+    ASSERT_EQ(multi.parts.size(), 3u);
+    EXPECT_EQ(multi.parts[2].range, (ByteRange{1003, 1007}));  // the last file byte, then "TAIL"
+    expect_parts_in_body(multi, rep);
+    EXPECT_EQ(multi.total, 1008u);
+}
+
+}  // namespace
+}  // namespace audio_stream

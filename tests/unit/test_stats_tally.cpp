@@ -1,0 +1,786 @@
+// Tally: which requests count (IAB PTMG v2.3 §5.5), the reassembly of a listener's ranges in
+// the shared store, once per listener, file and UTC day, the salt the servers share through the
+// store, and what happens when the store fails or holds garbage. The store is a map; the clock
+// and the salt's randomness are injected.
+#include "src/stats/tally.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <climits>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "src/stats/listener.h"
+#include "tests/unit/printers.h"
+
+namespace audio_stream::stats {
+namespace {
+
+constexpr std::int64_t kDay = 86400;
+constexpr std::int64_t kDay1 = 20000;          // 2024-10-04 (UTC)
+constexpr std::int64_t kT0 = kDay1 * kDay;     // its midnight
+// 180 s of CBR audio at 16000 B/s after a 4096-byte header: a download is 4096 + 60 s.
+constexpr Offset kHeader = 4096;
+constexpr Offset kThreshold = kHeader + 60 * 16000;
+constexpr Offset kSize = kHeader + 180 * 16000;
+
+constexpr const char* kFile = "example.org/ep1.mp3";
+constexpr const char* kAddress = "192.0.2.1";
+constexpr const char* kAgent = "Podcasts/1.0 CFNetwork/1494.0.7 Darwin/23.4.0";
+
+// mod_socache as a map: counts its calls, can be told to fail, remembers expiry times.
+class MapStore : public Store {
+public:
+    struct Entry {
+        std::string value;
+        std::int64_t expires;
+    };
+
+    Got get(const std::string& key, std::string& value) override
+    {
+        ++gets;
+        if (fail_get) {
+            return Got::Failed;
+        }
+        const auto it = map.find(key);
+        if (it == map.end()) {
+            return Got::Absent;
+        }
+        value = it->second.value;
+        return Got::Found;
+    }
+
+    bool put(const std::string& key, const std::string& value, std::int64_t expires_unix) override
+    {
+        ++puts;
+        if (fail_put) {
+            return false;
+        }
+        map[key] = {value, expires_unix};
+        return true;
+    }
+
+    void reset_counts() { gets = puts = 0; }
+
+    std::map<std::string, Entry> map;
+    int gets = 0;
+    int puts = 0;
+    bool fail_get = false;
+    bool fail_put = false;
+};
+
+// A clock the test moves, and salts "salt-00000000001", "salt-00000000002"... (16 bytes),
+// counted.
+struct World {
+    std::int64_t now = kT0 + 12 * 3600;
+    int salts_made = 0;
+
+    Tally tally()
+    {
+        return Tally([this] { return now; },
+                     [this](std::size_t n) {
+                         std::string s = std::to_string(++salts_made);
+                         s = "salt-" + std::string(11 - s.size(), '0') + s;
+                         return s.substr(0, n);
+                     });
+    }
+};
+
+Listen listen(std::vector<FileRange> sent, Kind kind = Kind::Full, Client client = Client::Ok,
+              std::string_view address = kAddress, std::string_view agent = kAgent,
+              std::string_view file = kFile, Offset threshold = kThreshold)
+{
+    return Listen{file, address, agent, client, kind, std::move(sent), threshold};
+}
+
+Listen whole() { return listen({{0, kSize}}); }
+
+std::string salt_key(std::int64_t day) { return "as1:salt:" + std::to_string(day); }
+
+// What the store holds for a listener's file on `day` (the key made with the store's salt).
+std::string entry(const MapStore& store, std::int64_t day, std::string_view address = kAddress,
+                  std::string_view agent = kAgent, std::string_view file = kFile)
+{
+    const auto salt = store.map.find(salt_key(day));
+    if (salt == store.map.end()) {
+        return "<no salt>";
+    }
+    const auto it = store.map.find(listener_key(salt->second.value, address, agent, file, day));
+    return it == store.map.end() ? "<absent>" : it->second.value;
+}
+
+void expect_verdict(const Verdict& v, State state, bool download, bool degraded, bool used_store)
+{
+    EXPECT_EQ(state_name(v.state), std::string(state_name(state)));
+    EXPECT_EQ(v.download, download);
+    EXPECT_EQ(v.degraded, degraded);
+    EXPECT_EQ(v.used_store, used_store);
+}
+
+// ---- which requests count ------------------------------------------------------------------
+
+TEST(Tally, WholeFileIsCountedOnceThenDup)
+{
+    World w;
+    Tally t = w.tally();
+    MapStore store;
+    expect_verdict(t.record(store, whole()), State::Counted, true, false, true);
+    EXPECT_EQ(entry(store, kDay1), "c");
+    expect_verdict(t.record(store, whole()), State::Dup, false, false, true);
+    expect_verdict(t.record(store, listen({{0, 100}}, Kind::Range)), State::Dup, false, false, true);
+    EXPECT_EQ(entry(store, kDay1), "c");
+}
+
+TEST(Tally, FullRangeAndCutCount)
+{
+    for (const Kind kind : {Kind::Full, Kind::Range, Kind::Cut}) {
+        World w;
+        Tally t = w.tally();
+        MapStore store;
+        const Verdict v = t.record(store, listen({{0, kThreshold}}, kind));
+        expect_verdict(v, State::Counted, true, false, true);
+        EXPECT_EQ(entry(store, kDay1), "c") << kind_name(kind);
+    }
+}
+
+TEST(Tally, OtherKindsAreIgnoredWithoutTouchingTheStore)
+{
+    for (const Kind kind : {Kind::Probe, Kind::Head, Kind::NotModified, Kind::Error}) {
+        World w;
+        Tally t = w.tally();
+        MapStore store;
+        expect_verdict(t.record(store, listen({{0, kSize}}, kind)), State::Ignored, false, false, false);
+        EXPECT_EQ(store.gets + store.puts, 0) << kind_name(kind);
+        EXPECT_TRUE(store.map.empty());
+        EXPECT_EQ(w.salts_made, 0);
+    }
+}
+
+TEST(Tally, BotsWatchesAndNoUserAgentAreIgnoredWithoutTouchingTheStore)
+{
+    for (const Client client : {Client::Bot, Client::WatchOs, Client::None}) {
+        World w;
+        Tally t = w.tally();
+        MapStore store;
+        expect_verdict(t.record(store, listen({{0, kSize}}, Kind::Full, client)), State::Ignored, false, false,
+                       false);
+        EXPECT_EQ(store.gets + store.puts, 0) << client_name(client);
+    }
+}
+
+// A counting request that sent no file byte (an abort before the body, a cut's header only).
+TEST(Tally, NoFileBytesIsPartialWithoutTouchingTheStore)
+{
+    World w;
+    Tally t = w.tally();
+    MapStore store;
+    expect_verdict(t.record(store, listen({})), State::Partial, false, false, false);
+    expect_verdict(t.record(store, listen({{10, 10}, {20, 5}})), State::Partial, false, false, false);
+    EXPECT_EQ(store.gets + store.puts, 0);
+}
+
+// ---- reassembly across requests --------------------------------------------------------------
+
+TEST(Tally, RangesAreReassembledUntilTheThreshold)
+{
+    World w;
+    Tally t = w.tally();
+    MapStore store;
+    expect_verdict(t.record(store, listen({{0, 500000}}, Kind::Range)), State::Partial, false, false, true);
+    EXPECT_EQ(entry(store, kDay1), "0-500000");
+    expect_verdict(t.record(store, listen({{300000, 900000}}, Kind::Range)), State::Partial, false, false, true);
+    EXPECT_EQ(entry(store, kDay1), "0-900000");
+    // One byte short of the threshold, even in two ranges.
+    expect_verdict(t.record(store, listen({{2000000, 2000000 + kThreshold - 900001}}, Kind::Range)),
+                   State::Partial, false, false, true);
+    EXPECT_EQ(entry(store, kDay1), "0-900000,2000000-" + std::to_string(2000000 + kThreshold - 900001));
+    // The last byte: exactly the threshold counts.
+    expect_verdict(t.record(store, listen({{900000, 900001}}, Kind::Range)), State::Counted, true, false, true);
+    EXPECT_EQ(entry(store, kDay1), "c");
+    expect_verdict(t.record(store, listen({{0, kSize}}, Kind::Range)), State::Dup, false, false, true);
+}
+
+TEST(Tally, SeveralRangesInOneResponseCountTogether)
+{
+    World w;
+    Tally t = w.tally();
+    MapStore store;
+    const Offset half = kThreshold / 2;
+    expect_verdict(t.record(store, listen({{0, half}, {1000000, 1000000 + kThreshold - half}}, Kind::Range)),
+                   State::Counted, true, false, true);
+}
+
+// The same bytes again and again never add up to a download.
+TEST(Tally, RepeatedBytesAreNotCountedTwice)
+{
+    World w;
+    Tally t = w.tally();
+    MapStore store;
+    for (int i = 0; i < 20; ++i) {
+        expect_verdict(t.record(store, listen({{0, 100000}}, Kind::Range)), State::Partial, false, false, true);
+    }
+    EXPECT_EQ(entry(store, kDay1), "0-100000");
+}
+
+// A listener that jumps to more than Coverage::kMaxRanges places loses its smallest ranges:
+// the store's entry stays bounded, and a download may be missed but never invented.
+TEST(Tally, ThirtyThreeAndMoreDisjointRangesAreBoundedAndUndercount)
+{
+    World w;
+    Tally t = w.tally();
+    MapStore store;
+    const Offset threshold = 10000;
+    Offset received = 0;
+    for (Offset i = 0; i < 60; ++i) {
+        const Verdict v = t.record(
+            store, listen({{1000 * i, 1000 * i + 200}}, Kind::Range, Client::Ok, kAddress, kAgent, kFile, threshold));
+        received += 200;
+        // 60 * 200 = 12000 bytes received, but at most 32 * 200 = 6400 kept: never counted.
+        expect_verdict(v, State::Partial, false, false, true);
+        const auto kept = Coverage::decode(entry(store, kDay1));
+        ASSERT_TRUE(kept.has_value()) << entry(store, kDay1);
+        EXPECT_LE(kept->ranges().size(), Coverage::kMaxRanges);
+        EXPECT_LE(kept->covered(), received);
+    }
+    EXPECT_GE(received, threshold);
+    EXPECT_EQ(Coverage::decode(entry(store, kDay1))->covered(), 32u * 200u);
+    // A response that really carries the threshold's bytes still counts.
+    expect_verdict(t.record(store, listen({{0, threshold}}, Kind::Range, Client::Ok, kAddress, kAgent, kFile,
+                                          threshold)),
+                   State::Counted, true, false, true);
+}
+
+// ---- one listener, one file, one day ---------------------------------------------------------
+
+TEST(Tally, EachListenerAndFileIsCountedSeparately)
+{
+    World w;
+    Tally t = w.tally();
+    MapStore store;
+    EXPECT_EQ(t.record(store, whole()).state, State::Counted);
+    // Another address, another user agent, another file: each a download of its own.
+    EXPECT_EQ(t.record(store, listen({{0, kSize}}, Kind::Full, Client::Ok, "192.0.2.2")).state, State::Counted);
+    EXPECT_EQ(t.record(store, listen({{0, kSize}}, Kind::Full, Client::Ok, kAddress, "Overcast/3.0")).state,
+              State::Counted);
+    EXPECT_EQ(t.record(store, listen({{0, kSize}}, Kind::Full, Client::Ok, kAddress, kAgent, "example.org/ep2.mp3"))
+                  .state,
+              State::Counted);
+    // And each again is a dup.
+    EXPECT_EQ(t.record(store, listen({{0, kSize}}, Kind::Full, Client::Ok, "192.0.2.2")).state, State::Dup);
+    EXPECT_EQ(t.record(store, whole()).state, State::Dup);
+}
+
+// Parts sent to different listeners, or of different files, never add up to one download.
+TEST(Tally, PartialsOfDifferentListenersOrFilesDoNotAddUp)
+{
+    World w;
+    Tally t = w.tally();
+    MapStore store;
+    const Offset half = kThreshold / 2 + 1;
+    const std::vector<FileRange> rest{{half, kThreshold}};
+    EXPECT_EQ(t.record(store, listen({{0, half}}, Kind::Range)).state, State::Partial);
+    EXPECT_EQ(t.record(store, listen(rest, Kind::Range, Client::Ok, "192.0.2.2")).state, State::Partial);
+    EXPECT_EQ(t.record(store, listen(rest, Kind::Range, Client::Ok, kAddress, "Other/1.0")).state, State::Partial);
+    // The same path on another host is another file (the glue names a file by host and path).
+    EXPECT_EQ(t.record(store, listen(rest, Kind::Range, Client::Ok, kAddress, kAgent, "other.org/ep1.mp3")).state,
+              State::Partial);
+    EXPECT_EQ(t.record(store, listen(rest, Kind::Range)).state, State::Counted);
+}
+
+// A phone whose IPv6 interface identifier changes between two ranges stays one listener.
+TEST(Tally, TwoAddressesOfOneSlash64AreOneListener)
+{
+    World w;
+    Tally t = w.tally();
+    MapStore store;
+    const std::string a = listener_address("2001:db8:5:6:1111:2222:3333:4444");
+    const std::string b = listener_address("2001:db8:5:6:aaaa:bbbb:cccc:dddd");
+    const Offset half = kThreshold / 2;
+    EXPECT_EQ(t.record(store, listen({{0, half}}, Kind::Range, Client::Ok, a)).state, State::Partial);
+    EXPECT_EQ(t.record(store, listen({{half, kThreshold}}, Kind::Range, Client::Ok, b)).state, State::Counted);
+    EXPECT_EQ(t.record(store, listen({{0, kSize}}, Kind::Full, Client::Ok, b)).state, State::Dup);
+    // The next /64 is someone else.
+    const std::string c = listener_address("2001:db8:5:7::1");
+    EXPECT_EQ(t.record(store, listen({{0, kSize}}, Kind::Full, Client::Ok, c)).state, State::Counted);
+}
+
+TEST(Tally, AnEightKilobyteUserAgentIsOneListener)
+{
+    World w;
+    Tally t = w.tally();
+    MapStore store;
+    const std::string agent(8192, 'A');
+    const std::string other = agent.substr(0, 8191) + "B";
+    const Offset half = kThreshold / 2;
+    EXPECT_EQ(t.record(store, listen({{0, half}}, Kind::Range, Client::Ok, kAddress, agent)).state, State::Partial);
+    EXPECT_EQ(t.record(store, listen({{half, kThreshold}}, Kind::Range, Client::Ok, kAddress, other)).state,
+              State::Partial);
+    EXPECT_EQ(t.record(store, listen({{half, kThreshold}}, Kind::Range, Client::Ok, kAddress, agent)).state,
+              State::Counted);
+    // The key is a hash: the agent is not stored.
+    for (const auto& [key, e] : store.map) {
+        EXPECT_LT(key.size(), 100u);
+        EXPECT_EQ(key.find("AAAA"), std::string::npos);
+    }
+}
+
+// ---- the UTC day -------------------------------------------------------------------------------
+
+TEST(TallyDay, DayOfIsTheFloorOfSecondsOverADay)
+{
+    EXPECT_EQ(Tally::day_of(0), 0);
+    EXPECT_EQ(Tally::day_of(1), 0);
+    EXPECT_EQ(Tally::day_of(86399), 0);
+    EXPECT_EQ(Tally::day_of(86400), 1);
+    EXPECT_EQ(Tally::day_of(kT0 + 86399), kDay1);
+    EXPECT_EQ(Tally::day_of(kT0 + 86400), kDay1 + 1);
+}
+
+TEST(TallyDay, DayOfBefore1970RoundsDown)
+{
+    EXPECT_EQ(Tally::day_of(-1), -1);
+    EXPECT_EQ(Tally::day_of(-86399), -1);
+    EXPECT_EQ(Tally::day_of(-86400), -1);
+    EXPECT_EQ(Tally::day_of(-86401), -2);
+    EXPECT_EQ(Tally::day_of(-172800), -2);
+    EXPECT_EQ(Tally::day_of(-172801), -3);
+}
+
+TEST(TallyDay, DayOfTheExtremesDoesNotOverflow)
+{
+    EXPECT_EQ(Tally::day_of(INT64_MAX), INT64_MAX / 86400);
+    EXPECT_EQ(Tally::day_of(INT64_MIN), INT64_MIN / 86400 - 1);  // INT64_MIN is not a multiple of 86400
+    EXPECT_EQ(Tally::day_of(INT64_MIN + 1), INT64_MIN / 86400 - 1);
+}
+
+// A listener's first part at 23:59:59 and the rest at 00:00:00: two days, neither with a
+// download, because neither day's coverage reaches the threshold.
+TEST(TallyDay, APartialStraddlingMidnightIsADownloadOnNeitherDay)
+{
+    World w;
+    Tally t = w.tally();
+    MapStore store;
+    const Offset half = kThreshold / 2 + 1000;
+    w.now = kT0 + 86399;
+    expect_verdict(t.record(store, listen({{0, half}}, Kind::Range)), State::Partial, false, false, true);
+    w.now = kT0 + 86400;
+    expect_verdict(t.record(store, listen({{half, kThreshold}}, Kind::Range)), State::Partial, false, false, true);
+    EXPECT_EQ(entry(store, kDay1), "0-" + std::to_string(half));
+    EXPECT_EQ(entry(store, kDay1 + 1), std::to_string(half) + "-" + std::to_string(kThreshold));
+    // Each day has its own salt.
+    ASSERT_TRUE(store.map.count(salt_key(kDay1)) && store.map.count(salt_key(kDay1 + 1)));
+    EXPECT_NE(store.map[salt_key(kDay1)].value, store.map[salt_key(kDay1 + 1)].value);
+    EXPECT_EQ(w.salts_made, 2);
+}
+
+// ... unless a day's own coverage suffices: then that day counts it.
+TEST(TallyDay, EachDayCountsWhatItsOwnCoverageReaches)
+{
+    World w;
+    Tally t = w.tally();
+    MapStore store;
+    w.now = kT0 + 86399;
+    EXPECT_EQ(t.record(store, listen({{0, kThreshold}}, Kind::Range)).state, State::Counted);
+    w.now = kT0 + 86400;
+    EXPECT_EQ(t.record(store, listen({{kThreshold, 2 * kThreshold}}, Kind::Range)).state, State::Counted);
+    EXPECT_EQ(entry(store, kDay1), "c");
+    EXPECT_EQ(entry(store, kDay1 + 1), "c");
+}
+
+TEST(TallyDay, ADownloadOnDayOneAndTheSameOnDayTwoCountTwice)
+{
+    World w;
+    Tally t = w.tally();
+    MapStore store;
+    w.now = kT0 + 10;
+    EXPECT_EQ(t.record(store, whole()).state, State::Counted);
+    w.now = kT0 + 86399;
+    EXPECT_EQ(t.record(store, whole()).state, State::Dup);
+    w.now = kT0 + 86400;
+    EXPECT_EQ(t.record(store, whole()).state, State::Counted);
+    w.now = kT0 + 2 * 86400 - 1;
+    EXPECT_EQ(t.record(store, whole()).state, State::Dup);
+}
+
+// Entries expire an hour after their day ends; the salt a day after that.
+TEST(TallyDay, EntriesExpireAfterTheirDay)
+{
+    World w;
+    Tally t = w.tally();
+    MapStore store;
+    w.now = kT0 + 5;
+    t.record(store, listen({{0, 100}}, Kind::Range));
+    ASSERT_EQ(store.map.size(), 2u);
+    for (const auto& [key, e] : store.map) {
+        if (key == salt_key(kDay1)) {
+            EXPECT_EQ(e.expires, (kDay1 + 2) * kDay);
+        }
+        else {
+            EXPECT_EQ(e.expires, (kDay1 + 1) * kDay + 3600) << key;
+        }
+    }
+}
+
+TEST(TallyDay, ABefore1970ClockCountsOnNegativeDays)
+{
+    World w;
+    w.now = -1;
+    Tally t = w.tally();
+    MapStore store;
+    EXPECT_EQ(t.record(store, whole()).state, State::Counted);
+    EXPECT_EQ(entry(store, -1), "c");
+    EXPECT_EQ(store.map.count("as1:salt:-1"), 1u);
+    w.now = 0;
+    EXPECT_EQ(t.record(store, whole()).state, State::Counted);
+    EXPECT_EQ(entry(store, 0), "c");
+}
+
+// ---- the salt ----------------------------------------------------------------------------------
+
+TEST(TallySalt, IsSixteenRandomBytesKeptInTheStore)
+{
+    World w;
+    Tally t = w.tally();
+    MapStore store;
+    t.record(store, whole());
+    ASSERT_EQ(store.map.count(salt_key(kDay1)), 1u);
+    EXPECT_EQ(store.map[salt_key(kDay1)].value, "salt-00000000001");
+    EXPECT_EQ(w.salts_made, 1);
+    // The listener's key is made with it.
+    EXPECT_EQ(store.map.count(listener_key("salt-00000000001", kAddress, kAgent, kFile, kDay1)), 1u);
+}
+
+// Two servers (two Tally objects, each with its own clock view of the salt) share one store:
+// the first makes the salt, the second reads it, and both see one listener alike.
+TEST(TallySalt, TwoServersShareTheSaltThroughTheStore)
+{
+    World w;
+    Tally a = w.tally();
+    Tally b = w.tally();
+    MapStore store;
+    const Offset half = kThreshold / 2;
+    EXPECT_EQ(a.record(store, listen({{0, half}}, Kind::Range)).state, State::Partial);
+    EXPECT_EQ(b.record(store, listen({{half, kThreshold}}, Kind::Range)).state, State::Counted);
+    EXPECT_EQ(a.record(store, whole()).state, State::Dup);
+    EXPECT_EQ(b.record(store, whole()).state, State::Dup);
+    EXPECT_EQ(w.salts_made, 1) << "the second server made no salt of its own";
+}
+
+// A salt this server read is trusted for a minute, then read again.
+TEST(TallySalt, IsReadAgainEveryMinute)
+{
+    World w;
+    Tally t = w.tally();
+    MapStore store;
+    t.record(store, listen({{0, 10}}, Kind::Range));  // salt: get, put, get; key: get, put
+    EXPECT_EQ(store.gets, 3);
+    EXPECT_EQ(store.puts, 2);
+    store.reset_counts();
+    w.now += 59;
+    t.record(store, listen({{10, 20}}, Kind::Range));  // key only
+    EXPECT_EQ(store.gets, 1);
+    EXPECT_EQ(store.puts, 1);
+    store.reset_counts();
+    w.now += 1;
+    t.record(store, listen({{20, 30}}, Kind::Range));  // salt read again (found), then the key
+    EXPECT_EQ(store.gets, 2);
+    EXPECT_EQ(store.puts, 1);
+    EXPECT_EQ(entry(store, kDay1), "0-30");
+    EXPECT_EQ(w.salts_made, 1);
+}
+
+// A cache that lost its entries (restarted, or cleared): the server puts its salt back at
+// the next check, not a new one, so that listeners keep their keys for the day.
+TEST(TallySalt, IsPutBackAfterTheStoreWasCleared)
+{
+    World w;
+    Tally t = w.tally();
+    MapStore store;
+    EXPECT_EQ(t.record(store, listen({{0, 100}}, Kind::Range)).state, State::Partial);
+    const std::string salt = store.map[salt_key(kDay1)].value;
+    store.map.clear();
+    w.now += 60;
+    EXPECT_EQ(t.record(store, listen({{100, 200}}, Kind::Range)).state, State::Partial);
+    ASSERT_EQ(store.map.count(salt_key(kDay1)), 1u);
+    EXPECT_EQ(store.map[salt_key(kDay1)].value, salt);
+    EXPECT_EQ(w.salts_made, 1);
+    // The coverage went with the cache: only what came since is known.
+    EXPECT_EQ(entry(store, kDay1), "100-200");
+}
+
+// After a restart of the cache, whichever server puts first sets the salt, and the other takes
+// it at its next check: they agree again.
+TEST(TallySalt, ServersAgreeAgainAfterTheStoreWasCleared)
+{
+    World w;
+    Tally a = w.tally();
+    MapStore store;
+    a.record(store, listen({{0, 100}}, Kind::Range));
+    store.map.clear();
+    w.now += 30;
+    Tally b = w.tally();  // a server that starts now: no salt of its own
+    const Offset half = kThreshold / 2;
+    EXPECT_EQ(b.record(store, listen({{0, half}}, Kind::Range)).state, State::Partial);
+    EXPECT_EQ(w.salts_made, 2);
+    const std::string salt_b = store.map[salt_key(kDay1)].value;
+    w.now += 30;  // a's minute is up: it reads b's salt rather than putting its own back
+    EXPECT_EQ(a.record(store, listen({{half, kThreshold}}, Kind::Range)).state, State::Counted);
+    EXPECT_EQ(store.map[salt_key(kDay1)].value, salt_b);
+}
+
+TEST(TallySalt, AGarbageSaltIsReplaced)
+{
+    for (const std::string& garbage : {std::string(), std::string("short"), std::string(17, 'x'),
+                                       std::string(1024, '\xff')}) {
+        World w;
+        Tally t = w.tally();
+        MapStore store;
+        store.map[salt_key(kDay1)] = {garbage, 0};
+        EXPECT_EQ(t.record(store, whole()).state, State::Counted);
+        EXPECT_EQ(store.map[salt_key(kDay1)].value, "salt-00000000001") << garbage.size();
+        EXPECT_EQ(entry(store, kDay1), "c");
+    }
+}
+
+// Any sixteen bytes are a salt: one a server put, whatever they are.
+TEST(TallySalt, SixteenBinaryBytesAreASalt)
+{
+    World w;
+    Tally t = w.tally();
+    MapStore store;
+    const std::string salt("\0\x01\x02\xff\0\0\0\0\0\0\0\0\0\0\0\x7f", 16);
+    store.map[salt_key(kDay1)] = {salt, 0};
+    EXPECT_EQ(t.record(store, whole()).state, State::Counted);
+    EXPECT_EQ(w.salts_made, 0);
+    EXPECT_EQ(store.map.count(listener_key(salt, kAddress, kAgent, kFile, kDay1)), 1u);
+}
+
+// ---- a store that fails or holds garbage -----------------------------------------------------
+
+// The store does not answer: each request decides alone (a whole download counts, possibly
+// twice; a download made of several requests is missed). Serving never depends on it.
+TEST(TallyStore, AFailingStoreDegradesToTheRequestAlone)
+{
+    World w;
+    Tally t = w.tally();
+    MapStore store;
+    store.fail_get = true;
+    expect_verdict(t.record(store, whole()), State::Counted, true, true, false);
+    expect_verdict(t.record(store, whole()), State::Counted, true, true, false);
+    expect_verdict(t.record(store, listen({{0, kThreshold - 1}}, Kind::Range)), State::Partial, false, true, false);
+    expect_verdict(t.record(store, listen({{kThreshold - 1, kThreshold}}, Kind::Range)), State::Partial, false, true,
+                   false);
+    // What does not count is not degraded: it needs no store.
+    expect_verdict(t.record(store, listen({{0, kSize}}, Kind::Head)), State::Ignored, false, false, false);
+    expect_verdict(t.record(store, listen({{0, kSize}}, Kind::Full, Client::Bot)), State::Ignored, false, false,
+                   false);
+    // Once it answers again, counting goes on with it.
+    store.fail_get = false;
+    expect_verdict(t.record(store, whole()), State::Counted, true, false, true);
+    expect_verdict(t.record(store, whole()), State::Dup, false, false, true);
+}
+
+// The salt was read, then the store fails on the listener's entry.
+TEST(TallyStore, AFailingGetOfTheEntryDegrades)
+{
+    World w;
+    Tally t = w.tally();
+    MapStore store;
+    EXPECT_EQ(t.record(store, listen({{0, 10}}, Kind::Range)).state, State::Partial);
+    store.fail_get = true;  // the salt is cached: only the entry's get fails
+    store.reset_counts();
+    expect_verdict(t.record(store, whole()), State::Counted, true, true, false);
+    EXPECT_EQ(store.gets, 1);
+    EXPECT_EQ(store.puts, 0);
+}
+
+// A put that fails: the salt cannot be shared, so the request decides alone; the entry cannot
+// be kept, so the verdict is the request's with what the store had, marked degraded.
+TEST(TallyStore, AFailingPutDegrades)
+{
+    {
+        World w;
+        Tally t = w.tally();
+        MapStore store;
+        store.fail_put = true;
+        expect_verdict(t.record(store, whole()), State::Counted, true, true, false);
+        expect_verdict(t.record(store, listen({{0, 10}}, Kind::Range)), State::Partial, false, true, false);
+        EXPECT_TRUE(store.map.empty());
+    }
+    {
+        World w;
+        Tally t = w.tally();
+        MapStore store;
+        EXPECT_EQ(t.record(store, listen({{0, 10}}, Kind::Range)).state, State::Partial);
+        store.fail_put = true;
+        expect_verdict(t.record(store, listen({{10, 20}}, Kind::Range)), State::Partial, false, true, false);
+        expect_verdict(t.record(store, listen({{0, kThreshold}}, Kind::Range)), State::Counted, true, true, false);
+        EXPECT_EQ(entry(store, kDay1), "0-10");
+    }
+}
+
+// A store whose put succeeds but keeps nothing (a full shmcb): the salt cannot be read back.
+class ForgetfulStore : public MapStore {
+public:
+    bool put(const std::string& key, const std::string& value, std::int64_t expires) override
+    {
+        MapStore::put(key, value, expires);
+        map.clear();
+        return true;
+    }
+};
+
+TEST(TallyStore, AStoreThatKeepsNothingDegrades)
+{
+    World w;
+    Tally t = w.tally();
+    ForgetfulStore store;
+    expect_verdict(t.record(store, whole()), State::Counted, true, true, false);
+    expect_verdict(t.record(store, listen({{0, 10}}, Kind::Range)), State::Partial, false, true, false);
+}
+
+// Garbage where a coverage should be (a damaged or hostile entry): treated as absent, never a
+// crash, never a dup, and replaced by what this request sent.
+TEST(TallyStore, GarbageEntriesAreTreatedAsAbsent)
+{
+    for (const std::string& garbage :
+         {std::string("garbage"), std::string("c "), std::string("C"), std::string("cc"), std::string("0-10,5-20"),
+          std::string("10-0"), std::string("0-10,"), std::string(2000, '9'), std::string("\0c", 2),
+          std::string("99999999999999999999-999999999999999999999"), std::string(1024, '\0')}) {
+        World w;
+        Tally t = w.tally();
+        MapStore store;
+        t.record(store, listen({{0, 1}}, Kind::Range));  // makes the salt and the key
+        const std::string salt = store.map[salt_key(kDay1)].value;
+        const std::string key = listener_key(salt, kAddress, kAgent, kFile, kDay1);
+        store.map[key].value = garbage;
+        expect_verdict(t.record(store, listen({{100, 200}}, Kind::Range)), State::Partial, false, false, true);
+        EXPECT_EQ(store.map[key].value, "100-200") << garbage.substr(0, 40);
+        store.map[key].value = garbage;
+        expect_verdict(t.record(store, whole()), State::Counted, true, false, true);
+    }
+}
+
+TEST(TallyStore, AnEmptyEntryIsAnEmptyCoverage)
+{
+    World w;
+    Tally t = w.tally();
+    MapStore store;
+    t.record(store, listen({{0, 1}}, Kind::Range));
+    const std::string key = listener_key(store.map[salt_key(kDay1)].value, kAddress, kAgent, kFile, kDay1);
+    store.map[key].value = "";
+    EXPECT_EQ(t.record(store, listen({{5, 6}}, Kind::Range)).state, State::Partial);
+    EXPECT_EQ(store.map[key].value, "5-6");
+}
+
+// A dup costs one read and no write: the cache is not rewritten by every repeat of a file.
+TEST(TallyStore, ADupIsOneGetAndNoPut)
+{
+    World w;
+    Tally t = w.tally();
+    MapStore store;
+    ASSERT_EQ(t.record(store, whole()).state, State::Counted);
+    store.reset_counts();
+    EXPECT_EQ(t.record(store, whole()).state, State::Dup);
+    EXPECT_EQ(store.gets, 1);
+    EXPECT_EQ(store.puts, 0);
+    // A partial: one read and one write.
+    store.reset_counts();
+    EXPECT_EQ(t.record(store, listen({{0, 10}}, Kind::Range, Client::Ok, "192.0.2.9")).state, State::Partial);
+    EXPECT_EQ(store.gets, 1);
+    EXPECT_EQ(store.puts, 1);
+}
+
+// ---- record_alone ------------------------------------------------------------------------------
+
+TEST(TallyAlone, DecidesFromTheRequestAlone)
+{
+    expect_verdict(Tally::record_alone(whole()), State::Counted, true, true, false);
+    expect_verdict(Tally::record_alone(listen({{0, kThreshold}}, Kind::Cut)), State::Counted, true, true, false);
+    expect_verdict(Tally::record_alone(listen({{0, kThreshold - 1}}, Kind::Range)), State::Partial, false, true,
+                   false);
+    // Overlapping ranges of one response count once.
+    expect_verdict(Tally::record_alone(listen({{0, kThreshold - 1}, {0, kThreshold - 1}}, Kind::Range)),
+                   State::Partial, false, true, false);
+    expect_verdict(Tally::record_alone(listen({})), State::Partial, false, false, false);
+    expect_verdict(Tally::record_alone(listen({{0, kSize}}, Kind::Probe)), State::Ignored, false, false, false);
+    expect_verdict(Tally::record_alone(listen({{0, kSize}}, Kind::Full, Client::WatchOs)), State::Ignored, false,
+                   false, false);
+}
+
+// ---- names, threads ----------------------------------------------------------------------------
+
+TEST(TallyNames, AreTheLogValues)
+{
+    EXPECT_STREQ(kind_name(Kind::Full), "full");
+    EXPECT_STREQ(kind_name(Kind::Range), "range");
+    EXPECT_STREQ(kind_name(Kind::Probe), "probe");
+    EXPECT_STREQ(kind_name(Kind::Head), "head");
+    EXPECT_STREQ(kind_name(Kind::NotModified), "notmod");
+    EXPECT_STREQ(kind_name(Kind::Cut), "cut");
+    EXPECT_STREQ(kind_name(Kind::Error), "error");
+    EXPECT_STREQ(state_name(State::Counted), "counted");
+    EXPECT_STREQ(state_name(State::Dup), "dup");
+    EXPECT_STREQ(state_name(State::Partial), "partial");
+    EXPECT_STREQ(state_name(State::Ignored), "ignored");
+}
+
+// A store safe across threads (the glue serializes one that is not), one Tally shared by
+// threads that ask for the salt at once: every listener is counted once, with one salt.
+class LockedStore : public Store {
+public:
+    Got get(const std::string& key, std::string& value) override
+    {
+        std::lock_guard<std::mutex> lock(mutex);
+        return inner.get(key, value);
+    }
+    bool put(const std::string& key, const std::string& value, std::int64_t expires) override
+    {
+        std::lock_guard<std::mutex> lock(mutex);
+        return inner.put(key, value, expires);
+    }
+    std::mutex mutex;
+    MapStore inner;
+};
+
+TEST(TallyThreads, OneTallySharedByThreadsMakesOneSaltAndCountsEachListenerOnce)
+{
+    std::atomic<std::int64_t> now{kT0 + 100};
+    std::atomic<int> salts{0};
+    Tally t([&now] { return now.load(); },
+            [&salts](std::size_t n) {
+                ++salts;
+                return std::string(n, 's');
+            });
+    LockedStore store;
+    const std::vector<std::string> addresses = {"192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4"};
+    std::vector<int> counted(addresses.size(), 0);
+    std::vector<int> dups(addresses.size(), 0);
+    std::vector<std::thread> threads;
+    for (std::size_t i = 0; i < addresses.size(); ++i) {
+        threads.emplace_back([&, i] {
+            for (int n = 0; n < 300; ++n) {
+                now += 1;  // the salt is read again every minute
+                const State s = t.record(store, listen({{0, kSize}}, Kind::Full, Client::Ok, addresses[i])).state;
+                counted[i] += s == State::Counted;
+                dups[i] += s == State::Dup;
+            }
+        });
+    }
+    for (auto& th : threads) {
+        th.join();
+    }
+    for (std::size_t i = 0; i < addresses.size(); ++i) {
+        EXPECT_EQ(counted[i], 1) << addresses[i];
+        EXPECT_EQ(dups[i], 299) << addresses[i];
+    }
+    EXPECT_EQ(salts.load(), 1);
+}
+
+}  // namespace
+}  // namespace audio_stream::stats
