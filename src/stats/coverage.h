@@ -23,7 +23,7 @@ struct FileRange {
 class Coverage {
 public:
     // Ranges kept: a listener who jumps around more than this loses its smallest ranges (an
-    // undercount, never an overcount), and the cache entry stays under 1 KiB.
+    // undercount, never an overcount), and the cache entry stays under 1.3 KiB.
     static constexpr std::size_t kMaxRanges = 32;
 
     // Joins overlapping and touching ranges; empty ranges are ignored.

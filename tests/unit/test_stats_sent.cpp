@@ -212,8 +212,11 @@ TEST(SecondsText, IsTheTimesOfTheFirstAndTheEndByte)
     EXPECT_EQ(seconds_text(kCbr, {{0, kCbr.size}}), "0.000-180.000");
     EXPECT_EQ(seconds_text(kCbr, {{4096, 4096 + 16000}}), "0.000-1.000");
     EXPECT_EQ(seconds_text(kCbr, {{4096 + 60 * 16000, 4096 + 90 * 16000}}), "60.000-90.000");
-    // The header plays at 0.
-    EXPECT_EQ(seconds_text(kCbr, {{0, 100}}), "0.000-0.000");
+    // Header bytes alone are no audio; with audio, the header does not pull the start to 0
+    // (a cut keeps the ID3v2 tag first, then sends the audio from t on).
+    EXPECT_EQ(seconds_text(kCbr, {{0, 100}}), "-");
+    EXPECT_EQ(seconds_text(kCbr, {{0, 4096}}), "-");
+    EXPECT_EQ(seconds_text(kCbr, {{0, 4096}, {4096 + 60 * 16000, 4096 + 61 * 16000}}), "60.000-61.000");
 }
 
 TEST(SecondsText, SeveralRangesSpanFromTheFirstToTheLast)
