@@ -93,6 +93,23 @@ public:
         return rv == APR_SUCCESS;
     }
 
+    // shmcb is not safe across processes: its calls go under the global mutex.
+    bool lock() override
+    {
+        const apr_status_t rv = g.mutex ? apr_global_mutex_lock(g.mutex) : APR_SUCCESS;
+        if (rv != APR_SUCCESS) {
+            status_ = rv;
+        }
+        return rv == APR_SUCCESS;
+    }
+
+    void unlock() override
+    {
+        if (g.mutex) {
+            (void)apr_global_mutex_unlock(g.mutex);
+        }
+    }
+
     apr_status_t status() const { return status_; }
 
 private:
@@ -194,8 +211,8 @@ void set_variable(request_rec* r, request_rec* owner, const char* name, const ch
     }
 }
 
-// The verdict on `listen`, from the shared cache when there is one (under the global mutex
-// for providers that need it), and the cache's health noted.
+// The verdict on `listen`, from the shared cache when there is one, and the cache's health
+// noted.
 Verdict count(request_rec* owner, const Listen& listen)
 {
     if (!g.tally) {
@@ -206,24 +223,7 @@ Verdict count(request_rec* owner, const Listen& listen)
         return alone;
     }
     SocacheStore store(owner->pool);
-    Verdict v{State::Ignored, false};
-    if (g.mutex && apr_global_mutex_lock(g.mutex) != APR_SUCCESS) {
-        v = Tally::record_alone(listen);
-    }
-    else {
-        try {
-            v = g.tally->record(store, listen);
-        }
-        catch (...) {
-            if (g.mutex) {
-                (void)apr_global_mutex_unlock(g.mutex);
-            }
-            throw;
-        }
-        if (g.mutex) {
-            (void)apr_global_mutex_unlock(g.mutex);
-        }
-    }
+    const Verdict v = g.tally->record(store, listen);
     if (v.degraded || v.used_store) {
         note_health(owner->server, v.degraded, store.status());
     }

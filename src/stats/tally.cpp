@@ -78,6 +78,13 @@ std::string Tally::salt_for(Store& store, std::int64_t day, std::int64_t now)
     }
     const std::string key = "as1:salt:" + std::to_string(day);
     std::string salt;
+    if (!store.lock()) {
+        return {};
+    }
+    struct Held {
+        Store& store;
+        ~Held() { store.unlock(); }
+    } held{store};
     Store::Got got = store.get(key, salt);
     if (got == Store::Got::Absent || (got == Store::Got::Found && salt.size() != kSaltBytes)) {
         // A new day, or a cache that lost its entries (restarted): put today's salt back if
@@ -126,6 +133,17 @@ Verdict Tally::record(Store& store, const Listen& l)
         return record_alone(l);
     }
     const std::string key = listener_key(salt, l.address, l.user_agent, l.file, day);
+    if (counted_before(key)) {
+        return {State::Dup, false};
+    }
+    struct Held {
+        Store& store;
+        ~Held() { store.unlock(); }
+    };
+    if (!store.lock()) {
+        return record_alone(l);
+    }
+    const Held held{store};
     std::string value;
     Coverage seen;
     switch (store.get(key, value)) {
@@ -133,6 +151,7 @@ Verdict Tally::record(Store& store, const Listen& l)
         return record_alone(l);
     case Store::Got::Found:
         if (value == kCounted) {
+            remember_counted(key);
             return {State::Dup, false, false, true};
         }
         if (auto decoded = Coverage::decode(value)) {
@@ -147,7 +166,25 @@ Verdict Tally::record(Store& store, const Listen& l)
     }
     const bool download = seen.covered() >= l.threshold;
     const bool stored = store.put(key, download ? kCounted : seen.encode(), (day + 1) * kDay + kGrace);
+    if (download && stored) {
+        remember_counted(key);
+    }
     return {download ? State::Counted : State::Partial, download, !stored, stored};
+}
+
+bool Tally::counted_before(const std::string& key)
+{
+    std::lock_guard<std::mutex> lock(memo_mutex_);
+    return counted_.count(key) != 0;
+}
+
+void Tally::remember_counted(const std::string& key)
+{
+    std::lock_guard<std::mutex> lock(memo_mutex_);
+    if (counted_.size() >= kMaxCounted) {
+        counted_.clear();
+    }
+    counted_.insert(key);
 }
 
 }  // namespace audio_stream::stats

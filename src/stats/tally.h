@@ -11,6 +11,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "client.h"
@@ -44,6 +45,10 @@ class Store {
 public:
     enum class Got { Found, Absent, Failed };
     virtual ~Store() = default;
+    // Held around each read-modify-write (and nothing else): a store not safe across
+    // processes (shmcb) takes a global mutex here. false: it could not be taken.
+    virtual bool lock() { return true; }
+    virtual void unlock() {}
     virtual Got get(const std::string& key, std::string& value) = 0;
     virtual bool put(const std::string& key, const std::string& value, std::int64_t expires_unix) = 0;
 };
@@ -73,8 +78,8 @@ public:
 
     Tally(Clock clock, Random random);
 
-    // Reads and updates `store` (the caller serializes this where the store is not safe across
-    // processes and threads: shmcb, under a global mutex). Thread-safe for the salt it keeps.
+    // Reads and updates `store`, each read-modify-write under store.lock(). Thread-safe: the
+    // salt and the memo of counted listeners are the Tally's own, under its mutex.
     Verdict record(Store& store, const Listen& listen);
 
     // Without a store: this request alone decides (degraded when it would have used one).
@@ -94,6 +99,17 @@ private:
     std::mutex salt_mutex_;
     std::int64_t salt_day_ = INT64_MIN;
     std::int64_t salt_checked_ = 0;
+
+    // Keys this process has seen counted (their day is in the key): a duplicate, the most
+    // common request once a player has its download, then needs no store at all. Bounded:
+    // cleared when full.
+    bool counted_before(const std::string& key);
+    void remember_counted(const std::string& key);
+    static constexpr std::size_t kMaxCounted = 16384;
+    std::unordered_set<std::string> counted_;
+    // A leaf lock: taken under the store's lock, never the other way round (salt_for takes
+    // salt_mutex_, then the store's).
+    std::mutex memo_mutex_;
     std::string salt_;
 };
 

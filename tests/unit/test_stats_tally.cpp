@@ -131,8 +131,8 @@ TEST(Tally, WholeFileIsCountedOnceThenDup)
     MapStore store;
     expect_verdict(t.record(store, whole()), State::Counted, true, false, true);
     EXPECT_EQ(entry(store, kDay1), "c");
-    expect_verdict(t.record(store, whole()), State::Dup, false, false, true);
-    expect_verdict(t.record(store, listen({{0, 100}}, Kind::Range)), State::Dup, false, false, true);
+    expect_verdict(t.record(store, whole()), State::Dup, false, false, false);
+    expect_verdict(t.record(store, listen({{0, 100}}, Kind::Range)), State::Dup, false, false, false);
     EXPECT_EQ(entry(store, kDay1), "c");
 }
 
@@ -202,7 +202,7 @@ TEST(Tally, RangesAreReassembledUntilTheThreshold)
     // The last byte: exactly the threshold counts.
     expect_verdict(t.record(store, listen({{900000, 900001}}, Kind::Range)), State::Counted, true, false, true);
     EXPECT_EQ(entry(store, kDay1), "c");
-    expect_verdict(t.record(store, listen({{0, kSize}}, Kind::Range)), State::Dup, false, false, true);
+    expect_verdict(t.record(store, listen({{0, kSize}}, Kind::Range)), State::Dup, false, false, false);
 }
 
 TEST(Tally, SeveralRangesInOneResponseCountTogether)
@@ -582,7 +582,7 @@ TEST(TallyStore, AFailingStoreDegradesToTheRequestAlone)
     // Once it answers again, counting goes on with it.
     store.fail_get = false;
     expect_verdict(t.record(store, whole()), State::Counted, true, false, true);
-    expect_verdict(t.record(store, whole()), State::Dup, false, false, true);
+    expect_verdict(t.record(store, whole()), State::Dup, false, false, false);
 }
 
 // The salt was read, then the store fails on the listener's entry.
@@ -679,21 +679,69 @@ TEST(TallyStore, AnEmptyEntryIsAnEmptyCoverage)
 }
 
 // A dup costs one read and no write: the cache is not rewritten by every repeat of a file.
-TEST(TallyStore, ADupIsOneGetAndNoPut)
+TEST(TallyStore, ADupNeedsNoStoreOnceThisProcessKnowsTheDownload)
 {
     World w;
     Tally t = w.tally();
     MapStore store;
     ASSERT_EQ(t.record(store, whole()).state, State::Counted);
     store.reset_counts();
-    EXPECT_EQ(t.record(store, whole()).state, State::Dup);
-    EXPECT_EQ(store.gets, 1);
+    expect_verdict(t.record(store, whole()), State::Dup, false, false, false);
+    EXPECT_EQ(store.gets, 0);
     EXPECT_EQ(store.puts, 0);
+    // Counted by another server: one read tells, then this one remembers it.
+    Tally other = w.tally();
+    store.reset_counts();
+    expect_verdict(other.record(store, whole()), State::Dup, false, false, true);
+    EXPECT_EQ(store.gets, 2);  // today's salt, then the entry
+    EXPECT_EQ(store.puts, 0);
+    store.reset_counts();
+    expect_verdict(other.record(store, whole()), State::Dup, false, false, false);
+    EXPECT_EQ(store.gets, 0);
     // A partial: one read and one write.
     store.reset_counts();
     EXPECT_EQ(t.record(store, listen({{0, 10}}, Kind::Range, Client::Ok, "192.0.2.9")).state, State::Partial);
     EXPECT_EQ(store.gets, 1);
     EXPECT_EQ(store.puts, 1);
+}
+
+TEST(TallyStore, EachReadModifyWriteIsUnderTheStoreLock)
+{
+    World w;
+    Tally t = w.tally();
+    struct LockingStore final : MapStore {
+        int depth = 0;
+        int locks = 0;
+        bool refuse = false;
+        bool lock() override
+        {
+            if (refuse) {
+                return false;
+            }
+            EXPECT_EQ(depth, 0);
+            ++depth;
+            ++locks;
+            return true;
+        }
+        void unlock() override { --depth; }
+        Got get(const std::string& key, std::string& value) override
+        {
+            EXPECT_EQ(depth, 1);
+            return MapStore::get(key, value);
+        }
+        bool put(const std::string& key, const std::string& value, std::int64_t expires) override
+        {
+            EXPECT_EQ(depth, 1);
+            return MapStore::put(key, value, expires);
+        }
+    } store;
+    EXPECT_EQ(t.record(store, listen({{0, 10}}, Kind::Range)).state, State::Partial);
+    EXPECT_EQ(store.locks, 2);  // the salt, then the entry
+    EXPECT_EQ(store.depth, 0);
+    // A lock that cannot be taken: the request alone decides.
+    store.refuse = true;
+    expect_verdict(t.record(store, listen({{0, 10}}, Kind::Range, Client::Ok, "192.0.2.77")), State::Partial,
+                   false, true, false);
 }
 
 // ---- record_alone ------------------------------------------------------------------------------
