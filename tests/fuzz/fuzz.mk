@@ -18,7 +18,7 @@ FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit
 FUZZ_FLAGS    = $(CXXSTD) $(WARN) -O1 -g $(FUZZ_SAN) $(APR_DEFS) $(APR_INC) -I.
 
 # Headers every object depends on (CORE_HDR when the Makefile defines it).
-ROBUST_HDR    = $(or $(CORE_HDR),$(wildcard src/*.h src/formats/*.h))
+ROBUST_HDR    = $(or $(CORE_HDR),$(wildcard src/*.h src/formats/*.h src/stats/*.h))
 
 ASAN_DIR     := $(BUILD)/asan
 ASAN_SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer
@@ -64,7 +64,8 @@ $(FUZZ_DIR)/if_range: $(FUZZ_DIR)/obj/if_range.o $(FUZZ_DIR)/obj/src/if_range.o
 # One cutter each, through the shared harness tests/fuzz/fuzz_cut.h.
 $(addprefix $(FUZZ_DIR)/obj/,$(addsuffix .o,$(FORMAT_FUZZ))): tests/fuzz/fuzz_cut.h
 $(addprefix $(FUZZ_DIR)/,$(FORMAT_FUZZ)): $(FUZZ_DIR)/%: $(FUZZ_DIR)/obj/%.o \
-    $(FUZZ_DIR)/obj/src/formats/%.o $(FUZZ_DIR)/obj/src/formats/toolbox.o $(FUZZ_DIR)/obj/src/representation.o
+    $(FUZZ_DIR)/obj/src/formats/%.o $(FUZZ_DIR)/obj/src/formats/toolbox.o $(FUZZ_DIR)/obj/src/representation.o \
+    $(FUZZ_DIR)/obj/src/audio_layout.o
 	$(FUZZ_CXX) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^
 
 # The FLAC cutter rewrites frame headers with the helpers in flac_frame.cpp. Its CRC loops run

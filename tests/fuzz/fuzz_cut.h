@@ -15,6 +15,10 @@
 //   (same start, so the dispatch gives it the same ETag suffix);
 //   work: the cutter reads at most kReadFactor x the file + kReadSlack bytes, in at most
 //   kMaxReads reads.
+// The format's layout (download counting) on the same file: audio_start <= audio_end <= the
+// file, duration not negative, the download threshold within the file and at least the
+// header, time_at within [0, duration] and not decreasing, the same layout twice, and the
+// same read bounds.
 #ifndef AUDIO_STREAM_FUZZ_CUT_H
 #define AUDIO_STREAM_FUZZ_CUT_H
 
@@ -25,6 +29,7 @@
 #include <string_view>
 #include <variant>
 
+#include "src/audio_layout.h"
 #include "src/byte_source.h"
 #include "src/formats/cut.h"
 #include "tests/fuzz/fuzz_check.h"
@@ -107,7 +112,36 @@ inline bool same_cut(const Cut& a, const Cut& b)
            a.rep.etag_suffix == b.rep.etag_suffix && a.start == b.start && a.duration == b.duration;
 }
 
-inline int run(Cut (*cutter)(ByteSource&, Micros), const std::uint8_t* data, std::size_t size)
+inline void check_layout(AudioLayout (*layout)(ByteSource&), std::string_view file)
+{
+    CountingSource src(file);
+    const AudioLayout l = layout(src);
+    std::snprintf(fuzz_check::context, sizeof fuzz_check::context,
+                  "layout: size %llu audio %llu-%llu duration %lld",
+                  static_cast<unsigned long long>(l.size), static_cast<unsigned long long>(l.audio_start),
+                  static_cast<unsigned long long>(l.audio_end), static_cast<long long>(l.duration));
+    CHECK(l.size == file.size());
+    CHECK(l.audio_start <= l.audio_end && l.audio_end <= l.size);
+    CHECK(l.duration >= 0);
+    const Offset threshold = download_threshold(l);
+    CHECK(threshold <= l.size);
+    CHECK(threshold >= l.audio_start || threshold == l.size);
+    Micros before = 0;
+    for (Offset at : {Offset{0}, l.audio_start, (l.audio_start + l.audio_end) / 2, l.audio_end, l.size}) {
+        if (const auto t = time_at(l, at)) {
+            CHECK(*t >= before && *t <= l.duration);
+            before = *t;
+        }
+    }
+    CHECK(src.reads <= kMaxReads);
+    CHECK(src.bytes_read <= kReadFactor * file.size() + kReadSlack);
+    CountingSource again(file);
+    const AudioLayout m = layout(again);
+    CHECK(m.audio_start == l.audio_start && m.audio_end == l.audio_end && m.duration == l.duration);
+}
+
+inline int run(Cut (*cutter)(ByteSource&, Micros), AudioLayout (*layout)(ByteSource&), const std::uint8_t* data,
+               std::size_t size)
 {
     const auto in = fuzz_check::split<kPrefix>(data, size);
     const Micros t = time_asked(in.prefix);
@@ -120,6 +154,7 @@ inline int run(Cut (*cutter)(ByteSource&, Micros), const std::uint8_t* data, std
         CHECK(src.bytes_read <= kReadFactor * file.size() + kReadSlack);
         CountingSource again(file);
         CHECK(same_cut(cut, cutter(again, t)));
+        check_layout(layout, file);
     }
     catch (const std::exception& e) {
         // The glue turns an exception into a 500; a cutter must report Malformed instead.
