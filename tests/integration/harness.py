@@ -50,6 +50,30 @@ def httpd_env():
     return env
 
 
+def chromium_dump_dom(url, *flags, timeout):
+    """Headless Chromium's --dump-dom of url with extra flags, in a fresh profile:
+    (exit status, DOM, stderr), or None when it did not finish within timeout (then the
+    browser and all its helpers are killed). Fails when chromium is not installed
+    (scripts/ensure-deps test installs it): a test that cannot run proves nothing."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not chromium:
+        raise AssertionError("chromium is not installed (scripts/ensure-deps test)")
+    with tempfile.TemporaryDirectory(prefix="audio_stream_chromium_", ignore_cleanup_errors=True) as profile:
+        args = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                *flags, f"--user-data-dir={profile}", "--dump-dom", url]
+        # Its own session, so that a timeout ends the browser and all its helpers.
+        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                start_new_session=True)
+        try:
+            dom, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            return None
+    return proc.returncode, dom, err
+
+
 def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))

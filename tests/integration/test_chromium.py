@@ -18,13 +18,11 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
-import tempfile
 import time
 import urllib.parse
 
-from harness import REPO, ServerTestCase, request, write_file
+from harness import REPO, ServerTestCase, chromium_dump_dom, request, write_file
 
 SAMPLE_SECONDS = 60
 SEEK_TO = 40
@@ -155,32 +153,18 @@ class ChromiumPlayback(ServerTestCase):
                 self.fail(f"{first}\n--- and again ---\n{second}")
 
     def run_chromium_once(self, path):
-        chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-        self.assertIsNotNone(chromium, "chromium is not installed (scripts/ensure-deps test)")
-        with tempfile.TemporaryDirectory(prefix="audio_stream_chromium_",
-                                         ignore_cleanup_errors=True) as profile:
-            args = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                    "--no-first-run", "--disable-background-networking",
-                    "--disable-component-update", "--disable-sync",
-                    "--autoplay-policy=no-user-gesture-required",
-                    "--virtual-time-budget=60000", f"--user-data-dir={profile}",
-                    "--dump-dom", self.server.url(path)]
-            # Its own session, so that a timeout ends the browser and all its helpers.
-            proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                    text=True, start_new_session=True)
-            try:
-                dom, err = proc.communicate(timeout=CHROMIUM_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                dom, err = proc.communicate()
-                self.fail(f"chromium did not finish within {CHROMIUM_TIMEOUT} s loading {path}"
-                          f"\n--- chromium stderr (tail) ---\n{tail(err)}")
+        done = chromium_dump_dom(self.server.url(path), "--disable-quic",
+                                 "--autoplay-policy=no-user-gesture-required",
+                                 "--virtual-time-budget=60000", timeout=CHROMIUM_TIMEOUT)
+        if done is None:
+            self.fail(f"chromium did not finish within {CHROMIUM_TIMEOUT} s loading {path}")
+        returncode, dom, err = done
         m = re.search(r'<pre id="result">(.*?)</pre>', dom, re.S)
         text = html.unescape(m.group(1)).strip() if m else ""
         if not text:
             step = re.search(r'<p class="status" id="autotest-step">(.*?)</p>', dom, re.S)
             raise NoResult(f"no autotest result in the page loaded from {path} "
-                      f"(chromium exit {proc.returncode}; "
+                      f"(chromium exit {returncode}; "
                       f"last autotest {html.unescape(step.group(1)) if step else 'step: none'})"
                       f"\n--- chromium stderr (tail) ---\n{tail(err)}")
         try:

@@ -13,13 +13,12 @@ import html.parser
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import unittest
 
-from harness import REPO
+from harness import REPO, chromium_dump_dom
 
 SCRIPT = os.path.join(REPO, "scripts", "audio-stream-report")
 CHROMIUM_TIMEOUT = 90
@@ -314,24 +313,11 @@ class ReportTest(unittest.TestCase):
         self.assertEqual(result.stdout, b"")
 
     def test_report_in_headless_chromium(self):
-        chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-        self.assertIsNotNone(chromium, "chromium is not installed (scripts/ensure-deps test)")
-        with tempfile.TemporaryDirectory(prefix="audio_stream_chromium_",
-                                         ignore_cleanup_errors=True) as profile:
-            args = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                    "--disable-background-networking", "--disable-component-update",
-                    "--disable-sync", f"--user-data-dir={profile}", "--dump-dom",
-                    "file://" + self.out]
-            # Its own session, so that a timeout ends the browser and all its helpers.
-            proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                    text=True, start_new_session=True)
-            try:
-                dom, err = proc.communicate(timeout=CHROMIUM_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                dom, err = proc.communicate()
-                self.fail(f"chromium did not finish within {CHROMIUM_TIMEOUT} s\n{err[-3000:]}")
-        self.assertEqual(proc.returncode, 0, err[-3000:])
+        done = chromium_dump_dom("file://" + self.out, timeout=CHROMIUM_TIMEOUT)
+        if done is None:
+            self.fail(f"chromium did not finish within {CHROMIUM_TIMEOUT} s")
+        returncode, dom, err = done
+        self.assertEqual(returncode, 0, err[-3000:])
         page = Page(dom)
         self.assertEqual(page.tags["svg"], 1, dom[:2000])
         self.assertEqual([b["title"] for b in page.bars()], BAR_TITLES)

@@ -2,7 +2,7 @@
 started here on a loopback port), as servers behind a load balancer do."""
 import hashlib
 import os
-import re
+import socket
 import subprocess
 import threading
 import time
@@ -31,7 +31,6 @@ class Fleet:
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:
-                import socket
                 with socket.create_connection(("127.0.0.1", cls.cache_port), timeout=0.5):
                     return
             except OSError:
