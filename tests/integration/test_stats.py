@@ -331,6 +331,19 @@ class Abandoned(StatsTestCase):
         self.assertGreater(int(rec["threshold"]), sent)
 
 
+    def test_abandoned_http2_stream_reports_what_was_sent(self):
+        size = self.size("long.wav")
+        status, body = curl(self.url("long.wav"), "--http2-prior-knowledge", "--limit-rate", "500k",
+                            "--max-time", "2", ua="h2-leaver")
+        self.assertLess(len(body), size // 4)
+        rec = self.log.wait(timeout=30)[0]
+        first, last = map(int, rec["sent"].split("/")[0].split("-"))
+        sent = last - first + 1
+        self.assertEqual((rec["kind"], first, rec["state"]), ("full", 0, "partial"))
+        self.assertEqual(sent % WINDOW, 0, "whole windows, each handed on")
+        self.assertLess(sent, size // 4, rec)
+
+
 class Concurrent(StatsTestCase):
     """50 listeners at once, each in several windows: exactly 50 downloads (shmcb)."""
 
