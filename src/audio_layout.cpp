@@ -25,7 +25,9 @@ Offset download_threshold(const AudioLayout& l)
     const auto num = static_cast<unsigned __int128>(audio) * static_cast<unsigned __int128>(kOneMinute);
     const auto den = static_cast<unsigned __int128>(l.duration);
     const auto minute = static_cast<Offset>((num + den - 1) / den);
-    return std::min(l.size, l.audio_start + minute);
+    // Every byte that is not audio is header: what comes before it, and what a player may
+    // need after it (an MP4 moov at the end of the file).
+    return std::min(l.size, l.size - audio + minute);
 }
 
 std::optional<Micros> time_at(const AudioLayout& l, Offset offset)

@@ -18,9 +18,10 @@ struct AudioLayout {
     Micros duration = 0;     // 0: unknown
 };
 
-// The bytes that make a download: audio_start plus the audio bytes of 60 s at the file's
-// average bitrate ((audio_end - audio_start) / duration), rounded up; the whole file when it
-// plays 60 s or less or its duration is unknown.
+// The bytes that make a download: the header bytes (all that is not audio: before it, and
+// after it, such as an MP4 moov at the end) plus the audio bytes of 60 s at the file's average
+// bitrate ((audio_end - audio_start) / duration), rounded up; the whole file when it plays
+// 60 s or less or its duration is unknown.
 Offset download_threshold(const AudioLayout& layout);
 
 // The time at which the audio byte at `offset` plays, at the average bitrate, clamped to

@@ -7,6 +7,7 @@
 #include "../ascii.h"
 #include "flac.h"
 #include "mp3.h"
+#include "mp4.h"
 #include "ogg.h"
 #include "wav.h"
 
@@ -27,6 +28,7 @@ constexpr Format kMp3{"", cut_mp3, layout_mp3};
 constexpr Format kFlac{"", cut_flac, layout_flac};
 constexpr Format kOgg{"", cut_ogg, layout_ogg};
 constexpr Format kWav{"", cut_wav, layout_wav};
+constexpr Format kMp4{"", nullptr, layout_mp4};  // no cutter yet: ?t= answers 501
 
 constexpr Format named(std::string_view type, Format f)
 {
@@ -35,13 +37,15 @@ constexpr Format named(std::string_view type, Format f)
 }
 
 // Registered names first, then the x- and legacy names that mime.types files still carry.
-constexpr std::array<Format, 14> kFormats{{
+constexpr std::array<Format, 18> kFormats{{
     named("audio/mpeg", kMp3),      named("audio/mp3", kMp3),       named("audio/x-mpeg", kMp3),
     named("audio/flac", kFlac),     named("audio/x-flac", kFlac),
     named("audio/ogg", kOgg),       named("audio/opus", kOgg),      named("application/ogg", kOgg),
     named("audio/vorbis", kOgg),
     named("audio/wav", kWav),       named("audio/x-wav", kWav),     named("audio/wave", kWav),
     named("audio/vnd.wave", kWav),  named("audio/x-pn-wav", kWav),
+    named("audio/mp4", kMp4),       named("audio/x-m4a", kMp4),     named("audio/x-m4b", kMp4),
+    named("video/mp4", kMp4),
 }};
 
 const Format* find_format(std::string_view type)

@@ -1,6 +1,7 @@
 # Robustness targets, included by the top Makefile (uses its variables).
-#   make fuzz       libFuzzer (clang) on the Range planner, If-Range and the four time-seek
-#                   cutters, FUZZ_SECONDS each (FUZZ_TARGETS picks some)
+#   make fuzz       libFuzzer (clang) on the Range planner, If-Range, the four time-seek
+#                   cutters with their layouts and the MP4 layout, FUZZ_SECONDS each
+#                   (FUZZ_TARGETS picks some)
 #   make test-asan  module + unit tests with ASan and UBSan (g++), then the whole suite on them
 #   make soak       wrk and abandoned connections against a private httpd for SOAK_SECONDS
 # Output: build/fuzz/ (binaries, working corpus, crash artifacts), build/asan/.
@@ -9,7 +10,7 @@ FUZZ_CXX     ?= clang++
 FUZZ_SECONDS ?= 60
 SOAK_SECONDS ?= 60
 FUZZ_DIR     := $(BUILD)/fuzz
-FORMAT_FUZZ  := wav mp3 flac ogg
+FORMAT_FUZZ  := wav mp3 flac ogg mp4
 FUZZ_TARGETS ?= range_plan if_range $(FORMAT_FUZZ)
 FUZZ_BINS    := $(addprefix $(FUZZ_DIR)/,$(FUZZ_TARGETS))
 # The libFuzzer runtime is in libclang-rt-14-dev, not in the clang package.

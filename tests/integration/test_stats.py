@@ -301,6 +301,66 @@ class Rules(StatsTestCase):
                          ("full", f"0-{self.size() - 1}/{self.size()}", "counted"))
 
 
+def top_boxes(path):
+    """[(type, offset, size)] of an MP4 file's top-level boxes."""
+    out = []
+    with open(path, "rb") as f:
+        data = f.read()
+    at = 0
+    while at + 8 <= len(data):
+        size = int.from_bytes(data[at:at + 4], "big")
+        kind = data[at + 4:at + 8].decode("latin-1")
+        header = 8
+        if size == 1:
+            size, header = int.from_bytes(data[at + 8:at + 16], "big"), 16
+        elif size == 0:
+            size = len(data) - at
+        out.append((kind, at, size, header))
+        at += size
+    return out
+
+
+class Mp4(StatsTestCase):
+    """AAC in MP4 (.m4a), with the moov at the end (ffmpeg's default) and first (+faststart):
+    the threshold is every byte that is not audio plus a minute of the mdat."""
+
+    @classmethod
+    def make_files(cls, audio):
+        for name, flags in (("end.m4a", []), ("fast.m4a", ["-movflags", "+faststart"])):
+            path = os.path.join(audio, name)
+            subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "sine=frequency=330:duration=180",
+                            "-ac", "2", "-c:a", "aac", "-b:a", "128k", *flags, path], check=True)
+            os.chmod(path, 0o644)
+
+    def test_threshold_and_counting(self):
+        for name in ("end.m4a", "fast.m4a"):
+            path = os.path.join(self.server.docroot, "audio", name)
+            boxes = top_boxes(path)
+            order = [b[0] for b in boxes if b[0] in ("moov", "mdat")]
+            self.assertEqual(order, ["mdat", "moov"] if name == "end.m4a" else ["moov", "mdat"])
+            _, offset, size, header = next(b for b in boxes if b[0] == "mdat")
+            duration = float(subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration",
+                                             "-of", "csv=p=0", path], capture_output=True, text=True).stdout)
+            audio = size - header
+            want = self.size(name) - audio + audio * 60 / duration
+            got = self.threshold(name)
+            self.assertLess(abs(got - want) / want, 0.005, (name, got, want))
+            ua = "m4a-listener " + name
+            _, _, rec = self.fetch("-r", f"0-{got - 2}", name=name, ua=ua)
+            self.assertEqual(rec["state"], "partial")
+            _, _, rec = self.fetch("-r", f"{got - 1}-{got - 1}", name=name, ua=ua)
+            self.assertEqual((rec["state"], rec["download"]), ("counted", "1"))
+            start = offset + header
+            _, _, rec = self.fetch("-r", f"{start}-{start + audio // 180 * 10 - 1}", name=name, ua="secs " + name)
+            s0, s1 = map(float, rec["seconds"].split("-"))
+            self.assertEqual(s0, 0.0)
+            self.assertAlmostEqual(s1, 10.0 * duration / 180, delta=0.05)
+
+    def test_time_seek_is_not_implemented(self):
+        status, _, rec = self.fetch(name="end.m4a", query="?t=10", ua="m4a-seeker")
+        self.assertEqual((status, rec["kind"], rec["state"]), (501, "error", "ignored"))
+
+
 class Abandoned(StatsTestCase):
     """A client that leaves early is credited with what was sent, not what was promised."""
 

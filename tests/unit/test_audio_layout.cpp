@@ -52,17 +52,26 @@ TEST(DownloadThreshold, UnknownDurationIsTheWholeFile)
 
 TEST(DownloadThreshold, RoundsTheMinuteUp)
 {
-    // 1000 audio bytes in 61 s: 983.6 bytes a minute, so 984.
-    EXPECT_EQ(download_threshold({2000, 100, 1100, 61 * kSecond}), Offset{100 + 984});
+    // 1000 audio bytes in 61 s: 983.6 bytes a minute, so 984, after the 1000 header bytes
+    // (100 before the audio, 900 after it).
+    EXPECT_EQ(download_threshold({2000, 100, 1100, 61 * kSecond}), Offset{1000 + 984});
     // An exact division stays exact: 6000 bytes in 120 s is 3000 a minute.
     EXPECT_EQ(download_threshold({6000, 0, 6000, 120 * kSecond}), 3000u);
 }
 
-// Bytes after the audio (an ID3v1 tag) are not audio: the bitrate is of the audio alone.
+// Bytes after the audio (an ID3v1 tag) are not audio: the bitrate is of the audio alone, and
+// they are header bytes, like those before it.
 TEST(DownloadThreshold, OnlyAudioBytesMakeTheBitrate)
 {
     const AudioLayout trailer{4096 + 180 * 16000 + 128, 4096, 4096 + 180 * 16000, 180 * kSecond};
-    EXPECT_EQ(download_threshold(trailer), Offset{4096 + 960000});
+    EXPECT_EQ(download_threshold(trailer), Offset{4096 + 128 + 960000});
+}
+
+// An MP4 whose moov follows the audio: a player needs it before it plays anything.
+TEST(DownloadThreshold, HeaderBytesAfterTheAudioCount)
+{
+    const AudioLayout moov_last{48 + 180 * 16000 + 30000, 48, 48 + 180 * 16000, 180 * kSecond};
+    EXPECT_EQ(download_threshold(moov_last), Offset{48 + 30000 + 960000});
 }
 
 // An audio end past the file (a damaged header): never more than the file.

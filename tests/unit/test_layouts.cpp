@@ -1,4 +1,5 @@
-// The formats' layouts (layout_mp3, layout_flac, layout_ogg, layout_wav) and layout_for_type:
+// The formats' layouts (layout_mp3, layout_flac, layout_ogg, layout_wav, layout_mp4) and
+// layout_for_type:
 // where the audio of a file lies and how long it plays, which download counting turns into a
 // threshold and into seconds. The generated files of the cutters' tests (mp3_tools.h,
 // flac_tools.h, ogg_tools.h, wav_tools.h) are judged against an independent reading of their
@@ -15,6 +16,7 @@
 #include "src/audio_layout.h"
 #include "src/byte_source.h"
 #include "src/formats/dispatch.h"
+#include "src/formats/mp4.h"
 #include "tests/unit/flac_tools.h"
 #include "tests/unit/mp3_tools.h"
 #include "tests/unit/ogg_tools.h"
@@ -168,7 +170,7 @@ TEST(Mp3LayoutHandMade, TrailingTagsAreNotAudio)
     // Exactly a minute: the whole file, tags included.
     EXPECT_EQ(download_threshold(layout_of(layout_mp3, ape)), ape.size());
     const std::string longer = cbr_frames(7500) + id3v1();  // 180 s
-    EXPECT_EQ(download_threshold(layout_of(layout_mp3, longer)), Offset{2500 * 384});
+    EXPECT_EQ(download_threshold(layout_of(layout_mp3, longer)), Offset{2500 * 384 + 128});
 }
 
 TEST(Mp3LayoutHandMade, WhatDoesNotParseIsTheWholeFileOfUnknownDuration)
@@ -538,10 +540,117 @@ TEST(LayoutForType, ChoosesTheParserByMediaType)
 TEST(LayoutForType, AnUnknownTypeIsTheWholeFileOfUnknownDuration)
 {
     const std::string wav = riff(chunk("fmt ", fmt_body(1, 1, 1000, 2, 16)) + chunk("data", ramp(2000)));
-    for (const char* type : {"", "audio/mp4", "audio/aac", "text/plain", "application/octet-stream", "audio"}) {
+    for (const char* type : {"", "audio/aac", "text/plain", "application/octet-stream", "audio"}) {
         EXPECT_EQ(layout_of_type(type, wav), unknown(wav.size())) << type;
     }
-    EXPECT_EQ(layout_of_type("audio/mp4", ""), unknown(0));
+    EXPECT_EQ(layout_of_type("audio/aac", ""), unknown(0));
+}
+
+// ---- MP4: hand-made boxes ------------------------------------------------------------------
+
+std::string be_bytes(std::uint64_t v, int n)
+{
+    std::string out(static_cast<std::size_t>(n), '\0');
+    for (int i = n - 1; i >= 0; --i, v >>= 8) {
+        out[static_cast<std::size_t>(i)] = static_cast<char>(v & 0xFF);
+    }
+    return out;
+}
+
+std::string box(const char* type, const std::string& payload)
+{
+    return be_bytes(8 + payload.size(), 4) + type + payload;
+}
+
+std::string large_box(const char* type, const std::string& payload)
+{
+    return be_bytes(1, 4) + type + be_bytes(16 + payload.size(), 8) + payload;
+}
+
+// mvhd version 0 or 1 with a timescale and a duration (the rest zero).
+std::string mvhd(int version, std::uint32_t timescale, std::uint64_t duration)
+{
+    std::string p = std::string(1, static_cast<char>(version)) + std::string(3, '\0');
+    p += std::string(version == 1 ? 16 : 8, '\0');  // creation, modification
+    p += be_bytes(timescale, 4) + be_bytes(duration, version == 1 ? 8 : 4);
+    p += std::string(80, '\0');
+    return box("mvhd", p);
+}
+
+const std::string kFtyp = box("ftyp", "M4A " + be_bytes(0, 4) + "M4A isom");
+
+TEST(Mp4Layout, MoovAfterTheAudioAsFfmpegWritesIt)
+{
+    const std::string audio(120000, '\x21');
+    const std::string moov = box("moov", mvhd(0, 44100, 44100ull * 120) + box("trak", std::string(500, '\0')));
+    const std::string file = kFtyp + box("free", "") + box("mdat", audio) + moov;
+    const Offset start = kFtyp.size() + 8 + 8;
+    EXPECT_EQ(layout_of(layout_mp4, file), (AudioLayout{file.size(), start, start + audio.size(), 120 * kSecond}));
+    // 1000 bytes of audio a second: the moov at the end is header too.
+    EXPECT_EQ(download_threshold(layout_of(layout_mp4, file)), Offset{file.size() - audio.size() + 60000});
+}
+
+TEST(Mp4Layout, FaststartMoovFirstVersion1Header)
+{
+    const std::string audio(90000, '\x42');
+    const std::string file = kFtyp + box("moov", box("udta", "x") + mvhd(1, 1000, 90000)) + box("mdat", audio);
+    EXPECT_EQ(layout_of(layout_mp4, file),
+              (AudioLayout{file.size(), file.size() - audio.size(), file.size(), 90 * kSecond}));
+}
+
+TEST(Mp4Layout, LargeSizesAndToTheEndBoxes)
+{
+    const std::string audio(70000, '\x07');
+    const std::string large = kFtyp + box("moov", mvhd(0, 600, 600 * 70)) + large_box("mdat", audio);
+    EXPECT_EQ(layout_of(layout_mp4, large),
+              (AudioLayout{large.size(), large.size() - audio.size(), large.size(), 70 * kSecond}));
+    // Size 0: the box runs to the end of the file.
+    const std::string open = kFtyp + box("moov", mvhd(0, 600, 600 * 70)) + be_bytes(0, 4) + "mdat" + audio;
+    EXPECT_EQ(layout_of(layout_mp4, open),
+              (AudioLayout{open.size(), open.size() - audio.size(), open.size(), 70 * kSecond}));
+}
+
+TEST(Mp4Layout, TheLargestMdatIsTheAudio)
+{
+    const std::string file =
+        kFtyp + box("mdat", std::string(100, 'a')) + box("moov", mvhd(0, 10, 100)) + box("mdat", std::string(5000, 'b'));
+    const Offset start = file.size() - 5000;
+    EXPECT_EQ(layout_of(layout_mp4, file), (AudioLayout{file.size(), start, file.size(), 10 * kSecond}));
+}
+
+TEST(Mp4Layout, WhatCannotBeTrustedIsTheWholeFileOfUnknownDuration)
+{
+    const std::string audio(1000, '\x01');
+    const std::string moov = box("moov", mvhd(0, 1000, 60000));
+    const std::string good = kFtyp + moov + box("mdat", audio);
+    for (const std::string& bad : {
+             std::string(),                                                  // empty
+             kFtyp + box("mdat", audio),                                     // no moov
+             kFtyp + box("moov", box("trak", "")) + box("mdat", audio),      // no mvhd
+             kFtyp + box("moov", mvhd(0, 0, 60000)) + box("mdat", audio),    // timescale 0
+             kFtyp + box("moov", mvhd(0, 1000, 0)) + box("mdat", audio),     // duration 0
+             kFtyp + box("moov", mvhd(0, 1000, 0xFFFFFFFFu)) + box("mdat", audio),  // unknown
+             kFtyp + box("moov", mvhd(1, 1000, ~0ull)) + box("mdat", audio),
+             kFtyp + moov + box("mdat", audio).substr(0, 500),               // mdat past the end
+             kFtyp + moov + be_bytes(4, 4) + "mdat",                         // size below its header
+             std::string("RIFF") + std::string(100, '\0'),
+         }) {
+        EXPECT_EQ(layout_of(layout_mp4, bad), unknown(bad.size())) << bad.size();
+    }
+    EXPECT_EQ(layout_of(layout_mp4, good).duration, 60 * kSecond);
+    // Every prefix of a good file: no read past it, no crash, the invariants.
+    for (std::size_t n = 0; n <= good.size(); n += 7) {
+        expect_layout_invariants(layout_of(layout_mp4, good.substr(0, n)), n);
+    }
+}
+
+TEST(LayoutForType, Mp4TypesHaveALayoutButNoCutter)
+{
+    const std::string file = kFtyp + box("moov", mvhd(0, 1000, 90000)) + box("mdat", std::string(9000, 'z'));
+    for (const char* type : {"audio/mp4", "audio/x-m4a", "audio/x-m4b", "video/mp4"}) {
+        EXPECT_EQ(layout_of_type(type, file).duration, 90 * kSecond) << type;
+        EXPECT_FALSE(can_cut_type(type)) << type;
+    }
 }
 
 }  // namespace
