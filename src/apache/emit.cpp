@@ -187,12 +187,15 @@ apr_status_t pass(request_rec* r, apr_bucket_brigade* bb, Delivery::Transport tr
 apr_status_t pass_in_slices(request_rec* r, apr_bucket_brigade* bb, apr_file_t* fd, const Extents& body,
                             const Delivery& how)
 {
-    for (SliceCursor at; !at.done(body);) {
-        // Alive until its pass returns: its memory blocks are transient buckets.
+    SliceCursor at;
+    do {
+        // Alive until its pass returns: its memory blocks are transient buckets. So the last
+        // slice goes down with the EOS here, inside its scope.
         const Extents slice = next_slice(body, at, kExtentsPerSlice, how.window);
         append_extents(r, bb, fd, slice.data(), slice.data() + slice.size());
         if (at.done(body)) {
-            break;
+            APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(bb->bucket_alloc));
+            return pass(r, bb, how.transport);
         }
         APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_flush_create(bb->bucket_alloc));
         const apr_status_t rv = pass(r, bb, how.transport);
@@ -206,9 +209,7 @@ apr_status_t pass_in_slices(request_rec* r, apr_bucket_brigade* bb, apr_file_t* 
         if (how.counter) {
             how.counter->confirmed += extents_length(slice);
         }
-    }
-    APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(bb->bucket_alloc));
-    return pass(r, bb, how.transport);
+    } while (true);
 }
 
 // A body that could not be read before anything was sent: one AS0030 line and a 500.
