@@ -4,6 +4,7 @@
 #include <cstring>
 #include <exception>
 #include <memory>
+#include <new>
 #include <stdexcept>
 #include <string>
 
@@ -11,6 +12,7 @@
 #include "ap_socache.h"
 #include "apr_general.h"
 #include "apr_global_mutex.h"
+#include "apr_shm.h"
 #include "util_mutex.h"
 
 #include "../formats/dispatch.h"
@@ -33,8 +35,11 @@ constexpr const char* kMutexType = "audio-stream-stats";
 constexpr const char* kDefaultProvider = "shmcb";
 // A cache entry is a coverage of at most Coverage::kMaxRanges ranges of two 20-digit numbers.
 constexpr unsigned kMaxValue = 2048;
-// At most one AS0052 line per child per minute while the cache fails.
+// At most one AS0052 line per server per minute while the cache fails.
 constexpr apr_time_t kWarnEvery = apr_time_from_sec(60);
+
+using WarnClock = std::atomic<apr_time_t>;
+static_assert(WarnClock::is_always_lock_free, "the warning clock lives in shared memory");
 
 // The process's counting state. Configuration (reset by pre_config on every (re)start), then
 // the cache made by the parent at post_config, which the children inherit, then what each
@@ -52,7 +57,10 @@ struct Counting {
     Tally* tally = nullptr;
     LayoutCache* layouts = nullptr;
     server_rec quiet{};  // the main server with logging off, for the provider's calls
-    std::atomic<apr_time_t> last_warning{0};
+    // When AS0052 was last written: in shared memory made at post_config, so that all the
+    // children of a server share one limit (this process's own if that could not be made).
+    WarnClock own_warning{0};
+    WarnClock* last_warning = &own_warning;
     std::atomic<bool> failing{false};
 };
 
@@ -144,8 +152,8 @@ apr_status_t destroy_cache(void*) noexcept
     return APR_SUCCESS;
 }
 
-// The cache is failing (AS0052, at most once a minute per child) or works again (AS0053,
-// once).
+// The cache is failing (AS0052, at most once a minute per server) or works again (AS0053,
+// once per child).
 void note_health(server_rec* s, bool failed, apr_status_t rv)
 {
     if (!failed) {
@@ -157,8 +165,8 @@ void note_health(server_rec* s, bool failed, apr_status_t rv)
     }
     g.failing = true;
     const apr_time_t now = apr_time_now();
-    apr_time_t last = g.last_warning.load();
-    if (now - last >= kWarnEvery && g.last_warning.compare_exchange_strong(last, now)) {
+    apr_time_t last = g.last_warning->load();
+    if (now - last >= kWarnEvery && g.last_warning->compare_exchange_strong(last, now)) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s,
                      "AS0052: download counting degraded: the stats cache (%s) %s; requests are served "
                      "and counted one by one until it answers (this line at most once a minute)",
@@ -268,6 +276,20 @@ void log_counted(request_rec* r, request_rec* owner, RequestState& state)
     }
 }
 
+// The children inherit the anonymous mapping: one warning clock for the whole server.
+void share_warning_clock(apr_pool_t* pconf, server_rec* s)
+{
+    apr_shm_t* shm = nullptr;
+    const apr_status_t rv = apr_shm_create(&shm, sizeof(WarnClock), nullptr, pconf);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_INFO, rv, s, "AS0051: no shared memory for the stats warning clock: "
+                     "AS0052 is limited per child instead");
+        g.last_warning = &g.own_warning;
+        return;
+    }
+    g.last_warning = new (apr_shm_baseaddr_get(shm)) WarnClock(0);
+}
+
 }  // namespace
 
 const char* set_stats_cache(cmd_parms* cmd, void*, const char* arg) noexcept
@@ -304,6 +326,7 @@ int stats_pre_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*) noexcept
     g.on_seen = false;
     g.instance = nullptr;
     g.mutex = nullptr;
+    g.last_warning = &g.own_warning;
     return ap_mutex_register(pconf, kMutexType, nullptr, APR_LOCK_DEFAULT, 0) == APR_SUCCESS ? OK : HTTP_INTERNAL_SERVER_ERROR;
 }
 
@@ -325,7 +348,11 @@ int stats_check_config(apr_pool_t*, apr_pool_t*, apr_pool_t*, server_rec* s) noe
 int stats_post_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t* ptemp, server_rec* s) noexcept
 {
     // httpd reads the configuration twice at startup; the cache is made on the second pass.
-    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG || !g.provider) {
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
+        return OK;
+    }
+    share_warning_clock(pconf, s);
+    if (!g.provider) {
         return OK;
     }
     g.quiet = *s;

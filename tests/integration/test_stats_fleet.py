@@ -2,6 +2,7 @@
 started here on a loopback port), as servers behind a load balancer do."""
 import hashlib
 import os
+import re
 import socket
 import subprocess
 import threading
@@ -48,9 +49,9 @@ class Fleet:
         cls.start_cache()
         cls.servers = []
         for _ in range(2):
-            # One child each: "at most one warning a minute" is per child.
+            # Two children each: "at most one warning a minute" holds for the server.
             s = stats_server(modules=("mime", cls.module), cache=cls.spec.format(port=cls.cache_port),
-                             children=1, threads=25, start_servers=1)
+                             children=2, threads=4, start_servers=2, min_spare_threads=4)
             make_mp3(os.path.join(s.docroot, "audio", "ep.mp3"), 180)
             s.start()
             s.access = AccessLog(os.path.join(s.root, "access.log"))
@@ -143,8 +144,22 @@ class Fleet:
             states.append(rec["state"])
         # Each request alone: a whole file counts, a small range does not.
         self.assertEqual(states, ["counted", "partial"] * 12)
+        # At once, so that both children of each server meet the dead cache.
+        results = []
+        burst = [threading.Thread(target=lambda i=i: results.append(
+            curl(self.servers[i % 2].url("/audio/ep.mp3"), ua=f"Burst/{i}"))) for i in range(24)]
+        for th in burst:
+            th.start()
+        for th in burst:
+            th.join(60)
+        self.assertEqual(sorted(status for status, _ in results), [200] * 24)
+        self.assertTrue(all(body == self.body for _, body in results))
         for server in self.servers:
-            warnings = [l for l in server.log_since_mark() if "AS0052" in l]
+            server.access.wait(12)
+            lines = server.log_since_mark()
+            children = {m.group(1) for m in (re.search(r"\[pid (\d+):", l) for l in lines if "AS0010" in l) if m}
+            self.assertEqual(len(children), 2, "both children served while the cache was down")
+            warnings = [l for l in lines if "AS0052" in l]
             self.assertEqual(len(warnings), 1, warnings)
             self.assertIn("[audio_stream:warn]", warnings[0])
         self.start_cache()
