@@ -15,6 +15,8 @@ constexpr std::int64_t kGrace = 3600;
 constexpr std::size_t kSaltBytes = 16;
 // How long a child trusts the salt it read before it reads the cache again.
 constexpr std::int64_t kSaltRecheck = 60;
+// How long after a failed salt read the store is left alone.
+constexpr std::int64_t kSaltRetry = 2;
 constexpr const char* kCounted = "c";
 
 bool counts(const Listen& l)
@@ -76,10 +78,19 @@ std::string Tally::salt_for(Store& store, std::int64_t day, std::int64_t now)
     if (day == salt_day_ && now - salt_checked_ < kSaltRecheck) {
         return salt_;
     }
+    // A store that just failed is not asked again for a while (the threads would queue on
+    // this mutex behind its timeouts); meanwhile today's salt, if this process has it, serves.
+    if (now - salt_failed_ < kSaltRetry) {
+        return day == salt_day_ ? salt_ : std::string();
+    }
+    const auto failed = [&]() {
+        salt_failed_ = now;
+        return day == salt_day_ ? salt_ : std::string();
+    };
     const std::string key = "as1:salt:" + std::to_string(day);
     std::string salt;
     if (!store.lock()) {
-        return {};
+        return failed();
     }
     struct Held {
         Store& store;
@@ -92,12 +103,12 @@ std::string Tally::salt_for(Store& store, std::int64_t day, std::int64_t now)
         // reading back after the put makes each take whichever was put last.
         const std::string mine = day == salt_day_ ? salt_ : random_(kSaltBytes);
         if (!store.put(key, mine, (day + 2) * kDay)) {
-            return {};
+            return failed();
         }
         got = store.get(key, salt);
     }
     if (got != Store::Got::Found || salt.size() != kSaltBytes) {
-        return {};
+        return failed();
     }
     salt_day_ = day;
     salt_checked_ = now;

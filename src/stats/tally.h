@@ -99,6 +99,7 @@ private:
     std::mutex salt_mutex_;
     std::int64_t salt_day_ = INT64_MIN;
     std::int64_t salt_checked_ = 0;
+    std::int64_t salt_failed_ = INT64_MIN / 2;  // when the store last failed to give the salt
 
     // Keys this process has seen counted (their day is in the key): a duplicate, the most
     // common request once a player has its download, then needs no store at all. Bounded:

@@ -579,8 +579,13 @@ TEST(TallyStore, AFailingStoreDegradesToTheRequestAlone)
     expect_verdict(t.record(store, listen({{0, kSize}}, Kind::Head)), State::Ignored, false, false, false);
     expect_verdict(t.record(store, listen({{0, kSize}}, Kind::Full, Client::Bot)), State::Ignored, false, false,
                    false);
-    // Once it answers again, counting goes on with it.
+    // Once it answers again, counting goes on with it, after the salt's retry pause (2 s): in
+    // it the store is not asked for the salt at all.
     store.fail_get = false;
+    store.reset_counts();
+    expect_verdict(t.record(store, whole()), State::Counted, true, true, false);
+    EXPECT_EQ(store.gets, 0);
+    w.now += 2;
     expect_verdict(t.record(store, whole()), State::Counted, true, false, true);
     expect_verdict(t.record(store, whole()), State::Dup, false, false, false);
 }
@@ -703,6 +708,25 @@ TEST(TallyStore, ADupNeedsNoStoreOnceThisProcessKnowsTheDownload)
     EXPECT_EQ(t.record(store, listen({{0, 10}}, Kind::Range, Client::Ok, "192.0.2.9")).state, State::Partial);
     EXPECT_EQ(store.gets, 1);
     EXPECT_EQ(store.puts, 1);
+}
+
+// The salt read, then the store fails when the minute's re-check comes: today's salt goes on
+// serving, so counting with the entries the store still answers is not interrupted.
+TEST(TallyStore, TodaysSaltOutlivesAFailedRecheck)
+{
+    World w;
+    Tally t = w.tally();
+    MapStore store;
+    EXPECT_EQ(t.record(store, listen({{0, 10}}, Kind::Range)).state, State::Partial);
+    const std::string first = entry(store, Tally::day_of(w.now));
+    w.now += 61;
+    store.fail_get = true;
+    expect_verdict(t.record(store, listen({{10, 20}}, Kind::Range)), State::Partial, false, true, false);
+    store.fail_get = false;
+    // Within the retry pause: the salt this process has, and the entry it wrote before.
+    expect_verdict(t.record(store, listen({{20, 30}}, Kind::Range)), State::Partial, false, false, true);
+    EXPECT_EQ(entry(store, Tally::day_of(w.now)), "0-10,20-30");
+    EXPECT_EQ(first, "0-10");
 }
 
 TEST(TallyStore, EachReadModifyWriteIsUnderTheStoreLock)
