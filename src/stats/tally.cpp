@@ -19,6 +19,12 @@ constexpr std::int64_t kSaltRecheck = 60;
 constexpr std::int64_t kSaltRetry = 2;
 constexpr const char* kCounted = "c";
 
+// Gives back a store lock taken with Store::lock() (which the caller checked) on every return.
+struct StoreLock {
+    Store& store;
+    ~StoreLock() { store.unlock(); }
+};
+
 bool counts(const Listen& l)
 {
     const bool kind = l.kind == Kind::Full || l.kind == Kind::Range || l.kind == Kind::Cut;
@@ -92,10 +98,7 @@ std::string Tally::salt_for(Store& store, std::int64_t day, std::int64_t now)
     if (!store.lock()) {
         return failed();
     }
-    struct Held {
-        Store& store;
-        ~Held() { store.unlock(); }
-    } held{store};
+    const StoreLock held{store};
     Store::Got got = store.get(key, salt);
     if (got == Store::Got::Absent || (got == Store::Got::Found && salt.size() != kSaltBytes)) {
         // A new day, or a cache that lost its entries (restarted): put today's salt back if
@@ -147,14 +150,10 @@ Verdict Tally::record(Store& store, const Listen& l)
     if (counted_before(key)) {
         return {State::Dup, false};
     }
-    struct Held {
-        Store& store;
-        ~Held() { store.unlock(); }
-    };
     if (!store.lock()) {
         return record_alone(l);
     }
-    const Held held{store};
+    const StoreLock held{store};
     std::string value;
     Coverage seen;
     switch (store.get(key, value)) {
