@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <exception>
+#include <new>
 #include <optional>
 #include <string_view>
 
@@ -41,17 +42,12 @@ struct DirConfig {
 
 namespace {
 
-// Per server: the child's cut cache and snapshot pool. child_init makes one of each per child
+// Per server: the child's caches and snapshot pool. child_init makes one of each per child
 // process and points every server's record at them (after the fork each child writes its own
 // copy); its threads share them (each locks itself).
-struct ServerConfig {
-    CutCache* cut_cache;
-    SnapshotPool* snapshot_pool;
-};
-
-ServerConfig& server_config(const server_rec* s)
+ChildState& server_config(const server_rec* s)
 {
-    return *static_cast<ServerConfig*>(ap_get_module_config(s->module_config, &audio_stream_module));
+    return *static_cast<ChildState*>(ap_get_module_config(s->module_config, &audio_stream_module));
 }
 
 apr_int64_t value_or_default(apr_int64_t value, apr_int64_t fallback)
@@ -86,7 +82,7 @@ void* merge_dir_config(apr_pool_t* p, void* base_v, void* add_v) noexcept
 
 void* create_server_config(apr_pool_t* p, server_rec*) noexcept
 {
-    return apr_pcalloc(p, sizeof(ServerConfig));
+    return new (apr_pcalloc(p, sizeof(ChildState))) ChildState{};
 }
 
 const DirConfig& dir_config(const request_rec* r)
@@ -125,20 +121,30 @@ bool stats(const DirConfig& c)
     return value_or_default(c.stats, kDefaultStats ? 1 : 0) != 0;
 }
 
+const ChildState& child_state(const server_rec* s)
+{
+    return server_config(s);
+}
+
 CutCache* cut_cache(const server_rec* s)
 {
-    return server_config(s).cut_cache;
+    return server_config(s).cuts;
+}
+
+SeekIndexCache* seek_index_cache(const server_rec* s)
+{
+    return server_config(s).indexes;
 }
 
 SnapshotPool* snapshot_pool(const server_rec* s)
 {
-    return server_config(s).snapshot_pool;
+    return server_config(s).snapshots;
 }
 
-void set_child_state(server_rec* main, CutCache* cache, SnapshotPool* pool)
+void set_child_state(server_rec* main, const ChildState& state)
 {
     for (server_rec* s = main; s; s = s->next) {
-        server_config(s) = ServerConfig{cache, pool};
+        server_config(s) = state;
     }
 }
 

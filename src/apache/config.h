@@ -7,6 +7,7 @@
 #include "glue.h"
 
 #include "../formats/cut_cache.h"
+#include "../formats/seek_index.h"
 #include "../piece_window.h"
 #include "../representation.h"
 #include "../snapshot_pool.h"
@@ -35,11 +36,19 @@ Offset snapshot_size(const DirConfig& c);    // 0 = never snapshot
 bool stats(const DirConfig& c);             // AudioStreamStats
 
 // What each child process holds for its threads, shared by every virtual host: the cut cache
-// (null when it could not be made: time seek then works uncached) and the snapshot pool (null:
-// HTTP/2 bodies are read in chunks). child.cpp sets them for every server record.
+// and the seek index cache (null when they could not be made: time seek then works uncached)
+// and the snapshot pool (null: HTTP/2 bodies are read in chunks). child.cpp sets them for every
+// server record.
+struct ChildState {
+    CutCache* cuts = nullptr;
+    SeekIndexCache* indexes = nullptr;
+    SnapshotPool* snapshots = nullptr;
+};
 CutCache* cut_cache(const server_rec* s);
+SeekIndexCache* seek_index_cache(const server_rec* s);
 SnapshotPool* snapshot_pool(const server_rec* s);
-void set_child_state(server_rec* main, CutCache* cache, SnapshotPool* pool);
+const ChildState& child_state(const server_rec* s);
+void set_child_state(server_rec* main, const ChildState& state);
 
 }  // namespace audio_stream::apache
 

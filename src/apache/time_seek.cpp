@@ -24,7 +24,8 @@ std::shared_ptr<const Cut> find_cut(request_rec* r, apr_file_t* fd, Micros t, bo
         }
     }
     AprFileSource src(fd, static_cast<Offset>(r->finfo.size));
-    auto made = cut_for_type(r->content_type, src, t);
+    IndexSource indexes(seek_index_cache(r->server), id);
+    auto made = cut_for_type(r->content_type, src, t, indexes);
     if (!made) {
         return nullptr;
     }

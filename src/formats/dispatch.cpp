@@ -15,7 +15,7 @@ namespace audio_stream {
 
 namespace {
 
-using Cutter = Cut (*)(ByteSource&, Micros);
+using Cutter = Cut (*)(ByteSource&, Micros, IndexSource&);
 using Layout = AudioLayout (*)(ByteSource&);
 
 struct Format {
@@ -24,10 +24,17 @@ struct Format {
     Layout layout;
 };
 
-constexpr Format kMp3{"", cut_mp3, layout_mp3};
+// A cutter that needs no index (its cut costs the same for any t).
+template <Cut (*cut)(ByteSource&, Micros)>
+Cut without_index(ByteSource& src, Micros t, IndexSource&)
+{
+    return cut(src, t);
+}
+
+constexpr Format kMp3{"", without_index<cut_mp3>, layout_mp3};
 constexpr Format kFlac{"", cut_flac, layout_flac};
-constexpr Format kOgg{"", cut_ogg, layout_ogg};
-constexpr Format kWav{"", cut_wav, layout_wav};
+constexpr Format kOgg{"", without_index<cut_ogg>, layout_ogg};
+constexpr Format kWav{"", without_index<cut_wav>, layout_wav};
 constexpr Format kMp4{"", nullptr, layout_mp4};  // no cutter yet: ?t= answers 501
 
 constexpr Format named(std::string_view type, Format f)
@@ -82,11 +89,17 @@ bool can_cut_type(std::string_view content_type)
 
 std::optional<Cut> cut_for_type(std::string_view content_type, ByteSource& src, Micros t)
 {
+    IndexSource none;
+    return cut_for_type(content_type, src, t, none);
+}
+
+std::optional<Cut> cut_for_type(std::string_view content_type, ByteSource& src, Micros t, IndexSource& indexes)
+{
     const Cutter cutter = find_cutter(content_type);
     if (!cutter) {
         return std::nullopt;
     }
-    Cut cut = cutter(src, t);
+    Cut cut = cutter(src, t, indexes);
     if (cut.status == Cut::Status::Ok) {
         cut.rep.etag_suffix = cut_etag_suffix(cut.start);
     }

@@ -8,6 +8,7 @@
 
 #include "../audio_layout.h"
 #include "cut.h"
+#include "seek_index.h"
 
 namespace audio_stream {
 
@@ -15,6 +16,8 @@ namespace audio_stream {
 // knows the type. An Ok cut is named here, once for every format: its rep.etag_suffix is
 // cut_etag_suffix(start), so that two t that start at the same frame share one validator.
 std::optional<Cut> cut_for_type(std::string_view content_type, ByteSource& src, Micros t);
+// The same, with the file's seek index from `indexes` (a child's cache), made there if absent.
+std::optional<Cut> cut_for_type(std::string_view content_type, ByteSource& src, Micros t, IndexSource& indexes);
 
 // What a cut starting at `start` appends to the file's ETag: "-t<microseconds>".
 std::string cut_etag_suffix(Micros start);

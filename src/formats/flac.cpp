@@ -15,9 +15,8 @@ namespace audio_stream {
 
 namespace {
 
-using flac::Frame;
-using flac::locate;
-using flac::Renumberer;
+using flac::FrameIndex;
+using flac::IndexedFrame;
 using flac::Scanner;
 using flac::StreamInfo;
 
@@ -63,77 +62,44 @@ std::string block_header(unsigned type, bool last, std::uint32_t length)
 // RFC 9639 §8.5: the seek points at or after the cut, as the cut numbers samples and places
 // frames. `moved` gives a frame's offset in the cut from its offset in the file, nothing when the
 // point does not land on a frame of the cut. Empty when no point remains.
-template <typename Moved>
-std::string rebased_seek_table(Scanner& in, const Block& b, const Frame& cut, Offset audio_start, Moved moved)
+// A SEEKTABLE's points, or nothing when it is too large or unreadable. read_metadata checked
+// that the block lies inside the file.
+std::vector<Byte> read_seek_table(ByteSource& in, const Block& b)
 {
-    if (b.length > kMaxSeekTableBytes || b.length % 18 != 0) {
+    std::vector<Byte> table;
+    if (b.length <= kMaxSeekTableBytes) {
+        table.resize(b.length);
+        if (!in.read(b.offset + 4, table.data(), table.size())) {
+            table.clear();
+        }
+    }
+    return table;
+}
+
+template <typename Moved>
+std::string rebased_seek_table(ByteSource& in, const Block& b, std::uint64_t cut_first, Offset audio_start, Moved moved)
+{
+    if (b.length % 18 != 0) {
         return {};
     }
-    std::vector<Byte> table(b.length);
-    if (!in.read(b.offset + 4, table.data(), table.size())) {
-        return {};
-    }
+    std::vector<Byte> table = read_seek_table(in, b);
     std::string points;
     for (std::size_t i = 0; i < table.size(); i += 18) {
         Byte* p = table.data() + i;
         const std::uint64_t sample = be64(p);
         const std::uint64_t offset = be64(p + 8);
-        if (sample == kPlaceholderPoint || sample < cut.first || offset > in.size() - audio_start) {
+        if (sample == kPlaceholderPoint || sample < cut_first || offset > in.size() - audio_start) {
             continue;
         }
         const std::optional<Offset> at = moved(audio_start + offset);
         if (!at) {
             continue;
         }
-        put_be(p, 8, sample - cut.first);
+        put_be(p, 8, sample - cut_first);
         put_be(p + 8, 8, *at);
         points.append(reinterpret_cast<const char*>(p), 18);
     }
     return points;
-}
-
-// The best SEEKTABLE hints (RFC 9639 §8.5): the frame of the last point at or before the target
-// narrows lo, the first point after it narrows hi. Hints are checked, never trusted.
-void apply_seek_table(Scanner& in, const Block& b, Offset audio_start, std::uint64_t target, Frame& lo,
-                      Offset& hi)
-{
-    if (b.length > kMaxSeekTableBytes) {
-        return;
-    }
-    std::vector<Byte> table(b.length);
-    if (!in.read(b.offset + 4, table.data(), table.size())) {
-        return;
-    }
-    const Offset audio_bytes = in.size() - audio_start;
-    std::optional<std::uint64_t> below;
-    std::optional<std::uint64_t> above;
-    std::uint64_t below_sample = 0;
-    std::uint64_t above_sample = 0;
-    for (std::size_t i = 0; i + 18 <= table.size(); i += 18) {
-        const std::uint64_t sample = be64(table.data() + i);
-        const std::uint64_t offset = be64(table.data() + i + 8);
-        if (sample == kPlaceholderPoint || offset >= audio_bytes) {
-            continue;
-        }
-        if (sample <= target && (!below || sample > below_sample)) {
-            below = offset;
-            below_sample = sample;
-        }
-        else if (sample > target && (!above || sample < above_sample)) {
-            above = offset;
-            above_sample = sample;
-        }
-    }
-    if (below && audio_start + *below > lo.offset) {
-        if (const auto f = in.frame_at(audio_start + *below); f && f->first <= target && f->first >= lo.first) {
-            lo = *f;
-        }
-    }
-    if (above && audio_start + *above > lo.offset && audio_start + *above < hi) {
-        if (const auto f = in.frame_at(audio_start + *above); f && f->first > target) {
-            hi = f->offset;
-        }
-    }
 }
 
 // What the metadata tells of the stream, and where its frames start. Each step of a cut below
@@ -143,7 +109,6 @@ struct Stream {
     std::vector<Block> blocks;            // STREAMINFO first
     Offset audio_start = 0;
     StreamInfo info;
-    std::uint64_t first_sample = 0;       // non-zero when the file is itself a cut
 };
 
 // Some taggers put an ID3v2 tag before "fLaC" (not RFC 9639, but common): where it ends.
@@ -193,64 +158,59 @@ std::optional<Cut> read_metadata(ByteSource& src, Stream& s)
     return std::nullopt;
 }
 
-// RFC 9639 §9: the first frame follows the metadata; it fixes the numbering and the sample the
-// stream starts at.
-std::optional<Cut> read_first_frame(Scanner& in, Stream& s, Frame& first)
+// RFC 9639 §9: the first frame follows the metadata; it fixes the numbering. From it, every
+// frame of the stream is indexed once (flac_renumber.h).
+FrameIndex build_index(ByteSource& src, const Stream& s)
 {
+    FrameIndex index;
+    Scanner in(src, s.info);
     const auto header = in.header_at(s.audio_start);
     if (!header) {
-        return malformed("no FLAC frame after the metadata");
+        index.error = "no FLAC frame after the metadata";
+        return index;
     }
     in.set_numbering(*header);
-    s.first_sample = in.first_sample(*header);
     if (s.info.total != 0) {
-        in.set_end_sample(s.first_sample + s.info.total);
+        in.set_end_sample(in.first_sample(*header) + s.info.total);
     }
-    const auto frame = in.frame_at(s.audio_start);
-    if (!frame) {
-        return malformed(in.exhausted() ? "FLAC scan budget exhausted" : "first FLAC frame invalid");
+    if (!in.frame_at(s.audio_start)) {
+        index.error = in.exhausted() ? "FLAC scan budget exhausted" : "first FLAC frame invalid";
+        return index;
     }
-    first = *frame;
-    return std::nullopt;
+    return flac::index_frames(src, s.info, s.audio_start);
 }
 
-// The frame holding sample floor(t * rate), searched between the first frame and the end of the
-// file, narrowed by the SEEKTABLE's hints.
-std::optional<Cut> find_cut_frame(Scanner& in, const Stream& s, const Frame& first, Micros t, Frame& at)
+// The index of the frame holding sample floor(t * rate).
+std::optional<Cut> find_cut_frame(const FrameIndex& index, const Stream& s, Micros t, std::size_t& at)
 {
     const std::uint64_t wanted = sample_at(t, s.info.rate);
     if (s.info.total != 0 && wanted >= s.info.total) {
         return past_end();
     }
-    const std::uint64_t target = s.first_sample + wanted;
-    Frame lo = first;
-    Offset hi = in.size();
-    for (const Block& b : s.blocks) {
-        if (b.type == kSeekTable) {
-            apply_seek_table(in, b, s.audio_start, target, lo, hi);
-        }
+    const auto& frames = index.frames;
+    const std::uint64_t target = index.first_sample(frames.front()) + wanted;
+    const auto after = std::upper_bound(frames.begin(), frames.end(), target, [&](std::uint64_t x, const IndexedFrame& f) {
+        return x < index.first_sample(f);
+    });
+    const IndexedFrame& f = *std::prev(after);  // frames.front() starts at or before target
+    if (target - index.first_sample(f) >= f.block) {
+        return past_end();  // after the last frame
     }
-    const auto found = locate(in, lo, hi, target);
-    if (!found) {
-        return in.exhausted() ? malformed("FLAC scan budget exhausted") : past_end();
-    }
-    at = *found;
+    at = static_cast<std::size_t>(std::prev(after) - frames.begin());
     return std::nullopt;
 }
 
 // The file offsets the SEEKTABLEs point at, sorted: the renumbering tells where they moved.
-std::vector<Offset> seek_targets(Scanner& in, const Stream& s)
+std::vector<Offset> seek_targets(ByteSource& in, const Stream& s)
 {
     std::vector<Offset> targets;
     for (const Block& b : s.blocks) {
-        if (b.type != kSeekTable || b.length > kMaxSeekTableBytes) {
+        if (b.type != kSeekTable) {
             continue;
         }
-        std::vector<Byte> table(b.length);
-        if (in.read(b.offset + 4, table.data(), table.size())) {
-            for (std::size_t i = 0; i + 18 <= table.size(); i += 18) {
-                targets.push_back(s.audio_start + std::min(be64(table.data() + i + 8), in.size()));
-            }
+        const std::vector<Byte> table = read_seek_table(in, b);
+        for (std::size_t i = 0; i + 18 <= table.size(); i += 18) {
+            targets.push_back(s.audio_start + std::min(be64(table.data() + i + 8), in.size()));
         }
     }
     std::sort(targets.begin(), targets.end());
@@ -280,7 +240,7 @@ struct Part {
 // Kept: tags and pictures (players show them), the rebased SEEKTABLE. Dropped: PADDING,
 // CUESHEET and APPLICATION data, whose positions or purpose a cut no longer matches.
 template <typename Moved>
-std::vector<Part> kept_blocks(Scanner& in, const Stream& s, const Frame& at, Moved moved)
+std::vector<Part> kept_blocks(ByteSource& in, const Stream& s, std::uint64_t cut_first, Moved moved)
 {
     std::vector<Part> parts;
     for (const Block& b : s.blocks) {
@@ -288,7 +248,7 @@ std::vector<Part> kept_blocks(Scanner& in, const Stream& s, const Frame& at, Mov
             parts.push_back({&b, {}});
         }
         else if (b.type == kSeekTable) {
-            std::string points = rebased_seek_table(in, b, at, s.audio_start, moved);
+            std::string points = rebased_seek_table(in, b, cut_first, s.audio_start, moved);
             if (!points.empty()) {
                 parts.push_back({&b, std::move(points)});
             }
@@ -333,55 +293,64 @@ void emit_frames(Extents& out, Extents& frames)
 
 }  // namespace
 
-Cut cut_flac(ByteSource& src, Micros t)
+Cut cut_flac(ByteSource& src, Micros t, IndexSource& indexes)
 {
     Stream s;
     if (auto stop = read_metadata(src, s)) {
         return *stop;
     }
-    Scanner in(src, s.info);
-    Frame first{};
-    if (auto stop = read_first_frame(in, s, first)) {
+    const auto index = indexes.get<FrameIndex>(IndexKind::Flac, [&] {
+        return std::make_shared<const FrameIndex>(build_index(src, s));
+    });
+    if (!index->error.empty() || index->frames.empty()) {
+        return malformed(index->error.empty() ? "no FLAC frames" : index->error);
+    }
+    std::size_t at = 0;
+    if (auto stop = find_cut_frame(*index, s, t, at)) {
         return *stop;
     }
-    Frame at{};
-    if (auto stop = find_cut_frame(in, s, first, t, at)) {
-        return *stop;
-    }
+    const IndexedFrame& cut_frame = index->frames[at];
 
     // The frames. A cut at the stream's frame 0 keeps them as they are; any other is renumbered
     // from 0, since decoders time the stream from the first frame's number (RFC 9639 §9.1.5).
     Extents frames;
-    Renumberer renumber(src, s.info, frames);
-    renumber.track(seek_targets(in, s));
-    const auto header = in.header_at(at.offset);
-    const bool renumbered = !header || header->number != 0;
+    std::vector<std::pair<Offset, Offset>> moves;  // (file offset, offset in the cut's audio)
+    const bool renumbered = cut_frame.number != 0;
     if (renumbered) {
-        std::string why = renumber.run(at.offset);
+        std::string why = flac::renumber(*index, at, src.size(), seek_targets(src, s), frames, moves);
         if (!why.empty()) {
             return malformed(std::move(why));
         }
     }
     else {
-        append_file(frames, at.offset, in.size() - at.offset);
+        append_file(frames, cut_frame.offset, src.size() - cut_frame.offset);
     }
     const auto moved = [&](Offset file_offset) -> std::optional<Offset> {
-        if (renumbered) {
-            return renumber.moved(file_offset);
+        if (!renumbered) {
+            return file_offset >= cut_frame.offset ? std::optional<Offset>(file_offset - cut_frame.offset) : std::nullopt;
         }
-        return file_offset >= at.offset ? std::optional<Offset>(file_offset - at.offset) : std::nullopt;
+        const auto it = std::lower_bound(moves.begin(), moves.end(), std::make_pair(file_offset, Offset{0}));
+        return it != moves.end() && it->first == file_offset ? std::optional<Offset>(it->second) : std::nullopt;
     };
 
-    const std::uint64_t skipped = at.first - s.first_sample;
+    const std::uint64_t stream_first = index->first_sample(index->frames.front());
+    const std::uint64_t cut_first = index->first_sample(cut_frame);
+    const std::uint64_t skipped = cut_first - stream_first;
     const std::uint64_t remaining = s.info.total != 0 ? s.info.total - std::min(skipped, s.info.total) : 0;
     Cut cut;
-    emit_metadata(cut.rep.extents, cut_stream_info(s, skipped, remaining), kept_blocks(in, s, at, moved));
+    emit_metadata(cut.rep.extents, cut_stream_info(s, skipped, remaining), kept_blocks(src, s, cut_first, moved));
     emit_frames(cut.rep.extents, frames);
     cut.rep.length = extents_length(cut.rep.extents);
     cut.status = Cut::Status::Ok;
     cut.start = samples_to_micros(skipped, s.info.rate);
     cut.duration = samples_to_micros(remaining, s.info.rate);
     return cut;
+}
+
+Cut cut_flac(ByteSource& src, Micros t)
+{
+    IndexSource none;
+    return cut_flac(src, t, none);
 }
 
 AudioLayout layout_flac(ByteSource& src)

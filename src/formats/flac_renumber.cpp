@@ -14,49 +14,71 @@ namespace {
 // samples a frame, 2^18 frames are about 6.8 hours of 44.1 kHz audio.
 constexpr std::size_t kMaxCutFrames = std::size_t{1} << 18;
 
-}  // namespace
+// The walk of index_frames: one pass over the bytes, a CRC-16 running over the current frame.
+class Walker {
+public:
+    Walker(ByteSource& src, const StreamInfo& info, FrameIndex& index) : in_(src), info_(info), index_(index) {}
 
-std::optional<Offset> Renumberer::moved(Offset file_offset) const
-{
-    const auto it = std::lower_bound(moves_.begin(), moves_.end(), std::make_pair(file_offset, Offset{0}));
-    if (it == moves_.end() || it->first != file_offset) {
-        return std::nullopt;
+    // Empty on success, else why the frames cannot be indexed.
+    std::string run(Offset first);
+
+private:
+    std::string detail(const char* what) const;
+    std::uint64_t following() const
+    {
+        const IndexedFrame& f = index_.frames.back();
+        return f.number + (index_.variable ? f.block : 1);
     }
-    return it->second;
-}
+    bool header(Offset off, FrameHeader& h);
+    // The frame at off, whose header (h, its bytes in next_header_) was just read, begins.
+    bool begin(Offset off, const FrameHeader& h);
+    // The current frame ends at end: its CRC-16 is the two bytes before.
+    bool finish(Offset end);
+    // Where the current frame, the last, ends: at the end of the file when its CRC-16 comes out
+    // zero there, else where it last does within `longest` bytes (trailing bytes such as an
+    // ID3v1 tag follow), else nowhere (a damaged frame).
+    std::optional<Offset> last_end(Offset longest);
 
-std::string Renumberer::run(Offset first)
+    ChunkReader in_;
+    const StreamInfo& info_;
+    FrameIndex& index_;
+    Offset start_ = 0;  // the current frame's
+    Offset pos_ = 0;    // bytes [start_, pos_) are under crc_
+    std::uint16_t crc_ = 0;
+    Byte next_header_[kMaxHeaderBytes] = {};
+};
+
+std::string Walker::run(Offset first)
 {
     FrameHeader h;
-    if (!start_frame(first, h)) {
+    if (!header(first, h)) {
         return detail("first FLAC frame unreadable");
     }
-    base_ = h.number;
-    variable_ = h.variable;
+    index_.variable = h.variable;
+    index_.fixed_block = h.block;
     if (!begin(first, h)) {
-        return detail("FLAC frame number out of range");
+        return detail("FLAC frame unreadable");
     }
-    // Frames end where the next one's header starts: a header that parses, carries exactly
-    // the next number and closes a CRC-16 of zero over the frame. A sync code inside audio
-    // data fails one of these (RFC 9639 §9.1: the header itself may not be unique).
+    // A sync code inside audio data fails one of the three tests (RFC 9639 §9.1: the header
+    // itself may not be unique).
     const Offset max_frame = info_.max_frame != 0 ? Offset{info_.max_frame} * 2 + 64 : kMaxFrameBytes;
-    std::optional<Offset> fallback;
+    Offset fallback = 0;  // where the next header was while no CRC-16 came out zero; 0: nowhere
     for (;;) {
         std::size_t n;
         const Byte* p = in_.at(pos_, 1, n);
         if (!p) {
             return detail("FLAC frames unreadable");
         }
-        if (n != 0 && pos_ - start_ > max_frame && !fallback) {
+        if (n != 0 && pos_ - start_ > max_frame && fallback == 0) {
             // No frame is this long: a damaged tail. Copy it unchanged after the last frame.
             break;
         }
-        if (fallback && (n == 0 || pos_ - start_ > max_frame)) {
+        if (fallback != 0 && (n == 0 || pos_ - start_ > max_frame)) {
             // A damaged frame: its CRC-16 never came out zero, but the next frame's header was
             // there. Keep it (as damaged as it was) and go on from that header.
-            const Offset next = *fallback;
-            fallback.reset();
-            if (!finish(next) || !start_frame(next, h) || !begin(next, h)) {
+            const Offset next = fallback;
+            fallback = 0;
+            if (!finish(next) || !header(next, h) || !begin(next, h)) {
                 return detail("FLAC frames unreadable");
             }
             continue;
@@ -71,17 +93,17 @@ std::string Renumberer::run(Offset first)
         if (!q) {
             continue;
         }
-        if (pos_ >= start_ + header_.size() + info_.channels + 2) {
+        if (pos_ >= start_ + index_.frames.back().length + info_.channels + 2) {
             FrameHeader next;
-            if (header(pos_, next) && next.variable == variable_ && next.number == following()) {
+            if (header(pos_, next) && next.variable == index_.variable && next.number == following()) {
                 if (crc_ == 0) {
                     if (!finish(pos_) || !begin(pos_, next)) {
-                        return detail("FLAC frame unreadable or out of range");
+                        return detail("FLAC frame unreadable");
                     }
                     continue;
                 }
-                if (!fallback) {
-                    fallback = pos_;
+                if (fallback == 0) {
+                    fallback = pos_;  // never 0: "fLaC" comes first
                 }
             }
         }
@@ -99,32 +121,31 @@ std::string Renumberer::run(Offset first)
         return detail("FLAC frames unreadable");
     }
     const Offset last = end.value_or(in_.size());
-    if (last < start_ + header_.size() + 2) {
+    if (last < start_ + index_.frames.back().length + 2) {
         // Too short to hold a CRC-16: a truncated file. The frame stays as truncated as it was.
-        append_memory(out_, std::move(pending_));
-        append_file(out_, start_ + header_.size(), in_.size() - start_ - header_.size());
+        index_.truncated_last = true;
+        index_.last_end = in_.size();
         return {};
     }
     if (!finish(last)) {
         return detail("FLAC frames unreadable");
     }
-    append_memory(out_, std::move(pending_));
-    append_file(out_, last, in_.size() - last);
+    index_.last_end = last;
     return {};
 }
 
-std::string Renumberer::detail(const char* what) const
+std::string Walker::detail(const char* what) const
 {
     if (in_.exhausted()) {
-        return "FLAC cut needs more than " + std::to_string(kMaxWalkBytes >> 20) + " MiB of frames renumbered";
+        return "FLAC stream needs more than " + std::to_string(kMaxWalkBytes >> 20) + " MiB of frames indexed";
     }
-    if (frames_ > kMaxCutFrames) {
-        return "FLAC cut needs more than " + std::to_string(kMaxCutFrames) + " frames renumbered";
+    if (index_.frames.size() >= kMaxIndexFrames) {
+        return "FLAC stream has more than " + std::to_string(kMaxIndexFrames) + " frames to index";
     }
     return what;
 }
 
-bool Renumberer::header(Offset off, FrameHeader& h)
+bool Walker::header(Offset off, FrameHeader& h)
 {
     std::size_t n;
     const Byte* p = in_.at(off, kMaxHeaderBytes, n);
@@ -142,36 +163,29 @@ bool Renumberer::header(Offset off, FrameHeader& h)
     return true;
 }
 
-bool Renumberer::begin(Offset off, const FrameHeader& h)
+bool Walker::begin(Offset off, const FrameHeader& h)
 {
-    if (h.number < base_ || ++frames_ > kMaxCutFrames) {
+    if (index_.frames.size() >= kMaxIndexFrames) {
         return false;
     }
+    IndexedFrame f{};
+    f.offset = off;
+    f.number = h.number;
+    f.block = h.block;
+    f.length = static_cast<std::uint8_t>(h.length);
+    f.number_length = static_cast<std::uint8_t>(h.number_length);
+    std::copy_n(next_header_, h.length, f.header);
+    index_.frames.push_back(f);
     start_ = off;
-    number_ = h.number;
-    block_ = h.block;
-    header_.assign(reinterpret_cast<const char*>(next_header_), h.length);
-    renumbered_ = flac::renumbered_header(next_header_, h.length, h.number_length, h.number - base_);
-    if (renumbered_.empty()) {
-        return false;
-    }
     crc_ = flac::crc16(next_header_, h.length);
     pos_ = off + h.length;
-    while (next_track_ < tracked_.size() && tracked_[next_track_] <= off) {
-        if (tracked_[next_track_] == off) {
-            moves_.emplace_back(off, written_);
-        }
-        ++next_track_;
-    }
-    written_ += renumbered_.size();
-    pending_ += renumbered_;
     return true;
 }
 
-bool Renumberer::finish(Offset end)
+bool Walker::finish(Offset end)
 {
-    const Offset body_start = start_ + header_.size();
-    if (end < body_start + 2) {
+    IndexedFrame& f = index_.frames.back();
+    if (end < start_ + f.length + 2) {
         return false;
     }
     std::size_t n;
@@ -179,19 +193,11 @@ bool Renumberer::finish(Offset end)
     if (!p || n < 2) {
         return false;
     }
-    const std::uint16_t old_crc = be16(p);
-    const Offset body = end - 2 - body_start;
-    const std::uint16_t crc =
-        flac::renumbered_crc16(old_crc, reinterpret_cast<const Byte*>(header_.data()), header_.size(),
-                               reinterpret_cast<const Byte*>(renumbered_.data()), renumbered_.size(), body);
-    append_memory(out_, std::move(pending_));
-    append_file(out_, body_start, body);
-    pending_.assign({static_cast<char>(crc >> 8), static_cast<char>(crc & 0xFF)});
-    written_ += body + 2;
+    f.crc = be16(p);
     return true;
 }
 
-std::optional<Offset> Renumberer::last_end(Offset longest)
+std::optional<Offset> Walker::last_end(Offset longest)
 {
     if (crc_ == 0 && pos_ == in_.size()) {
         return pos_;
@@ -208,13 +214,75 @@ std::optional<Offset> Renumberer::last_end(Offset longest)
         n = static_cast<std::size_t>(std::min<Offset>(n, limit - x));
         for (std::size_t i = 0; i < n; ++i) {
             crc = flac::crc16(p + i, 1, crc);
-            if (crc == 0 && x + i + 1 >= start_ + header_.size() + 2) {
+            if (crc == 0 && x + i + 1 >= start_ + index_.frames.back().length + 2) {
                 end = x + i + 1;
             }
         }
         x += n;
     }
     return end;
+}
+
+std::string crc_bytes(std::uint16_t crc)
+{
+    return {static_cast<char>(crc >> 8), static_cast<char>(crc & 0xFF)};
+}
+
+}  // namespace
+
+FrameIndex index_frames(ByteSource& src, const StreamInfo& info, Offset first)
+{
+    FrameIndex index;
+    index.error = Walker(src, info, index).run(first);
+    if (!index.error.empty()) {
+        index.frames.clear();
+    }
+    index.frames.shrink_to_fit();
+    return index;
+}
+
+std::string renumber(const FrameIndex& index, std::size_t from, Offset file_size, const std::vector<Offset>& tracked,
+                     Extents& out, std::vector<std::pair<Offset, Offset>>& moves)
+{
+    const std::size_t count = index.frames.size();
+    if (count - from > kMaxCutFrames) {
+        return "FLAC cut needs more than " + std::to_string(kMaxCutFrames) + " frames renumbered";
+    }
+    const std::uint64_t base = index.frames[from].number;
+    auto next_track = std::lower_bound(tracked.begin(), tracked.end(), index.frames[from].offset);
+    std::string pending;  // memory bytes not yet emitted: a CRC-16, then a header
+    Offset written = 0;   // bytes of audio emitted or pending
+    for (std::size_t i = from; i < count; ++i) {
+        const IndexedFrame& f = index.frames[i];
+        const std::string header = renumbered_header(f.header, f.length, f.number_length, f.number - base);
+        if (header.empty()) {
+            return "FLAC frame number out of range";
+        }
+        for (; next_track != tracked.end() && *next_track <= f.offset; ++next_track) {
+            if (*next_track == f.offset) {
+                moves.emplace_back(f.offset, written);
+            }
+        }
+        written += header.size();
+        pending += header;
+        const Offset body_start = f.offset + f.length;
+        if (i + 1 == count && index.truncated_last) {
+            append_memory(out, std::move(pending));
+            append_file(out, body_start, file_size - body_start);
+            return {};
+        }
+        const Offset end = i + 1 < count ? index.frames[i + 1].offset : index.last_end;
+        const Offset body = end - 2 - body_start;
+        const std::uint16_t crc = renumbered_crc16(f.crc, f.header, f.length,
+                                                   reinterpret_cast<const Byte*>(header.data()), header.size(), body);
+        append_memory(out, std::move(pending));
+        append_file(out, body_start, body);
+        pending = crc_bytes(crc);
+        written += body + 2;
+    }
+    append_memory(out, std::move(pending));
+    append_file(out, index.last_end, file_size - index.last_end);
+    return {};
 }
 
 }  // namespace flac

@@ -1,5 +1,6 @@
-// The walk over the frames after a FLAC cut (RFC 9639 §9): every byte read once through one
-// large buffer, each frame renumbered from 0 without reading its audio.
+// The frames of a FLAC stream (RFC 9639 §9): found by one walk that reads every byte once
+// through one large buffer, kept as a seek index, and renumbered from it for each cut without
+// reading their audio.
 #ifndef AUDIO_STREAM_FORMATS_FLAC_RENUMBER_H
 #define AUDIO_STREAM_FORMATS_FLAC_RENUMBER_H
 
@@ -13,13 +14,14 @@
 
 #include "cut.h"
 #include "flac_scan.h"
+#include "seek_index.h"
 
 namespace audio_stream {
 namespace flac {
 
-// Renumbering reads every byte after the cut once (frames have no length field, RFC 9639 §9):
-// at most this much, re-reads after a damaged frame included.
-constexpr Offset kMaxWalkBytes = Offset{2} << 30;
+// Indexing reads every byte of the audio once (frames have no length field, RFC 9639 §9): at
+// most this much, re-reads after a damaged frame included (about 10 hours of CD-quality FLAC).
+constexpr Offset kMaxWalkBytes = Offset{4} << 30;
 constexpr std::size_t kWalkChunk = std::size_t{1} << 20;
 // Kept before the read position when the walk's buffer moves on, for a frame's CRC-16 bytes.
 constexpr std::size_t kWalkBack = 64;
@@ -72,62 +74,50 @@ private:
     bool exhausted_ = false;
 };
 
-// The frames from the cut's to the end of the file, renumbered from 0 (RFC 9639 §9.1.5): each
-// frame's header is rewritten in memory (CRC-8 recomputed), its body stays in the file, and its
-// CRC-16 (§9.3) follows from the old one without reading the body (flac::renumbered_crc16).
-class Renumberer {
-public:
-    Renumberer(ByteSource& src, const StreamInfo& info, Extents& out) : in_(src), info_(info), out_(out) {}
-
-    // Offsets in the cut's audio of the frames that started at these file offsets (sorted).
-    void track(std::vector<Offset> offsets) { tracked_ = std::move(offsets); }
-
-    std::optional<Offset> moved(Offset file_offset) const;
-
-    // Empty on success, else why the cut cannot be made.
-    std::string run(Offset first);
-
-private:
-    std::string detail(const char* what) const;
-
-    std::uint64_t following() const { return number_ + (variable_ ? block_ : 1); }
-
-    bool header(Offset off, FrameHeader& h);
-
-    bool start_frame(Offset off, FrameHeader& h) { return header(off, h); }
-
-    // The frame at off, whose header (h, its bytes in next_header_) was just read, begins.
-    bool begin(Offset off, const FrameHeader& h);
-
-    // The current frame ends at end: its header goes out with the previous frame's CRC-16, its
-    // body as a file extent, and its own new CRC-16 waits for the next header.
-    bool finish(Offset end);
-
-    // Where the current frame, the last, ends: at the end of the file when its CRC-16 comes out
-    // zero there, else where it last does within `longest` bytes (trailing bytes such as an
-    // ID3v1 tag follow), else nowhere (a damaged frame).
-    std::optional<Offset> last_end(Offset longest);
-
-    ChunkReader in_;
-    const StreamInfo& info_;
-    Extents& out_;
-    std::vector<Offset> tracked_;
-    std::size_t next_track_ = 0;
-    std::vector<std::pair<Offset, Offset>> moves_;
-    std::uint64_t base_ = 0;
-    bool variable_ = false;
-    std::size_t frames_ = 0;
-    Offset start_ = 0;           // the current frame's
-    Offset pos_ = 0;             // bytes [start_, pos_) are under crc_
-    std::uint16_t crc_ = 0;
-    std::uint64_t number_ = 0;
-    std::uint32_t block_ = 0;
-    std::string header_;         // as in the file
-    std::string renumbered_;     // as in the cut
-    Byte next_header_[kMaxHeaderBytes] = {};
-    std::string pending_;        // memory bytes not yet emitted: a CRC-16, then a header
-    Offset written_ = 0;         // bytes of audio emitted or pending
+// Every frame of the stream, found once (the walk reads the whole audio: frames have no length
+// field, RFC 9639 §9) and kept so that any cut is then made from memory: where each frame
+// starts, its number and length in samples, its header bytes and its CRC-16. 40 bytes a frame:
+// 1.5 MiB for an hour of 44.1 kHz audio in 4096-sample frames.
+struct IndexedFrame {
+    Offset offset;
+    std::uint64_t number;        // as the header codes it (frame or sample number)
+    std::uint32_t block;         // samples
+    std::uint16_t crc;           // the CRC-16 that ends the frame, as in the file
+    std::uint8_t length;         // header bytes, CRC-8 included
+    std::uint8_t number_length;  // bytes of the coded number, at offset 4
+    Byte header[kMaxHeaderBytes];
 };
+
+// The walk reads at most kMaxWalkBytes and indexes at most this many frames (20 MiB; 13.5 hours
+// of 44.1 kHz audio in 4096-sample frames).
+constexpr std::size_t kMaxIndexFrames = std::size_t{1} << 19;
+
+struct FrameIndex final : SeekIndex {
+    std::string error;                // why the frames could not be indexed (then no frames)
+    std::vector<IndexedFrame> frames; // in file order, each number following the one before
+    bool variable = false;            // numbered by sample
+    std::uint32_t fixed_block = 0;    // the first frame's block size: frame n starts at n * it
+    Offset last_end = 0;              // where the last frame ends; trailing bytes follow it
+    bool truncated_last = false;      // the last frame is too short to hold a CRC-16
+
+    std::uint64_t first_sample(const IndexedFrame& f) const { return variable ? f.number : f.number * fixed_block; }
+    std::size_t footprint() const override { return sizeof *this + error.size() + frames.capacity() * sizeof(IndexedFrame); }
+};
+
+// The frames from `first` (a frame the Scanner checked) to the end of the file. Frames end
+// where the next one's header starts: a header that parses, carries exactly the next number
+// and closes a CRC-16 of zero over the frame. A damaged frame (whose CRC-16 never comes out
+// zero) ends at the next such header; bytes after a frame no frame is that long are trailing.
+FrameIndex index_frames(ByteSource& src, const StreamInfo& info, Offset first);
+
+// The frames from index.frames[from] on, renumbered from 0 (RFC 9639 §9.1.5) into out: each
+// frame's header rewritten in memory (CRC-8 recomputed) with the previous frame's CRC-16, its
+// body a file extent, its own CRC-16 following from the old one without reading the body
+// (flac::renumbered_crc16); trailing bytes as they are. `tracked` (sorted file offsets) get
+// their offsets in the renumbered audio in `moves` when a frame starts there. Empty on
+// success, else why the cut cannot be made (more than kMaxCutFrames frames to renumber).
+std::string renumber(const FrameIndex& index, std::size_t from, Offset file_size, const std::vector<Offset>& tracked,
+                     Extents& out, std::vector<std::pair<Offset, Offset>>& moves);
 
 }  // namespace flac
 }  // namespace audio_stream

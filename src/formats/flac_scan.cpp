@@ -10,8 +10,6 @@ namespace flac {
 namespace {
 
 constexpr std::size_t kWindowBytes = 64 * 1024;
-// Below this span the frame is found by walking frame to frame instead of bisecting.
-constexpr Offset kWalkSpan = 256 * 1024;
 
 }  // namespace
 
@@ -157,32 +155,6 @@ std::optional<Frame> Scanner::frame_at(Offset off)
     return std::nullopt;
 }
 
-std::optional<Frame> Scanner::find_frame(Offset from, Offset to)
-{
-    to = std::min(to, size_);
-    for (Offset c = from; c < to;) {
-        const Byte* p;
-        std::size_t n;
-        if (!span(c, to, p, n)) {
-            return std::nullopt;
-        }
-        const auto* sync = static_cast<const Byte*>(std::memchr(p, 0xFF, n));
-        if (!sync) {
-            budget_ -= n;
-            c += n;
-            continue;
-        }
-        const auto k = static_cast<std::size_t>(sync - p);
-        budget_ -= k + 1;
-        c += k;
-        if (auto f = frame_at(c)) {
-            return f;
-        }
-        ++c;
-    }
-    return std::nullopt;
-}
-
 bool Scanner::span(Offset off, Offset to, const Byte*& p, std::size_t& n)
 {
     if (budget_ == 0) {
@@ -225,40 +197,6 @@ std::size_t Scanner::peek(Offset off, Byte* out, std::size_t n)
     }
     std::copy_n(window_.data() + (off - start_), n, out);
     return n;
-}
-
-std::optional<Frame> locate(Scanner& in, Frame lo, Offset hi, std::uint64_t target)
-{
-    while (target >= lo.first + lo.block) {
-        const Offset next = lo.offset + lo.length;
-        if (next >= hi) {
-            return std::nullopt;
-        }
-        if (hi - next > kWalkSpan) {
-            const Offset mid = next + (hi - next) / 2;
-            const auto f = in.find_frame(mid, hi);
-            if (!f || f->first > target) {
-                hi = mid;
-            }
-            else {
-                lo = *f;
-            }
-            continue;
-        }
-        // Frames are contiguous; a damaged one is passed over by searching for the next.
-        auto f = in.frame_at(next);
-        if (!f) {
-            f = in.find_frame(next + 1, hi);
-        }
-        if (!f) {
-            return std::nullopt;  // past the last frame
-        }
-        if (f->first > target) {
-            return lo;  // the target fell in a gap of missing frames: start just before it
-        }
-        lo = *f;
-    }
-    return lo;
 }
 
 }  // namespace flac

@@ -1,5 +1,5 @@
 // Finding FLAC frames without decoding them (RFC 9639 §9): the stream and frame types, the
-// frame-header parser, and the scanner that checks and bisects frames within a fixed byte budget.
+// frame-header parser, and the scanner that checks a frame within a fixed byte budget.
 #ifndef AUDIO_STREAM_FORMATS_FLAC_SCAN_H
 #define AUDIO_STREAM_FORMATS_FLAC_SCAN_H
 
@@ -88,9 +88,6 @@ public:
     // ends, or where the stream's last sample ends. A sync code inside audio data fails this.
     std::optional<Frame> frame_at(Offset off);
 
-    // The first frame whose header starts in [from, to).
-    std::optional<Frame> find_frame(Offset from, Offset to);
-
     bool read(Offset off, Byte* out, std::size_t n)
     {
         return off <= size_ && n <= size_ - off && src_.read(off, out, n);
@@ -116,11 +113,6 @@ private:
     std::uint32_t fixed_block_ = 0;
     std::uint64_t end_sample_ = 0;
 };
-
-// Bisects the frames for the one holding `target`, starting from a known frame at or before it.
-// Invariant: lo.first <= target, and every frame starting at or after hi starts after target.
-// Each round moves lo forward or hi back, so the loop ends.
-std::optional<Frame> locate(Scanner& in, Frame lo, Offset hi, std::uint64_t target);
 
 }  // namespace flac
 }  // namespace audio_stream

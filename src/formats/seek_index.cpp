@@ -1,0 +1,82 @@
+#include "seek_index.h"
+
+#include <utility>
+
+namespace audio_stream {
+
+std::size_t SeekIndexCache::KeyHash::operator()(const Key& k) const
+{
+    return identity_hash(k.file, static_cast<std::uint64_t>(k.kind));
+}
+
+SeekIndexCache::SeekIndexCache(std::size_t max_bytes) : max_bytes_(max_bytes) {}
+
+std::shared_ptr<const SeekIndex> SeekIndexCache::get(const FileIdentity& file, IndexKind kind,
+                                                     const Builder& build, bool& built)
+{
+    const Key key{file, kind};
+    built = false;
+    {
+        std::unique_lock<std::mutex> lock(mutex_);
+        for (;;) {
+            if (const auto it = index_.find(key); it != index_.end()) {
+                lru_.splice(lru_.begin(), lru_, it->second);
+                return it->second->index;
+            }
+            if (building_.find(key) == building_.end()) {
+                break;
+            }
+            // Another thread reads this file: its index, when done, serves this request too.
+            built_.wait(lock);
+        }
+        building_.insert(key);
+    }
+    std::shared_ptr<const SeekIndex> made;
+    try {
+        made = build();
+    }
+    catch (...) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        building_.erase(key);
+        built_.notify_all();
+        throw;
+    }
+    built = true;
+    std::lock_guard<std::mutex> lock(mutex_);
+    building_.erase(key);
+    if (made) {
+        insert_locked(key, made);
+    }
+    built_.notify_all();
+    return made;
+}
+
+void SeekIndexCache::insert_locked(const Key& key, std::shared_ptr<const SeekIndex> index)
+{
+    const std::size_t footprint = index->footprint();
+    if (footprint > max_bytes_) {
+        return;
+    }
+    lru_.push_front(Entry{key, std::move(index), footprint});
+    index_.emplace(key, lru_.begin());
+    bytes_ += footprint;
+    while (bytes_ > max_bytes_) {
+        bytes_ -= lru_.back().footprint;
+        index_.erase(lru_.back().key);
+        lru_.pop_back();
+    }
+}
+
+std::size_t SeekIndexCache::entries() const
+{
+    std::lock_guard<std::mutex> lock(mutex_);
+    return lru_.size();
+}
+
+std::size_t SeekIndexCache::bytes() const
+{
+    std::lock_guard<std::mutex> lock(mutex_);
+    return bytes_;
+}
+
+}  // namespace audio_stream

@@ -1,0 +1,105 @@
+// Seek indexes: what a cutter learns of a file by reading it once (where its frames or pages
+// are, and the few header bytes a cut rewrites), kept so that every later t of the same file
+// is answered from memory instead of by reading the file again.
+//
+// SeekIndexCache is a child's store of them: bounded in bytes, least recently used first out,
+// keyed by file identity (a changed file is a new key) and by the kind of index. While one
+// thread builds an index, the others that want the same one wait for it rather than read the
+// file too.
+#ifndef AUDIO_STREAM_FORMATS_SEEK_INDEX_H
+#define AUDIO_STREAM_FORMATS_SEEK_INDEX_H
+
+#include <condition_variable>
+#include <cstddef>
+#include <functional>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "../file_identity.h"
+
+namespace audio_stream {
+
+class SeekIndex {
+public:
+    virtual ~SeekIndex() = default;
+    // Bytes the index holds: what the cache counts against its budget.
+    virtual std::size_t footprint() const = 0;
+};
+
+enum class IndexKind : unsigned { Flac = 1, Mp3 = 2, Ogg = 3 };
+
+class SeekIndexCache {
+public:
+    using Builder = std::function<std::shared_ptr<const SeekIndex>()>;
+
+    explicit SeekIndexCache(std::size_t max_bytes);
+
+    // The index of `file`, from the cache or from build() (then `built` is set). An index larger
+    // than the whole budget is returned but not kept. If build() throws, the waiting threads
+    // build for themselves and the exception goes to the caller.
+    std::shared_ptr<const SeekIndex> get(const FileIdentity& file, IndexKind kind, const Builder& build,
+                                         bool& built);
+
+    std::size_t entries() const;
+    std::size_t bytes() const;
+
+private:
+    struct Key {
+        FileIdentity file;
+        IndexKind kind;
+        bool operator==(const Key& o) const { return file == o.file && kind == o.kind; }
+    };
+    struct KeyHash {
+        std::size_t operator()(const Key& k) const;
+    };
+    struct Entry {
+        Key key;
+        std::shared_ptr<const SeekIndex> index;
+        std::size_t footprint;
+    };
+
+    void insert_locked(const Key& key, std::shared_ptr<const SeekIndex> index);
+
+    const std::size_t max_bytes_;
+    mutable std::mutex mutex_;
+    std::condition_variable built_;
+    std::list<Entry> lru_;  // front: most recently used
+    std::unordered_map<Key, std::list<Entry>::iterator, KeyHash> index_;
+    std::unordered_set<Key, KeyHash> building_;  // keys some thread is building
+    std::size_t bytes_ = 0;
+};
+
+// Where a cutter gets its index: a child's cache and the file's identity, or, default
+// constructed, nowhere (each cut builds its own: tests, fuzzers).
+class IndexSource {
+public:
+    IndexSource() = default;
+    IndexSource(SeekIndexCache* cache, const FileIdentity& file) : cache_(cache), file_(file) {}
+
+    // T derives from SeekIndex; build() returns std::shared_ptr<const T>.
+    template <typename T, typename Build>
+    std::shared_ptr<const T> get(IndexKind kind, Build build)
+    {
+        if (!cache_) {
+            built_ = true;
+            return build();
+        }
+        auto any = cache_->get(file_, kind, [&]() -> std::shared_ptr<const SeekIndex> { return build(); }, built_);
+        return std::static_pointer_cast<const T>(any);
+    }
+
+    // Whether the last get() read the file to build the index.
+    bool built() const { return built_; }
+
+private:
+    SeekIndexCache* cache_ = nullptr;
+    FileIdentity file_{};
+    bool built_ = false;
+};
+
+}  // namespace audio_stream
+
+#endif
