@@ -15,6 +15,9 @@
 //   (same start, so the dispatch gives it the same ETag suffix);
 //   work: the cutter reads at most kReadFactor x the file + kReadSlack bytes, in at most
 //   kMaxReads reads.
+// With a seek index (run_indexed): the cut made through a cache equals the one made alone, and
+// once the file's index is cached a cut at another t reads at most the bytes before the audio
+// twice, plus kIndexedSlack (the index answers; the file is not read again).
 // The format's layout (download counting) on the same file: audio_start <= audio_end <= the
 // file, duration not negative, the download threshold within the file and at least the
 // header, time_at within [0, duration] and not decreasing, the same layout twice, and the
@@ -32,6 +35,7 @@
 #include "src/audio_layout.h"
 #include "src/byte_source.h"
 #include "src/formats/cut.h"
+#include "src/formats/seek_index.h"
 #include "tests/fuzz/fuzz_check.h"
 
 namespace fuzz_cut {
@@ -47,6 +51,7 @@ constexpr std::size_t kMaxBlock = 64 * 1024 + 4 + 4 + 34 + 4;
 constexpr Offset kReadFactor = 8;
 constexpr Offset kReadSlack = Offset{4} << 20;
 constexpr std::uint64_t kMaxReads = 1u << 20;
+constexpr Offset kIndexedSlack = 64 * 1024;
 
 // MemorySource, counting.
 class CountingSource final : public ByteSource {
@@ -112,7 +117,7 @@ inline bool same_cut(const Cut& a, const Cut& b)
            a.rep.etag_suffix == b.rep.etag_suffix && a.start == b.start && a.duration == b.duration;
 }
 
-inline void check_layout(AudioLayout (*layout)(ByteSource&), std::string_view file)
+inline AudioLayout check_layout(AudioLayout (*layout)(ByteSource&), std::string_view file)
 {
     CountingSource src(file);
     const AudioLayout l = layout(src);
@@ -138,6 +143,7 @@ inline void check_layout(AudioLayout (*layout)(ByteSource&), std::string_view fi
     CountingSource again(file);
     const AudioLayout m = layout(again);
     CHECK(m.audio_start == l.audio_start && m.audio_end == l.audio_end && m.duration == l.duration);
+    return l;
 }
 
 // A format with a layout and no cutter yet (MP4): the layout's invariants alone.
@@ -172,6 +178,48 @@ inline int run(Cut (*cutter)(ByteSource&, Micros), AudioLayout (*layout)(ByteSou
     }
     catch (const std::exception& e) {
         // The glue turns an exception into a 500; a cutter must report Malformed instead.
+        std::fprintf(stderr, "exception: %s\n", e.what());
+        __builtin_trap();
+    }
+    return 0;
+}
+
+// A cutter with a seek index: run()'s invariants on the cut made alone, then the cuts at t and
+// at t / 3 through one cache.
+inline int run_indexed(Cut (*cutter)(ByteSource&, Micros, IndexSource&), AudioLayout (*layout)(ByteSource&),
+                       const std::uint8_t* data, std::size_t size)
+{
+    const auto in = fuzz_check::split<kPrefix>(data, size);
+    const Micros t = time_asked(in.prefix);
+    const std::string_view file = in.rest;
+    try {
+        const auto alone = [&](Micros at) {
+            CountingSource src(file);
+            IndexSource none;
+            Cut cut = cutter(src, at, none);
+            CHECK(src.reads <= kMaxReads);
+            CHECK(src.bytes_read <= kReadFactor * file.size() + kReadSlack);
+            return cut;
+        };
+        const Cut cut = alone(t);
+        check_cut(cut, file.size(), t);
+        CHECK(same_cut(cut, alone(t)));
+        const AudioLayout l = check_layout(layout, file);
+
+        SeekIndexCache cache(std::size_t{64} << 20);
+        const FileIdentity id{1, 2, file.size(), 3};
+        CountingSource first(file);
+        IndexSource indexes(&cache, id);
+        CHECK(same_cut(cut, cutter(first, t, indexes)));
+        const Micros other = t / 3;
+        CountingSource second(file);
+        IndexSource again(&cache, id);
+        const Cut from_index = cutter(second, other, again);
+        CHECK(same_cut(from_index, alone(other)));
+        CHECK(!again.built() || cache.entries() == 0);
+        CHECK(again.built() || second.bytes_read <= 2 * l.audio_start + kIndexedSlack);
+    }
+    catch (const std::exception& e) {
         std::fprintf(stderr, "exception: %s\n", e.what());
         __builtin_trap();
     }

@@ -1,0 +1,248 @@
+// Seek indexes (seek_index.h): the cache builds an index once per file and kind, shares it
+// between threads, rebuilds it when the file changes and stays within its budget; through it a
+// FLAC cut at a new t reads only the metadata (flac.h).
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "src/formats/flac.h"
+#include "src/formats/flac_renumber.h"
+#include "src/formats/seek_index.h"
+#include "tests/unit/flac_tools.h"
+
+namespace audio_stream {
+namespace {
+
+using namespace flac_test;
+
+struct Sized final : SeekIndex {
+    explicit Sized(std::size_t n) : bytes(n) {}
+    std::size_t footprint() const override { return bytes; }
+    std::size_t bytes;
+};
+
+constexpr FileIdentity kFile{1, 2, 1000, 3};
+
+std::shared_ptr<const SeekIndex> get(SeekIndexCache& cache, const FileIdentity& id, std::size_t bytes,
+                                     int& builds, bool& built, IndexKind kind = IndexKind::Flac)
+{
+    return cache.get(id, kind, [&] {
+        ++builds;
+        return std::make_shared<const Sized>(bytes);
+    }, built);
+}
+
+TEST(SeekIndexCache, BuildsOncePerFileAndKind)
+{
+    SeekIndexCache cache(1 << 20);
+    int builds = 0;
+    bool built = false;
+    const auto a = get(cache, kFile, 100, builds, built);
+    EXPECT_TRUE(built);
+    const auto b = get(cache, kFile, 100, builds, built);
+    EXPECT_FALSE(built);
+    EXPECT_EQ(a, b);
+    EXPECT_EQ(builds, 1);
+    get(cache, kFile, 100, builds, built, IndexKind::Mp3);
+    EXPECT_TRUE(built);
+    EXPECT_EQ(builds, 2);
+    EXPECT_EQ(cache.entries(), 2u);
+    EXPECT_EQ(cache.bytes(), 200u);
+}
+
+TEST(SeekIndexCache, AChangedFileIsANewIndex)
+{
+    SeekIndexCache cache(1 << 20);
+    int builds = 0;
+    bool built = false;
+    get(cache, kFile, 10, builds, built);
+    FileIdentity touched = kFile;
+    touched.mtime += 1;
+    FileIdentity grown = kFile;
+    grown.size += 1;
+    FileIdentity replaced = kFile;
+    replaced.inode += 1;
+    for (const FileIdentity& id : {touched, grown, replaced}) {
+        get(cache, id, 10, builds, built);
+        EXPECT_TRUE(built);
+    }
+    EXPECT_EQ(builds, 4);
+}
+
+TEST(SeekIndexCache, StaysWithinItsBudgetLeastRecentlyUsedOut)
+{
+    SeekIndexCache cache(300);
+    int builds = 0;
+    bool built = false;
+    FileIdentity ids[4] = {kFile, kFile, kFile, kFile};
+    for (int i = 0; i < 4; ++i) {
+        ids[i].inode = 10 + i;
+    }
+    get(cache, ids[0], 100, builds, built);
+    get(cache, ids[1], 100, builds, built);
+    get(cache, ids[2], 100, builds, built);
+    get(cache, ids[0], 100, builds, built);  // used: ids[1] is now the oldest
+    EXPECT_FALSE(built);
+    get(cache, ids[3], 100, builds, built);
+    EXPECT_LE(cache.bytes(), 300u);
+    EXPECT_EQ(cache.entries(), 3u);
+    get(cache, ids[0], 100, builds, built);
+    EXPECT_FALSE(built);
+    get(cache, ids[1], 100, builds, built);
+    EXPECT_TRUE(built);
+    // Larger than the whole budget: returned, not kept.
+    FileIdentity huge = kFile;
+    huge.inode = 99;
+    EXPECT_NE(get(cache, huge, 301, builds, built), nullptr);
+    get(cache, huge, 301, builds, built);
+    EXPECT_TRUE(built);
+    EXPECT_LE(cache.bytes(), 300u);
+}
+
+TEST(SeekIndexCache, ThreadsWantingOneIndexWaitForOneBuild)
+{
+    SeekIndexCache cache(1 << 20);
+    std::atomic<int> builds{0};
+    std::vector<std::thread> threads;
+    std::vector<const SeekIndex*> seen(16, nullptr);
+    for (std::size_t i = 0; i < seen.size(); ++i) {
+        threads.emplace_back([&, i] {
+            bool built = false;
+            seen[i] = cache.get(kFile, IndexKind::Flac, [&] {
+                ++builds;
+                std::this_thread::sleep_for(std::chrono::milliseconds(100));
+                return std::make_shared<const Sized>(10);
+            }, built).get();
+        });
+    }
+    for (auto& t : threads) {
+        t.join();
+    }
+    EXPECT_EQ(builds.load(), 1);
+    for (const SeekIndex* p : seen) {
+        EXPECT_EQ(p, seen[0]);
+    }
+}
+
+TEST(SeekIndexCache, AFailedBuildLeavesTheKeyToTheNextCaller)
+{
+    SeekIndexCache cache(1 << 20);
+    bool built = false;
+    EXPECT_THROW(cache.get(kFile, IndexKind::Flac, []() -> std::shared_ptr<const SeekIndex> {
+        throw std::runtime_error("no memory");
+    }, built), std::runtime_error);
+    int builds = 0;
+    EXPECT_NE(get(cache, kFile, 10, builds, built), nullptr);
+    EXPECT_TRUE(built);
+    EXPECT_EQ(builds, 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// FLAC through the index.
+
+class CountingSource final : public ByteSource {
+public:
+    explicit CountingSource(std::string_view bytes) : inner_(bytes) {}
+    Offset size() const override { return inner_.size(); }
+    bool read(Offset offset, void* buf, std::size_t len) override
+    {
+        bytes_read += len;
+        return inner_.read(offset, buf, len);
+    }
+    Offset bytes_read = 0;
+
+private:
+    MemorySource inner_;
+};
+
+FileIdentity identity_of(const std::string& file)
+{
+    return FileIdentity{7, 8, file.size(), 9};
+}
+
+TEST(FlacSeekIndex, ASecondCutAtAnotherTReadsOnlyTheMetadata)
+{
+    ASSERT_TRUE(have_tools());
+    for (const Source& s : kSources) {
+        SCOPED_TRACE(s.name);
+        const std::string& file = source(s).bytes;
+        SeekIndexCache cache(1 << 20);
+        CountingSource first(file);
+        IndexSource indexes(&cache, identity_of(file));
+        const Cut a = cut_flac(first, 3000000, indexes);
+        ASSERT_EQ(a.status, Cut::Status::Ok) << a.detail;
+        EXPECT_TRUE(indexes.built());
+        EXPECT_GE(first.bytes_read, file.size() * 9 / 10);  // the index walked the audio
+        for (Micros t : {Micros{0}, Micros{11500000}, Micros{19000000}}) {
+            CountingSource again(file);
+            IndexSource cached(&cache, identity_of(file));
+            const Cut b = cut_flac(again, t, cached);
+            EXPECT_FALSE(cached.built());
+            EXPECT_LE(again.bytes_read, Offset{8192}) << "t " << t;
+            MemorySource fresh(file);
+            const Cut c = cut_flac(fresh, t);
+            EXPECT_EQ(b.rep.extents, c.rep.extents) << "t " << t;
+            EXPECT_EQ(b.start, c.start);
+            EXPECT_EQ(b.duration, c.duration);
+        }
+    }
+}
+
+TEST(FlacSeekIndex, AChangedFileIsIndexedAgain)
+{
+    ASSERT_TRUE(have_tools());
+    const std::string& file = source(kSources[0]).bytes;
+    SeekIndexCache cache(1 << 20);
+    CountingSource src(file);
+    IndexSource indexes(&cache, identity_of(file));
+    ASSERT_EQ(cut_flac(src, 1000000, indexes).status, Cut::Status::Ok);
+    // Same length, another mtime: the glue's identity changes, so the index is made anew.
+    FileIdentity touched = identity_of(file);
+    touched.mtime += 1;
+    CountingSource again(file);
+    IndexSource rebuilt(&cache, touched);
+    ASSERT_EQ(cut_flac(again, 2000000, rebuilt).status, Cut::Status::Ok);
+    EXPECT_TRUE(rebuilt.built());
+    EXPECT_GE(again.bytes_read, file.size() * 9 / 10);
+    // A shorter file (a different size): indexed again and cut within what it now holds.
+    const std::string shorter = file.substr(0, file.size() / 2);
+    CountingSource cut_short(shorter);
+    IndexSource other(&cache, identity_of(shorter));
+    const Cut c = cut_flac(cut_short, 2000000, other);
+    EXPECT_TRUE(other.built());
+    ASSERT_EQ(c.status, Cut::Status::Ok) << c.detail;
+    EXPECT_LE(c.rep.length, shorter.size());
+    EXPECT_EQ(cache.entries(), 3u);
+}
+
+TEST(FlacSeekIndex, AnHourOfFramesIndexedInFortyBytesEach)
+{
+    ASSERT_TRUE(have_tools());
+    // One hour of 44.1 kHz stereo silence in 4096-sample frames: 38,760 frames, ~0.6 MB.
+    const std::string path = temp_dir() + "/hour.flac";
+    const Output made = run("ffmpeg -v error -y -f lavfi -i anullsrc=r=44100:cl=stereo -t 3600 -c:a flac "
+                            "-frame_size 4096 '" + path + "'");
+    ASSERT_EQ(made.status, 0) << made.output;
+    const std::string file = slurp(path);
+    SeekIndexCache cache(std::size_t{64} << 20);
+    MemorySource src(file);
+    IndexSource indexes(&cache, identity_of(file));
+    const Cut cut = cut_flac(src, 1800000000, indexes);
+    ASSERT_EQ(cut.status, Cut::Status::Ok) << cut.detail;
+    const std::size_t frames = (std::size_t{3600} * 44100 + 4095) / 4096;
+    EXPECT_EQ(sizeof(flac::IndexedFrame), 40u);
+    EXPECT_LE(cache.bytes(), sizeof(flac::FrameIndex) + frames * sizeof(flac::IndexedFrame));
+    EXPECT_GE(cache.bytes(), frames * sizeof(flac::IndexedFrame));
+    EXPECT_LE(cache.bytes(), std::size_t{1600} * 1024);  // the 1.5 MiB an hour README states
+    // The cut starts at the frame holding t: up to one frame (92.9 ms) before it.
+    EXPECT_GE(cut.duration, 1800000000);
+    EXPECT_LT(cut.duration, 1800000000 + 92880);
+}
+
+}  // namespace
+}  // namespace audio_stream
