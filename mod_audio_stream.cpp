@@ -4,6 +4,7 @@
 #include "src/apache/config.h"
 #include "src/apache/glue.h"
 #include "src/apache/handler.h"
+#include "src/apache/index_dir.h"
 #include "src/apache/log.h"
 #include "src/apache/stats.h"
 
@@ -21,7 +22,10 @@ void register_hooks(apr_pool_t*)
     ap_hook_pre_config(as::stats_pre_config, nullptr, nullptr, APR_HOOK_MIDDLE);
     ap_hook_check_config(as::stats_check_config, nullptr, nullptr, APR_HOOK_MIDDLE);
     ap_hook_post_config(as::stats_post_config, nullptr, nullptr, APR_HOOK_MIDDLE);
-    // Per child: the cut cache and snapshot pool its threads share (made after the fork, so
+    // The directory where the children share seek indexes, made for the user they run as.
+    ap_hook_pre_config(as::index_dir_pre_config, nullptr, nullptr, APR_HOOK_MIDDLE);
+    ap_hook_post_config(as::index_dir_post_config, nullptr, nullptr, APR_HOOK_MIDDLE);
+    // Per child: the cut and seek index caches and the snapshot pool its threads share (made after the fork, so
     // never shared between processes).
     ap_hook_child_init(as::child_init, nullptr, nullptr, APR_HOOK_MIDDLE);
     // The handler answers `SetHandler audio-stream` and declines everything else.

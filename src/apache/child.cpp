@@ -1,10 +1,12 @@
 #include "child.h"
 
 #include <exception>
+#include <optional>
 
 #include "ap_mpm.h"
 #include "../config_values.h"
 #include "config.h"
+#include "index_dir.h"
 #include "stats.h"
 
 namespace audio_stream::apache {
@@ -66,7 +68,11 @@ void child_init(apr_pool_t* pchild, server_rec* s) noexcept
     // Time seek still works uncached without the caches; HTTP/2 reads in chunks without the pool.
     ChildState state;
     state.cuts = make_or_log<CutCache>(s, "cut cache", kCutCacheEntries, kCutCacheBytes);
-    state.indexes = make_or_log<SeekIndexCache>(s, "seek index cache", kSeekIndexBytes);
+    std::optional<IndexFiles> files;
+    if (const char* dir = seek_index_dir()) {
+        files.emplace(dir, kSeekIndexBytes);
+    }
+    state.indexes = make_or_log<SeekIndexCache>(s, "seek index cache", kSeekIndexBytes, files);
     state.snapshots = SnapshotPool::supported()
                           ? make_or_log<SnapshotPool>(s, "snapshot pool", snapshot_slots(),
                                                       static_cast<std::size_t>(kMaxSnapshotSize), kSnapshotMemory)

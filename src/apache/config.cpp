@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "../config_values.h"
+#include "index_dir.h"
 #include "stats.h"
 
 namespace audio_stream::apache {
@@ -242,6 +243,10 @@ const command_rec directives[] = {
                   reinterpret_cast<cmd_func>(reinterpret_cast<void (*)()>(set_stats_cache)), nullptr,
                   RSRC_CONF, "Where download counts are shared: shmcb (default), memcache:host:port[,...], "
                              "redis:host:port, or any mod_socache provider[:args]"),
+    AP_INIT_TAKE1("AudioStreamSeekIndexDir",
+                  reinterpret_cast<cmd_func>(reinterpret_cast<void (*)()>(set_seek_index_dir)), nullptr,
+                  RSRC_CONF, "Directory where the children share the files' seek indexes (relative: "
+                             "to ServerRoot), or none; default audio-stream-index in DefaultRuntimeDir"),
     {nullptr, {nullptr}, nullptr, 0, RAW_ARGS, nullptr},
 };
 

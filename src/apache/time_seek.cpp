@@ -11,21 +11,28 @@ namespace audio_stream::apache {
 
 namespace {
 
-// The cut of this file at t, from the child's cache (cached = true) or made now. nullptr for
-// a type no cutter knows.
-std::shared_ptr<const Cut> find_cut(request_rec* r, apr_file_t* fd, Micros t, bool& cached)
+// How a cut was found, for the debug log.
+struct Found {
+    bool cached = false;   // from the cut cache
+    bool indexed = false;  // made now, reading the file to build its seek index
+};
+
+// The cut of this file at t, from the child's cache or made now. nullptr for a type no cutter
+// knows.
+std::shared_ptr<const Cut> find_cut(request_rec* r, apr_file_t* fd, Micros t, Found& found)
 {
     const FileIdentity id = file_identity(r->finfo);
     CutCache* const cache = cut_cache(r->server);
     if (cache) {
         if (auto hit = cache->find(id, t)) {
-            cached = true;
+            found.cached = true;
             return hit;
         }
     }
     AprFileSource src(fd, static_cast<Offset>(r->finfo.size));
     IndexSource indexes(seek_index_cache(r->server), id);
     auto made = cut_for_type(r->content_type, src, t, indexes);
+    found.indexed = indexes.built();
     if (!made) {
         return nullptr;
     }
@@ -75,15 +82,16 @@ Answer resolve_cut(request_rec* r, apr_file_t* fd, std::shared_ptr<const Cut>& c
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "AS0020: malformed time in ?t=: %s", r->args);
         return HTTP_BAD_REQUEST;
     }
-    bool cached = false;
-    cut = find_cut(r, fd, *t, cached);
+    Found found;
+    cut = find_cut(r, fd, *t, found);
     if (Answer refused = refuse_cut(r, cut.get(), param.value)) {
         return refused;
     }
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
                   "AS0024: ?t=%s -> cut from %" APR_INT64_T_FMT " us, %" APR_UINT64_T_FMT " bytes (%s)",
                   param.value.c_str(), static_cast<apr_int64_t>(cut->start),
-                  static_cast<apr_uint64_t>(cut->rep.length), cached ? "cached" : "made");
+                  static_cast<apr_uint64_t>(cut->rep.length),
+                  found.cached ? "cached" : found.indexed ? "made, file indexed" : "made");
     if (const char* file_etag = apr_table_get(r->headers_out, "ETag")) {
         apr_table_set(r->headers_out, "ETag", suffixed_etag(file_etag, cut->rep.etag_suffix).c_str());
     }

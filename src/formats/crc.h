@@ -47,6 +47,51 @@ constexpr T update(T crc, std::uint8_t b)
     return static_cast<T>(static_cast<T>(crc << 8) ^ kTable<T, Poly>[static_cast<std::uint8_t>(crc >> kHigh) ^ b]);
 }
 
+// Slicing by 8: entry [k][b] is the register after byte b, then k zero bytes, fed into a zero
+// register. The register is linear in its input, so 8 bytes at once are the xor of each byte's
+// entry, with the register's own bytes xored into the first ones.
+template <typename T, T Poly>
+constexpr std::array<std::array<T, 256>, 8> make_slices()
+{
+    std::array<std::array<T, 256>, 8> s{};
+    s[0] = make_table<T, Poly>();
+    for (std::size_t k = 1; k < s.size(); ++k) {
+        for (unsigned b = 0; b < 256; ++b) {
+            s[k][b] = update<T, Poly>(s[k - 1][b], 0);
+        }
+    }
+    return s;
+}
+
+template <typename T, T Poly>
+inline constexpr std::array<std::array<T, 256>, 8> kSlices = make_slices<T, Poly>();
+
+// The register after n more bytes, 8 at a time.
+template <typename T, T Poly>
+T update_bytes(T crc, const std::uint8_t* p, std::size_t n)
+{
+    static_assert(sizeof(T) <= 8, "the register must fit in one block");
+    const auto& s = kSlices<T, Poly>;
+    for (; n >= 8; n -= 8, p += 8) {
+        std::uint8_t d[8];
+        for (std::size_t i = 0; i < 8; ++i) {
+            d[i] = p[i];
+        }
+        for (std::size_t i = 0; i < sizeof(T); ++i) {
+            d[i] = static_cast<std::uint8_t>(d[i] ^ (crc >> (8 * (sizeof(T) - 1 - i))));
+        }
+        T r = 0;
+        for (std::size_t i = 0; i < 8; ++i) {
+            r = static_cast<T>(r ^ s[7 - i][d[i]]);
+        }
+        crc = r;
+    }
+    for (; n != 0; --n, ++p) {
+        crc = update<T, Poly>(crc, *p);
+    }
+    return crc;
+}
+
 // a(x) * b(x) mod P(x), the top bit of T the highest coefficient.
 template <typename T, T Poly>
 constexpr T mul_mod(T a, T b)

@@ -24,10 +24,7 @@ std::uint8_t crc8(const std::uint8_t* p, std::size_t n, std::uint8_t crc)
 
 std::uint16_t crc16(const std::uint8_t* p, std::size_t n, std::uint16_t crc)
 {
-    for (std::size_t i = 0; i < n; ++i) {
-        crc = crc::update<std::uint16_t, kPoly16>(crc, p[i]);
-    }
-    return crc;
+    return crc::update_bytes<std::uint16_t, kPoly16>(crc, p, n);
 }
 
 std::size_t crc16_to_zero(const std::uint8_t* p, std::size_t n, std::uint16_t& crc, std::size_t quiet)

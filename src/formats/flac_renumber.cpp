@@ -228,7 +228,121 @@ std::string crc_bytes(std::uint16_t crc)
     return {static_cast<char>(crc >> 8), static_cast<char>(crc & 0xFF)};
 }
 
+// The payload's byte order: little-endian, n bytes.
+void put(std::string& out, std::uint64_t v, std::size_t n)
+{
+    for (std::size_t i = 0; i < n; ++i) {
+        out.push_back(static_cast<char>(v >> (8 * i)));
+    }
+}
+
+class PayloadReader {
+public:
+    explicit PayloadReader(std::string_view bytes) : p_(bytes) {}
+    bool take(std::size_t n, std::uint64_t& v)
+    {
+        if (p_.size() < n) {
+            return false;
+        }
+        v = le(reinterpret_cast<const Byte*>(p_.data()), n);
+        p_.remove_prefix(n);
+        return true;
+    }
+    bool take_bytes(std::size_t n, std::string_view& out)
+    {
+        if (p_.size() < n) {
+            return false;
+        }
+        out = p_.substr(0, n);
+        p_.remove_prefix(n);
+        return true;
+    }
+    std::size_t left() const { return p_.size(); }
+
+private:
+    std::string_view p_;
+};
+
+constexpr std::size_t kFrameRecord = 8 + 8 + 4 + 2 + 1 + 1 + kMaxHeaderBytes;
+
+// Each frame fits between its start and the next one's (or the end of the audio), and its
+// coded number and block agree with the numbering.
+bool valid_frames(const FrameIndex& x, Offset file_size)
+{
+    for (std::size_t i = 0; i < x.frames.size(); ++i) {
+        const IndexedFrame& f = x.frames[i];
+        const bool last = i + 1 == x.frames.size();
+        const Offset end = last ? x.last_end : x.frames[i + 1].offset;
+        const Offset need = f.offset + f.length + (last && x.truncated_last ? 0 : 2);
+        if (f.length < 6 || f.length > kMaxHeaderBytes || f.number_length < 1 || f.number_length > 7 ||
+            4u + f.number_length >= f.length || f.block == 0 || f.offset > file_size || need > end ||
+            end > file_size || (i > 0 && f.number <= x.frames[i - 1].number)) {
+            return false;
+        }
+    }
+    return x.fixed_block != 0 && x.last_end <= file_size;
+}
+
 }  // namespace
+
+std::string FrameIndex::payload() const
+{
+    std::string out;
+    out.reserve(32 + error.size() + frames.size() * kFrameRecord);
+    put(out, variable ? 1 : 0, 1);
+    put(out, truncated_last ? 1 : 0, 1);
+    put(out, fixed_block, 4);
+    put(out, last_end, 8);
+    put(out, error.size(), 4);
+    out += error;
+    put(out, frames.size(), 8);
+    for (const IndexedFrame& f : frames) {
+        put(out, f.offset, 8);
+        put(out, f.number, 8);
+        put(out, f.block, 4);
+        put(out, f.crc, 2);
+        put(out, f.length, 1);
+        put(out, f.number_length, 1);
+        out.append(reinterpret_cast<const char*>(f.header), kMaxHeaderBytes);
+    }
+    return out;
+}
+
+std::shared_ptr<const FrameIndex> FrameIndex::parse(std::string_view payload, Offset file_size)
+{
+    auto x = std::make_shared<FrameIndex>();
+    PayloadReader in(payload);
+    std::uint64_t variable, truncated, block, last_end, error_length, count;
+    std::string_view error;
+    if (!in.take(1, variable) || !in.take(1, truncated) || !in.take(4, block) || !in.take(8, last_end) ||
+        !in.take(4, error_length) || !in.take_bytes(error_length, error) || !in.take(8, count) ||
+        variable > 1 || truncated > 1 || count > kMaxIndexFrames || in.left() != count * kFrameRecord) {
+        return nullptr;
+    }
+    x->variable = variable != 0;
+    x->truncated_last = truncated != 0;
+    x->fixed_block = static_cast<std::uint32_t>(block);
+    x->last_end = last_end;
+    x->error = std::string(error);
+    x->frames.resize(count);
+    for (IndexedFrame& f : x->frames) {  // in.left() was checked: every take succeeds
+        std::uint64_t v[6];
+        std::string_view header;
+        in.take(8, v[0]), in.take(8, v[1]), in.take(4, v[2]), in.take(2, v[3]), in.take(1, v[4]), in.take(1, v[5]);
+        in.take_bytes(kMaxHeaderBytes, header);
+        f.offset = v[0];
+        f.number = v[1];
+        f.block = static_cast<std::uint32_t>(v[2]);
+        f.crc = static_cast<std::uint16_t>(v[3]);
+        f.length = static_cast<std::uint8_t>(v[4]);
+        f.number_length = static_cast<std::uint8_t>(v[5]);
+        std::copy(header.begin(), header.end(), f.header);
+    }
+    if (x->error.empty() == x->frames.empty() || (!x->frames.empty() && !valid_frames(*x, file_size))) {
+        return nullptr;
+    }
+    return x;
+}
 
 FrameIndex index_frames(ByteSource& src, const StreamInfo& info, Offset first)
 {

@@ -7,8 +7,10 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -102,6 +104,12 @@ struct FrameIndex final : SeekIndex {
 
     std::uint64_t first_sample(const IndexedFrame& f) const { return variable ? f.number : f.number * fixed_block; }
     std::size_t footprint() const override { return sizeof *this + error.size() + frames.capacity() * sizeof(IndexedFrame); }
+
+    // Little-endian fields, the frames 40 bytes each. parse() takes back only what renumber()
+    // can use safely on a file of `file_size` bytes: frames in order, inside the file, each long
+    // enough for its header and CRC-16, numbers following; else null.
+    std::string payload() const override;
+    static std::shared_ptr<const FrameIndex> parse(std::string_view payload, Offset file_size);
 };
 
 // The frames from `first` (a frame the Scanner checked) to the end of the file. Frames end

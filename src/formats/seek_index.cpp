@@ -9,10 +9,35 @@ std::size_t SeekIndexCache::KeyHash::operator()(const Key& k) const
     return identity_hash(k.file, static_cast<std::uint64_t>(k.kind));
 }
 
-SeekIndexCache::SeekIndexCache(std::size_t max_bytes) : max_bytes_(max_bytes) {}
+SeekIndexCache::SeekIndexCache(std::size_t max_bytes, std::optional<IndexFiles> files)
+    : max_bytes_(max_bytes), files_(std::move(files))
+{
+}
+
+std::shared_ptr<const SeekIndex> SeekIndexCache::load_or_build(const Key& key, const Builder& build,
+                                                               const Parser& parse, bool& built)
+{
+    const auto kind = static_cast<unsigned>(key.kind);
+    if (files_) {
+        if (const auto payload = files_->load(key.file, kind)) {
+            if (auto loaded = parse(*payload)) {
+                return loaded;
+            }
+        }
+    }
+    auto made = build();
+    built = true;
+    if (files_ && made) {
+        const std::string payload = made->payload();
+        if (!payload.empty()) {
+            files_->save(key.file, kind, payload);
+        }
+    }
+    return made;
+}
 
 std::shared_ptr<const SeekIndex> SeekIndexCache::get(const FileIdentity& file, IndexKind kind,
-                                                     const Builder& build, bool& built)
+                                                     const Builder& build, const Parser& parse, bool& built)
 {
     const Key key{file, kind};
     built = false;
@@ -33,7 +58,7 @@ std::shared_ptr<const SeekIndex> SeekIndexCache::get(const FileIdentity& file, I
     }
     std::shared_ptr<const SeekIndex> made;
     try {
-        made = build();
+        made = load_or_build(key, build, parse, built);
     }
     catch (...) {
         std::lock_guard<std::mutex> lock(mutex_);
@@ -41,7 +66,6 @@ std::shared_ptr<const SeekIndex> SeekIndexCache::get(const FileIdentity& file, I
         built_.notify_all();
         throw;
     }
-    built = true;
     std::lock_guard<std::mutex> lock(mutex_);
     building_.erase(key);
     if (made) {

@@ -5,7 +5,7 @@
 // SeekIndexCache is a child's store of them: bounded in bytes, least recently used first out,
 // keyed by file identity (a changed file is a new key) and by the kind of index. While one
 // thread builds an index, the others that want the same one wait for it rather than read the
-// file too.
+// file too. Behind it, optionally, IndexFiles: a directory every child of the server shares.
 #ifndef AUDIO_STREAM_FORMATS_SEEK_INDEX_H
 #define AUDIO_STREAM_FORMATS_SEEK_INDEX_H
 
@@ -15,10 +15,14 @@
 #include <list>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "../file_identity.h"
+#include "index_files.h"
 
 namespace audio_stream {
 
@@ -27,6 +31,9 @@ public:
     virtual ~SeekIndex() = default;
     // Bytes the index holds: what the cache counts against its budget.
     virtual std::size_t footprint() const = 0;
+    // The index as bytes for IndexFiles, which the type's parse reads back; empty: kept in
+    // memory only.
+    virtual std::string payload() const { return {}; }
 };
 
 enum class IndexKind : unsigned { Flac = 1, Mp3 = 2, Ogg = 3 };
@@ -34,14 +41,18 @@ enum class IndexKind : unsigned { Flac = 1, Mp3 = 2, Ogg = 3 };
 class SeekIndexCache {
 public:
     using Builder = std::function<std::shared_ptr<const SeekIndex>()>;
+    // An index from a payload IndexFiles kept, or null when the bytes do not validate.
+    using Parser = std::function<std::shared_ptr<const SeekIndex>(std::string_view)>;
 
-    explicit SeekIndexCache(std::size_t max_bytes);
+    // With `files`, indexes are also saved there and looked for there before being built.
+    explicit SeekIndexCache(std::size_t max_bytes, std::optional<IndexFiles> files = std::nullopt);
 
-    // The index of `file`, from the cache or from build() (then `built` is set). An index larger
-    // than the whole budget is returned but not kept. If build() throws, the waiting threads
-    // build for themselves and the exception goes to the caller.
+    // The index of `file`, from memory, from the files (parsed) or from build() (then `built`
+    // is set, and the index saved to the files). An index larger than the whole budget is
+    // returned but not kept. If build() throws, the waiting threads build for themselves and
+    // the exception goes to the caller.
     std::shared_ptr<const SeekIndex> get(const FileIdentity& file, IndexKind kind, const Builder& build,
-                                         bool& built);
+                                         const Parser& parse, bool& built);
 
     std::size_t entries() const;
     std::size_t bytes() const;
@@ -63,7 +74,11 @@ private:
 
     void insert_locked(const Key& key, std::shared_ptr<const SeekIndex> index);
 
+    std::shared_ptr<const SeekIndex> load_or_build(const Key& key, const Builder& build, const Parser& parse,
+                                                   bool& built);
+
     const std::size_t max_bytes_;
+    const std::optional<IndexFiles> files_;
     mutable std::mutex mutex_;
     std::condition_variable built_;
     std::list<Entry> lru_;  // front: most recently used
@@ -79,7 +94,8 @@ public:
     IndexSource() = default;
     IndexSource(SeekIndexCache* cache, const FileIdentity& file) : cache_(cache), file_(file) {}
 
-    // T derives from SeekIndex; build() returns std::shared_ptr<const T>.
+    // T derives from SeekIndex and has static std::shared_ptr<const T> parse(std::string_view
+    // payload, Offset file_size); build() returns std::shared_ptr<const T>.
     template <typename T, typename Build>
     std::shared_ptr<const T> get(IndexKind kind, Build build)
     {
@@ -87,7 +103,10 @@ public:
             built_ = true;
             return build();
         }
-        auto any = cache_->get(file_, kind, [&]() -> std::shared_ptr<const SeekIndex> { return build(); }, built_);
+        auto any = cache_->get(
+            file_, kind, [&]() -> std::shared_ptr<const SeekIndex> { return build(); },
+            [&](std::string_view payload) -> std::shared_ptr<const SeekIndex> { return T::parse(payload, file_.size); },
+            built_);
         return std::static_pointer_cast<const T>(any);
     }
 

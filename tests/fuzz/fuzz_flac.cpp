@@ -1,8 +1,37 @@
-// libFuzzer target: cut_flac on any bytes, at any time, alone and through a seek index cache, and layout_flac. Input and invariants: fuzz_cut.h.
+// libFuzzer target: cut_flac on any bytes, at any time, alone and through a seek index cache, and
+// layout_flac (input and invariants: fuzz_cut.h). The same bytes are also read as a saved seek
+// index (FrameIndex::parse, what a child loads from AudioStreamSeekIndexDir): whatever parse
+// accepts renumbers into extents inside the file.
 #include "src/formats/flac.h"
+#include "src/formats/flac_renumber.h"
 #include "tests/fuzz/fuzz_cut.h"
+
+namespace {
+
+void check_parsed_payload(std::string_view bytes)
+{
+    using namespace audio_stream;
+    const Offset file_size = Offset{1} << 20;
+    const auto index = flac::FrameIndex::parse(bytes, file_size);
+    if (!index || index->frames.empty()) {
+        return;
+    }
+    CHECK(index->payload() == bytes);
+    Extents out;
+    std::vector<std::pair<Offset, Offset>> moves;
+    if (flac::renumber(*index, index->frames.size() / 2, file_size, {}, out, moves).empty()) {
+        for (const auto& e : out) {
+            if (const auto* f = std::get_if<FileExtent>(&e)) {
+                CHECK(f->offset <= file_size && f->length <= file_size - f->offset);
+            }
+        }
+    }
+}
+
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
 {
+    check_parsed_payload(std::string_view(reinterpret_cast<const char*>(data), size));
     return fuzz_cut::run_indexed(audio_stream::cut_flac, audio_stream::layout_flac, data, size);
 }

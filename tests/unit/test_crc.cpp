@@ -1,5 +1,5 @@
-// The CRC machinery FLAC and Ogg share: table-driven updates equal the bitwise division, and
-// feeding n zero bytes at once equals feeding them one by one.
+// The CRC machinery FLAC and Ogg share: table-driven updates equal the bitwise division, 8 bytes
+// at a time equal one at a time, and feeding n zero bytes at once equals feeding them one by one.
 #include "src/formats/crc.h"
 
 #include <gtest/gtest.h>
@@ -55,6 +55,28 @@ TEST(Crc, TableDrivenEqualsBitwiseForEachWidth)
         EXPECT_EQ((table_driven<std::uint16_t, 0x8005>(bytes)), bitwise<std::uint16_t>(0x8005, bytes)) << n;
         EXPECT_EQ((table_driven<std::uint32_t, 0x04C11DB7>(bytes)), bitwise<std::uint32_t>(0x04C11DB7, bytes)) << n;
     }
+}
+
+template <typename T, T Poly>
+void expect_sliced_equals_bytewise()
+{
+    for (std::size_t n = 0; n < 40; ++n) {
+        const auto bytes = ramp(n);
+        for (const T start : {T{0}, static_cast<T>(0x5A), static_cast<T>(~T{0})}) {
+            T r = start;
+            for (Byte b : bytes) {
+                r = crc::update<T, Poly>(r, b);
+            }
+            EXPECT_EQ((crc::update_bytes<T, Poly>(start, bytes.data(), n)), r) << n << " bytes from " << +start;
+        }
+    }
+}
+
+TEST(Crc, SlicedByEightEqualsByteAtATimeForEachWidthLengthAndStart)
+{
+    expect_sliced_equals_bytewise<std::uint8_t, 0x07>();
+    expect_sliced_equals_bytewise<std::uint16_t, 0x8005>();
+    expect_sliced_equals_bytewise<std::uint32_t, 0x04C11DB7>();
 }
 
 TEST(Crc, FeedingZerosEqualsFeedingZeroBytes)

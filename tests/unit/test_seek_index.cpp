@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <filesystem>
 #include <chrono>
 #include <stdexcept>
 #include <string>
@@ -12,6 +13,7 @@
 
 #include "src/formats/flac.h"
 #include "src/formats/flac_renumber.h"
+#include "src/formats/index_files.h"
 #include "src/formats/seek_index.h"
 #include "tests/unit/flac_tools.h"
 
@@ -28,13 +30,15 @@ struct Sized final : SeekIndex {
 
 constexpr FileIdentity kFile{1, 2, 1000, 3};
 
+std::shared_ptr<const SeekIndex> no_files(std::string_view) { return nullptr; }
+
 std::shared_ptr<const SeekIndex> get(SeekIndexCache& cache, const FileIdentity& id, std::size_t bytes,
                                      int& builds, bool& built, IndexKind kind = IndexKind::Flac)
 {
     return cache.get(id, kind, [&] {
         ++builds;
         return std::make_shared<const Sized>(bytes);
-    }, built);
+    }, no_files, built);
 }
 
 TEST(SeekIndexCache, BuildsOncePerFileAndKind)
@@ -117,7 +121,7 @@ TEST(SeekIndexCache, ThreadsWantingOneIndexWaitForOneBuild)
                 ++builds;
                 std::this_thread::sleep_for(std::chrono::milliseconds(100));
                 return std::make_shared<const Sized>(10);
-            }, built).get();
+            }, no_files, built).get();
         });
     }
     for (auto& t : threads) {
@@ -135,7 +139,7 @@ TEST(SeekIndexCache, AFailedBuildLeavesTheKeyToTheNextCaller)
     bool built = false;
     EXPECT_THROW(cache.get(kFile, IndexKind::Flac, []() -> std::shared_ptr<const SeekIndex> {
         throw std::runtime_error("no memory");
-    }, built), std::runtime_error);
+    }, no_files, built), std::runtime_error);
     int builds = 0;
     EXPECT_NE(get(cache, kFile, 10, builds, built), nullptr);
     EXPECT_TRUE(built);
@@ -242,6 +246,113 @@ TEST(FlacSeekIndex, AnHourOfFramesIndexedInFortyBytesEach)
     // The cut starts at the frame holding t: up to one frame (92.9 ms) before it.
     EXPECT_GE(cut.duration, 1800000000);
     EXPECT_LT(cut.duration, 1800000000 + 92880);
+}
+
+// ---------------------------------------------------------------------------------------------
+// On disk (index_files.h): what the children of one server share.
+
+TEST(IndexFiles, SavedPayloadsComeBackForTheSameFileStateAndKindOnly)
+{
+    test_tools::TempDir dir("index_files");
+    IndexFiles files(dir.path(), 1 << 20);
+    EXPECT_FALSE(files.load(kFile, 1));
+    ASSERT_TRUE(files.save(kFile, 1, "payload one"));
+    EXPECT_EQ(files.load(kFile, 1).value_or(""), "payload one");
+    EXPECT_FALSE(files.load(kFile, 2));
+    FileIdentity touched = kFile;
+    touched.mtime += 1;
+    EXPECT_FALSE(files.load(touched, 1));
+    // The new state's index replaces the old one's file.
+    ASSERT_TRUE(files.save(touched, 1, "payload two"));
+    EXPECT_EQ(files.load(touched, 1).value_or(""), "payload two");
+    EXPECT_FALSE(files.load(kFile, 1));
+    std::size_t count = 0;
+    for (const auto& e : std::filesystem::directory_iterator(dir.path())) {
+        (void)e;
+        ++count;
+    }
+    EXPECT_EQ(count, 1u);
+    // Larger than the bound: neither written nor read.
+    IndexFiles small(dir.path(), 4);
+    EXPECT_FALSE(small.save(kFile, 3, "too long"));
+    EXPECT_FALSE(small.load(touched, 1));
+}
+
+TEST(IndexFiles, AFileThatIsNotOneOfOursIsNotLoaded)
+{
+    test_tools::TempDir dir("index_files");
+    IndexFiles files(dir.path(), 1 << 20);
+    ASSERT_TRUE(files.save(kFile, 1, "payload"));
+    std::string name;
+    for (const auto& e : std::filesystem::directory_iterator(dir.path())) {
+        name = e.path().string();
+    }
+    std::string bytes = slurp(name);
+    bytes[0] ^= 1;  // the magic
+    spit(name, bytes);
+    EXPECT_FALSE(files.load(kFile, 1));
+    bytes[0] ^= 1;
+    spit(name, bytes.substr(0, bytes.size() - 1));  // shorter than its header says
+    EXPECT_FALSE(files.load(kFile, 1));
+}
+
+TEST(FlacSeekIndex, APayloadRoundTripsAndDamageIsRefused)
+{
+    ASSERT_TRUE(have_tools());
+    const std::string& file = source(kSources[2]).bytes;
+    MemorySource src(file);
+    Offset audio = audio_start_of(file);
+    flac::StreamInfo info;
+    info.channels = 2;
+    info.bits = 16;
+    info.rate = 44100;
+    const flac::FrameIndex index = flac::index_frames(src, info, audio);
+    ASSERT_TRUE(index.error.empty()) << index.error;
+    ASSERT_GT(index.frames.size(), 100u);
+    const std::string payload = index.payload();
+    const auto back = flac::FrameIndex::parse(payload, file.size());
+    ASSERT_NE(back, nullptr);
+    EXPECT_EQ(back->payload(), payload);
+    EXPECT_EQ(back->frames.size(), index.frames.size());
+    EXPECT_EQ(back->last_end, index.last_end);
+    // Short, long, for a shorter file, frames out of order: refused.
+    EXPECT_EQ(flac::FrameIndex::parse(payload.substr(0, payload.size() - 1), file.size()), nullptr);
+    EXPECT_EQ(flac::FrameIndex::parse(payload + "x", file.size()), nullptr);
+    EXPECT_EQ(flac::FrameIndex::parse(payload, file.size() / 2), nullptr);
+    flac::FrameIndex swapped = index;
+    std::swap(swapped.frames[10], swapped.frames[11]);
+    EXPECT_EQ(flac::FrameIndex::parse(swapped.payload(), file.size()), nullptr);
+    flac::FrameIndex long_header = index;
+    long_header.frames[5].length = 17;
+    EXPECT_EQ(flac::FrameIndex::parse(long_header.payload(), file.size()), nullptr);
+    flac::FrameIndex overlapping = index;
+    overlapping.frames[7].offset = overlapping.frames[8].offset - 3;
+    EXPECT_EQ(flac::FrameIndex::parse(overlapping.payload(), file.size()), nullptr);
+}
+
+TEST(FlacSeekIndex, ACacheWithFilesLoadsWhatAnotherProcessBuilt)
+{
+    ASSERT_TRUE(have_tools());
+    test_tools::TempDir dir("index_files");
+    const std::string& file = source(kSources[0]).bytes;
+    const FileIdentity id = identity_of(file);
+    {
+        SeekIndexCache one(1 << 20, IndexFiles(dir.path(), 1 << 20));
+        MemorySource src(file);
+        IndexSource indexes(&one, id);
+        ASSERT_EQ(cut_flac(src, 5000000, indexes).status, Cut::Status::Ok);
+        EXPECT_TRUE(indexes.built());
+    }
+    // Another child: an empty cache, the same directory.
+    SeekIndexCache other(1 << 20, IndexFiles(dir.path(), 1 << 20));
+    CountingSource src(file);
+    IndexSource indexes(&other, id);
+    const Cut cut = cut_flac(src, 9000000, indexes);
+    ASSERT_EQ(cut.status, Cut::Status::Ok);
+    EXPECT_FALSE(indexes.built());
+    EXPECT_LE(src.bytes_read, Offset{8192});
+    MemorySource fresh(file);
+    EXPECT_EQ(cut.rep.extents, cut_flac(fresh, 9000000).rep.extents);
 }
 
 }  // namespace

@@ -1,0 +1,157 @@
+#include "index_files.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+#include <vector>
+
+namespace audio_stream {
+
+namespace {
+
+// "ASIX", a format version, then the identity the payload belongs to.
+constexpr char kMagic[4] = {'A', 'S', 'I', 'X'};
+constexpr std::uint32_t kVersion = 1;
+constexpr std::size_t kHeaderBytes = 4 + 4 + 4 + 8 * 4 + 8;
+
+void put64(std::string& out, std::uint64_t v)
+{
+    for (int i = 0; i < 8; ++i) {
+        out.push_back(static_cast<char>(v >> (8 * i)));
+    }
+}
+
+std::string header(const FileIdentity& file, unsigned kind, std::size_t payload)
+{
+    std::string h(kMagic, 4);
+    put64(h, kVersion | std::uint64_t{kind} << 32);  // the version, then the kind: 32 bits each
+    put64(h, file.device);
+    put64(h, file.inode);
+    put64(h, file.size);
+    put64(h, static_cast<std::uint64_t>(file.mtime));
+    put64(h, payload);
+    return h;
+}
+
+bool write_all(int fd, const std::string& bytes)
+{
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+        const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            return false;
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    return true;
+}
+
+class Fd {
+public:
+    explicit Fd(int fd) : fd_(fd) {}
+    ~Fd()
+    {
+        if (fd_ >= 0) {
+            ::close(fd_);
+        }
+    }
+    Fd(const Fd&) = delete;
+    Fd& operator=(const Fd&) = delete;
+    int get() const { return fd_; }
+
+private:
+    int fd_;
+};
+
+}  // namespace
+
+std::string IndexFiles::prefix(const FileIdentity& file, unsigned kind) const
+{
+    char name[64];
+    std::snprintf(name, sizeof name, "%u-%" PRIx64 "-%" PRIx64 "-", kind, file.device,
+                  file.inode);
+    return name;
+}
+
+std::string IndexFiles::path(const FileIdentity& file, unsigned kind) const
+{
+    char state[48];
+    std::snprintf(state, sizeof state, "%" PRIx64 "-%" PRIx64 ".idx", file.size, static_cast<std::uint64_t>(file.mtime));
+    return dir_ + "/" + prefix(file, kind) + state;
+}
+
+std::optional<std::string> IndexFiles::load(const FileIdentity& file, unsigned kind) const
+{
+    Fd fd(::open(path(file, kind).c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    struct stat st;
+    if (fd.get() < 0 || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) ||
+        static_cast<std::uint64_t>(st.st_size) < kHeaderBytes ||
+        static_cast<std::uint64_t>(st.st_size) > max_bytes_ + kHeaderBytes) {
+        return std::nullopt;
+    }
+    std::string bytes(static_cast<std::size_t>(st.st_size), '\0');
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+        const ssize_t n = ::read(fd.get(), bytes.data() + done, bytes.size() - done);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            return std::nullopt;
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    const std::string expected = header(file, kind, bytes.size() - kHeaderBytes);
+    if (bytes.compare(0, kHeaderBytes, expected) != 0) {
+        return std::nullopt;
+    }
+    return bytes.substr(kHeaderBytes);
+}
+
+bool IndexFiles::save(const FileIdentity& file, unsigned kind, const std::string& payload) const
+{
+    if (payload.size() > max_bytes_) {
+        return false;
+    }
+    const std::string final_path = path(file, kind);
+    char tmp_name[32];
+    std::snprintf(tmp_name, sizeof tmp_name, ".tmp-%ld-", static_cast<long>(::getpid()));
+    const std::string tmp = dir_ + "/" + tmp_name + final_path.substr(dir_.size() + 1);
+    {
+        Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
+        if (fd.get() < 0) {
+            return false;
+        }
+        if (!write_all(fd.get(), header(file, kind, payload.size()) + payload)) {
+            ::unlink(tmp.c_str());
+            return false;
+        }
+    }
+    if (::rename(tmp.c_str(), final_path.c_str()) != 0) {
+        ::unlink(tmp.c_str());
+        return false;
+    }
+    // The indexes of this file's earlier states can no longer be asked for.
+    const std::string mine = prefix(file, kind);
+    const std::string kept = final_path.substr(dir_.size() + 1);
+    if (DIR* d = ::opendir(dir_.c_str())) {
+        while (const dirent* e = ::readdir(d)) {
+            if (std::strncmp(e->d_name, mine.c_str(), mine.size()) == 0 && kept != e->d_name) {
+                ::unlinkat(::dirfd(d), e->d_name, 0);
+            }
+        }
+        ::closedir(d);
+    }
+    return true;
+}
+
+}  // namespace audio_stream

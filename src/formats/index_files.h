@@ -1,0 +1,46 @@
+// Seek indexes on disk: one directory that all of a server's children share (and that outlives
+// restarts when it is not on a tmpfs), so that a file is indexed once per server rather than
+// once per child. One file per (audio file, state, kind of index), named by the file's device
+// and inode and holding its size and mtime: a changed audio file misses, and the first save of
+// its new index removes the old one's. Files are written under a temporary name and renamed, so
+// a reader sees a whole index or none; what a reader loads is still only bytes to validate
+// (each index type's parse checks them against the file).
+#ifndef AUDIO_STREAM_FORMATS_INDEX_FILES_H
+#define AUDIO_STREAM_FORMATS_INDEX_FILES_H
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "../file_identity.h"
+
+namespace audio_stream {
+
+class IndexFiles {
+public:
+    // `dir` exists and is writable by the process; `max_bytes` bounds one index file read.
+    IndexFiles(std::string dir, std::size_t max_bytes) : dir_(std::move(dir)), max_bytes_(max_bytes) {}
+
+    // `kind` tells indexes of one file apart (IndexKind). The payload saved for this file and
+    // kind, or nothing (absent, another state of the file,
+    // unreadable, too large, or not one of ours).
+    std::optional<std::string> load(const FileIdentity& file, unsigned kind) const;
+
+    // Saves the payload (replacing any other state's of the same file and kind); false when it
+    // could not be written (a full disk, say): the index then lives in memory only.
+    bool save(const FileIdentity& file, unsigned kind, const std::string& payload) const;
+
+    const std::string& dir() const { return dir_; }
+
+private:
+    std::string prefix(const FileIdentity& file, unsigned kind) const;
+    std::string path(const FileIdentity& file, unsigned kind) const;
+
+    std::string dir_;
+    std::size_t max_bytes_;
+};
+
+}  // namespace audio_stream
+
+#endif
