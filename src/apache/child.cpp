@@ -18,6 +18,8 @@ constexpr std::size_t kCutCacheBytes = std::size_t{16} << 20;
 // Seek indexes of the files cut lately: about 40 hours of FLAC (1.5 MiB an hour), far more of
 // MP3 and Ogg.
 constexpr std::size_t kSeekIndexBytes = std::size_t{64} << 20;
+// All the indexes AudioStreamSeekIndexDir keeps: about 170 hours of FLAC.
+constexpr std::uint64_t kSeekIndexDirBytes = std::uint64_t{256} << 20;
 // A slot is held from the handler until its stream ends, a little after the worker thread is
 // free again: twice the child's threads.
 constexpr int kSlotsPerThread = 2;
@@ -70,7 +72,7 @@ void child_init(apr_pool_t* pchild, server_rec* s) noexcept
     state.cuts = make_or_log<CutCache>(s, "cut cache", kCutCacheEntries, kCutCacheBytes);
     std::optional<IndexFiles> files;
     if (const char* dir = seek_index_dir()) {
-        files.emplace(dir, kSeekIndexBytes);
+        files.emplace(dir, kSeekIndexBytes, kSeekIndexDirBytes);
     }
     state.indexes = make_or_log<SeekIndexCache>(s, "seek index cache", kSeekIndexBytes, files);
     state.snapshots = SnapshotPool::supported()

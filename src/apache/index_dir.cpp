@@ -46,6 +46,10 @@ int index_dir_pre_config(apr_pool_t*, apr_pool_t*, apr_pool_t*) noexcept
 int index_dir_post_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*, server_rec* s) noexcept
 {
     g.dir = nullptr;
+    // httpd reads the configuration twice at startup; the directory is made on the second pass.
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
+        return OK;
+    }
     if (g.configured && std::strcmp(g.configured, "none") == 0) {
         return OK;
     }

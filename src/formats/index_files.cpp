@@ -2,9 +2,11 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cinttypes>
 #include <cstdio>
@@ -114,6 +116,7 @@ std::optional<std::string> IndexFiles::load(const FileIdentity& file, unsigned k
     if (bytes.compare(0, kHeaderBytes, expected) != 0) {
         return std::nullopt;
     }
+    ::futimens(fd.get(), nullptr);  // used now: the budget removes the least recently used
     return bytes.substr(kHeaderBytes);
 }
 
@@ -140,18 +143,75 @@ bool IndexFiles::save(const FileIdentity& file, unsigned kind, const std::string
         ::unlink(tmp.c_str());
         return false;
     }
-    // The indexes of this file's earlier states can no longer be asked for.
+    tidy(file, kind, final_path.substr(dir_.size() + 1));
+    return true;
+}
+
+IndexFiles::Lock::~Lock()
+{
+    if (fd_ >= 0) {
+        ::flock(fd_, LOCK_UN);
+        ::close(fd_);
+    }
+}
+
+IndexFiles::Lock IndexFiles::lock(const FileIdentity& file, unsigned kind) const
+{
+    const std::string path = dir_ + "/" + prefix(file, kind) + "lock";
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    while (fd >= 0 && ::flock(fd, LOCK_EX) != 0) {
+        if (errno != EINTR) {
+            ::close(fd);
+            fd = -1;
+        }
+    }
+    return Lock(fd);
+}
+
+void IndexFiles::tidy(const FileIdentity& file, unsigned kind, const std::string& kept) const
+{
+    struct Entry {
+        std::string name;
+        std::uint64_t bytes;
+        std::int64_t used;  // mtime, ns
+    };
+    std::vector<Entry> indexes;
+    std::uint64_t total = 0;
     const std::string mine = prefix(file, kind);
-    const std::string kept = final_path.substr(dir_.size() + 1);
-    if (DIR* d = ::opendir(dir_.c_str())) {
-        while (const dirent* e = ::readdir(d)) {
-            if (std::strncmp(e->d_name, mine.c_str(), mine.size()) == 0 && kept != e->d_name) {
-                ::unlinkat(::dirfd(d), e->d_name, 0);
+    DIR* d = ::opendir(dir_.c_str());
+    if (!d) {
+        return;
+    }
+    while (const dirent* e = ::readdir(d)) {
+        const std::string name = e->d_name;
+        if (name.size() < 4 || name.compare(name.size() - 4, 4, ".idx") != 0 || name[0] == '.') {
+            continue;  // lock files, temporary files, . and ..
+        }
+        struct stat st;
+        if (::fstatat(::dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+            continue;
+        }
+        if (name != kept && name.compare(0, mine.size(), mine) == 0) {
+            // An earlier state of this file: it can no longer be asked for.
+            ::unlinkat(::dirfd(d), e->d_name, 0);
+            continue;
+        }
+        indexes.push_back({name, static_cast<std::uint64_t>(st.st_size),
+                           std::int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec});
+        total += static_cast<std::uint64_t>(st.st_size);
+    }
+    if (total > budget_) {
+        std::sort(indexes.begin(), indexes.end(), [](const Entry& a, const Entry& b) { return a.used < b.used; });
+        for (const Entry& e : indexes) {
+            if (total <= budget_) {
+                break;
+            }
+            if (e.name != kept && ::unlinkat(::dirfd(d), e.name.c_str(), 0) == 0) {
+                total -= e.bytes;
             }
         }
-        ::closedir(d);
     }
-    return true;
+    ::closedir(d);
 }
 
 }  // namespace audio_stream

@@ -18,7 +18,10 @@ std::shared_ptr<const SeekIndex> SeekIndexCache::load_or_build(const Key& key, c
                                                                const Parser& parse, bool& built)
 {
     const auto kind = static_cast<unsigned>(key.kind);
+    std::optional<IndexFiles::Lock> lock;
     if (files_) {
+        // Another process may be building it: wait for it, then take what it saved.
+        lock.emplace(files_->lock(key.file, kind));
         if (const auto payload = files_->load(key.file, kind)) {
             if (auto loaded = parse(*payload)) {
                 return loaded;

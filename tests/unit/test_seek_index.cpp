@@ -254,7 +254,7 @@ TEST(FlacSeekIndex, AnHourOfFramesIndexedInFortyBytesEach)
 TEST(IndexFiles, SavedPayloadsComeBackForTheSameFileStateAndKindOnly)
 {
     test_tools::TempDir dir("index_files");
-    IndexFiles files(dir.path(), 1 << 20);
+    IndexFiles files(dir.path(), 1 << 20, 1 << 30);
     EXPECT_FALSE(files.load(kFile, 1));
     ASSERT_TRUE(files.save(kFile, 1, "payload one"));
     EXPECT_EQ(files.load(kFile, 1).value_or(""), "payload one");
@@ -273,15 +273,61 @@ TEST(IndexFiles, SavedPayloadsComeBackForTheSameFileStateAndKindOnly)
     }
     EXPECT_EQ(count, 1u);
     // Larger than the bound: neither written nor read.
-    IndexFiles small(dir.path(), 4);
+    IndexFiles small(dir.path(), 4, 1 << 30);
     EXPECT_FALSE(small.save(kFile, 3, "too long"));
     EXPECT_FALSE(small.load(touched, 1));
+}
+
+TEST(IndexFiles, TheDirectoryKeepsWithinItsBudgetLeastRecentlyUsedOut)
+{
+    test_tools::TempDir dir("index_files");
+    // Each saved file: a 52-byte header and a 100-byte payload; room for three.
+    IndexFiles files(dir.path(), 1 << 20, 3 * 152);
+    FileIdentity ids[5] = {kFile, kFile, kFile, kFile, kFile};
+    const std::string payload(100, 'p');
+    for (int i = 0; i < 3; ++i) {
+        ids[i].inode = 100 + i;
+        ASSERT_TRUE(files.save(ids[i], 1, payload));
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));  // distinct mtimes
+    }
+    EXPECT_TRUE(files.load(ids[0], 1));  // used: ids[1] is now the oldest
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    ids[3].inode = 103;
+    ASSERT_TRUE(files.save(ids[3], 1, payload));
+    EXPECT_TRUE(files.load(ids[0], 1));
+    EXPECT_FALSE(files.load(ids[1], 1));
+    EXPECT_TRUE(files.load(ids[2], 1));
+    EXPECT_TRUE(files.load(ids[3], 1));
+}
+
+TEST(IndexFiles, ALockIsHeldByOneHolderAtATime)
+{
+    test_tools::TempDir dir("index_files");
+    IndexFiles files(dir.path(), 1 << 20, 1 << 30);
+    std::atomic<int> inside{0};
+    std::atomic<int> most{0};
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 4; ++i) {
+        threads.emplace_back([&] {
+            // flock locks belong to open file descriptions: each lock() opens its own, so
+            // threads exclude one another as processes do.
+            IndexFiles::Lock held = files.lock(kFile, 1);
+            const int now = ++inside;
+            most = std::max(most.load(), now);
+            std::this_thread::sleep_for(std::chrono::milliseconds(30));
+            --inside;
+        });
+    }
+    for (auto& t : threads) {
+        t.join();
+    }
+    EXPECT_EQ(most.load(), 1);
 }
 
 TEST(IndexFiles, AFileThatIsNotOneOfOursIsNotLoaded)
 {
     test_tools::TempDir dir("index_files");
-    IndexFiles files(dir.path(), 1 << 20);
+    IndexFiles files(dir.path(), 1 << 20, 1 << 30);
     ASSERT_TRUE(files.save(kFile, 1, "payload"));
     std::string name;
     for (const auto& e : std::filesystem::directory_iterator(dir.path())) {
@@ -337,14 +383,14 @@ TEST(FlacSeekIndex, ACacheWithFilesLoadsWhatAnotherProcessBuilt)
     const std::string& file = source(kSources[0]).bytes;
     const FileIdentity id = identity_of(file);
     {
-        SeekIndexCache one(1 << 20, IndexFiles(dir.path(), 1 << 20));
+        SeekIndexCache one(1 << 20, IndexFiles(dir.path(), 1 << 20, 1 << 30));
         MemorySource src(file);
         IndexSource indexes(&one, id);
         ASSERT_EQ(cut_flac(src, 5000000, indexes).status, Cut::Status::Ok);
         EXPECT_TRUE(indexes.built());
     }
     // Another child: an empty cache, the same directory.
-    SeekIndexCache other(1 << 20, IndexFiles(dir.path(), 1 << 20));
+    SeekIndexCache other(1 << 20, IndexFiles(dir.path(), 1 << 20, 1 << 30));
     CountingSource src(file);
     IndexSource indexes(&other, id);
     const Cut cut = cut_flac(src, 9000000, indexes);
