@@ -66,7 +66,8 @@ $(FUZZ_DIR)/if_range: $(FUZZ_DIR)/obj/if_range.o $(FUZZ_DIR)/obj/src/if_range.o
 $(addprefix $(FUZZ_DIR)/obj/,$(addsuffix .o,$(FORMAT_FUZZ))): tests/fuzz/fuzz_cut.h
 $(addprefix $(FUZZ_DIR)/,$(FORMAT_FUZZ)): $(FUZZ_DIR)/%: $(FUZZ_DIR)/obj/%.o \
     $(FUZZ_DIR)/obj/src/formats/%.o $(FUZZ_DIR)/obj/src/formats/toolbox.o $(FUZZ_DIR)/obj/src/representation.o \
-    $(FUZZ_DIR)/obj/src/audio_layout.o
+    $(FUZZ_DIR)/obj/src/audio_layout.o $(FUZZ_DIR)/obj/src/formats/seek_index.o \
+    $(FUZZ_DIR)/obj/src/formats/index_files.o
 	$(FUZZ_CXX) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^
 
 # The FLAC cutter rewrites frame headers with the helpers in flac_frame.cpp. Its CRC loops run
