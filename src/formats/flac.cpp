@@ -59,9 +59,6 @@ std::string block_header(unsigned type, bool last, std::uint32_t length)
     return std::string(reinterpret_cast<const char*>(h), 4);
 }
 
-// RFC 9639 §8.5: the seek points at or after the cut, as the cut numbers samples and places
-// frames. `moved` gives a frame's offset in the cut from its offset in the file, nothing when the
-// point does not land on a frame of the cut. Empty when no point remains.
 // A SEEKTABLE's points, or nothing when it is too large or unreadable. read_metadata checked
 // that the block lies inside the file.
 std::vector<Byte> read_seek_table(ByteSource& in, const Block& b)
@@ -76,6 +73,9 @@ std::vector<Byte> read_seek_table(ByteSource& in, const Block& b)
     return table;
 }
 
+// RFC 9639 §8.5: the seek points at or after the cut, as the cut numbers samples and places
+// frames. `moved` gives a frame's offset in the cut from its offset in the file, nothing when the
+// point does not land on a frame of the cut. Empty when no point remains.
 template <typename Moved>
 std::string rebased_seek_table(ByteSource& in, const Block& b, std::uint64_t cut_first, Offset audio_start, Moved moved)
 {
