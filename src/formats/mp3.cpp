@@ -1,12 +1,24 @@
 // MP3 cuts. The choices, each for a reason:
+// - Exact start: the cut's timeline begins at t's sample. The cut starts at frame j, a few
+//   frames before t, and its LAME tag's encoder delay tells gapless decoders to drop what
+//   comes before t: delay = the samples from frame j to t (on the decoded timeline, less the
+//   decoder delay of 529 samples that decoders add themselves: ffmpeg skips delay + 529,
+//   Firefox delay + 529 after the tag frame). A file without a LAME tag gets one.
 // - Bit reservoir: a Layer III frame may take its main data from up to 511 bytes before its
-//   header (main_data_begin). The cut starts at frame j, early enough that frame k-1 (just
-//   before the frame holding t) finds all its main data: from frame k on, the decoded audio is
-//   the original's, overlap-add included. Frames j..k-2 may lack data; decoders play those as
-//   silence. At most kMaxLeadIn frames are added, so the cut starts up to ~0.6 s before t.
+//   header (main_data_begin). Sample t comes out of a granule (576 samples) that overlaps the
+//   granule before it, whose synthesis filter overlaps the one before that: the frame W holding
+//   that earliest granule must be decoded whole (W = F-1 for MPEG-1, where sample t is in frame
+//   F, F-2 for MPEG-2 and 2.5, one granule a frame). So j is early enough that frames j..W-1
+//   hold W's main_data_begin bytes: from t on the decoded audio is the original's. Frames
+//   before W may lack data; decoders play those as silence, and drop them with the delay. The
+//   delay has 12 bits (4095 samples, 93 ms at 44.1 kHz): j is never so early that it would
+//   not fit, which leaves at least two frames before W for the reservoir (five for MPEG-2 and
+//   2.5) and an exact start; a reservoir that reaches further is cut short there (W then
+//   misses some of its main data, and the first milliseconds after t are not the original's).
 // - Gapless: when the original's Xing/Info frame carries a LAME extension (LAME, Lavf, Lavc
 //   write one), t is read on the trimmed timeline players show, and the new frame carries the
-//   encoder delay still to skip and the original end padding.
+//   original end padding. Without one, the original plays untrimmed (t is on the decoder's
+//   timeline), and the new tag's padding is the decoder delay that decoders never flush.
 // - CBR (an "Info" frame whose frame count matches the file size): the frame is found by
 //   arithmetic and a resync verified over kSyncFrames headers. Anything else (Xing, VBRI, no
 //   header) is walked header by header from the first frame, so frame times are exact.
@@ -40,8 +52,15 @@ using mp3::xing_frame;
 
 constexpr std::size_t kLookahead = 8 * 1024;  // holds kSyncFrames of the largest frame (1441 B)
 constexpr int kSyncFrames = 4;
-constexpr std::uint64_t kMaxLeadIn = 24;       // frames added before t for the bit reservoir
-constexpr std::uint64_t kRing = 32;            // > kMaxLeadIn + 1
+// Frames walked before k: the cut's first frame is at most 2 before it, and its reservoir lies
+// within mp3::kReservoirFrames before that.
+constexpr std::uint64_t kBefore = mp3::kReservoirFrames + 3;
+constexpr std::uint64_t kRing = 32;            // > kBefore + 1
+// What a decoder adds to the LAME tag's encoder delay: the synthesis filterbank's own delay
+// (528 samples, plus one, as LAME, ffmpeg and Firefox count it).
+constexpr std::uint64_t kDecoderDelay = 529;
+constexpr std::uint64_t kMaxDelay = 4095;      // the LAME tag's 12-bit encoder delay
+constexpr std::uint64_t kGranule = 576;        // samples per granule: 2 a frame (MPEG-1), else 1
 // What all frames of one stream share: sync, version, layer, sample rate.
 constexpr std::uint32_t kStreamMask = 0xFFFE0C00;
 
@@ -124,14 +143,15 @@ Offset resync(Reader& r, Offset from, Offset end, std::uint32_t ref)
 
 struct FrameInfo {
     Offset offset;
-    std::uint32_t main_data;        // bytes of main data this frame carries
+    std::uint32_t main_data;        // bytes of main data this frame carries, at its end
     std::uint16_t main_data_begin;  // bytes its own main data starts before its header
+    std::uint16_t size;
     std::uint8_t bitrate_index;
 };
 
 FrameInfo frame_info(Reader& r, Offset pos, const Mp3Header& h)
 {
-    FrameInfo f{pos, 0, 0, 0};
+    FrameInfo f{pos, 0, 0, static_cast<std::uint16_t>(h.size), 0};
     const unsigned crc = h.crc ? 2 : 0;
     f.main_data = h.size - 4 - crc - h.side_info;
     f.bitrate_index = static_cast<std::uint8_t>(h.bitrate_index);
@@ -142,21 +162,27 @@ FrameInfo frame_info(Reader& r, Offset pos, const Mp3Header& h)
     return f;
 }
 
-// The first frame of the cut for target frame k: frames ring[j..k-2] must hold the
-// main_data_begin bytes of frame k-1. `from` is the first frame the ring has seen.
-std::uint64_t lead_in(const FrameInfo* ring, std::uint64_t from, std::uint64_t k)
+// Where the walk goes: frame k (the walk's end when it need not count every frame), and the
+// cut's first frame, whole (<= k).
+struct Target {
+    std::uint64_t k = 0;
+    std::uint64_t whole = 0;
+};
+
+// Where the main_data_begin bytes of frame `first` lie: the ends of the frames before it, back
+// to `from`, the first frame the ring has seen (what lies before is missing).
+void find_reservoir(const FrameInfo* ring, std::uint64_t from, std::uint64_t first, Walk& w)
 {
-    if (k == 0 || k - 1 < from) {
-        return k;
+    std::uint32_t need = ring[first % kRing].main_data_begin;
+    w.reservoir_bytes = need;
+    for (std::uint64_t i = first; need > 0 && i > from && first - i < mp3::kReservoirFrames;) {
+        --i;
+        const FrameInfo& f = ring[i % kRing];
+        const std::uint32_t take = std::min(need, f.main_data);
+        w.reservoir[w.reservoir_pieces++] = {f.offset + f.size - take, take};
+        need -= take;
     }
-    std::uint64_t j = k - 1;
-    std::uint32_t have = 0;
-    const std::uint32_t need = ring[j % kRing].main_data_begin;
-    while (have < need && j > from && k - j < kMaxLeadIn) {
-        --j;
-        have += ring[j % kRing].main_data;
-    }
-    return j;
+    w.reservoir_missing = need;
 }
 
 void note_bitrate(Walk& w, std::uint8_t index)
@@ -167,12 +193,13 @@ void note_bitrate(Walk& w, std::uint8_t index)
     w.constant = w.constant && w.bitrate_index == index;
 }
 
-// Walks the frames of stream `ref` from pos (frame number idx) towards end. At frame k it
+// Walks the frames of stream `ref` from pos (frame number idx) towards end. At frame t.k it
 // fixes the cut's first frame; with to_end it goes on to count every frame, sampling offsets
 // for the TOC. Junk between frames is skipped by a verified resync.
 Walk walk(Reader& r, Offset pos, std::uint64_t idx, Offset end, std::uint32_t ref,
-          std::uint64_t k, bool to_end)
+          const Target& t, bool to_end)
 {
+    const std::uint64_t k = t.k;
     Walk w;
     FrameInfo ring[kRing];
     const std::uint64_t from = idx;
@@ -191,7 +218,8 @@ Walk walk(Reader& r, Offset pos, std::uint64_t idx, Offset end, std::uint32_t re
         else if (idx == k) {
             ring[idx % kRing] = f;
             w.reached = true;
-            w.first = lead_in(ring, from, k);
+            w.first = std::max(t.whole, from);
+            find_reservoir(ring, from, w.first, w);
             w.first_offset = ring[w.first % kRing].offset;
             for (std::uint64_t i = w.first; i <= k; ++i) {
                 w.toc.add(i - w.first, ring[i % kRing].offset);
@@ -247,16 +275,17 @@ struct Stream {
 };
 
 // CBR: frame offsets grow linearly with the index (encoders spread the padding bytes evenly),
-// so jump to a little before the lead-in, resync, and walk a few frames to k.
-std::optional<Walk> walk_cbr(Reader& r, const Stream& st, std::uint64_t frames, std::uint64_t k)
+// so jump to a little before the reservoir, resync, and walk a few frames to k.
+std::optional<Walk> walk_cbr(Reader& r, const Stream& st, std::uint64_t frames, const Target& t)
 {
+    const std::uint64_t k = t.k;
     if (k >= frames) {
         Walk past;
         past.count = frames;
         return past;  // t is past the end: no frame k
     }
     const Offset total = st.limit - st.audio;
-    const std::uint64_t k0 = k > kMaxLeadIn + 1 ? k - kMaxLeadIn - 1 : 0;
+    const std::uint64_t k0 = k > kBefore ? k - kBefore : 0;
     const Offset estimate = st.audio + mul_div(k0, total, frames);
     const Offset from = k0 == 0 ? st.audio : std::max(st.audio, estimate - std::min<Offset>(estimate, 8));
     const Offset pos = resync(r, from, st.limit, st.ref);
@@ -267,7 +296,7 @@ std::optional<Walk> walk_cbr(Reader& r, const Stream& st, std::uint64_t frames, 
     if (idx > k) {
         return std::nullopt;
     }
-    Walk w = walk(r, pos, idx, st.limit, st.ref, k, false);
+    Walk w = walk(r, pos, idx, st.limit, st.ref, t, false);
     if (!w.reached) {
         return std::nullopt;
     }
@@ -339,29 +368,42 @@ Cut cut_mp3(ByteSource& src, Micros t)
     st.ref = raw;
     const VbrTag tag = read_vbr_tag(r, first, *head);
     st.audio = tag.found ? first + head->size : first;
-    NewTag nt{raw, *head, 0, 0, nullptr, &tag, 0, 0};
+    NewTag nt{raw, *head, 0, 0, 0, nullptr, &tag, false, 0, 0};
     if (const auto h = frame_at(r, st.audio, st.limit, raw); h && same_stream(st.ref, raw)) {
         nt.audio_raw = raw;
         nt.audio = *h;
     }
 
-    // The sample that t names on the player's timeline, then the frame holding it in the
-    // stream, where the encoder delay comes first.
+    // The sample that t names on the player's timeline; where it is in the stream (e: the
+    // encoder's input, where the encoder delay comes first) and where the decoder yields it
+    // (m: decoders yield every sample kDecoderDelay later).
     const unsigned rate = head->sample_rate;
     const unsigned spf = head->samples;
-    unsigned delay = tag.lame ? tag.delay : 0;
-    unsigned padding = tag.lame ? tag.padding : 0;
+    bool gapless = tag.lame;
+    unsigned delay = gapless ? tag.delay : 0;
+    unsigned padding = gapless ? tag.padding : 0;
     const std::uint64_t sample = sample_at(t, rate);
+    auto decoded_at = [&] { return sample + delay + (gapless ? kDecoderDelay : 0); };
+    auto target = [&] {
+        Target to;
+        // Sample m comes out of granule m / 576, which overlaps the one before, whose
+        // synthesis overlaps the one before that: the frame holding that granule must be whole.
+        const std::uint64_t m = decoded_at();
+        const std::uint64_t g = m / kGranule;
+        to.k = (sample + delay) / spf;
+        to.whole = std::min(g >= 2 ? (g - 2) / (spf / kGranule) : 0, to.k);
+        return to;
+    };
     const bool cbr = plausible_cbr(r, st, tag);
-    auto walk_to = [&](std::uint64_t k) {
+    auto walk_to = [&](const Target& to) {
         std::optional<Walk> found;
         if (cbr) {
-            found = walk_cbr(r, st, tag.frames, k);
+            found = walk_cbr(r, st, tag.frames, to);
         }
-        return found ? found : walk(r, st.audio, 0, st.limit, st.ref, k, true);
+        return found ? found : walk(r, st.audio, 0, st.limit, st.ref, to, true);
     };
 
-    std::optional<Walk> w = walk_to((sample + delay) / spf);
+    std::optional<Walk> w = walk_to(target());
     if (r.failed()) {
         return malformed("read error");
     }
@@ -370,10 +412,12 @@ Cut cut_mp3(ByteSource& src, Micros t)
     }
     const std::uint64_t stream_samples = w->count * spf;
     if (delay + padding >= stream_samples) {
-        // Not a gapless description of this stream. The frame was found counting the delay:
-        // find it again without, or the cut would start after t.
-        if (delay != 0) {
-            w = walk_to(sample / spf);
+        // Not a gapless description of this stream: t is on the untrimmed timeline, and the
+        // frames were found counting the delay. Find them again without.
+        if (gapless) {
+            gapless = false;
+            delay = padding = 0;
+            w = walk_to(target());
             if (r.failed()) {
                 return malformed("read error");
             }
@@ -384,12 +428,43 @@ Cut cut_mp3(ByteSource& src, Micros t)
         return past_end();
     }
 
-    const std::uint64_t skipped = w->first * spf;
-    nt.frames = w->count - w->first;
-    nt.audio_bytes = w->audio_end - w->first_offset;
+    // The reservoir frame: a silent frame carrying the main data that frame W takes from the
+    // frames before it, so that W decodes whole one frame after the cut's start. None when W
+    // needs none, or when none of it is in the file (W is the stream's first frame).
+    std::string reservoir;
+    if (w->reservoir_missing < w->reservoir_bytes) {
+        reservoir.assign(w->reservoir_missing, '\0');
+        for (std::size_t i = w->reservoir_pieces; i > 0; --i) {
+            const mp3::Piece& piece = w->reservoir[i - 1];
+            const unsigned char* p = r.at(piece.offset, piece.length);
+            if (!p) {
+                return malformed("read error");
+            }
+            reservoir.append(reinterpret_cast<const char*>(p), piece.length);
+        }
+    }
+    std::string lead;
+    if (!reservoir.empty()) {
+        auto frame = mp3::reservoir_frame(nt.audio_raw, reservoir);
+        if (!frame) {
+            return malformed("no bitrate holds the bit reservoir");
+        }
+        lead = std::move(*frame);
+    }
+
+    // The new tag's delay: what decoders drop before t, less what they add themselves. A file
+    // without a LAME tag gets one, with the decoder delay as padding (decoders never flush it,
+    // so its duration is what they yield), unless t is within the decoder delay of the start:
+    // then the cut is the whole stream, untrimmed, as the original plays.
+    const std::uint64_t skipped = (w->first - (lead.empty() ? 0 : 1)) * spf;
+    const std::uint64_t before_t = decoded_at() - skipped;
+    nt.lame = gapless || before_t >= kDecoderDelay;
+    nt.delay = nt.lame ? static_cast<unsigned>(std::min(before_t - kDecoderDelay, kMaxDelay)) : 0;
+    nt.padding = gapless ? padding : nt.lame ? static_cast<unsigned>(kDecoderDelay) : 0;
+    nt.frames = w->count - w->first + (lead.empty() ? 0 : 1);
+    nt.lead = lead.size();
+    nt.audio_bytes = lead.size() + (w->audio_end - w->first_offset);
     nt.walk = &*w;
-    nt.delay = skipped < delay ? static_cast<unsigned>(delay - skipped) : 0;
-    nt.padding = padding;
     auto frame = xing_frame(nt);
     if (!frame) {
         return malformed("stream too long for a Xing header");
@@ -400,11 +475,13 @@ Cut cut_mp3(ByteSource& src, Micros t)
     if (id3.keep) {
         cut.rep.extents.push_back(FileExtent{0, id3.end});
     }
-    cut.rep.extents.push_back(MemoryBlock{std::move(*frame)});
+    cut.rep.extents.push_back(MemoryBlock{std::move(*frame) + lead});
     cut.rep.extents.push_back(FileExtent{w->first_offset, r.size() - w->first_offset});
     cut.rep.length = extents_length(cut.rep.extents);
-    cut.start = samples_to_micros(skipped > delay ? skipped - delay : 0, rate);
-    cut.duration = samples_to_micros(nt.frames * spf - nt.delay - padding, rate);
+    cut.start = nt.lame ? samples_to_micros(sample, rate) : 0;
+    const std::uint64_t frames_samples = nt.frames * spf;
+    const std::uint64_t trimmed = std::uint64_t{nt.delay} + nt.padding;
+    cut.duration = samples_to_micros(frames_samples > trimmed ? frames_samples - trimmed : 0, rate);
     return cut;
 }
 

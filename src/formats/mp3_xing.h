@@ -38,16 +38,26 @@ struct NewTag {
     std::uint32_t audio_raw;  // header of the first audio frame: the new frame copies its fields
     Mp3Header audio;
     std::uint64_t frames;     // audio frames in the cut
+    Offset lead;              // bytes of the reservoir frame before the file's frames (0: none)
     Offset audio_bytes;       // from the cut's first frame to the end of the audio
     const Walk* walk;
     const VbrTag* original;
-    unsigned delay;           // LAME extension values for the cut
+    bool lame;                // write a LAME extension: the original's, else a fresh one
+    unsigned delay;           // LAME extension values for the cut (12 bits each)
     unsigned padding;
 };
 
 // A fresh Xing ("Info" when constant) frame: same version, sample rate, mode and flags as the
 // first audio frame, no CRC, silent side information (main_data_begin 0, no granule data).
+// The LAME extension is the original's with the cut's delay, padding, length and CRC; a stream
+// without one gets one named "LAME" (the name that ffmpeg and Firefox look for), all else 0.
 std::optional<std::string> xing_frame(const NewTag& in);
+
+// A silent frame (as the Xing frame's side information) of the stream whose first audio frame
+// header is `audio_raw`, whose main data ends with `tail`: the bit reservoir that the next frame
+// reads. The audio's own bitrate when it holds `tail`, else the smallest that does; nullopt
+// when none does (more than 511 bytes).
+std::optional<std::string> reservoir_frame(std::uint32_t audio_raw, const std::string& tail);
 
 }  // namespace mp3
 }  // namespace audio_stream
