@@ -31,7 +31,7 @@ Cut without_index(ByteSource& src, Micros t, IndexSource&)
     return cut(src, t);
 }
 
-constexpr Format kMp3{"", without_index<cut_mp3>, layout_mp3};
+constexpr Format kMp3{"", cut_mp3, layout_mp3};
 constexpr Format kFlac{"", cut_flac, layout_flac};
 constexpr Format kOgg{"", without_index<cut_ogg>, layout_ogg};
 constexpr Format kWav{"", without_index<cut_wav>, layout_wav};

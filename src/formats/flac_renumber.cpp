@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "flac_frame.h"
+#include "payload.h"
 
 namespace audio_stream {
 namespace flac {
@@ -228,40 +229,7 @@ std::string crc_bytes(std::uint16_t crc)
     return {static_cast<char>(crc >> 8), static_cast<char>(crc & 0xFF)};
 }
 
-// The payload's byte order: little-endian, n bytes.
-void put(std::string& out, std::uint64_t v, std::size_t n)
-{
-    for (std::size_t i = 0; i < n; ++i) {
-        out.push_back(static_cast<char>(v >> (8 * i)));
-    }
-}
-
-class PayloadReader {
-public:
-    explicit PayloadReader(std::string_view bytes) : p_(bytes) {}
-    bool take(std::size_t n, std::uint64_t& v)
-    {
-        if (p_.size() < n) {
-            return false;
-        }
-        v = le(reinterpret_cast<const Byte*>(p_.data()), n);
-        p_.remove_prefix(n);
-        return true;
-    }
-    bool take_bytes(std::size_t n, std::string_view& out)
-    {
-        if (p_.size() < n) {
-            return false;
-        }
-        out = p_.substr(0, n);
-        p_.remove_prefix(n);
-        return true;
-    }
-    std::size_t left() const { return p_.size(); }
-
-private:
-    std::string_view p_;
-};
+using payload::put;
 
 constexpr std::size_t kFrameRecord = 8 + 8 + 4 + 2 + 1 + 1 + kMaxHeaderBytes;
 
@@ -308,10 +276,10 @@ std::string FrameIndex::payload() const
     return out;
 }
 
-std::shared_ptr<const FrameIndex> FrameIndex::parse(std::string_view payload, Offset file_size)
+std::shared_ptr<const FrameIndex> FrameIndex::parse(std::string_view bytes, Offset file_size)
 {
     auto x = std::make_shared<FrameIndex>();
-    PayloadReader in(payload);
+    audio_stream::payload::Reader in(bytes);
     std::uint64_t variable, truncated, block, last_end, error_length, count;
     std::string_view error;
     if (!in.take(1, variable) || !in.take(1, truncated) || !in.take(4, block) || !in.take(8, last_end) ||

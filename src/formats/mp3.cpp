@@ -29,6 +29,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 #include <string>
 
 #include "mp3_id3.h"
@@ -40,6 +41,8 @@ namespace audio_stream {
 namespace {
 
 // The reader, the ID3v2 and Xing parts and the walk's result (mp3_*.h).
+using mp3::FrameIndex;
+using mp3::FrameInfo;
 using mp3::Id3;
 using mp3::mul_div;
 using mp3::NewTag;
@@ -141,14 +144,6 @@ Offset resync(Reader& r, Offset from, Offset end, std::uint32_t ref)
     return end;
 }
 
-struct FrameInfo {
-    Offset offset;
-    std::uint32_t main_data;        // bytes of main data this frame carries, at its end
-    std::uint16_t main_data_begin;  // bytes its own main data starts before its header
-    std::uint16_t size;
-    std::uint8_t bitrate_index;
-};
-
 FrameInfo frame_info(Reader& r, Offset pos, const Mp3Header& h)
 {
     FrameInfo f{pos, 0, 0, static_cast<std::uint16_t>(h.size), 0};
@@ -170,14 +165,15 @@ struct Target {
 };
 
 // Where the main_data_begin bytes of frame `first` lie: the ends of the frames before it, back
-// to `from`, the first frame the ring has seen (what lies before is missing).
-void find_reservoir(const FrameInfo* ring, std::uint64_t from, std::uint64_t first, Walk& w)
+// to `from`, the first frame known (what lies before is missing). frame(i): frame i's info.
+template <typename FrameAt>
+void find_reservoir(FrameAt frame, std::uint64_t from, std::uint64_t first, Walk& w)
 {
-    std::uint32_t need = ring[first % kRing].main_data_begin;
+    std::uint32_t need = frame(first).main_data_begin;
     w.reservoir_bytes = need;
     for (std::uint64_t i = first; need > 0 && i > from && first - i < mp3::kReservoirFrames;) {
         --i;
-        const FrameInfo& f = ring[i % kRing];
+        const FrameInfo f = frame(i);
         const std::uint32_t take = std::min(need, f.main_data);
         w.reservoir[w.reservoir_pieces++] = {f.offset + f.size - take, take};
         need -= take;
@@ -193,17 +189,13 @@ void note_bitrate(Walk& w, std::uint8_t index)
     w.constant = w.constant && w.bitrate_index == index;
 }
 
-// Walks the frames of stream `ref` from pos (frame number idx) towards end. At frame t.k it
-// fixes the cut's first frame; with to_end it goes on to count every frame, sampling offsets
-// for the TOC. Junk between frames is skipped by a verified resync.
-Walk walk(Reader& r, Offset pos, std::uint64_t idx, Offset end, std::uint32_t ref,
-          const Target& t, bool to_end)
+// The frames of stream `ref` from pos towards end, each given to visit(info, header) until it
+// returns false; junk between frames is skipped by a verified resync. Returns the end of the
+// last frame visited.
+template <typename Visit>
+Offset scan_frames(Reader& r, Offset pos, Offset end, std::uint32_t ref, Visit visit)
 {
-    const std::uint64_t k = t.k;
-    Walk w;
-    FrameInfo ring[kRing];
-    const std::uint64_t from = idx;
-    w.audio_end = pos;
+    Offset last_end = pos;
     while (pos < end) {
         std::uint32_t raw = 0;
         const auto h = frame_at(r, pos, end, raw);
@@ -211,35 +203,89 @@ Walk walk(Reader& r, Offset pos, std::uint64_t idx, Offset end, std::uint32_t re
             pos = resync(r, pos + 1, end, ref);
             continue;
         }
-        const FrameInfo f = frame_info(r, pos, *h);
-        if (idx < k) {
-            ring[idx % kRing] = f;
-        }
-        else if (idx == k) {
-            ring[idx % kRing] = f;
-            w.reached = true;
-            w.first = std::max(t.whole, from);
-            find_reservoir(ring, from, w.first, w);
-            w.first_offset = ring[w.first % kRing].offset;
-            for (std::uint64_t i = w.first; i <= k; ++i) {
-                w.toc.add(i - w.first, ring[i % kRing].offset);
-                note_bitrate(w, ring[i % kRing].bitrate_index);
-            }
-            if (!to_end) {
-                w.count = idx + 1;
-                w.audio_end = pos + h->size;
-                return w;
-            }
-        }
-        else {
-            w.toc.add(idx - w.first, pos);
-            note_bitrate(w, f.bitrate_index);
-        }
+        const bool more = visit(frame_info(r, pos, *h), *h);
         pos += h->size;
-        ++idx;
-        w.audio_end = pos;
+        last_end = pos;
+        if (!more) {
+            break;
+        }
     }
+    return last_end;
+}
+
+// Walks the frames of stream `ref` from pos (frame number idx) to frame t.k, where it fixes the
+// cut's first frame (CBR: a few frames from a computed position).
+Walk walk(Reader& r, Offset pos, std::uint64_t idx, Offset end, std::uint32_t ref, const Target& t)
+{
+    const std::uint64_t k = t.k;
+    Walk w;
+    FrameInfo ring[kRing];
+    const std::uint64_t from = idx;
+    w.audio_end = scan_frames(r, pos, end, ref, [&](const FrameInfo& f, const Mp3Header&) {
+        ring[idx % kRing] = f;
+        if (idx < k) {
+            ++idx;
+            return true;
+        }
+        w.reached = true;
+        w.first = std::max(t.whole, from);
+        find_reservoir([&](std::uint64_t i) { return ring[i % kRing]; }, from, w.first, w);
+        w.first_offset = ring[w.first % kRing].offset;
+        for (std::uint64_t i = w.first; i <= k; ++i) {
+            w.toc.add(i - w.first, ring[i % kRing].offset);
+            note_bitrate(w, ring[i % kRing].bitrate_index);
+        }
+        ++idx;
+        return false;
+    });
     w.count = idx;
+    return w;
+}
+
+// The seek index of a stream that is not CBR: every frame from the first audio frame on.
+FrameIndex index_stream(Reader& r, Offset audio, Offset end, std::uint32_t ref)
+{
+    FrameIndex x;
+    x.base = audio;
+    x.audio_end = scan_frames(r, audio, end, ref, [&](const FrameInfo& f, const Mp3Header& h) {
+        if (x.frames.size() == mp3::kMaxIndexFrames || f.offset - audio > 0xFFFFFFFFu) {
+            x.error = "MP3 stream too long to index (" + std::to_string(mp3::kMaxIndexFrames) + " frames, 4 GiB)";
+            return false;
+        }
+        x.side_info = static_cast<std::uint8_t>(h.side_info);
+        const auto packed = static_cast<std::uint16_t>(h.size | (h.crc ? 1u << 11 : 0) | h.bitrate_index << 12);
+        x.frames.push_back({static_cast<std::uint32_t>(f.offset - audio), packed, f.main_data_begin});
+        return true;
+    });
+    if (r.failed()) {
+        x.error = "read error";
+    }
+    if (!x.error.empty()) {
+        x.frames.clear();
+    }
+    x.frames.shrink_to_fit();
+    return x;
+}
+
+// What walk() finds, from the index: frame t.k, the cut's first frame and its reservoir, every
+// frame counted and sampled for the TOC.
+Walk walk_index(const FrameIndex& x, const Target& t)
+{
+    Walk w;
+    w.count = x.frames.size();
+    w.audio_end = x.audio_end;
+    if (t.k >= w.count) {
+        return w;
+    }
+    w.reached = true;
+    w.first = t.whole;
+    find_reservoir([&](std::uint64_t i) { return x.at(static_cast<std::size_t>(i)); }, 0, w.first, w);
+    w.first_offset = x.at(static_cast<std::size_t>(w.first)).offset;
+    for (std::uint64_t i = w.first; i < w.count; ++i) {
+        const FrameInfo f = x.at(static_cast<std::size_t>(i));
+        w.toc.add(i - w.first, f.offset);
+        note_bitrate(w, f.bitrate_index);
+    }
     return w;
 }
 
@@ -296,7 +342,7 @@ std::optional<Walk> walk_cbr(Reader& r, const Stream& st, std::uint64_t frames, 
     if (idx > k) {
         return std::nullopt;
     }
-    Walk w = walk(r, pos, idx, st.limit, st.ref, t, false);
+    Walk w = walk(r, pos, idx, st.limit, st.ref, t);
     if (!w.reached) {
         return std::nullopt;
     }
@@ -350,7 +396,7 @@ std::optional<Mp3Header> parse_mp3_header(std::uint32_t h)
     return m;
 }
 
-Cut cut_mp3(ByteSource& src, Micros t)
+Cut cut_mp3(ByteSource& src, Micros t, IndexSource& indexes)
 {
     Reader r(src);
     const Id3 id3 = read_id3v2(r);
@@ -395,17 +441,31 @@ Cut cut_mp3(ByteSource& src, Micros t)
         return to;
     };
     const bool cbr = plausible_cbr(r, st, tag);
+    std::shared_ptr<const FrameIndex> index;  // made or fetched on first use
     auto walk_to = [&](const Target& to) {
         std::optional<Walk> found;
         if (cbr) {
             found = walk_cbr(r, st, tag.frames, to);
         }
-        return found ? found : walk(r, st.audio, 0, st.limit, st.ref, to, true);
+        if (!found) {
+            if (!index) {
+                index = indexes.get<FrameIndex>(IndexKind::Mp3, [&] {
+                    return std::make_shared<const FrameIndex>(index_stream(r, st.audio, st.limit, st.ref));
+                });
+            }
+            if (index->error.empty()) {
+                found = walk_index(*index, to);
+            }
+        }
+        return found;
     };
 
     std::optional<Walk> w = walk_to(target());
     if (r.failed()) {
         return malformed("read error");
+    }
+    if (!w) {
+        return malformed(index->error);
     }
     if (w->count == 0) {
         return malformed("no MPEG audio frames after the header frame");
@@ -418,7 +478,7 @@ Cut cut_mp3(ByteSource& src, Micros t)
             gapless = false;
             delay = padding = 0;
             w = walk_to(target());
-            if (r.failed()) {
+            if (r.failed() || !w) {
                 return malformed("read error");
             }
         }
@@ -483,6 +543,12 @@ Cut cut_mp3(ByteSource& src, Micros t)
     const std::uint64_t trimmed = std::uint64_t{nt.delay} + nt.padding;
     cut.duration = samples_to_micros(frames_samples > trimmed ? frames_samples - trimmed : 0, rate);
     return cut;
+}
+
+Cut cut_mp3(ByteSource& src, Micros t)
+{
+    IndexSource none;
+    return cut_mp3(src, t, none);
 }
 
 AudioLayout layout_mp3(ByteSource& src)

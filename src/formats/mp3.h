@@ -9,6 +9,7 @@
 
 #include "../audio_layout.h"
 #include "cut.h"
+#include "seek_index.h"
 
 namespace audio_stream {
 
@@ -29,7 +30,12 @@ struct Mp3Header {
 std::optional<Mp3Header> parse_mp3_header(std::uint32_t h);
 
 // The cut of the MP3 file in `src` starting at time t (t >= 0, on the timeline a gapless
-// player shows: the LAME/Lavc encoder delay is honoured). See mp3.cpp for the choices made.
+// player shows: the LAME/Lavc encoder delay is honoured). See mp3.cpp for the choices made. A
+// stream that is not CBR is walked once for its seek index (mp3::FrameIndex, from `indexes`);
+// a CBR one is found by arithmetic.
+Cut cut_mp3(ByteSource& src, Micros t, IndexSource& indexes);
+
+// The same with an index of its own, made for this cut alone.
 Cut cut_mp3(ByteSource& src, Micros t);
 
 // Where the audio lies (after the ID3v2 tags, before ID3v1/APE) and how long it plays: the

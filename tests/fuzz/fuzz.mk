@@ -80,7 +80,8 @@ $(FUZZ_DIR)/obj/src/formats/flac_frame.o: src/formats/flac_frame.cpp $(ROBUST_HD
 	$(FUZZ_CXX) $(FUZZ_FLAGS) -c $< -o $@
 
 # The MP3 and Ogg cutters' other files (ID3v2 and Xing frames; Ogg pages and codec headers).
-$(FUZZ_DIR)/mp3: $(FUZZ_DIR)/obj/src/formats/mp3_id3.o $(FUZZ_DIR)/obj/src/formats/mp3_xing.o
+$(FUZZ_DIR)/mp3: $(FUZZ_DIR)/obj/src/formats/mp3_id3.o $(FUZZ_DIR)/obj/src/formats/mp3_xing.o \
+    $(FUZZ_DIR)/obj/src/formats/mp3_index.o
 $(FUZZ_DIR)/ogg: $(FUZZ_DIR)/obj/src/formats/ogg_page.o $(FUZZ_DIR)/obj/src/formats/ogg_codec.o
 
 # Format seeds are made with ffmpeg and flac (tests/fuzz/make-seeds), not committed.

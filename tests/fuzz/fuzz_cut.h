@@ -17,7 +17,8 @@
 //   kMaxReads reads.
 // With a seek index (run_indexed): the cut made through a cache equals the one made alone, and
 // once the file's index is cached a cut at another t reads at most the bytes before the audio
-// twice, plus kIndexedSlack (the index answers; the file is not read again).
+// twice plus kIndexedSlack (four of the MP3 reader's 64 KiB windows: the index answers, the
+// file is not read again).
 // The format's layout (download counting) on the same file: audio_start <= audio_end <= the
 // file, duration not negative, the download threshold within the file and at least the
 // header, time_at within [0, duration] and not decreasing, the same layout twice, and the
@@ -51,7 +52,7 @@ constexpr std::size_t kMaxBlock = 64 * 1024 + 4 + 4 + 34 + 4;
 constexpr Offset kReadFactor = 8;
 constexpr Offset kReadSlack = Offset{4} << 20;
 constexpr std::uint64_t kMaxReads = 1u << 20;
-constexpr Offset kIndexedSlack = 64 * 1024;
+constexpr Offset kIndexedSlack = 4 * 64 * 1024;
 
 // MemorySource, counting.
 class CountingSource final : public ByteSource {

@@ -1,0 +1,135 @@
+// The MP3 seek index (mp3_walk.h): a stream that is not CBR is walked once; through the index a
+// cut at a new t reads only the file's first and last frames and the reservoir, the same cut as
+// one made alone; the payload round-trips and damage is refused; 8 bytes a frame.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "src/formats/mp3.h"
+#include "src/formats/mp3_walk.h"
+#include "src/formats/seek_index.h"
+#include "tests/unit/mp3_tools.h"
+
+namespace audio_stream {
+namespace {
+
+using namespace mp3_test;
+
+class CountingSource final : public ByteSource {
+public:
+    explicit CountingSource(std::string_view bytes) : inner_(bytes) {}
+    Offset size() const override { return inner_.size(); }
+    bool read(Offset offset, void* buf, std::size_t len) override
+    {
+        bytes_read += len;
+        return inner_.read(offset, buf, len);
+    }
+    Offset bytes_read = 0;
+
+private:
+    MemorySource inner_;
+};
+
+const Fixture& fixture(const std::string& name)
+{
+    for (const Source& s : kSources) {
+        if (name == s.name) {
+            return Mp3Files::file(s);
+        }
+    }
+    ADD_FAILURE() << "no source " << name;
+    static const Fixture none;
+    return none;
+}
+
+FileIdentity identity_of(const std::string& file)
+{
+    return FileIdentity{3, 4, file.size(), 5};
+}
+
+// Windows of mp3::kWindow bytes: the ID3v2 tag and first frames, the last bytes (ID3v1, APE),
+// and the reservoir before the cut's first frame.
+constexpr Offset kIndexedReads = 4 * mp3::kWindow;
+
+TEST(Mp3SeekIndex, ACutAtANewTIsMadeFromTheIndexAndIsTheSameCut)
+{
+    // Five minutes, so that a whole walk reads far more than the indexed cut's windows.
+    test_tools::TempDir dir("mp3_index");
+    for (const char* options : {"-c:a libmp3lame -q:a 4", "-c:a libmp3lame -b:a 128k -write_xing 0",
+                                "-c:a libmp3lame -q:a 6 -ac 1 -ar 22050"}) {
+        SCOPED_TRACE(options);
+        const std::string path = dir.path() + "/long.mp3";
+        const Command made = run(std::string("ffmpeg -nostdin -v error -y -f lavfi -i "
+                                             "'anoisesrc=c=pink:r=44100:a=0.3:d=300' ") +
+                                 options + " '" + path + "'");
+        ASSERT_EQ(made.status, 0) << made.output;
+        const std::string file = slurp(path);
+        ASSERT_GT(file.size(), 4 * kIndexedReads);
+        SeekIndexCache cache(1 << 20);
+        CountingSource first(file);
+        IndexSource indexes(&cache, identity_of(file));
+        ASSERT_EQ(cut_mp3(first, 2000000, indexes).status, Cut::Status::Ok);
+        EXPECT_TRUE(indexes.built());
+        EXPECT_GE(first.bytes_read, file.size());
+        for (Micros t : {Micros{0}, Micros{30000}, Micros{95500000}, Micros{299000000}}) {
+            CountingSource again(file);
+            IndexSource cached(&cache, identity_of(file));
+            const Cut b = cut_mp3(again, t, cached);
+            ASSERT_EQ(b.status, Cut::Status::Ok) << b.detail;
+            EXPECT_FALSE(cached.built());
+            EXPECT_LE(again.bytes_read, kIndexedReads) << "t " << t;
+            MemorySource fresh(file);
+            const Cut c = cut_mp3(fresh, t);
+            EXPECT_EQ(b.rep.extents, c.rep.extents) << "t " << t;
+            EXPECT_EQ(b.start, c.start);
+            EXPECT_EQ(b.duration, c.duration);
+        }
+    }
+}
+
+TEST(Mp3SeekIndex, ACbrStreamNeedsNoIndex)
+{
+    const Fixture& f = fixture("CbrStereo44k");
+    ASSERT_TRUE(f.errors.empty()) << f.errors;
+    SeekIndexCache cache(1 << 20);
+    MemorySource src(f.bytes);
+    IndexSource indexes(&cache, identity_of(f.bytes));
+    ASSERT_EQ(cut_mp3(src, 7000000, indexes).status, Cut::Status::Ok);
+    EXPECT_EQ(cache.entries(), 0u);
+}
+
+TEST(Mp3SeekIndex, APayloadRoundTripsAndDamageIsRefused)
+{
+    const Fixture& f = fixture("VbrStereo44k");
+    ASSERT_TRUE(f.errors.empty()) << f.errors;
+    SeekIndexCache cache(1 << 20, std::nullopt);
+    MemorySource src(f.bytes);
+    std::shared_ptr<const mp3::FrameIndex> index;
+    bool built = false;
+    IndexSource indexes(&cache, identity_of(f.bytes));
+    ASSERT_EQ(cut_mp3(src, 1000000, indexes).status, Cut::Status::Ok);
+    const auto any = cache.get(identity_of(f.bytes), IndexKind::Mp3, [] { return nullptr; },
+                               [](std::string_view) { return nullptr; }, built);
+    index = std::static_pointer_cast<const mp3::FrameIndex>(any);
+    ASSERT_NE(index, nullptr);
+    EXPECT_FALSE(built);
+    // 20 s at 44.1 kHz: 766 frames, 8 bytes each.
+    EXPECT_EQ(index->frames.size(), (20u * 44100 + 1151) / 1152 + 1);
+    EXPECT_EQ(sizeof(mp3::FrameIndex::Entry), 8u);
+    EXPECT_LE(index->footprint(), sizeof(mp3::FrameIndex) + index->frames.size() * 8);
+    const std::string payload = index->payload();
+    const auto back = mp3::FrameIndex::parse(payload, f.bytes.size());
+    ASSERT_NE(back, nullptr);
+    EXPECT_EQ(back->payload(), payload);
+    EXPECT_EQ(mp3::FrameIndex::parse(payload.substr(0, payload.size() - 1), f.bytes.size()), nullptr);
+    EXPECT_EQ(mp3::FrameIndex::parse(payload, f.bytes.size() / 2), nullptr);
+    mp3::FrameIndex swapped = *index;
+    std::swap(swapped.frames[10], swapped.frames[11]);
+    EXPECT_EQ(mp3::FrameIndex::parse(swapped.payload(), f.bytes.size()), nullptr);
+    mp3::FrameIndex bad_rate = *index;
+    bad_rate.frames[3].packed |= 0xF000;  // bitrate index 15: reserved
+    EXPECT_EQ(mp3::FrameIndex::parse(bad_rate.payload(), f.bytes.size()), nullptr);
+}
+
+}  // namespace
+}  // namespace audio_stream
