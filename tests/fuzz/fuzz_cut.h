@@ -212,12 +212,13 @@ inline int run_indexed(Cut (*cutter)(ByteSource&, Micros, IndexSource&), AudioLa
         CountingSource first(file);
         IndexSource indexes(&cache, id);
         CHECK(same_cut(cut, cutter(first, t, indexes)));
+        const std::size_t kept = cache.entries();
         const Micros other = t / 3;
         CountingSource second(file);
         IndexSource again(&cache, id);
         const Cut from_index = cutter(second, other, again);
         CHECK(same_cut(from_index, alone(other)));
-        CHECK(!again.built() || cache.entries() == 0);
+        CHECK(!again.built() || kept == 0);  // what the first cut indexed is not indexed again
         CHECK(again.built() || second.bytes_read <= 2 * l.audio_start + kIndexedSlack);
     }
     catch (const std::exception& e) {
