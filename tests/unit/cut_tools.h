@@ -227,6 +227,22 @@ struct CutCaseName {
     }
 };
 
+// A MemorySource that counts the bytes read from it: what an index saves.
+class CountingSource final : public ByteSource {
+public:
+    explicit CountingSource(std::string_view bytes) : inner_(bytes) {}
+    Offset size() const override { return inner_.size(); }
+    bool read(Offset offset, void* buf, std::size_t len) override
+    {
+        bytes_read += len;
+        return inner_.read(offset, buf, len);
+    }
+    Offset bytes_read = 0;
+
+private:
+    MemorySource inner_;
+};
+
 }  // namespace test_tools
 }  // namespace audio_stream
 

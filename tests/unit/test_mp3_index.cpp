@@ -15,20 +15,7 @@ namespace {
 
 using namespace mp3_test;
 
-class CountingSource final : public ByteSource {
-public:
-    explicit CountingSource(std::string_view bytes) : inner_(bytes) {}
-    Offset size() const override { return inner_.size(); }
-    bool read(Offset offset, void* buf, std::size_t len) override
-    {
-        bytes_read += len;
-        return inner_.read(offset, buf, len);
-    }
-    Offset bytes_read = 0;
-
-private:
-    MemorySource inner_;
-};
+using test_tools::CountingSource;
 
 const Fixture& fixture(const std::string& name)
 {
