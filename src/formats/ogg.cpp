@@ -42,7 +42,23 @@ struct Stream {
     Offset audio_start = 0;
     Page audio;                // the first audio page
     std::int64_t origin = 0;   // the granule position of the stream's first sample
+    std::optional<VorbisModes> modes;  // Vorbis, when the setup header's end is on its last page
 };
+
+// The first segment of the last packet that ends on the page (0 when it began on an earlier one).
+std::size_t last_packet_start(const Page& p)
+{
+    std::size_t i = p.segments;
+    while (i > 0 && p.lacing(i - 1) == 255) {
+        --i;
+    }
+    // i - 1 is the last packet's final segment; its start follows the packet before it.
+    std::size_t start = i > 0 ? i - 1 : 0;
+    while (start > 0 && p.lacing(start - 1) == 255) {
+        --start;
+    }
+    return start;
+}
 
 // The codec, from the first page, and the header pages.
 std::optional<Cut> read_headers(Pages& pages, Stream& s)
@@ -83,6 +99,11 @@ std::optional<Cut> read_headers(Pages& pages, Stream& s)
         s.last_header = p;
     }
     s.audio_start = s.last_header.end();
+    if (!s.opus && pages.load(s.last_header)) {
+        // The setup header ends the last header page; its modes are its last bytes.
+        const Offset at = s.last_header.body_offset(last_packet_start(s.last_header));
+        s.modes = vorbis_modes(pages.body(s.last_header) + at, s.last_header.body - at, s.header.blocksizes);
+    }
     return std::nullopt;
 }
 
@@ -234,20 +255,141 @@ std::optional<Cut> emit_headers(ByteSource& src, const Stream& s, std::int64_t p
     return std::nullopt;
 }
 
-// Audio pages: rebased, renumbered after the headers, the last one flagged end-of-stream.
-// Emission lags one page behind the walk so that the last page is known when it is emitted.
-// last_granule: the last granule position emitted, -1 if none.
-std::optional<Cut> emit_audio(Pages& pages, const Stream& s, const CutPoint& at, Extents& out,
-                              std::int64_t& last_granule)
+// Vorbis: where to split the last page of a cut when it is also its first page with a granule
+// position: before its last packet (`segment`), and the granule position at the end of the
+// packets before (`granule`). Packet durations: blocksize / 4 of the packet and of the one
+// before (Vorbis I §A.2); the first packet's is 0 at the stream's start, else its previous
+// block comes from its own window flag (long blocks) or from `previous`. The page is loaded.
+struct Split {
+    std::size_t segment = 0;
+    std::int64_t granule = 0;
+};
+
+std::optional<Split> split_last_page(const Pages& pages, const Stream& s, const Page& p, std::size_t from,
+                                     std::int64_t granule, std::optional<VorbisBlock> continued,
+                                     std::optional<std::int64_t> previous, bool from_start)
 {
-    const std::int64_t base = at.granule;
+    if (!s.modes || p.open_packet()) {
+        return std::nullopt;
+    }
+    std::int64_t end = granule;
+    std::optional<std::int64_t> last_end;
+    std::size_t last_start = 0;
+    std::size_t count = 0;
+    Offset offset = p.body_offset(from);
+    std::size_t seg = from;
+    auto add = [&](const VorbisBlock& block) {
+        const std::optional<std::int64_t> before = block.previous ? block.previous : previous;
+        if (count > 0 || !from_start) {
+            if (!before) {
+                return false;
+            }
+            last_end = end;
+            end += (*before + block.size) / 4;
+        }
+        previous = block.size;
+        ++count;
+        return true;
+    };
+    if (continued) {
+        // The cut's first packet began on the page before and ends on this one.
+        while (seg < p.segments && p.lacing(seg) == 255) {
+            offset += 255;
+            ++seg;
+        }
+        if (seg == p.segments || !add(*continued)) {
+            return std::nullopt;
+        }
+        offset += p.lacing(seg);
+        ++seg;
+    }
+    while (seg < p.segments) {
+        std::size_t e = seg;
+        Offset length = 0;
+        while (p.lacing(e) == 255) {
+            length += 255;
+            ++e;
+        }
+        length += p.lacing(e);
+        const auto block = vorbis_block(*s.modes, pages.body(p) + offset, length);
+        if (!block || !add(*block)) {
+            return std::nullopt;
+        }
+        last_start = seg;
+        offset += length;
+        seg = e + 1;
+    }
+    if (count < 2 || !last_end || last_start == from) {
+        return std::nullopt;
+    }
+    return Split{last_start, *last_end};
+}
+
+// Whether a packet ends on the page from lacing value `segment` on.
+bool completes_from(const Page& p, std::size_t segment)
+{
+    for (std::size_t i = segment; i < p.segments; ++i) {
+        if (p.lacing(i) < 255) {
+            return true;
+        }
+    }
+    return false;
+}
+
+// Audio pages: rebased by `base` (the granule position that becomes 0), renumbered after the
+// headers, the last one flagged end-of-stream. Emission lags one page behind the walk so that
+// the last page is known when it is emitted. last_granule: the last granule position emitted,
+// -1 if none.
+//
+// Vorbis (trim_to set): base is fixed at the first page that carries a granule position, as
+// trim_to, or less when that page ends before it (pages shorter than half a long block): one
+// sample before the page's end, so that its rebased granule position is still positive (a
+// first page at 0 reads as a broken file to ffmpeg, which then times nothing).
+//
+// Vorbis again: when that first page is also the last, decoders read its granule position as
+// trimming at the end instead (Vorbis I §A.2), so it is split before its last packet, which
+// alone carries the end (previous: the block size of the packet before the cut's first).
+std::optional<Cut> emit_audio(Pages& pages, const Stream& s, const CutPoint& at, Extents& out,
+                              std::int64_t& last_granule, std::int64_t& base, std::optional<std::int64_t> trim_to,
+                              std::optional<std::int64_t> previous)
+{
+    bool based = !trim_to;
+    base = at.granule;
+    std::optional<VorbisBlock> continued;
     std::uint32_t sequence = s.last_header.sequence() + 1;
     std::size_t count = 0;
     std::optional<Page> pending;
     auto emit = [&](const Page& p, bool last) {
         Byte type = static_cast<Byte>((p.type() & ~kBos) | (last ? kEos : 0));
+        const bool trimmed = p.offset == at.page.offset && at.segment > 0;
+        if (!based && trimmed && !completes_from(p, at.segment) && s.modes) {
+            // The cut's first packet goes on to the next page: its block, while it is loaded.
+            const Offset off = p.body_offset(at.segment);
+            continued = vorbis_block(*s.modes, pages.body(p) + off, p.body - off);
+        }
+        const bool first_part = p.offset == at.page.offset || continued;
+        if (!based && last && first_part && pages.load(p)) {
+            const bool from_start = at.page.offset == s.audio_start && at.segment == 0;
+            const std::size_t from = p.offset == at.page.offset ? at.segment : 0;
+            const auto split = split_last_page(pages, s, p, from, at.granule,
+                                               p.offset == at.page.offset ? std::nullopt : continued, previous,
+                                               from_start);
+            if (split) {
+                base = std::min(*trim_to, split->granule - 1);
+                based = true;
+                emit_part(out, p, pages.body(p), from, split->segment, static_cast<Byte>(type & ~kEos),
+                          split->granule - base, sequence++);
+                emit_part(out, p, pages.body(p), split->segment, p.segments, type, p.granule() - base, sequence++);
+                last_granule = p.granule();
+                return;
+            }
+        }
+        if (!based && p.granule() >= 0 && completes_from(p, trimmed ? at.segment : 0)) {
+            base = std::min(*trim_to, p.granule() - 1);
+            based = true;
+        }
         const std::int64_t g = p.granule() < 0 ? -1 : std::max<std::int64_t>(p.granule() - base, 0);
-        if (p.offset == at.page.offset && at.segment > 0) {
+        if (trimmed) {
             // The cut page loses the packets before the cut. It is still in the buffer: nothing
             // is loaded after the cut is chosen.
             emit_trimmed(out, p, pages.body(p), at.segment, type, g, sequence);
@@ -307,9 +449,14 @@ Cut cut_ogg(ByteSource& src, Micros t)
 
     // Targets as granule positions. Opus: RFC 7845 §4 counts pre-skip in granules, and the cut
     // starts one pre-roll earlier.
+    // Vorbis: a cut starts where a decoder's output begins at or before the target, and the
+    // first page's granule position trims what comes before it (Vorbis I §A.2). The first
+    // packet of a cut only primes the decoder: output begins at the end of what it would have
+    // yielded, up to half a long block (blocksize_1 / 4 + blocksize_1 / 4) after the granule
+    // position of the page before. So that page is the last at least that far before the target.
     const auto target =
         s.origin + static_cast<std::int64_t>(sample_at(std::min(t, kLatest), s.header.rate)) + s.header.pre_skip;
-    const std::int64_t want = s.opus ? target - kOpusPreRoll : target;
+    const std::int64_t want = s.opus ? target - kOpusPreRoll : target - s.header.long_block / 2;
 
     std::optional<Page> before;
     if (auto stop = find_last_before(pages, s, want, before)) {
@@ -321,8 +468,7 @@ Cut cut_ogg(ByteSource& src, Micros t)
     }
 
     // Opus: the new pre-skip discards the pre-roll so that output starts at the target.
-    const std::int64_t base = at.granule;
-    const std::int64_t pre_skip = s.opus ? std::clamp<std::int64_t>(target - base, 0, kMaxPreSkip) : 0;
+    const std::int64_t pre_skip = s.opus ? std::clamp<std::int64_t>(target - at.granule, 0, kMaxPreSkip) : 0;
 
     Cut cut;
     Extents& out = cut.rep.extents;
@@ -330,7 +476,21 @@ Cut cut_ogg(ByteSource& src, Micros t)
         return *stop;
     }
     std::int64_t last_granule = -1;
-    if (auto stop = emit_audio(pages, s, at, out, last_granule)) {
+    std::int64_t base = at.granule;
+    const auto trim_to = s.opus ? std::nullopt : std::optional<std::int64_t>(target);
+    std::optional<std::int64_t> previous;
+    if (!s.opus && s.modes && before && pages.load(*before)) {
+        // The block size of the last packet before the cut's first, should the last page be
+        // split. `before` is the cut page or the page before it (then not needed in memory).
+        const std::size_t start = last_packet_start(*before);
+        const Offset off = before->body_offset(start);
+        if (before->completed_packets() > 0 && !(start == 0 && (before->type() & kContinued))) {
+            if (const auto b = vorbis_block(*s.modes, pages.body(*before) + off, before->body - off)) {
+                previous = b->size;
+            }
+        }
+    }
+    if (auto stop = emit_audio(pages, s, at, out, last_granule, base, trim_to, previous)) {
         return *stop;
     }
     if (last_granule < 0 || target >= last_granule) {

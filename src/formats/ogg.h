@@ -12,9 +12,12 @@ namespace audio_stream {
 // last one flagged end-of-stream, and its CRC recomputed from the old one (CRC linearity: the
 // audio is never read). Each rewritten page header costs a small MemoryBlock and a FileExtent.
 //
-// Vorbis starts at a page boundary (granule of the page before); decoders produce audio from
-// the second packet on, as after any seek. Opus starts at the packet 80 ms (RFC 7845 §4.6
-// pre-roll) before t, and the OpusHead pre-skip is set so that the output starts exactly at t.
+// Vorbis starts at a page boundary at least half a long block before t (decoders produce audio
+// from the second packet on, as after any seek), and its granule positions are rebased to t:
+// the first page's is then lower than the samples decoded from it, which tells decoders to
+// discard those before t (Vorbis I §A.2), so the output starts at t. Opus starts at the
+// packet 80 ms (RFC 7845 §4.6 pre-roll) before t, and the OpusHead pre-skip is set so that
+// the output starts exactly at t.
 //
 // The codec is read from the first packet; other codecs and multiplexed streams are Malformed.
 // A chained file is cut within its first logical stream.

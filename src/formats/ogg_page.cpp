@@ -182,29 +182,35 @@ void emit_rebased(Extents& out, const Page& page, Byte type, std::int64_t granul
     emit_patched(out, page, 5, page.header + 5, fields, sizeof fields);
 }
 
-void emit_trimmed(Extents& out, const Page& page, const Byte* body, std::size_t segment, Byte type,
-                  std::int64_t granule, std::uint32_t sequence)
+void emit_part(Extents& out, const Page& page, const Byte* body, std::size_t from, std::size_t to, Byte type,
+               std::int64_t granule, std::uint32_t sequence)
 {
-    const Offset skip = page.body_offset(segment);
-    const std::size_t kept = page.segments - segment;
+    const Offset skip = page.body_offset(from);
+    const std::size_t kept = to - from;
     Byte h[kMaxHeader];
     std::copy(page.header, page.header + kFixedHeader, h);
-    std::copy(page.header + kFixedHeader + segment, page.header + kFixedHeader + page.segments, h + kFixedHeader);
+    std::copy(page.header + kFixedHeader + from, page.header + kFixedHeader + to, h + kFixedHeader);
     h[5] = static_cast<Byte>(type & ~kContinued);
     bool completes = false;
-    for (std::size_t i = segment; i < page.segments; ++i) {
+    for (std::size_t i = from; i < to; ++i) {
         completes = completes || page.lacing(i) < 255;
     }
     put_le(h + 6, 8, static_cast<std::uint64_t>(completes ? granule : -1));
     put_le(h + 18, 4, sequence);
     h[26] = static_cast<Byte>(kept);
     std::memset(h + kCrcAt, 0, 4);
-    const Offset tail = page.body - skip;
+    const Offset length = page.body_offset(to) - skip;
     std::uint32_t crc = crc_update(0, h, kFixedHeader + kept);
-    crc = crc_update(crc, body + skip, static_cast<std::size_t>(tail));
+    crc = crc_update(crc, body + skip, static_cast<std::size_t>(length));
     put_le(h + kCrcAt, 4, crc);
     add_memory(out, h, kFixedHeader + kept);
-    append_file(out, page.offset + page.header_length() + skip, tail);
+    append_file(out, page.offset + page.header_length() + skip, length);
+}
+
+void emit_trimmed(Extents& out, const Page& page, const Byte* body, std::size_t segment, Byte type,
+                  std::int64_t granule, std::uint32_t sequence)
+{
+    emit_part(out, page, body, segment, page.segments, type, granule, sequence);
 }
 
 }  // namespace ogg

@@ -98,6 +98,10 @@ void emit_rebased(Extents& out, const Page& page, Byte type, std::int64_t granul
 void emit_trimmed(Extents& out, const Page& page, const Byte* body, std::size_t segment, Byte type,
                   std::int64_t granule, std::uint32_t sequence);
 
+// The same for lacing values [from, to) of the page (to <= segments): a page of its own.
+void emit_part(Extents& out, const Page& page, const Byte* body, std::size_t from, std::size_t to, Byte type,
+               std::int64_t granule, std::uint32_t sequence);
+
 }  // namespace ogg
 }  // namespace audio_stream
 

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,17 @@ inline bool have_tools()
 inline std::vector<std::int16_t> decode(const std::string& path)
 {
     return test_tools::decode_pcm<std::int16_t>(path, "-ac 1 -f s16le");
+}
+
+// The same as players place it: ffmpeg's command line writes out every decoded sample, those
+// timed before 0 too (a Vorbis cut's first page trims them, Vorbis I §A.2, as ffmpeg times
+// them) unless a filter drops them (atrim=start=0).
+inline std::vector<std::int16_t> decode_played(const std::string& path)
+{
+    const std::string pcm = run("ffmpeg -v error -i '" + path + "' -af atrim=start=0 -ac 1 -f s16le - 2>/dev/null").output;
+    std::vector<std::int16_t> samples(pcm.size() / 2);
+    std::memcpy(samples.data(), pcm.data(), samples.size() * 2);
+    return samples;
 }
 
 // The shared checks, and audio in every Ogg cut.
