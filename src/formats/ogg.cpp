@@ -325,6 +325,64 @@ std::optional<Split> split_last_page(const Pages& pages, const Stream& s, const 
     return Split{last_start, *last_end};
 }
 
+// Vorbis: moves a cut that starts fresh at its page (at.segment 0) to the packet on that page
+// whose decoded output ends last at or before `target` (and before the page's end, so that the
+// page still ends after the cut's start): the decoder's first output, the end of that primed
+// packet, is then within a packet of the target even for players that do not trim, and the
+// first page carries fewer packets. Durations as in split_last_page; `previous` becomes the
+// block size of the packet before the new first one. The page is loaded.
+void refine_vorbis(const Pages& pages, const Stream& s, CutPoint& at, std::int64_t target,
+                   std::optional<std::int64_t>& previous)
+{
+    const Page& p = at.page;
+    if (!s.modes || at.segment != 0 || p.granule() <= target) {
+        return;
+    }
+    const bool from_start = p.offset == s.audio_start;
+    std::optional<std::int64_t> before = previous;
+    std::int64_t start = at.granule;  // the granule position where the packet at seg starts
+    Offset offset = 0;
+    std::size_t count = 0;
+    for (std::size_t seg = 0; seg < p.segments;) {
+        std::size_t e = seg;
+        Offset length = 0;
+        while (e < p.segments && p.lacing(e) == 255) {
+            length += 255;
+            ++e;
+        }
+        if (e == p.segments) {
+            return;  // the last packet goes on to the next page
+        }
+        length += p.lacing(e);
+        const auto block = vorbis_block(*s.modes, pages.body(p) + offset, length);
+        if (!block) {
+            return;
+        }
+        const std::optional<std::int64_t> prior = block->previous ? block->previous : before;
+        std::int64_t end = start;
+        if (count > 0 || !from_start) {
+            if (!prior) {
+                return;
+            }
+            end += (*prior + block->size) / 4;
+        }
+        if (end > target) {
+            return;  // this packet yields past the target: the one before primes it
+        }
+        if (e + 1 < p.segments) {
+            // This packet can prime the next, which starts on the page.
+            at.segment = seg;
+            at.granule = start;
+            previous = before;
+        }
+        before = block->size;
+        start = end;
+        offset += length;
+        seg = e + 1;
+        ++count;
+    }
+}
+
 // Whether a packet ends on the page from lacing value `segment` on.
 bool completes_from(const Page& p, std::size_t segment)
 {
@@ -489,6 +547,9 @@ Cut cut_ogg(ByteSource& src, Micros t)
                 previous = b->size;
             }
         }
+    }
+    if (!s.opus && pages.load(at.page)) {
+        refine_vorbis(pages, s, at, target, previous);
     }
     if (auto stop = emit_audio(pages, s, at, out, last_granule, base, trim_to, previous)) {
         return *stop;
