@@ -463,8 +463,10 @@ class TimeSeekHttp(TimeSeekCase):
         start, length = etag_start(answers[0].header("ETag")), len(answers[0].body)
         lines = [l for l in self.server.log_since_mark() if "AS0024" in l]
         self.assertEqual(len(lines), 2, lines)
-        # A VBR file: its first cut also indexes it (README, "Seek indexes").
-        self.assertIn(f"AS0024: ?t=7.5 -> cut from {start} us, {length} bytes (made, file indexed)", lines[0])
+        # A VBR file: the first cut of it also indexes it (README, "Seek indexes"), whichever
+        # test of the class came first.
+        self.assertRegex(lines[0], re.escape(f"AS0024: ?t=7.5 -> cut from {start} us, {length} bytes (made")
+                         + r"(, file indexed)?\)")
         self.assertIn(f"AS0024: ?t=7.5 -> cut from {start} us, {length} bytes (cached)", lines[1])
 
     def test_concurrent_cuts_are_the_sequential_ones(self):
