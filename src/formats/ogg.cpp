@@ -400,9 +400,9 @@ bool completes_from(const Page& p, std::size_t segment)
 // -1 if none.
 //
 // Vorbis (trim_to set): base is fixed at the first page that carries a granule position, as
-// trim_to, or less when that page ends before it (pages shorter than half a long block): one
-// sample before the page's end, so that its rebased granule position is still positive (a
-// first page at 0 reads as a broken file to ffmpeg, which then times nothing).
+// trim_to, or less when that page ends before it (it ended within half a long block before
+// trim_to): one sample before the page's end, so that its rebased granule position is still
+// positive (a first page at 0 reads as a broken file to ffmpeg, which then times nothing).
 //
 // Vorbis again: when that first page is also the last, decoders read its granule position as
 // trimming at the end instead (Vorbis I §A.2), so it is split before its last packet, which
@@ -448,8 +448,8 @@ std::optional<Cut> emit_audio(Pages& pages, const Stream& s, const CutPoint& at,
         }
         const std::int64_t g = p.granule() < 0 ? -1 : std::max<std::int64_t>(p.granule() - base, 0);
         if (trimmed) {
-            // The cut page loses the packets before the cut. It is still in the buffer: nothing
-            // is loaded after the cut is chosen.
+            // The cut page loses the packets before the cut. It is still in the buffer: it is
+            // the last page loaded before emission (a split loads only the last page).
             emit_trimmed(out, p, pages.body(p), at.segment, type, g, sequence);
         }
         else {

@@ -17,8 +17,12 @@ import html
 import json
 import os
 import re
+import select
 import shutil
+import signal
+import socket
 import subprocess
+import tempfile
 import time
 import urllib.parse
 
@@ -308,3 +312,354 @@ class ChromiumPlayback(ServerTestCase):
 
 def tail(text, lines=25):
     return "\n".join(text.splitlines()[-lines:])
+
+
+# ---- exact starts: what Chromium and Firefox make of MP3 and Vorbis cuts ----------------------
+#
+# A probe page (PROBE, written into the docroot) reports, for /probe.html?orig=URL&cut=URL&
+# sample=N&rate=HZ: the <audio> element's duration of the cut and its currentTime after a seek
+# inside it; where the cut's first samples lie in the original, in samples from N (negative:
+# before it), as decodeAudioData decodes it and as the element plays it (its output recorded
+# through WebAudio at the file's rate, from the first sound on: the sources are never silent;
+# not for a cut of less than 2 s, over before the recording settles).
+# Chromium is driven over its DevTools protocol on a pipe (--remote-debugging-pipe), Firefox over
+# Marionette's TCP protocol (both in the standard library): each evaluates window.probe, a
+# promise, and hands back its value.
+
+PROBE = r"""<!doctype html>
+<meta charset="utf-8">
+<title>probe</title>
+<pre id="result"></pre>
+<script>
+const q = new URLSearchParams(location.search);
+const rate = Number(q.get("rate"));
+const at = Number(q.get("sample"));
+const out = {};
+function show(step) { out.step = step; document.getElementById("result").textContent = JSON.stringify(out); }
+function element() {
+  return new Promise((resolve) => {
+    const a = new Audio();
+    a.muted = true;
+    a.preload = "auto";
+    const timer = setTimeout(() => { out.elementError = "timeout"; resolve(); }, 20000);
+    a.onerror = () => { out.elementError = String(a.error && a.error.code); clearTimeout(timer); resolve(); };
+    a.onloadedmetadata = () => {
+      out.duration = a.duration;
+      a.onseeked = () => {
+        out.seekedTo = a.currentTime;
+        clearTimeout(timer);
+        a.removeAttribute("src");  // its request would hold the cache entry the fetches want
+        a.load();
+        resolve();
+      };
+      a.currentTime = a.duration / 2;
+    };
+    a.src = q.get("cut");
+  });
+}
+async function decode(url) {
+  const bytes = await (await fetch(url, {cache: "no-store"})).arrayBuffer();
+  const buf = await new OfflineAudioContext(1, rate, rate).decodeAudioData(bytes);
+  const mono = new Float32Array(buf.length);
+  for (let c = 0; c < buf.numberOfChannels; ++c) {
+    const d = buf.getChannelData(c);
+    for (let i = 0; i < buf.length; ++i) mono[i] += d[i] / buf.numberOfChannels;
+  }
+  return mono;
+}
+function played(expected) {
+  return new Promise((resolve, reject) => {
+    const ctx = new AudioContext({sampleRate: rate});
+    const a = new Audio();
+    const proc = ctx.createScriptProcessor(4096, 2, 2);
+    const chunks = [];
+    let got = 0;
+    const finish = () => {
+      a.pause();
+      proc.disconnect();
+      const all = new Float32Array(got);
+      let o = 0;
+      for (const c of chunks) { all.set(c, o); o += c.length; }
+      out.contextRate = ctx.sampleRate;
+      resolve(all);
+    };
+    proc.onaudioprocess = (e) => {
+      const l = e.inputBuffer.getChannelData(0), r = e.inputBuffer.getChannelData(1);
+      let m = new Float32Array(l.length);
+      for (let i = 0; i < l.length; ++i) m[i] = (l[i] + r[i]) / 2;
+      if (got === 0) {
+        let k = 0;
+        while (k < m.length && Math.abs(m[k]) < 1e-4) ++k;
+        m = m.subarray(k);
+      }
+      if (m.length) { chunks.push(m); got += m.length; }
+      if (got >= Math.min(expected, 8192)) finish();
+    };
+    ctx.createMediaElementSource(a).connect(proc);
+    proc.connect(ctx.destination);
+    a.onended = () => setTimeout(finish, 500);
+    setTimeout(() => reject(new Error("no sound in 20 s")), 20000);
+    a.src = q.get("cut");
+    ctx.resume().then(() => a.play()).catch(reject);
+  });
+}
+function locate(orig, part, name) {
+  const n = Math.min(4096, part.length);
+  let best = null, bestError = Infinity;
+  for (let lag = -3000; lag <= 3000; ++lag) {
+    if (at + lag < 0 || at + lag + n > orig.length) continue;
+    let e = 0;
+    for (let i = 0; i < n; i += 2) { const d = orig[at + lag + i] - part[i]; e += d * d; }
+    if (e < bestError) { bestError = e; best = lag; }
+  }
+  let xy = 0, xx = 0, yy = 0;
+  for (let i = 0; best !== null && i < n; ++i) {
+    const x = orig[at + best + i], y = part[i];
+    xy += x * y; xx += x * x; yy += y * y;
+  }
+  out[name + "Lag"] = best;
+  out[name + "Correlation"] = xy / Math.sqrt(xx * yy + 1e-12);
+}
+window.probe = (async () => {
+  try {
+    show("element"); await element();
+    show("decode"); const orig = await decode(q.get("orig")); const cut = await decode(q.get("cut"));
+    out.cutSamples = cut.length; out.origSamples = orig.length;
+    locate(orig, cut, "decoded");
+    if (cut.length >= 2 * rate) {  // a cut of a few packets is over before the recording settles
+      show("play"); locate(orig, await played(cut.length), "played");
+    }
+  } catch (e) { out.error = String(e); }
+  show("done");
+  return out;
+})();
+</script>
+"""
+
+BROWSER_TIMEOUT = 120
+EXACT_SECONDS = 20
+# 20 s chirps (no silence, one alignment), as test_time_seek makes them.
+EXACT_SOURCE = ("aevalsrc=0.5*sin(2*PI*(220+40*t)*t)|0.5*sin(2*PI*(330+25*t)*t):s=44100:d=%d"
+                % EXACT_SECONDS)
+EXACT_FILES = {"vbr.mp3": ["-c:a", "libmp3lame", "-q:a", "4"],
+               "cbr.mp3": ["-c:a", "libmp3lame", "-b:a", "128k"],
+               "vorbis.ogg": ["-c:a", "libvorbis", "-q:a", "4"]}
+# t inside the first frames, in the middle, within a packet of the end.
+EXACT_TIMES = ("0.03", "12.3", "19.99")
+
+
+def chromium_evaluate(url, expression, timeout=BROWSER_TIMEOUT):
+    """Headless Chromium opens url and evaluates expression (awaiting a promise) over the
+    DevTools protocol on a pipe: fd 3 takes commands, fd 4 answers, each a JSON text ended by
+    NUL. Returns the value; the browser and its helpers are killed after."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not chromium:
+        raise AssertionError("chromium is not installed (scripts/ensure-deps test)")
+    profile = tempfile.mkdtemp(prefix="audio_stream_cdp_")
+    to_browser, from_browser = os.pipe(), os.pipe()
+
+    def pipes():
+        # dup first: dup2 onto the same number would keep close-on-exec.
+        read, write = os.dup(to_browser[0]), os.dup(from_browser[1])
+        os.dup2(read, 3)
+        os.dup2(write, 4)
+
+    proc = subprocess.Popen(
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--autoplay-policy=no-user-gesture-required", f"--user-data-dir={profile}",
+         "--remote-debugging-pipe", "about:blank"],
+        preexec_fn=pipes, close_fds=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True)
+    os.close(to_browser[0])
+    os.close(from_browser[1])
+    deadline = time.monotonic() + timeout
+    pending = [b"", 0]
+
+    def call(method, params, session=None):
+        pending[1] += 1
+        message = {"id": pending[1], "method": method, "params": params}
+        if session:
+            message["sessionId"] = session
+        os.write(to_browser[1], json.dumps(message).encode() + b"\0")
+        while True:
+            while b"\0" in pending[0]:
+                raw, pending[0] = pending[0].split(b"\0", 1)
+                answer = json.loads(raw)
+                if answer.get("id") == pending[1]:
+                    if "error" in answer:
+                        raise AssertionError(f"chromium: {method}: {answer['error']}")
+                    return answer["result"]
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([from_browser[0]], [], [], left)[0]:
+                raise AssertionError(f"chromium did not answer {method} within {timeout} s")
+            chunk = os.read(from_browser[0], 1 << 16)
+            if not chunk:
+                raise AssertionError("chromium closed its pipe")
+            pending[0] += chunk
+
+    try:
+        target = call("Target.createTarget", {"url": url})["targetId"]
+        session = call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+        check = {"expression": "document.readyState + typeof window.probe", "returnByValue": True}
+        while call("Runtime.evaluate", check, session)["result"].get("value") != "completeobject":
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the probe page did not load within {timeout} s")
+            time.sleep(0.1)
+        result = call("Runtime.evaluate", {"expression": expression, "awaitPromise": True,
+                                           "returnByValue": True}, session)
+        return result["result"].get("value")
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait()
+        os.close(to_browser[1])
+        os.close(from_browser[0])
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def firefox_evaluate(url, script, timeout=BROWSER_TIMEOUT):
+    """Headless Firefox opens url and runs script (WebDriver:ExecuteScript, which awaits a
+    returned promise) over Marionette: on a loopback port, messages are "length:JSON", commands
+    [0, id, name, params], answers [1, id, error, result]. Audio goes to cubeb's mock context
+    and autoplay is allowed. Returns the value; the browser is killed after."""
+    firefox = shutil.which("firefox-esr") or shutil.which("firefox")
+    if not firefox:
+        raise AssertionError("firefox is not installed (scripts/ensure-deps test)")
+    profile = tempfile.mkdtemp(prefix="audio_stream_marionette_")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    prefs = {"marionette.port": port, "media.cubeb.force_mock_context": True,
+             "media.autoplay.default": 0, "browser.shell.checkDefaultBrowser": False,
+             "datareporting.policy.dataSubmissionEnabled": False,
+             "toolkit.telemetry.reportingpolicy.firstRun": False,
+             "browser.startup.homepage_override.mstone": "ignore",
+             "app.update.disabledForTesting": True, "network.proxy.type": 0}
+    with open(os.path.join(profile, "user.js"), "w") as f:
+        for name, value in prefs.items():
+            f.write(f"user_pref({json.dumps(name)}, {json.dumps(value)});\n")
+    proc = subprocess.Popen([firefox, "--headless", "--marionette", "--no-remote", "--profile", profile,
+                             "about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env=dict(os.environ, MOZ_HEADLESS="1"), start_new_session=True)
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            try:
+                sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+                break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise AssertionError("firefox's Marionette did not listen")
+                time.sleep(0.2)
+        with sock:
+            buffered = [b""]
+
+            def read():
+                while b":" not in buffered[0]:
+                    buffered[0] += recv()
+                length, _, rest = buffered[0].partition(b":")
+                while len(rest) < int(length):
+                    rest += recv()
+                buffered[0] = rest[int(length):]
+                return json.loads(rest[:int(length)])
+
+            def recv():
+                chunk = sock.recv(1 << 16)
+                if not chunk:
+                    raise AssertionError("firefox closed the Marionette connection")
+                return chunk
+
+            def call(number, name, params):
+                data = json.dumps([0, number, name, params]).encode()
+                sock.sendall(str(len(data)).encode() + b":" + data)
+                while True:
+                    answer = read()
+                    if answer[0] == 1 and answer[1] == number:
+                        if answer[2]:
+                            raise AssertionError(f"firefox: {name}: {answer[2]}")
+                        return answer[3]
+
+            read()  # the server's greeting
+            call(1, "WebDriver:NewSession", {"capabilities": {}})
+            call(2, "WebDriver:SetTimeouts", {"script": timeout * 1000, "pageLoad": timeout * 1000})
+            call(3, "WebDriver:Navigate", {"url": url})
+            return call(4, "WebDriver:ExecuteScript", {"script": script, "args": []})["value"]
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+class BrowsersPlayExactStarts(ServerTestCase):
+    """MP3 and Vorbis cuts in Chromium and Firefox: the duration each reports is the original's
+    less the start within a packet, and what each decodes (decodeAudioData) and plays (<audio>)
+    begins within a packet of t. MP3: both honour the LAME tag, to the sample. Vorbis: both
+    report the trimmed duration (Chromium one 1024-sample primer longer) but decode and play
+    from the decoder's first output, the end of the primer packet: at most a packet before t."""
+
+    @classmethod
+    def prepare_docroot(cls, docroot):
+        write_file(os.path.join(docroot, "probe.html"), PROBE.encode())
+        master = os.path.join(docroot, "master.wav")
+        subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
+                        EXACT_SOURCE, "-c:a", "pcm_s16le", master], check=True, capture_output=True,
+                       timeout=120)
+        day_ago = time.time() - 86400
+        for name, codec in EXACT_FILES.items():
+            path = os.path.join(docroot, "audio", name)
+            make_encoded(master, path, codec)
+            os.utime(path, (day_ago, day_ago))
+        os.remove(master)
+
+    def probe(self, evaluate, browser, name, t):
+        head = request(self.server.port, "HEAD", f"/audio/{name}?t={t}")
+        self.assertEqual(head.status, 200, head)
+        start = int(re.fullmatch(r'"[^"]*-t(\d+)"', head.header("ETag")).group(1)) / 1e6
+        first = (int(start * 1e6 + 0.5) * 44100 + 999999) // 1000000  # the start's sample
+        query = urllib.parse.urlencode({"orig": f"/audio/{name}", "cut": f"/audio/{name}?t={t}",
+                                        "sample": first, "rate": 44100})
+        result = evaluate(self.server.url(f"/probe.html?{query}"), "window.probe" if browser == "Chromium"
+                          else "return window.probe")
+        self.assertIsInstance(result, dict, f"{browser}: no probe result")
+        self.assertNotIn("error", result, f"{browser} {name} t={t}: {result}")
+        self.assertNotIn("elementError", result, f"{browser} {name} t={t}: {result}")
+        print(f"\n  {browser} {name} t={t}: start {start:.6f}, duration {result['duration']:.6f} "
+              f"(original less start {EXACT_SECONDS - start:.6f}), seeked to {result.get('seekedTo')}, "
+              f"decoded at {result['decodedLag']} samples (corr {result['decodedCorrelation']:.4f}), "
+              f"played at {result.get('playedLag')} (corr {result.get('playedCorrelation', 0):.4f})", flush=True)
+        mp3 = name.endswith(".mp3")
+        packet = (1152 if mp3 else 2048) / 44100
+        self.assertAlmostEqual(result["duration"], EXACT_SECONDS - start, delta=packet + 1e-5,
+                               msg=f"{browser}: the duration of {name} cut at {t}: {result}")
+        self.assertAlmostEqual(result["seekedTo"], result["duration"] / 2, delta=0.01, msg=str(result))
+        for what in ("decoded", "played") if result["cutSamples"] >= 2 * 44100 else ("decoded",):
+            lag, corr = result[what + "Lag"], result[what + "Correlation"]
+            self.assertIsNotNone(lag, f"{browser}: {what} {name} at {t}: {result}")
+            if mp3:
+                self.assertEqual(lag, 0, f"{browser}: {what} {name} cut at {t}: {result}")
+                self.assertGreater(corr, 0.99, f"{browser}: {what} {name} cut at {t}: {result}")
+            else:
+                # One packet: the primer packet's output, at most half a long block (1024
+                # samples) before t. A cut in the last packet starts one sample before the
+                # decoder's first output (its first page must end after the start).
+                self.assertGreaterEqual(lag, -1024, f"{browser}: {what} {name} cut at {t}: {result}")
+                self.assertLessEqual(lag, 1, f"{browser}: {what} {name} cut at {t}: {result}")
+                self.assertGreater(corr, 0.95, f"{browser}: {what} {name} cut at {t}: {result}")
+
+    def test_chromium_exact_starts(self):
+        for name in EXACT_FILES:
+            for t in EXACT_TIMES:
+                with self.subTest(file=name, t=t):
+                    self.probe(chromium_evaluate, "Chromium", name, t)
+
+    def test_firefox_exact_starts(self):
+        for name in EXACT_FILES:
+            for t in EXACT_TIMES:
+                with self.subTest(file=name, t=t):
+                    self.probe(firefox_evaluate, "Firefox", name, t)

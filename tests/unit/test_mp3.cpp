@@ -23,6 +23,7 @@
 
 #include <unistd.h>
 
+#include "src/formats/mp3_xing.h"
 #include "src/formats/toolbox.h"
 #include "src/time_param.h"
 #include "tests/unit/cut_tools.h"
@@ -205,6 +206,34 @@ TEST_P(Mp3Cut, StartsAtTAndDecodesToTheOriginal)
         worst = std::max(worst, d);
     }
     EXPECT_EQ(mismatches, 0u) << "worst difference " << worst << " in 0.2 s from t";
+}
+
+// The reservoir frame that leads a cut's audio: a frame of the stream (version, rate, mode),
+// without CRC, with silent side information (main_data_begin 0, no granule data), whose main
+// data ends with the bytes the next frame borrows: at the audio's bitrate when it holds them,
+// else the smallest that does.
+TEST(Mp3ReservoirFrame, IsSilentAndEndsWithTheBorrowedBytes)
+{
+    const std::uint32_t audio = 0xFFFB9064;  // MPEG-1 Layer III, 128 kbit/s, 44.1 kHz, joint stereo
+    for (const std::size_t n : {std::size_t{1}, std::size_t{300}, std::size_t{381}, std::size_t{400}, std::size_t{511}}) {
+        std::string tail(n, '\0');
+        for (std::size_t i = 0; i < n; ++i) {
+            tail[i] = static_cast<char>(1 + i % 250);
+        }
+        const auto frame = mp3::reservoir_frame(audio, tail);
+        ASSERT_TRUE(frame) << n;
+        const auto h = parse_mp3_header(be32(*frame, 0));
+        ASSERT_TRUE(h) << n;
+        EXPECT_EQ(frame->size(), h->size);
+        EXPECT_FALSE(h->crc);
+        EXPECT_EQ(h->sample_rate, 44100u);
+        EXPECT_FALSE(h->mono);
+        // 417-byte frames (128 kbit/s) hold 381 bytes, 522-byte ones (160) 486.
+        EXPECT_EQ(h->bitrate, n <= 381 ? 128u : n <= 486 ? 160u : 192u) << n;
+        EXPECT_EQ(frame->substr(4, 32), std::string(32, '\0')) << "silent side information";
+        EXPECT_EQ(frame->substr(frame->size() - n), tail);
+    }
+    EXPECT_FALSE(mp3::reservoir_frame(audio, std::string(2000, 'x'))) << "no frame holds 2000 bytes";
 }
 
 INSTANTIATE_TEST_SUITE_P(Generated, Mp3Cut, ::testing::ValuesIn(test_tools::all_cuts(kSources, kTimes)),
