@@ -17,6 +17,9 @@ constexpr std::size_t kSaltBytes = 16;
 constexpr std::int64_t kSaltRecheck = 60;
 // How long after a failed salt read the store is left alone.
 constexpr std::int64_t kSaltRetry = 2;
+// How long a child that has just put the salt trusts it: another child may have put another at
+// the same moment (no compare-and-set), and each takes what the store kept at its next read.
+constexpr std::int64_t kSaltAfterPut = 2;
 constexpr const char* kCounted = "c";
 
 // Gives back a store lock taken with Store::lock() (which the caller checked) on every return.
@@ -91,6 +94,9 @@ std::string Tally::salt_for(Store& store, std::int64_t day, std::int64_t now)
     }
     const auto failed = [&]() {
         salt_failed_ = now;
+        // The store may come back empty (restarted) and take another child's salt: read it
+        // again as soon as the pause is over rather than trust this one for a minute.
+        salt_checked_ = now - kSaltRecheck;
         return day == salt_day_ ? salt_ : std::string();
     };
     const std::string key = "as1:salt:" + std::to_string(day);
@@ -100,6 +106,7 @@ std::string Tally::salt_for(Store& store, std::int64_t day, std::int64_t now)
     }
     const StoreLock held{store};
     Store::Got got = store.get(key, salt);
+    bool put = false;
     if (got == Store::Got::Absent || (got == Store::Got::Found && salt.size() != kSaltBytes)) {
         // A new day, or a cache that lost its entries (restarted): put today's salt back if
         // this child has it, else a new one. No compare-and-set: two servers may both put one;
@@ -109,12 +116,13 @@ std::string Tally::salt_for(Store& store, std::int64_t day, std::int64_t now)
             return failed();
         }
         got = store.get(key, salt);
+        put = true;
     }
     if (got != Store::Got::Found || salt.size() != kSaltBytes) {
         return failed();
     }
     salt_day_ = day;
-    salt_checked_ = now;
+    salt_checked_ = put ? now - kSaltRecheck + kSaltAfterPut : now;
     salt_ = salt;
     return salt;
 }

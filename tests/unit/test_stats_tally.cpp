@@ -481,6 +481,16 @@ TEST(TallySalt, IsReadAgainEveryMinute)
     EXPECT_EQ(store.gets, 3);
     EXPECT_EQ(store.puts, 2);
     store.reset_counts();
+    // The child that put the salt reads it again two seconds later (another may have put one).
+    w.now += 1;
+    t.record(store, listen({{5, 10}}, Kind::Range));  // key only
+    EXPECT_EQ(store.gets, 1);
+    store.reset_counts();
+    w.now += 1;
+    t.record(store, listen({{5, 10}}, Kind::Range));  // salt read again (found), then the key
+    EXPECT_EQ(store.gets, 2);
+    store.reset_counts();
+    // A salt read from the store is trusted for a minute.
     w.now += 59;
     t.record(store, listen({{10, 20}}, Kind::Range));  // key only
     EXPECT_EQ(store.gets, 1);
@@ -531,6 +541,50 @@ TEST(TallySalt, ServersAgreeAgainAfterTheStoreWasCleared)
     w.now += 30;  // a's minute is up: it reads b's salt rather than putting its own back
     EXPECT_EQ(a.record(store, listen({{half, kThreshold}}, Kind::Range)).state, State::Counted);
     EXPECT_EQ(store.map[salt_key(kDay1)].value, salt_b);
+}
+
+// Two children that put a salt into a restarted store at the same moment: each reads the store
+// again two seconds later and takes what it kept.
+TEST(TallySalt, AChildThatPutTheSaltReadsItAgainSoon)
+{
+    World w;
+    Tally a = w.tally();
+    MapStore store;
+    a.record(store, listen({{0, 100}}, Kind::Range));
+    const std::string own = store.map[salt_key(kDay1)].value;
+    store.map.clear();
+    w.now += 61;
+    a.record(store, listen({{0, 10}}, Kind::Range));  // puts its own back
+    EXPECT_EQ(store.map[salt_key(kDay1)].value, own);
+    const std::string other(16, 'o');
+    store.map[salt_key(kDay1)].value = other;  // the other child's put, a moment later
+    w.now += 1;
+    a.record(store, listen({{10, 20}}, Kind::Range));
+    w.now += 2;
+    const Offset half = kThreshold / 2;
+    Tally b = w.tally();  // takes `other` from the store
+    EXPECT_EQ(b.record(store, listen({{0, half}}, Kind::Range)).state, State::Partial);
+    EXPECT_EQ(a.record(store, listen({{half, kThreshold}}, Kind::Range)).state, State::Counted);
+}
+
+// A child that met a dead store reads the salt again once it is back, rather than trusting its
+// own for the rest of the minute.
+TEST(TallySalt, AfterAFailedReadTheSaltIsReadAgain)
+{
+    World w;
+    Tally a = w.tally();
+    Tally b = w.tally();
+    MapStore store;
+    a.record(store, listen({{0, 100}}, Kind::Range));
+    store.fail_get = true;
+    w.now += 1;
+    a.record(store, listen({{0, 100}}, Kind::Range));
+    store.fail_get = false;
+    store.map.clear();  // the store restarts empty, and b puts a new salt first
+    const Offset half = kThreshold / 2;
+    w.now += 3;
+    EXPECT_EQ(b.record(store, listen({{0, half}}, Kind::Range)).state, State::Partial);
+    EXPECT_EQ(a.record(store, listen({{half, kThreshold}}, Kind::Range)).state, State::Counted);
 }
 
 TEST(TallySalt, AGarbageSaltIsReplaced)
