@@ -363,26 +363,20 @@ class TimeSeekFormats(TimeSeekCase):
 
     def test_exact_starts_at_the_edges(self):
         """MP3 and Vorbis cuts start at t's sample, in the first frames and in the last."""
-        figures = []
-        for name in EXACT:
-            for t_text, t in EDGE_TIMES.items():
-                got = self.check_cut(name, t_text, t)
-                if got:
-                    figures.append(f"{name} t={t_text}: start {got[0]:.6f} ffprobe {got[1]:.6f} "
-                                   f"expected {got[2]:.6f}")
-        if os.environ.get("AUDIO_STREAM_SEEK_FIGURES"):
-            with open(os.environ["AUDIO_STREAM_SEEK_FIGURES"], "a") as f:
-                f.write("\n".join(figures) + "\n")
+        self.check_cuts([(name, t_text, t) for name in EXACT for t_text, t in EDGE_TIMES.items()])
 
     def test_every_format_and_time_form(self):
+        self.check_cuts([(name, t_text, None) for name in FORMATS for t_text in TIMES])
+
+    def check_cuts(self, cases):
+        """check_cut for each (file, t as written, t or None); AUDIO_STREAM_SEEK_FIGURES=path
+        appends what was measured, for reports."""
         figures = []
-        for name in FORMATS:
-            for t_text in TIMES:
-                got = self.check_cut(name, t_text)
-                if got:
-                    figures.append(f"{name} t={t_text}: start {got[0]:.6f} ffprobe {got[1]:.6f} "
-                                   f"expected {got[2]:.6f}")
-        # AUDIO_STREAM_SEEK_FIGURES=path appends what was measured, for reports.
+        for name, t_text, t in cases:
+            got = self.check_cut(name, t_text, t)
+            if got:
+                figures.append(f"{name} t={t_text}: start {got[0]:.6f} ffprobe {got[1]:.6f} "
+                               f"expected {got[2]:.6f}")
         if os.environ.get("AUDIO_STREAM_SEEK_FIGURES"):
             with open(os.environ["AUDIO_STREAM_SEEK_FIGURES"], "a") as f:
                 f.write("\n".join(figures) + "\n")
