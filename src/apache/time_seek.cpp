@@ -59,6 +59,11 @@ Answer refuse_cut(request_rec* r, const Cut* cut, const std::string& t)
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "AS0022: ?t=%s is past the end of %s", t.c_str(),
                       r->filename);
         return HTTP_RANGE_NOT_SATISFIABLE;
+    case Cut::Status::Unsupported:
+        // A well-formed file of a kind the cutter does not cut (fragmented MP4, a video track).
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "AS0025: no time seek for %s at %s: %s", r->filename,
+                      t.c_str(), cut->detail.c_str());
+        return HTTP_NOT_IMPLEMENTED;
     case Cut::Status::Malformed:
         break;
     }

@@ -35,7 +35,7 @@ constexpr Format kMp3{"", cut_mp3, layout_mp3};
 constexpr Format kFlac{"", cut_flac, layout_flac};
 constexpr Format kOgg{"", without_index<cut_ogg>, layout_ogg};
 constexpr Format kWav{"", without_index<cut_wav>, layout_wav};
-constexpr Format kMp4{"", nullptr, layout_mp4};  // no cutter yet: ?t= answers 501
+constexpr Format kMp4{"", without_index<cut_mp4>, layout_mp4};
 
 constexpr Format named(std::string_view type, Format f)
 {
