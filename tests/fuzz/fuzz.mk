@@ -1,6 +1,6 @@
 # Robustness targets, included by the top Makefile (uses its variables).
-#   make fuzz       libFuzzer (clang) on the Range planner, If-Range, the four time-seek
-#                   cutters with their layouts and the MP4 layout, FUZZ_SECONDS each
+#   make fuzz       libFuzzer (clang) on the Range planner, If-Range, the five time-seek
+#                   cutters (WAV, MP3, FLAC, Ogg, MP4) with their layouts, FUZZ_SECONDS each
 #                   (FUZZ_TARGETS picks some)
 #   make test-asan  module + unit tests with ASan and UBSan (g++), then the whole suite on them
 #   make soak       wrk and abandoned connections against a private httpd for SOAK_SECONDS
@@ -79,10 +79,12 @@ $(FUZZ_DIR)/obj/src/formats/flac_frame.o: src/formats/flac_frame.cpp $(ROBUST_HD
 	@mkdir -p $(dir $@)
 	$(FUZZ_CXX) $(FUZZ_FLAGS) -c $< -o $@
 
-# The MP3 and Ogg cutters' other files (ID3v2 and Xing frames; Ogg pages and codec headers).
+# The MP3, Ogg and MP4 cutters' other files (ID3v2 and Xing frames; Ogg pages and codec headers;
+# MP4 boxes and track tables).
 $(FUZZ_DIR)/mp3: $(FUZZ_DIR)/obj/src/formats/mp3_id3.o $(FUZZ_DIR)/obj/src/formats/mp3_xing.o \
     $(FUZZ_DIR)/obj/src/formats/mp3_index.o
 $(FUZZ_DIR)/ogg: $(FUZZ_DIR)/obj/src/formats/ogg_page.o $(FUZZ_DIR)/obj/src/formats/ogg_codec.o
+$(FUZZ_DIR)/mp4: $(FUZZ_DIR)/obj/src/formats/mp4_box.o $(FUZZ_DIR)/obj/src/formats/mp4_track.o
 
 # Format seeds are made with ffmpeg and flac (tests/fuzz/make-seeds), not committed.
 fuzz-build: deps-build fuzz-deps

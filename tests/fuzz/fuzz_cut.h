@@ -1,5 +1,5 @@
 // The shared body of the format fuzz targets (fuzz_wav.cpp, fuzz_mp3.cpp, fuzz_flac.cpp,
-// fuzz_ogg.cpp): each defines FUZZ_CUTTER and includes this.
+// fuzz_ogg.cpp, fuzz_mp4.cpp): each calls run or run_indexed.
 //
 // Input: bytes 0-3, little-endian u32 V, the time asked: bit 31 clear, V milliseconds; set,
 // (V & 0x7fffffff) seconds (past any real file, and near the cutters' overflow guards). Then the
@@ -7,7 +7,7 @@
 //
 // Invariants (any violation traps):
 //   no crash, no sanitizer report, no exception;
-//   Malformed carries a detail for the error log, PastEnd and Malformed no extents;
+//   Malformed and Unsupported carry a detail for the error log; no extents unless Ok;
 //   Ok: rep.length is the sum of the extents and not 0; every file extent is non-empty and
 //   inside the file; every memory block non-empty and at most kMaxBlock; all memory blocks
 //   together at most kMaxBlock + the file's length (rewritten headers replace file bytes);
@@ -87,8 +87,9 @@ inline void check_cut(const Cut& cut, Offset file_len, Micros t)
                  static_cast<long long>(cut.start), static_cast<long long>(cut.duration),
                  static_cast<unsigned long long>(cut.rep.length), cut.rep.extents.size());
     if (cut.status != Cut::Status::Ok) {
-        CHECK(cut.status == Cut::Status::PastEnd || cut.status == Cut::Status::Malformed);
-        CHECK(cut.status != Cut::Status::Malformed || !cut.detail.empty());
+        CHECK(cut.status == Cut::Status::PastEnd || cut.status == Cut::Status::Malformed ||
+              cut.status == Cut::Status::Unsupported);
+        CHECK(cut.status == Cut::Status::PastEnd || !cut.detail.empty());
         return;
     }
     CHECK(cut.rep.length > 0);
@@ -145,20 +146,6 @@ inline AudioLayout check_layout(AudioLayout (*layout)(ByteSource&), std::string_
     const AudioLayout m = layout(again);
     CHECK(m.audio_start == l.audio_start && m.audio_end == l.audio_end && m.duration == l.duration);
     return l;
-}
-
-// A format with a layout and no cutter yet (MP4): the layout's invariants alone.
-inline int run_layout(AudioLayout (*layout)(ByteSource&), const std::uint8_t* data, std::size_t size)
-{
-    const auto in = fuzz_check::split<kPrefix>(data, size);
-    try {
-        check_layout(layout, in.rest);
-    }
-    catch (const std::exception& e) {
-        std::fprintf(stderr, "exception: %s\n", e.what());
-        __builtin_trap();
-    }
-    return 0;
 }
 
 inline int run(Cut (*cutter)(ByteSource&, Micros), AudioLayout (*layout)(ByteSource&), const std::uint8_t* data,

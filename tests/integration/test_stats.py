@@ -356,9 +356,13 @@ class Mp4(StatsTestCase):
             self.assertEqual(s0, 0.0)
             self.assertAlmostEqual(s1, 10.0 * duration / 180, delta=0.05)
 
-    def test_time_seek_is_not_implemented(self):
+    def test_a_cut_counts_from_its_start(self):
         status, _, rec = self.fetch(name="end.m4a", query="?t=10", ua="m4a-seeker")
-        self.assertEqual((status, rec["kind"], rec["state"]), (501, "error", "ignored"))
+        self.assertEqual((status, rec["kind"], rec["state"], rec["download"]), (200, "cut", "counted", "1"))
+        # The cut's first bytes are the AAC pre-roll packet (1024 samples) before t.
+        s0, s1 = map(float, rec["seconds"].split("-"))
+        self.assertTrue(10 - 2 * 1024 / 44100 <= s0 <= 10 and abs(s1 - 180) < 0.05, rec["seconds"])
+        self.assertEqual(rec["path"], "/audio/end.m4a")
 
 
 class Abandoned(StatsTestCase):
