@@ -697,10 +697,19 @@ Cut Mp4Cutter::run()
             }
         }
         w_.file(data_start_, data);
+        // Chapter tracks' chunks were written in track order, as their titles are above.
+        Offset next_titles = chapters_at;
+        std::size_t chapter_track = 0;
         for (const OffsetTable& table : tables_) {
             Writer::Slot slot = table.first;
             if (!table.offsets) {
-                w_.patch(slot, chapters_at, table.width);
+                while (chapters_[chapter_track].empty()) {
+                    ++chapter_track;
+                }
+                w_.patch(slot, next_titles, table.width);
+                for (const ChapterSample& c : chapters_[chapter_track++]) {
+                    next_titles += c.bytes.size();
+                }
                 continue;
             }
             for (Offset o : *table.offsets) {
