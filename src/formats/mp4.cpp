@@ -59,20 +59,6 @@ void write_with_duration(BoxWalk& walk, Writer& w, const Box& b, std::size_t at0
     w.close(m);
 }
 
-// A table's bytes [at, at + length) of the file: memory when small, else a file extent.
-void copy_bytes(ByteSource& src, Writer& w, Offset at, Offset length)
-{
-    if (length >= kCopyByExtent) {
-        w.file(at, length);
-        return;
-    }
-    std::string bytes(static_cast<std::size_t>(length), '\0');
-    if (!src.read(at, bytes.data(), bytes.size())) {
-        refuse_malformed("read error in the moov");
-    }
-    w.bytes(bytes);
-}
-
 // A chunk offset table waiting for the final layout: its first value's slot, the original
 // offsets it holds (moved by the same amount), or one offset of its own.
 struct OffsetTable {

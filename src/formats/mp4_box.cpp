@@ -123,10 +123,8 @@ Writer::Slot Writer::put(std::uint64_t v, std::size_t n)
 
 void Writer::bytes(const std::string& b)
 {
-    if (!b.empty()) {
-        memory().append(b);
-        length_ += b.size();
-    }
+    append_memory(out_, b);
+    length_ += b.size();
 }
 
 void Writer::file(Offset offset, Offset length)
@@ -141,17 +139,19 @@ void Writer::patch(const Slot& s, std::uint64_t v, std::size_t n)
     put_be(reinterpret_cast<Byte*>(m.data()) + s.at, n, v);
 }
 
-void copy_box(BoxWalk& walk, Writer& w, const Box& b)
+void copy_bytes(ByteSource& src, Writer& w, Offset at, Offset length)
 {
-    if (b.size() >= kCopyByExtent) {
-        w.file(b.offset, b.size());
+    if (length >= kCopyByExtent) {
+        w.file(at, length);
         return;
     }
-    std::string bytes(static_cast<std::size_t>(b.size()), '\0');
-    if (!walk.src().read(b.offset, bytes.data(), bytes.size())) {
+    std::string bytes(static_cast<std::size_t>(length), '\0');
+    if (!src.read(at, bytes.data(), bytes.size())) {
         refuse_malformed("read error in the moov");
     }
     w.bytes(bytes);
 }
+
+void copy_box(BoxWalk& walk, Writer& w, const Box& b) { copy_bytes(walk.src(), w, b.offset, b.size()); }
 
 }  // namespace audio_stream::mp4

@@ -110,8 +110,10 @@ private:
     Offset length_ = 0;
 };
 
-// A box copied unchanged: read into memory, or a file extent when at least kCopyByExtent bytes.
+// File bytes [at, at + length) copied unchanged: read into memory, or a file extent when at
+// least kCopyByExtent bytes. copy_box: a whole box so.
 constexpr Offset kCopyByExtent = 16 * 1024;
+void copy_bytes(ByteSource& src, Writer& w, Offset at, Offset length);
 void copy_box(BoxWalk& walk, Writer& w, const Box& b);
 
 }  // namespace audio_stream::mp4
