@@ -49,10 +49,11 @@ void write_with_duration(BoxWalk& walk, Writer& w, const Box& b, std::size_t at0
                          std::uint64_t duration)
 {
     std::string p = walk.payload(b);
-    const bool v1 = Reader(p, b.type).u8(0) == 1;
+    const Reader r(p, "a header box");
+    const bool v1 = r.u8(0) == 1;
     const std::size_t at = v1 ? at1 : at0;
     const std::size_t n = v1 ? 8 : 4;
-    Reader(p, "a header box").be_at(at, n);
+    r.be_at(at, n);  // the field is there
     put_be(reinterpret_cast<Byte*>(p.data()) + at, n, v1 ? duration : std::min(duration, kMax32 - 1));
     const auto m = w.open(b.type);
     w.bytes(p);
