@@ -57,7 +57,17 @@ SnapshotPool::Slot* SnapshotPool::make_slot()
         ::close(fd);
         return nullptr;
     }
-    auto* s = new Slot{fd, static_cast<char*>(data), capacity_};
+    auto* s = new Slot;
+    s->fd = fd;
+    s->data = static_cast<char*>(data);
+    s->capacity = capacity_;
+    if (all_.empty()) {
+        const int reader = ::open(reader_path(*s).c_str(), O_RDONLY | O_CLOEXEC);
+        shareable_ = reader >= 0;
+        if (reader >= 0) {
+            ::close(reader);
+        }
+    }
     all_.push_back(s);
     return s;
 #else
@@ -87,6 +97,7 @@ void SnapshotPool::drop_pages(Slot* slot)
 #endif
     touched_ -= slot->touched;
     slot->touched = 0;
+    slot->keyed = false;  // its bytes are gone
 }
 
 // Frees free slots' pages, least recently used first (never `keep`'s), until `growth` more
@@ -121,14 +132,56 @@ SnapshotPool::Slot* SnapshotPool::acquire(std::size_t bytes)
     }
     touched_ += growth;
     s->touched += growth;
+    s->users = 1;
+    s->keyed = false;  // about to be overwritten
     return s;
+}
+
+SnapshotPool::Slot* SnapshotPool::share(const SnapshotKey& key)
+{
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!shareable_) {
+        return nullptr;
+    }
+    auto it = std::find_if(all_.begin(), all_.end(), [&](const Slot* s) { return s->keyed && s->key == key; });
+    if (it == all_.end()) {
+        return nullptr;
+    }
+    Slot* s = *it;
+    if (s->users++ == 0) {
+        free_.erase(std::find(free_.begin(), free_.end(), s));
+    }
+    return s;
+}
+
+void SnapshotPool::publish(Slot* slot, const SnapshotKey& key)
+{
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!shareable_ ||
+        std::any_of(all_.begin(), all_.end(), [&](const Slot* s) { return s->keyed && s->key == key; })) {
+        return;
+    }
+    slot->key = key;
+    slot->keyed = true;
 }
 
 void SnapshotPool::release(Slot* slot)
 {
     std::lock_guard<std::mutex> lock(mutex_);
-    slot->length = 0;
-    free_.push_back(slot);
+    if (--slot->users == 0) {
+        free_.push_back(slot);
+    }
+}
+
+std::string SnapshotPool::reader_path(const Slot& slot)
+{
+    return "/proc/self/fd/" + std::to_string(slot.fd);
+}
+
+bool SnapshotPool::shareable() const
+{
+    std::lock_guard<std::mutex> lock(mutex_);
+    return shareable_;
 }
 
 std::size_t SnapshotPool::slots_made() const

@@ -10,17 +10,39 @@
 // stay within a budget: a body that would pass it first drops the pages of free slots (least
 // recently used first), and is refused when that is not enough (the caller then reads in
 // chunks): snapshot memory is bounded whatever the load.
+//
+// A snapshot of a file's bytes can serve several requests: published under a key (the file's
+// identity, its ctime, which any write, truncation or utimes moves and nobody can set back, and
+// the byte range), it is shared by every request for the same range of the same unchanged file
+// while it is in use, and found again in its free slot until that slot is taken for another
+// body. Each request reads it through a descriptor of its own (reader_path): mod_http2 seeks
+// and reads, and two connection threads on one shared file offset would mix their bytes.
 #ifndef AUDIO_STREAM_SNAPSHOT_POOL_H
 #define AUDIO_STREAM_SNAPSHOT_POOL_H
 
 #include <cstddef>
+#include <cstdint>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include "apr_file_io.h"
+#include "file_identity.h"
 #include "representation.h"
 
 namespace audio_stream {
+
+// What a shared snapshot holds: bytes [offset, offset + length) of one file in one state.
+struct SnapshotKey {
+    FileIdentity file;
+    std::int64_t ctime = 0;  // microseconds
+    std::uint64_t offset = 0;
+    std::uint64_t length = 0;
+    bool operator==(const SnapshotKey& o) const
+    {
+        return file == o.file && ctime == o.ctime && offset == o.offset && length == o.length;
+    }
+};
 
 class SnapshotPool {
 public:
@@ -30,6 +52,9 @@ public:
         std::size_t capacity = 0;
         std::size_t length = 0;   // bytes of the current snapshot
         std::size_t touched = 0;  // bytes from 0 that may hold pages (counted in the budget)
+        unsigned users = 0;       // requests holding it; 0: in the free list
+        bool keyed = false;       // holds the bytes `key` names (publish)
+        SnapshotKey key;
     };
 
     // Up to `max_slots` memory files of `capacity` bytes each (address space; pages are
@@ -46,9 +71,22 @@ public:
 
     // A free slot for a body of `bytes`, or nullptr: too large, every slot in use, the budget
     // spent by slots in use, or no memory file could be made. Prefers the most recently released
-    // slot whose pages already cover `bytes`.
+    // slot whose pages already cover `bytes`. Whatever it held is forgotten (no longer keyed).
     Slot* acquire(std::size_t bytes);
+    // The slot published under `key`, in use or free, with one more user; nullptr when there is
+    // none or sharing is off (shareable()).
+    Slot* share(const SnapshotKey& key);
+    // After a complete fill of `key`'s bytes: later share(key) calls find `slot`, unless another
+    // slot already holds them.
+    void publish(Slot* slot, const SnapshotKey& key);
+    // One user less; the last one puts the slot in the free list, still keyed.
     void release(Slot* slot);
+
+    // Each reader opens this path to get an offset of its own ("/proc/self/fd/N").
+    static std::string reader_path(const Slot& slot);
+    // Whether reader_path opens here (checked on the first slot made); without it, nothing is
+    // shared and each slot has a single reader.
+    bool shareable() const;
 
     std::size_t slots_made() const;
     std::size_t slots_in_use() const;
@@ -65,6 +103,7 @@ private:
     const std::size_t capacity_;
     const std::size_t max_bytes_;
     std::size_t touched_ = 0;
+    bool shareable_ = false;
     mutable std::mutex mutex_;
     std::vector<Slot*> all_;
     std::vector<Slot*> free_;  // back: most recently released

@@ -5,6 +5,7 @@
 #include "../file_read.h"
 #include "../small_window.h"
 #include "http_ssl.h"
+#include "file_source.h"
 #include "log.h"
 #include "stats.h"
 
@@ -255,11 +256,9 @@ apr_status_t give_back_slot(void* held_v) noexcept
     return APR_SUCCESS;
 }
 
-// A slot for a body of `bytes`, given back with r->pool; nullptr when the pool has none.
-SnapshotPool::Slot* take_slot(request_rec* r, Offset bytes)
+// `slot` given back to `pool` when r->pool goes.
+SnapshotPool::Slot* hold_slot(request_rec* r, SnapshotPool* pool, SnapshotPool::Slot* slot)
 {
-    SnapshotPool* pool = snapshot_pool(r->server);
-    SnapshotPool::Slot* slot = pool ? pool->acquire(static_cast<std::size_t>(bytes)) : nullptr;
     if (slot) {
         auto* held = static_cast<HeldSlot*>(apr_palloc(r->pool, sizeof(HeldSlot)));
         *held = HeldSlot{pool, slot};
@@ -268,29 +267,83 @@ SnapshotPool::Slot* take_slot(request_rec* r, Offset bytes)
     return slot;
 }
 
-// The body of a Snapshot delivery: copied into the slot, then one file bucket on a descriptor
-// of its own (mod_http2 passes a file bucket to its connection thread by reference only when no
-// other bucket shares the file, and closes it with the stream). A 500 before anything was sent
-// when the file is shorter than the plan.
-int emit_snapshot(request_rec* r, apr_bucket_brigade* bb, apr_file_t* fd, const Plan& plan,
-                  SnapshotPool::Slot& slot)
+// A shared snapshot is only made of a file whose last change (its ctime) is at least this old:
+// a file's timestamps move in clock ticks, and two writes within one tick leave the same ctime,
+// so bytes read between them must not be found again under it.
+constexpr apr_time_t kSettled = apr_time_from_sec(1);
+
+// What a snapshot of `plan` would hold, when it can be shared: a body that is one range of the
+// file (200 or a single 206), `fd` as it is now (fstat), changed last at least kSettled ago.
+bool snapshot_key(request_rec* r, apr_file_t* fd, const Plan& plan, SnapshotKey& key, bool& settled)
 {
-    const apr_status_t rv = fill_snapshot(slot, fd, plan.body);
-    if (rv != APR_SUCCESS) {
-        return refuse_unreadable(r, plan, rv);
+    const auto* f = plan.body.size() == 1 ? std::get_if<FileExtent>(&plan.body.front()) : nullptr;
+    apr_finfo_t now;
+    if (!f || apr_file_info_get(&now, APR_FINFO_IDENT | APR_FINFO_SIZE | APR_FINFO_MTIME | APR_FINFO_CTIME, fd) !=
+                  APR_SUCCESS) {
+        return false;
     }
-    // A descriptor of its own, closed with r->pool or with whichever pool mod_http2 sets the
-    // file aside into: apr_file_dup registers that cleanup (apr_os_file_put alone does not, and
-    // its set-aside copies would never be closed).
+    key = SnapshotKey{file_identity(now), static_cast<std::int64_t>(now.ctime), f->offset, f->length};
+    settled = r->request_time - now.ctime >= kSettled;
+    return true;
+}
+
+// A slot holding this body already (shared), else a free one for a body of `bytes`, given back
+// with r->pool; nullptr when the pool has none.
+SnapshotPool::Slot* take_slot(request_rec* r, apr_file_t* fd, const Plan& plan, Delivery& d)
+{
+    SnapshotPool* pool = snapshot_pool(r->server);
+    if (!pool) {
+        return nullptr;
+    }
+    bool settled = false;
+    if (snapshot_key(r, fd, plan, d.key, settled)) {
+        if (SnapshotPool::Slot* shared = pool->share(d.key)) {
+            d.shared = true;
+            return hold_slot(r, pool, shared);
+        }
+        d.publish = settled;
+    }
+    return hold_slot(r, pool, pool->acquire(static_cast<std::size_t>(plan.content_length)));
+}
+
+// A descriptor of the slot's memory file for mod_http2, closed with r->pool or with whichever
+// pool mod_http2 sets the file aside into (apr_file_open and apr_file_dup register that cleanup;
+// apr_os_file_put alone does not, and its set-aside copies would never be closed). Where the
+// pool shares slots, an open file of its own: mod_http2 seeks before each read. Sendfile as the
+// served file allows it (EnableSendfile): over h2c mod_http2 hands file buckets to the core
+// output filter, which then sends the snapshot without copying it through user space.
+apr_status_t open_slot(request_rec* r, apr_file_t* served, const SnapshotPool& pool, const SnapshotPool::Slot& slot,
+                       apr_file_t** file)
+{
+    const apr_int32_t flags = APR_FOPEN_READ | (apr_file_flags_get(served) & APR_FOPEN_SENDFILE_ENABLED);
+    if (pool.shareable()) {
+        return apr_file_open(file, SnapshotPool::reader_path(slot).c_str(), flags, APR_OS_DEFAULT, r->pool);
+    }
     apr_os_file_t slot_fd = slot.fd;
     apr_file_t* slot_file = nullptr;
-    apr_file_t* file = nullptr;
-    apr_status_t dup_rv = apr_os_file_put(&slot_file, &slot_fd, APR_FOPEN_READ, r->pool);
-    if (dup_rv == APR_SUCCESS) {
-        dup_rv = apr_file_dup(&file, slot_file, r->pool);
+    const apr_status_t rv = apr_os_file_put(&slot_file, &slot_fd, flags, r->pool);
+    return rv == APR_SUCCESS ? apr_file_dup(file, slot_file, r->pool) : rv;
+}
+
+// The body of a Snapshot delivery: copied into the slot (unless it is shared), then one file
+// bucket on a descriptor of its own (mod_http2 passes a file bucket to its connection thread by
+// reference only when no other bucket shares the file, and closes it with the stream). A 500
+// before anything was sent when the file is shorter than the plan.
+int emit_snapshot(request_rec* r, apr_bucket_brigade* bb, apr_file_t* fd, const Plan& plan, const Delivery& how)
+{
+    SnapshotPool& pool = *snapshot_pool(r->server);
+    SnapshotPool::Slot& slot = *how.slot;
+    if (!how.shared) {
+        if (const apr_status_t rv = fill_snapshot(slot, fd, plan.body); rv != APR_SUCCESS) {
+            return refuse_unreadable(r, plan, rv);
+        }
+        if (how.publish) {
+            pool.publish(&slot, how.key);
+        }
     }
-    if (dup_rv != APR_SUCCESS) {
-        return refuse_unreadable(r, plan, dup_rv);
+    apr_file_t* file = nullptr;
+    if (const apr_status_t rv = open_slot(r, fd, pool, slot, &file); rv != APR_SUCCESS) {
+        return refuse_unreadable(r, plan, rv);
     }
     apr_bucket* b = apr_bucket_file_create(file, 0, slot.length, r->pool, bb->bucket_alloc);
 #if APR_HAS_MMAP
@@ -307,7 +360,7 @@ const char* Delivery::name(const Plan& plan) const
     switch (body) {
     case Body::None: return "no body";
     case Body::Read: return "read";
-    case Body::Snapshot: return "snapshot";
+    case Body::Snapshot: return shared ? "shared snapshot" : "snapshot";
     case Body::Files: break;
     }
     if (file_bytes(plan.body) == 0) {
@@ -316,7 +369,7 @@ const char* Delivery::name(const Plan& plan) const
     return transport == Transport::Http1 ? "sendfile" : "chunks";
 }
 
-Delivery decide_delivery(request_rec* r, const Plan& plan, const DirConfig& conf)
+Delivery decide_delivery(request_rec* r, apr_file_t* fd, const Plan& plan, const DirConfig& conf)
 {
     Delivery d{};
     d.transport = r->connection->master            ? Delivery::Transport::Http2
@@ -330,7 +383,7 @@ Delivery decide_delivery(request_rec* r, const Plan& plan, const DirConfig& conf
     }
     // Content-Length is the sum of the body's extents (multipart framing included).
     else if (d.transport == Delivery::Transport::Http2 && file_bytes(plan.body) > 0 &&
-             plan.content_length <= snapshot_size(conf) && (d.slot = take_slot(r, plan.content_length))) {
+             plan.content_length <= snapshot_size(conf) && (d.slot = take_slot(r, fd, plan, d))) {
         d.body = Delivery::Body::Snapshot;
     }
     else {
@@ -347,7 +400,7 @@ int emit(request_rec* r, apr_file_t* fd, const Plan& plan, const Delivery& how)
     apr_bucket_brigade* bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
     if (how.body == Delivery::Body::Read || how.body == Delivery::Body::Snapshot) {
         const int status = how.body == Delivery::Body::Read ? emit_read(r, bb, fd, plan)
-                                                            : emit_snapshot(r, bb, fd, plan, *how.slot);
+                                                            : emit_snapshot(r, bb, fd, plan, how);
         if (status != OK) {
             return status;
         }

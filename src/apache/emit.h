@@ -35,15 +35,19 @@ struct Delivery {
                     // counter->confirmed once written (0: not counted)
     SentCount* counter;
     SnapshotPool::Slot* slot;  // Snapshot: the slot, released with r->pool
+    bool shared;               // Snapshot: the slot already holds the body (another request's)
+    bool publish;              // Snapshot: once filled, the slot may serve `key` to others
+    SnapshotKey key;
 
-    // For the AS0010 debug line: "no body", "read", "snapshot", "sendfile", "chunks" (TLS and
-    // HTTP/2 files read as they go) or "no file bytes".
+    // For the AS0010 debug line: "no body", "read", "snapshot", "shared snapshot", "sendfile",
+    // "chunks" (TLS and HTTP/2 files read as they go) or "no file bytes".
     const char* name(const Plan& plan) const;
 };
 
 // How `plan` goes down on this request's connection. A snapshot's slot is taken here (and
-// given back when r->pool goes); with every slot in use the body is read in chunks instead.
-Delivery decide_delivery(request_rec* r, const Plan& plan, const DirConfig& conf);
+// given back when r->pool goes): a published one holding this very range of `fd` as it is now,
+// else a free one; with every slot in use the body is read in chunks instead.
+Delivery decide_delivery(request_rec* r, apr_file_t* fd, const Plan& plan, const DirConfig& conf);
 
 // Sends the plan's body (headers are set by the caller) and ends the response: the handler's
 // return value. A file that proves shorter than the plan needs never yields wrong bytes under

@@ -212,7 +212,7 @@ int serve(request_rec* r)
     const DirConfig& conf = dir_config(r);
     const Plan& plan = stats(conf) ? *pool_owned<Plan>(r->pool, std::move(planned.plan)) : planned.plan;
     stats_note_plan(r, plan);
-    const Delivery how = decide_delivery(r, plan, conf);
+    const Delivery how = decide_delivery(r, fd, plan, conf);
     log_plan(r, planned, plan, how);
     if (Answer a = set_plan_headers(r, plan)) {
         return *a;

@@ -7,8 +7,9 @@ SIGBUS). So over these transports the module never hands them the served file: a
 most AudioStreamSnapshotSize goes over HTTP/2 as a private snapshot (taken before the headers
 leave; a later truncation cannot touch it), a larger one, and every TLS body, is read by the
 module in chunks, and a short read resets the stream (HTTP/2) or closes the connection (TLS),
-with one AS0040 line. Clients: curl over h2c (prior knowledge), h2 over TLS and HTTP/1.1 over
-TLS.
+with one AS0040 line. A snapshot of a range of a file that has not changed for a second is
+shared by every request for that range of the file in that state (its ctime is part of the key).
+Clients: curl over h2c (prior knowledge), h2 over TLS and HTTP/1.1 over TLS.
 """
 import os
 import random
@@ -27,6 +28,7 @@ PERIOD = MIB + 7
 TRUNCATE_AT = 9 * MIB + 1234  # not page-aligned
 READ_FIRST = 2 * MIB
 SNAPSHOT = 4 * MIB  # AudioStreamSnapshotSize's default
+SETTLED = 1.2  # seconds: a file changed less than a second ago is snapshotted, never shared
 TIMEOUT = 20
 CRASH = r"AH00052|exit signal"
 
@@ -58,10 +60,11 @@ class Transports(ServerTestCase):
     def setUpClass(cls):
         cls.certs = tempfile.mkdtemp(prefix="audio_stream_tls_")
         os.chmod(cls.certs, 0o755)
-        cls.server = Httpd()
+        # One child each: a shared snapshot lives in one child's pool, and the tests count them.
+        cls.server = Httpd(children=1, threads=40)
         cls.prepare_docroot(cls.server.docroot)
         cls.server.start()
-        cls.tls = Httpd(tls=make_certificate(cls.certs), protocols="h2 http/1.1")
+        cls.tls = Httpd(tls=make_certificate(cls.certs), protocols="h2 http/1.1", children=1, threads=40)
         cls.tls.docroot = cls.server.docroot
         cls.tls.start()
 
@@ -136,6 +139,10 @@ class Transports(ServerTestCase):
                     proc.kill()
                     proc.wait()
             return proc.returncode, open(out.name, "rb").read(), err.strip()
+
+    def plans(self):
+        """How each body went since the mark: the end of every AS0010 line."""
+        return [l.rstrip().rsplit(") ", 1)[-1] for l in self.log_since_mark() if "AS0010" in l]
 
     def lines_about(self, name):
         time.sleep(0.2)
@@ -276,3 +283,68 @@ class Transports(ServerTestCase):
         self.assertGreaterEqual(len(plans), 300)
         time.sleep(0.5)
         self.assertLess(open_descriptors() - before, 30, "descriptors left open by snapshots")
+
+    # ---- shared snapshots ------------------------------------------------------------------------
+
+    def test_concurrent_requests_for_one_range_share_a_snapshot_and_get_exact_bytes(self):
+        # Twelve slow clients at once, on connections of their own (so on several connection
+        # threads of mod_http2, each reading the one snapshot through its own descriptor), ask
+        # the same window, three times each.
+        url, _ = self.fresh_file("popular.mp3")
+        time.sleep(SETTLED)
+        first, last = 5 * MIB + 3, 5 * MIB + 3 + 2 * MIB
+        wrong = []
+
+        def client(transport):
+            for _ in range(3):
+                rc, body, err = self.curl(transport, url, rng=f"{first}-{last}", rate="8M")
+                if rc != 0 or body != self.data[first:last + 1]:
+                    wrong.append((transport, rc, len(body), err))
+
+        threads = [threading.Thread(target=client, args=(("h2c", "h2-tls")[i % 2],)) for i in range(12)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+        self.assertEqual(wrong, [])
+        plans = self.plans()
+        self.assertEqual(len(plans), 36, plans)
+        # The cleartext and the TLS server are two httpds: each copies the window at least once.
+        self.assertGreaterEqual(plans.count("snapshot"), 2, plans)
+        self.assertGreaterEqual(plans.count("shared snapshot"), 24, plans)
+        self.assertEqual(plans.count("snapshot") + plans.count("shared snapshot"), 36, plans)
+
+    def test_a_file_rewritten_in_place_is_never_answered_from_an_old_snapshot(self):
+        # Same size, same mtime (set back): only the ctime says the bytes changed.
+        url, path = self.fresh_file("rewritten.mp3")
+        time.sleep(SETTLED)
+        rng, first, last = f"{MIB}-{2 * MIB - 1}", MIB, 2 * MIB - 1
+        for transport in ("h2c", "h2-tls"):
+            with self.subTest(transport=transport):
+                self.server.mark_log()
+                self.tls.mark_log()
+                st = os.stat(path)
+                for _ in range(2):
+                    rc, body, err = self.curl(transport, url, rng=rng, rate="500M")
+                    self.assertEqual((rc, body == open(path, "rb").read()[first:last + 1]), (0, True), err)
+                self.assertEqual(self.plans(), ["snapshot", "shared snapshot"])
+                new = bytes(b ^ 0x5A for b in open(path, "rb").read(2 * MIB))
+                with open(path, "r+b") as f:
+                    f.write(new)
+                os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+                self.assertEqual((os.stat(path).st_size, os.stat(path).st_mtime_ns), (st.st_size, st.st_mtime_ns))
+                self.server.mark_log()
+                self.tls.mark_log()
+                # Changed just now: copied afresh and not shared, however often it is asked.
+                for _ in range(2):
+                    rc, body, err = self.curl(transport, url, rng=rng, rate="500M")
+                    self.assertEqual(rc, 0, err)
+                    self.assertTrue(body == new[first:last + 1], f"{transport}: not the rewritten bytes")
+                self.assertEqual(self.plans(), ["snapshot", "snapshot"])
+                time.sleep(SETTLED)
+                self.server.mark_log()
+                self.tls.mark_log()
+                for _ in range(2):
+                    rc, body, err = self.curl(transport, url, rng=rng, rate="500M")
+                    self.assertTrue(rc == 0 and body == new[first:last + 1], f"{transport}: {err}")
+                self.assertEqual(self.plans(), ["snapshot", "shared snapshot"])

@@ -7,6 +7,7 @@
 #include <thread>
 #include <vector>
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "tests/unit/real_file.h"
@@ -170,6 +171,192 @@ TEST_F(SnapshotTest, ThreadsShareThePoolWithoutHandingOutASlotTwice)
         EXPECT_EQ(wrong[t], 0) << "thread " << t;
     }
     EXPECT_LE(pool.slots_made(), 4u);
+    EXPECT_EQ(pool.slots_in_use(), 0u);
+}
+
+// ---- sharing ---------------------------------------------------------------------------------
+
+SnapshotKey key_of(std::uint64_t offset, std::uint64_t length, std::int64_t ctime = 7)
+{
+    return SnapshotKey{FileIdentity{1, 2, 100000, 5}, ctime, offset, length};
+}
+
+class SharedSnapshotTest : public SnapshotTest {
+protected:
+    void SetUp() override
+    {
+        SnapshotTest::SetUp();
+        if (IsSkipped()) {
+            return;
+        }
+        SnapshotPool::Slot* first = pool_.acquire(1);  // the pool checks reopening on its first slot
+        ASSERT_NE(first, nullptr);
+        pool_.release(first);
+        if (!pool_.shareable()) {
+            GTEST_SKIP() << "memory files cannot be reopened through /proc here";
+        }
+    }
+    // A slot filled with bytes [offset, offset + length) of the file and published.
+    SnapshotPool::Slot* filled(std::uint64_t offset, std::uint64_t length)
+    {
+        SnapshotPool::Slot* s = pool_.acquire(length);
+        EXPECT_NE(s, nullptr);
+        EXPECT_EQ(fill_snapshot(*s, file_, {FileExtent{offset, length}}), APR_SUCCESS);
+        pool_.publish(s, key_of(offset, length));
+        return s;
+    }
+    SnapshotPool pool_{3, kCapacity, kWarm};
+};
+
+TEST_F(SharedSnapshotTest, APublishedSnapshotServesTheSameKeyWhileInUseAndOnceFree)
+{
+    SnapshotPool::Slot* a = filled(500, 4000);
+    EXPECT_EQ(pool_.share(key_of(500, 4000)), a);
+    EXPECT_EQ(a->users, 2u);
+    EXPECT_EQ(pool_.slots_in_use(), 1u);
+    pool_.release(a);
+    pool_.release(a);
+    EXPECT_EQ(pool_.slots_in_use(), 0u);
+    // Free, and still holding those bytes: found again without a copy.
+    EXPECT_EQ(pool_.share(key_of(500, 4000)), a);
+    EXPECT_EQ(read_back(*a), content_.substr(500, 4000));
+    EXPECT_EQ(pool_.slots_in_use(), 1u);
+    pool_.release(a);
+}
+
+TEST_F(SharedSnapshotTest, AnyOtherKeyIsNotShared)
+{
+    SnapshotPool::Slot* a = filled(500, 4000);
+    EXPECT_EQ(pool_.share(key_of(500, 3999)), nullptr);
+    EXPECT_EQ(pool_.share(key_of(501, 4000)), nullptr);
+    EXPECT_EQ(pool_.share(key_of(500, 4000, 8)), nullptr);  // the file changed since (ctime)
+    SnapshotKey other_file = key_of(500, 4000);
+    other_file.file.inode = 3;
+    EXPECT_EQ(pool_.share(other_file), nullptr);
+    other_file = key_of(500, 4000);
+    other_file.file.mtime = 6;
+    EXPECT_EQ(pool_.share(other_file), nullptr);
+    pool_.release(a);
+}
+
+TEST_F(SharedSnapshotTest, AnUnpublishedSlotIsNeverShared)
+{
+    SnapshotPool::Slot* a = pool_.acquire(4000);
+    ASSERT_NE(a, nullptr);
+    ASSERT_EQ(fill_snapshot(*a, file_, {FileExtent{500, 4000}}), APR_SUCCESS);
+    EXPECT_EQ(pool_.share(key_of(500, 4000)), nullptr);
+    pool_.release(a);
+    EXPECT_EQ(pool_.share(key_of(500, 4000)), nullptr);
+}
+
+TEST_F(SharedSnapshotTest, TakingAFreeSlotForAnotherBodyForgetsWhatItHeld)
+{
+    SnapshotPool::Slot* a = filled(500, 4000);
+    pool_.release(a);
+    EXPECT_EQ(pool_.acquire(4000), a);  // the most recent free slot, about to be overwritten
+    EXPECT_EQ(pool_.share(key_of(500, 4000)), nullptr);
+    pool_.release(a);
+}
+
+TEST_F(SharedSnapshotTest, ASharedSlotIsNotHandedOutWhileAnyUserHoldsIt)
+{
+    SnapshotPool::Slot* a = filled(500, 4000);
+    ASSERT_EQ(pool_.share(key_of(500, 4000)), a);
+    pool_.release(a);  // one user left
+    SnapshotPool::Slot* b = pool_.acquire(4000);
+    SnapshotPool::Slot* c = pool_.acquire(4000);
+    EXPECT_NE(b, a);
+    EXPECT_NE(c, a);
+    EXPECT_EQ(pool_.acquire(4000), nullptr);
+    EXPECT_EQ(read_back(*a), content_.substr(500, 4000));
+    pool_.release(b);
+    pool_.release(c);
+    pool_.release(a);
+}
+
+TEST_F(SharedSnapshotTest, ASecondPublishOfTheSameBytesKeepsTheFirst)
+{
+    SnapshotPool::Slot* a = filled(500, 4000);
+    SnapshotPool::Slot* b = filled(500, 4000);
+    ASSERT_NE(a, b);
+    EXPECT_EQ(pool_.share(key_of(500, 4000)), a);
+    pool_.release(a);
+    pool_.release(b);
+    pool_.release(a);
+    EXPECT_EQ(pool_.share(key_of(500, 4000)), a);
+    pool_.release(a);
+}
+
+TEST_F(SharedSnapshotTest, DroppedPagesForgetWhatTheyHeld)
+{
+    constexpr std::size_t K = 1024;
+    SnapshotPool pool(2, kCapacity, 60 * K);
+    SnapshotPool::Slot* x = pool.acquire(40 * K);
+    SnapshotPool::Slot* y = pool.acquire(10 * K);
+    ASSERT_TRUE(x && y);
+    ASSERT_EQ(fill_snapshot(*x, file_, {FileExtent{0, 40 * K}}), APR_SUCCESS);
+    pool.publish(x, key_of(0, 40 * K));
+    pool.release(x);
+    pool.release(y);
+    // y (the most recent) grows to 50 KiB; x's pages go back to make room, and its bytes with them.
+    EXPECT_EQ(pool.acquire(50 * K), y);
+    EXPECT_EQ(pool.share(key_of(0, 40 * K)), nullptr);
+    pool.release(y);
+}
+
+TEST_F(SharedSnapshotTest, EachReaderHasAnOffsetOfItsOwn)
+{
+    SnapshotPool::Slot* a = filled(0, 4000);
+    const int one = open(SnapshotPool::reader_path(*a).c_str(), O_RDONLY | O_CLOEXEC);
+    const int two = open(SnapshotPool::reader_path(*a).c_str(), O_RDONLY | O_CLOEXEC);
+    ASSERT_GE(one, 0);
+    ASSERT_GE(two, 0);
+    char x[100], y[100];
+    ASSERT_EQ(lseek(one, 1000, SEEK_SET), 1000);
+    ASSERT_EQ(lseek(two, 2000, SEEK_SET), 2000);
+    ASSERT_EQ(read(one, x, sizeof x), 100);
+    ASSERT_EQ(read(two, y, sizeof y), 100);
+    EXPECT_EQ(std::string(x, 100), content_.substr(1000, 100));
+    EXPECT_EQ(std::string(y, 100), content_.substr(2000, 100));
+    close(one);
+    close(two);
+    pool_.release(a);
+}
+
+TEST_F(SharedSnapshotTest, ThreadsSharingAndTakingSlotsNeverSeeOtherBytes)
+{
+    SnapshotPool pool(4, kCapacity, kWarm);
+    std::vector<std::thread> threads;
+    std::vector<int> wrong(8, 0);
+    for (int t = 0; t < 8; ++t) {
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < 500; ++i) {
+                const std::uint64_t offset = 1000 * static_cast<std::uint64_t>((t + i) % 3);
+                const SnapshotKey key = key_of(offset, 2000);
+                SnapshotPool::Slot* s = pool.share(key);
+                if (!s) {
+                    s = pool.acquire(2000);
+                    if (!s) {
+                        continue;
+                    }
+                    if (fill_snapshot(*s, file_, {FileExtent{offset, 2000}}) != APR_SUCCESS) {
+                        ++wrong[t];
+                    }
+                    pool.publish(s, key);
+                }
+                if (std::string(s->data, 2000) != content_.substr(offset, 2000)) {
+                    ++wrong[t];
+                }
+                pool.release(s);
+            }
+        });
+    }
+    for (auto& th : threads) {
+        th.join();
+    }
+    for (int t = 0; t < 8; ++t) {
+        EXPECT_EQ(wrong[t], 0) << "thread " << t;
+    }
     EXPECT_EQ(pool.slots_in_use(), 0u);
 }
 
