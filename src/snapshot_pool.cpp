@@ -1,7 +1,9 @@
 #include "snapshot_pool.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
+#include <memory>
 
 #include <unistd.h>
 
@@ -10,6 +12,7 @@
 #if defined(__linux__)
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/vfs.h>
 #define AUDIO_STREAM_HAVE_MEMFD 1
 #endif
 
@@ -42,9 +45,20 @@ bool SnapshotPool::supported()
 #endif
 }
 
+namespace {
+
+// "/proc/self/fd/N" into `buf`.
+void format_reader_path(int fd, char (&buf)[32])
+{
+    std::snprintf(buf, sizeof buf, "/proc/self/fd/%d", fd);
+}
+
+}  // namespace
+
 SnapshotPool::Slot* SnapshotPool::make_slot()
 {
 #if AUDIO_STREAM_HAVE_MEMFD
+    auto slot = std::make_unique<Slot>();  // before the descriptor: a throw here leaks nothing
     const int fd = ::memfd_create("audio-stream-snapshot", MFD_CLOEXEC);
     if (fd < 0) {
         return nullptr;
@@ -57,33 +71,45 @@ SnapshotPool::Slot* SnapshotPool::make_slot()
         ::close(fd);
         return nullptr;
     }
-    auto* s = new Slot;
-    s->fd = fd;
-    s->data = static_cast<char*>(data);
-    s->capacity = capacity_;
+    slot->fd = fd;
+    slot->data = static_cast<char*>(data);
+    slot->capacity = capacity_;
     if (all_.empty()) {
-        const int reader = ::open(reader_path(*s).c_str(), O_RDONLY | O_CLOEXEC);
+        char path[32];
+        format_reader_path(fd, path);
+        const int reader = ::open(path, O_RDONLY | O_CLOEXEC);
         shareable_ = reader >= 0;
         if (reader >= 0) {
             ::close(reader);
         }
     }
-    all_.push_back(s);
-    return s;
+    all_.push_back(slot.get());
+    return slot.release();
 #else
     return nullptr;
 #endif
 }
 
-// The most recently released free slot whose pages cover `bytes`, else the most recent one;
-// removed from the free list. nullptr when none is free.
+// A free slot for new bytes, removed from the free list (nullptr when none is free). Among
+// those whose pages cover `bytes`: the most recently released one that holds no shared
+// snapshot, else the least recently released one that does; else the most recent of all.
 SnapshotPool::Slot* SnapshotPool::take_free(std::size_t bytes)
 {
     if (free_.empty()) {
         return nullptr;
     }
-    auto it = std::find_if(free_.rbegin(), free_.rend(), [&](const Slot* s) { return s->touched >= bytes; });
-    auto chosen = it != free_.rend() ? std::prev(it.base()) : std::prev(free_.end());
+    auto covers = [&](const Slot* s) { return s->touched >= bytes; };
+    auto it = std::find_if(free_.rbegin(), free_.rend(), [&](const Slot* s) { return covers(s) && !s->keyed; });
+    auto chosen = free_.end();
+    if (it != free_.rend()) {
+        chosen = std::prev(it.base());
+    }
+    else {
+        chosen = std::find_if(free_.begin(), free_.end(), covers);
+        if (chosen == free_.end()) {
+            chosen = std::prev(free_.end());
+        }
+    }
     Slot* s = *chosen;
     free_.erase(chosen);
     return s;
@@ -100,16 +126,29 @@ void SnapshotPool::drop_pages(Slot* slot)
     slot->keyed = false;  // its bytes are gone
 }
 
-// Frees free slots' pages, least recently used first (never `keep`'s), until `growth` more
-// bytes fit the budget. False when they cannot.
+// Frees free slots' pages (never `keep`'s) until `growth` more bytes fit the budget: those
+// holding no shared snapshot first, then the others, least recently used first. False, and
+// nothing dropped, when all of them would not be enough.
 bool SnapshotPool::make_room(std::size_t growth, const Slot* keep)
 {
-    for (auto it = free_.begin(); touched_ + growth > max_bytes_ && it != free_.end(); ++it) {
-        if (*it != keep && (*it)->touched > 0) {
-            drop_pages(*it);
+    if (touched_ + growth <= max_bytes_) {
+        return true;
+    }
+    std::size_t droppable = 0;
+    for (const Slot* s : free_) {
+        droppable += s != keep ? s->touched : 0;
+    }
+    if (touched_ - droppable + growth > max_bytes_) {
+        return false;
+    }
+    for (const bool keyed : {false, true}) {
+        for (auto it = free_.begin(); touched_ + growth > max_bytes_ && it != free_.end(); ++it) {
+            if (*it != keep && (*it)->keyed == keyed && (*it)->touched > 0) {
+                drop_pages(*it);
+            }
         }
     }
-    return touched_ + growth <= max_bytes_;
+    return true;
 }
 
 SnapshotPool::Slot* SnapshotPool::acquire(std::size_t bytes)
@@ -175,7 +214,29 @@ void SnapshotPool::release(Slot* slot)
 
 std::string SnapshotPool::reader_path(const Slot& slot)
 {
-    return "/proc/self/fd/" + std::to_string(slot.fd);
+    char path[32];
+    format_reader_path(slot.fd, path);
+    return path;
+}
+
+bool timestamps_are_local(int fd)
+{
+#if AUDIO_STREAM_HAVE_MEMFD
+    struct statfs fs;
+    if (::fstatfs(fd, &fs) != 0) {
+        return false;
+    }
+    // ext2/3/4, XFS, Btrfs, tmpfs, overlayfs, F2FS, ZFS.
+    for (const unsigned long type : {0xEF53ul, 0x58465342ul, 0x9123683Eul, 0x01021994ul, 0x794C7630ul,
+                                     0xF2F52010ul, 0x2FC12FC1ul}) {
+        if (static_cast<unsigned long>(fs.f_type) == type) {
+            return true;
+        }
+    }
+#else
+    (void)fd;
+#endif
+    return false;
 }
 
 bool SnapshotPool::shareable() const

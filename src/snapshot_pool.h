@@ -12,11 +12,13 @@
 // chunks): snapshot memory is bounded whatever the load.
 //
 // A snapshot of a file's bytes can serve several requests: published under a key (the file's
-// identity, its ctime, which any write, truncation or utimes moves and nobody can set back, and
+// identity, its ctime, which write(2), truncation and utimes move and nobody can set back, and
 // the byte range), it is shared by every request for the same range of the same unchanged file
 // while it is in use, and found again in its free slot until that slot is taken for another
-// body. Each request reads it through a descriptor of its own (reader_path): mod_http2 seeks
-// and reads, and two connection threads on one shared file offset would mix their bytes.
+// body (slots holding none are taken first). Each request reads it through a descriptor of its
+// own (reader_path): mod_http2 seeks and reads, and two connection threads on one shared file
+// offset would mix their bytes. Which files may be shared (settled, on a local filesystem) is
+// the caller's rule (emit.cpp).
 #ifndef AUDIO_STREAM_SNAPSHOT_POOL_H
 #define AUDIO_STREAM_SNAPSHOT_POOL_H
 
@@ -108,6 +110,12 @@ private:
     std::vector<Slot*> all_;
     std::vector<Slot*> free_;  // back: most recently released
 };
+
+// Whether the filesystem holding `fd` stamps its files' times with this machine's clock, to a
+// second or better (ext4, XFS, Btrfs, tmpfs, overlayfs, F2FS, ZFS): only then does a ctime a
+// few seconds old prove that no write since has kept it. False elsewhere (network and FUSE
+// filesystems, FAT, other systems).
+bool timestamps_are_local(int fd);
 
 // The body into `slot`: file extents read from `file` (pread), memory blocks copied.
 // APR_SUCCESS; APR_EOF when the file ends before an extent does; APR_ENOSPC when the body is

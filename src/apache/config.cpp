@@ -28,6 +28,7 @@ constexpr bool kDefaultTimeSeek = true;
 // TLS; each stream holds at most this much in its snapshot (BENCHMARKS.md).
 constexpr Offset kDefaultSnapshotSize = Offset{4} << 20;
 constexpr bool kDefaultStats = false;
+constexpr bool kDefaultShareSnapshots = true;
 
 }  // namespace
 
@@ -39,6 +40,7 @@ struct DirConfig {
     apr_int64_t read_threshold;  // 0 = always sendfile
     apr_int64_t snapshot_size;   // 0 = never snapshot
     apr_int64_t stats;           // 0 or 1
+    apr_int64_t share_snapshots;  // 0 or 1
 };
 
 namespace {
@@ -61,7 +63,7 @@ apr_int64_t value_or_default(apr_int64_t value, apr_int64_t fallback)
 void* create_dir_config(apr_pool_t* p, char*) noexcept
 {
     auto* c = static_cast<DirConfig*>(apr_palloc(p, sizeof(DirConfig)));
-    *c = DirConfig{kUnset, kUnset, kUnset, kUnset, kUnset, kUnset, kUnset};
+    *c = DirConfig{kUnset, kUnset, kUnset, kUnset, kUnset, kUnset, kUnset, kUnset};
     return c;
 }
 
@@ -78,6 +80,7 @@ void* merge_dir_config(apr_pool_t* p, void* base_v, void* add_v) noexcept
     c->read_threshold = value_or_default(add->read_threshold, base->read_threshold);
     c->snapshot_size = value_or_default(add->snapshot_size, base->snapshot_size);
     c->stats = value_or_default(add->stats, base->stats);
+    c->share_snapshots = value_or_default(add->share_snapshots, base->share_snapshots);
     return c;
 }
 
@@ -120,6 +123,11 @@ bool time_seek(const DirConfig& c)
 bool stats(const DirConfig& c)
 {
     return value_or_default(c.stats, kDefaultStats ? 1 : 0) != 0;
+}
+
+bool share_snapshots(const DirConfig& c)
+{
+    return value_or_default(c.share_snapshots, kDefaultShareSnapshots ? 1 : 0) != 0;
 }
 
 const ChildState& child_state(const server_rec* s)
@@ -187,6 +195,8 @@ const Setting kSnapshotSize{&DirConfig::snapshot_size,
                             [](std::string_view t) { return widen(parse_snapshot_size(t)); },
                             "AudioStreamSnapshotSize: '%s' is not a size (use bytes or K/M/G, "
                             "at most 16M; 0 never snapshots)"};
+const Setting kShareSnapshots{&DirConfig::share_snapshots, [](std::string_view t) { return widen(parse_on_off(t)); },
+                              "AudioStreamShareSnapshots: '%s' is not On or Off"};
 const Setting kStats{&DirConfig::stats, [](std::string_view t) { return widen(parse_on_off(t)); },
                      "AudioStreamStats: '%s' is not On or Off", note_stats_setting};
 
@@ -236,6 +246,9 @@ const command_rec directives[] = {
     AUDIO_STREAM_SETTING("AudioStreamSnapshotSize", kSnapshotSize,
                          "Largest body sent over HTTP/2 or TLS from a private snapshot (K/M/G "
                          "suffix); larger bodies are read in chunks; 0 = never snapshot"),
+    AUDIO_STREAM_SETTING("AudioStreamShareSnapshots", kShareSnapshots,
+                         "On: requests for the same range of an unchanged file share one HTTP/2 "
+                         "snapshot; Off: each request copies its own"),
     AUDIO_STREAM_SETTING("AudioStreamStats", kStats,
                          "On: count podcast downloads by IAB rules and set the AUDIO_* request "
                          "variables for the access log"),

@@ -34,6 +34,7 @@ Offset read_threshold(const DirConfig& c);   // 0 = always sendfile
 bool time_seek(const DirConfig& c);
 Offset snapshot_size(const DirConfig& c);    // 0 = never snapshot
 bool stats(const DirConfig& c);             // AudioStreamStats
+bool share_snapshots(const DirConfig& c);   // AudioStreamShareSnapshots
 
 // What each child process holds for its threads, shared by every virtual host: the cut cache
 // and the seek index cache (null when they could not be made: time seek then works uncached)

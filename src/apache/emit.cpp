@@ -267,36 +267,47 @@ SnapshotPool::Slot* hold_slot(request_rec* r, SnapshotPool* pool, SnapshotPool::
     return slot;
 }
 
-// A shared snapshot is only made of a file whose last change (its ctime) is at least this old:
-// a file's timestamps move in clock ticks, and two writes within one tick leave the same ctime,
-// so bytes read between them must not be found again under it.
-constexpr apr_time_t kSettled = apr_time_from_sec(1);
+// A shared snapshot is only made of a file whose last change (its ctime) is at least this old.
+// The kernel stamps times from a clock that moves in ticks, some filesystems to the second, so
+// two writes close together can leave one ctime: bytes read between them must not be found
+// again under it. Three seconds cover whole-second stamps and a tick of lag.
+constexpr apr_time_t kSettled = apr_time_from_sec(3);
 
-// What a snapshot of `plan` would hold, when it can be shared: a body that is one range of the
-// file (200 or a single 206), `fd` as it is now (fstat), changed last at least kSettled ago.
-bool snapshot_key(request_rec* r, apr_file_t* fd, const Plan& plan, SnapshotKey& key, bool& settled)
+// The file as it is now (fstat of the open descriptor): what a snapshot's key is made of.
+bool file_state(apr_file_t* fd, apr_finfo_t& now)
+{
+    return apr_file_info_get(&now, APR_FINFO_IDENT | APR_FINFO_SIZE | APR_FINFO_MTIME | APR_FINFO_CTIME, fd) ==
+           APR_SUCCESS;
+}
+
+// What a snapshot of `plan` would hold, when it can be shared (AudioStreamShareSnapshots, a
+// body that is one range of the file: 200 or a single 206). `settled`: `fd`'s last change is at
+// least kSettled old, on a filesystem whose stamps prove it (timestamps_are_local).
+bool snapshot_key(request_rec* r, apr_file_t* fd, const Plan& plan, const DirConfig& conf, SnapshotKey& key,
+                  bool& settled)
 {
     const auto* f = plan.body.size() == 1 ? std::get_if<FileExtent>(&plan.body.front()) : nullptr;
     apr_finfo_t now;
-    if (!f || apr_file_info_get(&now, APR_FINFO_IDENT | APR_FINFO_SIZE | APR_FINFO_MTIME | APR_FINFO_CTIME, fd) !=
-                  APR_SUCCESS) {
+    if (!share_snapshots(conf) || !f || !file_state(fd, now)) {
         return false;
     }
     key = SnapshotKey{file_identity(now), static_cast<std::int64_t>(now.ctime), f->offset, f->length};
-    settled = r->request_time - now.ctime >= kSettled;
+    apr_os_file_t os_fd = -1;
+    settled = r->request_time - now.ctime >= kSettled && apr_os_file_get(&os_fd, fd) == APR_SUCCESS &&
+              timestamps_are_local(os_fd);
     return true;
 }
 
 // A slot holding this body already (shared), else a free one for a body of `bytes`, given back
 // with r->pool; nullptr when the pool has none.
-SnapshotPool::Slot* take_slot(request_rec* r, apr_file_t* fd, const Plan& plan, Delivery& d)
+SnapshotPool::Slot* take_slot(request_rec* r, apr_file_t* fd, const Plan& plan, const DirConfig& conf, Delivery& d)
 {
     SnapshotPool* pool = snapshot_pool(r->server);
     if (!pool) {
         return nullptr;
     }
     bool settled = false;
-    if (snapshot_key(r, fd, plan, d.key, settled)) {
+    if (snapshot_key(r, fd, plan, conf, d.key, settled)) {
         if (SnapshotPool::Slot* shared = pool->share(d.key)) {
             d.shared = true;
             return hold_slot(r, pool, shared);
@@ -304,6 +315,13 @@ SnapshotPool::Slot* take_slot(request_rec* r, apr_file_t* fd, const Plan& plan, 
         d.publish = settled;
     }
     return hold_slot(r, pool, pool->acquire(static_cast<std::size_t>(plan.content_length)));
+}
+
+// Whether the file is still as `key` says, after its bytes were read.
+bool unchanged(apr_file_t* fd, const SnapshotKey& key)
+{
+    apr_finfo_t now;
+    return file_state(fd, now) && file_identity(now) == key.file && static_cast<std::int64_t>(now.ctime) == key.ctime;
 }
 
 // A descriptor of the slot's memory file for mod_http2, closed with r->pool or with whichever
@@ -337,7 +355,7 @@ int emit_snapshot(request_rec* r, apr_bucket_brigade* bb, apr_file_t* fd, const 
         if (const apr_status_t rv = fill_snapshot(slot, fd, plan.body); rv != APR_SUCCESS) {
             return refuse_unreadable(r, plan, rv);
         }
-        if (how.publish) {
+        if (how.publish && unchanged(fd, how.key)) {
             pool.publish(&slot, how.key);
         }
     }
@@ -383,7 +401,7 @@ Delivery decide_delivery(request_rec* r, apr_file_t* fd, const Plan& plan, const
     }
     // Content-Length is the sum of the body's extents (multipart framing included).
     else if (d.transport == Delivery::Transport::Http2 && file_bytes(plan.body) > 0 &&
-             plan.content_length <= snapshot_size(conf) && (d.slot = take_slot(r, fd, plan, d))) {
+             plan.content_length <= snapshot_size(conf) && (d.slot = take_slot(r, fd, plan, conf, d))) {
         d.body = Delivery::Body::Snapshot;
     }
     else {

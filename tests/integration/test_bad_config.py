@@ -7,7 +7,7 @@ import re
 from harness import ConfigTestCase, ServerTestCase, write_file
 
 DIRECTIVES = ("AudioStreamPieceSize", "AudioStreamPieceScope", "AudioStreamMaxRanges",
-              "AudioStreamTimeSeek", "AudioStreamSnapshotSize")
+              "AudioStreamTimeSeek", "AudioStreamSnapshotSize", "AudioStreamShareSnapshots")
 
 # line -> the message apache2 -t must print (directive and value, quoted as the module does)
 BAD_VALUES = {
@@ -28,6 +28,7 @@ BAD_VALUES = {
     "AudioStreamSnapshotSize 17M": "AudioStreamSnapshotSize: '17M' is not a size",
     "AudioStreamSnapshotSize 4Q": "AudioStreamSnapshotSize: '4Q' is not a size",
     "AudioStreamSnapshotSize -1": "AudioStreamSnapshotSize: '-1' is not a size",
+    "AudioStreamShareSnapshots yes": "AudioStreamShareSnapshots: 'yes' is not On or Off",
 }
 
 GOOD_VALUES = ("AudioStreamPieceSize 0", "AudioStreamPieceSize 1048576G", "AudioStreamPieceSize 4k",
@@ -35,7 +36,7 @@ GOOD_VALUES = ("AudioStreamPieceSize 0", "AudioStreamPieceSize 1048576G", "Audio
                "AudioStreamMaxRanges 1", "AudioStreamMaxRanges 100000",
                "AudioStreamMaxRanges Unlimited", "AudioStreamTimeSeek on",
                "AudioStreamTimeSeek OFF", "AudioStreamSnapshotSize 0", "AudioStreamSnapshotSize 16M",
-               "AudioStreamSnapshotSize 64k")
+               "AudioStreamSnapshotSize 64k", "AudioStreamShareSnapshots off", "AudioStreamShareSnapshots On")
 
 
 class BadConfigEveryDirective(ConfigTestCase):

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "tests/unit/real_file.h"
@@ -197,20 +198,20 @@ protected:
         }
     }
     // A slot filled with bytes [offset, offset + length) of the file and published.
-    SnapshotPool::Slot* filled(std::uint64_t offset, std::uint64_t length)
+    void fill(SnapshotPool::Slot*& s, std::uint64_t offset, std::uint64_t length)
     {
-        SnapshotPool::Slot* s = pool_.acquire(length);
-        EXPECT_NE(s, nullptr);
-        EXPECT_EQ(fill_snapshot(*s, file_, {FileExtent{offset, length}}), APR_SUCCESS);
+        s = pool_.acquire(length);
+        ASSERT_NE(s, nullptr);
+        ASSERT_EQ(fill_snapshot(*s, file_, {FileExtent{offset, length}}), APR_SUCCESS);
         pool_.publish(s, key_of(offset, length));
-        return s;
     }
     SnapshotPool pool_{3, kCapacity, kWarm};
 };
 
 TEST_F(SharedSnapshotTest, APublishedSnapshotServesTheSameKeyWhileInUseAndOnceFree)
 {
-    SnapshotPool::Slot* a = filled(500, 4000);
+    SnapshotPool::Slot* a = nullptr;
+    ASSERT_NO_FATAL_FAILURE(fill(a, 500, 4000));
     EXPECT_EQ(pool_.share(key_of(500, 4000)), a);
     EXPECT_EQ(a->users, 2u);
     EXPECT_EQ(pool_.slots_in_use(), 1u);
@@ -226,7 +227,8 @@ TEST_F(SharedSnapshotTest, APublishedSnapshotServesTheSameKeyWhileInUseAndOnceFr
 
 TEST_F(SharedSnapshotTest, AnyOtherKeyIsNotShared)
 {
-    SnapshotPool::Slot* a = filled(500, 4000);
+    SnapshotPool::Slot* a = nullptr;
+    ASSERT_NO_FATAL_FAILURE(fill(a, 500, 4000));
     EXPECT_EQ(pool_.share(key_of(500, 3999)), nullptr);
     EXPECT_EQ(pool_.share(key_of(501, 4000)), nullptr);
     EXPECT_EQ(pool_.share(key_of(500, 4000, 8)), nullptr);  // the file changed since (ctime)
@@ -251,7 +253,8 @@ TEST_F(SharedSnapshotTest, AnUnpublishedSlotIsNeverShared)
 
 TEST_F(SharedSnapshotTest, TakingAFreeSlotForAnotherBodyForgetsWhatItHeld)
 {
-    SnapshotPool::Slot* a = filled(500, 4000);
+    SnapshotPool::Slot* a = nullptr;
+    ASSERT_NO_FATAL_FAILURE(fill(a, 500, 4000));
     pool_.release(a);
     EXPECT_EQ(pool_.acquire(4000), a);  // the most recent free slot, about to be overwritten
     EXPECT_EQ(pool_.share(key_of(500, 4000)), nullptr);
@@ -260,7 +263,8 @@ TEST_F(SharedSnapshotTest, TakingAFreeSlotForAnotherBodyForgetsWhatItHeld)
 
 TEST_F(SharedSnapshotTest, ASharedSlotIsNotHandedOutWhileAnyUserHoldsIt)
 {
-    SnapshotPool::Slot* a = filled(500, 4000);
+    SnapshotPool::Slot* a = nullptr;
+    ASSERT_NO_FATAL_FAILURE(fill(a, 500, 4000));
     ASSERT_EQ(pool_.share(key_of(500, 4000)), a);
     pool_.release(a);  // one user left
     SnapshotPool::Slot* b = pool_.acquire(4000);
@@ -276,8 +280,9 @@ TEST_F(SharedSnapshotTest, ASharedSlotIsNotHandedOutWhileAnyUserHoldsIt)
 
 TEST_F(SharedSnapshotTest, ASecondPublishOfTheSameBytesKeepsTheFirst)
 {
-    SnapshotPool::Slot* a = filled(500, 4000);
-    SnapshotPool::Slot* b = filled(500, 4000);
+    SnapshotPool::Slot *a = nullptr, *b = nullptr;
+    ASSERT_NO_FATAL_FAILURE(fill(a, 500, 4000));
+    ASSERT_NO_FATAL_FAILURE(fill(b, 500, 4000));
     ASSERT_NE(a, b);
     EXPECT_EQ(pool_.share(key_of(500, 4000)), a);
     pool_.release(a);
@@ -306,7 +311,8 @@ TEST_F(SharedSnapshotTest, DroppedPagesForgetWhatTheyHeld)
 
 TEST_F(SharedSnapshotTest, EachReaderHasAnOffsetOfItsOwn)
 {
-    SnapshotPool::Slot* a = filled(0, 4000);
+    SnapshotPool::Slot* a = nullptr;
+    ASSERT_NO_FATAL_FAILURE(fill(a, 0, 4000));
     const int one = open(SnapshotPool::reader_path(*a).c_str(), O_RDONLY | O_CLOEXEC);
     const int two = open(SnapshotPool::reader_path(*a).c_str(), O_RDONLY | O_CLOEXEC);
     ASSERT_GE(one, 0);
@@ -323,9 +329,69 @@ TEST_F(SharedSnapshotTest, EachReaderHasAnOffsetOfItsOwn)
     pool_.release(a);
 }
 
+TEST_F(SharedSnapshotTest, NewBytesGoToASlotHoldingNoSharedSnapshotFirst)
+{
+    SnapshotPool::Slot *a = nullptr, *b = nullptr;
+    ASSERT_NO_FATAL_FAILURE(fill(a, 0, 4000));
+    ASSERT_NO_FATAL_FAILURE(fill(b, 5000, 4000));
+    SnapshotPool::Slot* plain = pool_.acquire(4000);
+    ASSERT_NE(plain, nullptr);
+    pool_.release(plain);
+    pool_.release(a);
+    pool_.release(b);  // the most recent, but keyed: `plain` goes first
+    EXPECT_EQ(pool_.acquire(4000), plain);
+    // Then the least recently released shared one: a, while b (released after it) stays found.
+    EXPECT_EQ(pool_.acquire(4000), a);
+    EXPECT_EQ(pool_.share(key_of(0, 4000)), nullptr);
+    EXPECT_EQ(pool_.share(key_of(5000, 4000)), b);
+    pool_.release(b);
+    pool_.release(a);
+    pool_.release(plain);
+}
+
+TEST_F(SharedSnapshotTest, ABodyRefusedForTheBudgetDropsNoSharedSnapshot)
+{
+    constexpr std::size_t K = 1024;
+    SnapshotPool pool(3, kCapacity, 64 * K);
+    SnapshotPool::Slot* big = pool.acquire(30 * K);
+    SnapshotPool::Slot* kept = pool.acquire(20 * K);
+    SnapshotPool::Slot* other = pool.acquire(10 * K);
+    ASSERT_TRUE(big && kept && other);
+    ASSERT_EQ(fill_snapshot(*kept, file_, {FileExtent{0, 20 * K}}), APR_SUCCESS);
+    pool.publish(kept, key_of(0, 20 * K));
+    pool.release(kept);
+    pool.release(other);
+    // A 50 KiB body would grow `other` by 40 KiB: 100 KiB, and 80 even without kept's pages.
+    EXPECT_EQ(pool.acquire(50 * K), nullptr);
+    EXPECT_EQ(pool.touched_bytes(), 60 * K);
+    EXPECT_EQ(pool.share(key_of(0, 20 * K)), kept);
+    EXPECT_EQ(read_back(*kept), content_.substr(0, 20 * K));
+    pool.release(kept);
+    pool.release(big);
+}
+
+TEST(TimestampsAreLocal, MemoryFilesYesProcNo)
+{
+#if defined(__linux__)
+    const int mem = memfd_create("t", MFD_CLOEXEC);
+    const int proc = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+    ASSERT_GE(mem, 0);
+    ASSERT_GE(proc, 0);
+    EXPECT_TRUE(timestamps_are_local(mem));  // tmpfs
+    EXPECT_FALSE(timestamps_are_local(proc));
+    EXPECT_FALSE(timestamps_are_local(-1));
+    close(mem);
+    close(proc);
+#else
+    EXPECT_FALSE(timestamps_are_local(0));
+#endif
+}
+
 TEST_F(SharedSnapshotTest, ThreadsSharingAndTakingSlotsNeverSeeOtherBytes)
 {
-    SnapshotPool pool(4, kCapacity, kWarm);
+    // A budget of two bodies for four slots: pages are dropped (and keys forgotten) while other
+    // threads share.
+    SnapshotPool pool(4, kCapacity, 4500);
     std::vector<std::thread> threads;
     std::vector<int> wrong(8, 0);
     for (int t = 0; t < 8; ++t) {
@@ -341,6 +407,8 @@ TEST_F(SharedSnapshotTest, ThreadsSharingAndTakingSlotsNeverSeeOtherBytes)
                     }
                     if (fill_snapshot(*s, file_, {FileExtent{offset, 2000}}) != APR_SUCCESS) {
                         ++wrong[t];
+                        pool.release(s);
+                        continue;
                     }
                     pool.publish(s, key);
                 }
@@ -358,6 +426,7 @@ TEST_F(SharedSnapshotTest, ThreadsSharingAndTakingSlotsNeverSeeOtherBytes)
         EXPECT_EQ(wrong[t], 0) << "thread " << t;
     }
     EXPECT_EQ(pool.slots_in_use(), 0u);
+    EXPECT_LE(pool.touched_bytes(), 4500u);
 }
 
 }  // namespace
