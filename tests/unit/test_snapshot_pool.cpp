@@ -36,6 +36,27 @@ protected:
         EXPECT_EQ(pread(s.fd, out.data(), out.size(), 0), static_cast<ssize_t>(out.size()));
         return out;
     }
+
+    // Runs `one(t, i)` 500 times on each of 8 threads at once; expects it never to return false.
+    template <typename F>
+    static void on_eight_threads(F one)
+    {
+        std::vector<std::thread> threads;
+        std::vector<int> wrong(8, 0);
+        for (int t = 0; t < 8; ++t) {
+            threads.emplace_back([&, t] {
+                for (int i = 0; i < 500; ++i) {
+                    wrong[t] += one(t, i) ? 0 : 1;
+                }
+            });
+        }
+        for (auto& th : threads) {
+            th.join();
+        }
+        for (int t = 0; t < 8; ++t) {
+            EXPECT_EQ(wrong[t], 0) << "thread " << t;
+        }
+    }
 };
 
 TEST_F(SnapshotTest, HoldsFileExtentsAndMemoryBlocksInOrder)
@@ -147,30 +168,16 @@ TEST_F(SnapshotTest, RoomIsMadeFromTheLeastRecentlyUsedFreeSlots)
 TEST_F(SnapshotTest, ThreadsShareThePoolWithoutHandingOutASlotTwice)
 {
     SnapshotPool pool(4, kCapacity, kWarm);
-    std::vector<std::thread> threads;
-    std::vector<int> wrong(8, 0);
-    for (int t = 0; t < 8; ++t) {
-        threads.emplace_back([&, t] {
-            for (int i = 0; i < 500; ++i) {
-                SnapshotPool::Slot* s = pool.acquire(8);
-                if (!s) {
-                    continue;
-                }
-                const std::string mine(8, static_cast<char>('a' + t));
-                if (fill_snapshot(*s, file_, {MemoryBlock{mine}}) != APR_SUCCESS ||
-                    std::string(s->data, 8) != mine) {
-                    ++wrong[t];
-                }
-                pool.release(s);
-            }
-        });
-    }
-    for (auto& th : threads) {
-        th.join();
-    }
-    for (int t = 0; t < 8; ++t) {
-        EXPECT_EQ(wrong[t], 0) << "thread " << t;
-    }
+    on_eight_threads([&](int t, int) {
+        SnapshotPool::Slot* s = pool.acquire(8);
+        if (!s) {
+            return true;
+        }
+        const std::string mine(8, static_cast<char>('a' + t));
+        const bool right = fill_snapshot(*s, file_, {MemoryBlock{mine}}) == APR_SUCCESS && std::string(s->data, 8) == mine;
+        pool.release(s);
+        return right;
+    });
     EXPECT_LE(pool.slots_made(), 4u);
     EXPECT_EQ(pool.slots_in_use(), 0u);
 }
@@ -392,39 +399,25 @@ TEST_F(SharedSnapshotTest, ThreadsSharingAndTakingSlotsNeverSeeOtherBytes)
     // A budget of two bodies for four slots: pages are dropped (and keys forgotten) while other
     // threads share.
     SnapshotPool pool(4, kCapacity, 4500);
-    std::vector<std::thread> threads;
-    std::vector<int> wrong(8, 0);
-    for (int t = 0; t < 8; ++t) {
-        threads.emplace_back([&, t] {
-            for (int i = 0; i < 500; ++i) {
-                const std::uint64_t offset = 1000 * static_cast<std::uint64_t>((t + i) % 3);
-                const SnapshotKey key = key_of(offset, 2000);
-                SnapshotPool::Slot* s = pool.share(key);
-                if (!s) {
-                    s = pool.acquire(2000);
-                    if (!s) {
-                        continue;
-                    }
-                    if (fill_snapshot(*s, file_, {FileExtent{offset, 2000}}) != APR_SUCCESS) {
-                        ++wrong[t];
-                        pool.release(s);
-                        continue;
-                    }
-                    pool.publish(s, key);
-                }
-                if (std::string(s->data, 2000) != content_.substr(offset, 2000)) {
-                    ++wrong[t];
-                }
-                pool.release(s);
+    on_eight_threads([&](int t, int i) {
+        const std::uint64_t offset = 1000 * static_cast<std::uint64_t>((t + i) % 3);
+        const SnapshotKey key = key_of(offset, 2000);
+        SnapshotPool::Slot* s = pool.share(key);
+        if (!s) {
+            s = pool.acquire(2000);
+            if (!s) {
+                return true;
             }
-        });
-    }
-    for (auto& th : threads) {
-        th.join();
-    }
-    for (int t = 0; t < 8; ++t) {
-        EXPECT_EQ(wrong[t], 0) << "thread " << t;
-    }
+            if (fill_snapshot(*s, file_, {FileExtent{offset, 2000}}) != APR_SUCCESS) {
+                pool.release(s);
+                return false;
+            }
+            pool.publish(s, key);
+        }
+        const bool right = std::string(s->data, 2000) == content_.substr(offset, 2000);
+        pool.release(s);
+        return right;
+    });
     EXPECT_EQ(pool.slots_in_use(), 0u);
     EXPECT_LE(pool.touched_bytes(), 4500u);
 }
