@@ -281,10 +281,8 @@ bool file_state(apr_file_t* fd, apr_finfo_t& now)
 }
 
 // What a snapshot of `plan` would hold, when it can be shared (AudioStreamShareSnapshots, a
-// body that is one range of the file: 200 or a single 206). `settled`: `fd`'s last change is at
-// least kSettled old, on a filesystem whose stamps prove it (timestamps_are_local).
-bool snapshot_key(request_rec* r, apr_file_t* fd, const Plan& plan, const DirConfig& conf, SnapshotKey& key,
-                  bool& settled)
+// body that is one range of the file: 200 or a single 206), with the ctime it was made at.
+bool snapshot_key(apr_file_t* fd, const Plan& plan, const DirConfig& conf, SnapshotKey& key)
 {
     const auto* f = plan.body.size() == 1 ? std::get_if<FileExtent>(&plan.body.front()) : nullptr;
     apr_finfo_t now;
@@ -292,10 +290,16 @@ bool snapshot_key(request_rec* r, apr_file_t* fd, const Plan& plan, const DirCon
         return false;
     }
     key = SnapshotKey{file_identity(now), static_cast<std::int64_t>(now.ctime), f->offset, f->length};
-    apr_os_file_t os_fd = -1;
-    settled = r->request_time - now.ctime >= kSettled && apr_os_file_get(&os_fd, fd) == APR_SUCCESS &&
-              timestamps_are_local(os_fd);
     return true;
+}
+
+// Whether a snapshot of `fd` taken now may be shared: its last change is at least kSettled old,
+// on a filesystem whose stamps prove it (timestamps_are_local).
+bool settled(request_rec* r, apr_file_t* fd, const SnapshotKey& key)
+{
+    apr_os_file_t os_fd = -1;
+    return r->request_time - key.ctime >= kSettled && apr_os_file_get(&os_fd, fd) == APR_SUCCESS &&
+           timestamps_are_local(os_fd);
 }
 
 // A slot holding this body already (shared), else a free one for a body of `bytes`, given back
@@ -306,13 +310,12 @@ SnapshotPool::Slot* take_slot(request_rec* r, apr_file_t* fd, const Plan& plan, 
     if (!pool) {
         return nullptr;
     }
-    bool settled = false;
-    if (snapshot_key(r, fd, plan, conf, d.key, settled)) {
+    if (snapshot_key(fd, plan, conf, d.key)) {
         if (SnapshotPool::Slot* shared = pool->share(d.key)) {
             d.shared = true;
             return hold_slot(r, pool, shared);
         }
-        d.publish = settled;
+        d.publish = settled(r, fd, d.key);
     }
     return hold_slot(r, pool, pool->acquire(static_cast<std::size_t>(plan.content_length)));
 }
