@@ -176,17 +176,22 @@ SnapshotPool::Slot* SnapshotPool::acquire(std::size_t bytes)
     return s;
 }
 
+SnapshotPool::Slot* SnapshotPool::find_keyed(const SnapshotKey& key) const
+{
+    auto it = std::find_if(all_.begin(), all_.end(), [&](const Slot* s) { return s->keyed && s->key == key; });
+    return it != all_.end() ? *it : nullptr;
+}
+
 SnapshotPool::Slot* SnapshotPool::share(const SnapshotKey& key)
 {
     std::lock_guard<std::mutex> lock(mutex_);
     if (!shareable_) {
         return nullptr;
     }
-    auto it = std::find_if(all_.begin(), all_.end(), [&](const Slot* s) { return s->keyed && s->key == key; });
-    if (it == all_.end()) {
+    Slot* s = find_keyed(key);
+    if (!s) {
         return nullptr;
     }
-    Slot* s = *it;
     if (s->users++ == 0) {
         free_.erase(std::find(free_.begin(), free_.end(), s));
     }
@@ -196,8 +201,7 @@ SnapshotPool::Slot* SnapshotPool::share(const SnapshotKey& key)
 void SnapshotPool::publish(Slot* slot, const SnapshotKey& key)
 {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (!shareable_ ||
-        std::any_of(all_.begin(), all_.end(), [&](const Slot* s) { return s->keyed && s->key == key; })) {
+    if (!shareable_ || find_keyed(key)) {
         return;
     }
     slot->key = key;

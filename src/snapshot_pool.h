@@ -100,6 +100,7 @@ private:
     Slot* take_free(std::size_t bytes);
     bool make_room(std::size_t growth, const Slot* keep);
     void drop_pages(Slot* slot);
+    Slot* find_keyed(const SnapshotKey& key) const;  // the slot published under `key`, or nullptr
 
     const std::size_t max_slots_;
     const std::size_t capacity_;
