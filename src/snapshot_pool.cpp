@@ -90,25 +90,30 @@ SnapshotPool::Slot* SnapshotPool::make_slot()
 #endif
 }
 
-// A free slot for new bytes, removed from the free list (nullptr when none is free). Among
-// those whose pages cover `bytes`: the most recently released one that holds no shared
-// snapshot, else the least recently released one that does; else the most recent of all.
-SnapshotPool::Slot* SnapshotPool::take_free(std::size_t bytes)
+// A free slot for new bytes among those holding a shared snapshot (`keyed`) or not, removed
+// from the free list; nullptr when there is none. Not keyed: the most recently released one
+// whose pages cover `bytes`, else the most recent. Keyed: the least recently released one
+// whose pages cover `bytes`, else the least recent.
+SnapshotPool::Slot* SnapshotPool::take_free(std::size_t bytes, bool keyed)
 {
-    if (free_.empty()) {
-        return nullptr;
-    }
-    auto covers = [&](const Slot* s) { return s->touched >= bytes; };
-    auto it = std::find_if(free_.rbegin(), free_.rend(), [&](const Slot* s) { return covers(s) && !s->keyed; });
+    auto candidate = [&](const Slot* s) { return s->keyed == keyed; };
+    auto covering = [&](const Slot* s) { return candidate(s) && s->touched >= bytes; };
     auto chosen = free_.end();
-    if (it != free_.rend()) {
-        chosen = std::prev(it.base());
+    if (!keyed) {
+        auto it = std::find_if(free_.rbegin(), free_.rend(), covering);
+        if (it == free_.rend()) {
+            it = std::find_if(free_.rbegin(), free_.rend(), candidate);
+        }
+        chosen = it != free_.rend() ? std::prev(it.base()) : free_.end();
     }
     else {
-        chosen = std::find_if(free_.begin(), free_.end(), covers);
+        chosen = std::find_if(free_.begin(), free_.end(), covering);
         if (chosen == free_.end()) {
-            chosen = std::prev(free_.end());
+            chosen = std::find_if(free_.begin(), free_.end(), candidate);
         }
+    }
+    if (chosen == free_.end()) {
+        return nullptr;
     }
     Slot* s = *chosen;
     free_.erase(chosen);
@@ -157,9 +162,13 @@ SnapshotPool::Slot* SnapshotPool::acquire(std::size_t bytes)
         return nullptr;
     }
     std::lock_guard<std::mutex> lock(mutex_);
-    Slot* s = take_free(bytes);
+    // A shared snapshot is given up last: after free slots holding none, and a new slot.
+    Slot* s = take_free(bytes, false);
     if (!s && all_.size() < max_slots_) {
         s = make_slot();
+    }
+    if (!s) {
+        s = take_free(bytes, true);
     }
     if (!s) {
         return nullptr;

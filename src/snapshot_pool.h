@@ -15,7 +15,7 @@
 // identity, its ctime, which write(2), truncation and utimes move and nobody can set back, and
 // the byte range), it is shared by every request for the same range of the same unchanged file
 // while it is in use, and found again in its free slot until that slot is taken for another
-// body (slots holding none are taken first). Each request reads it through a descriptor of its
+// body (only when no other free slot is left and no new one can be made). Each request reads it through a descriptor of its
 // own (reader_path): mod_http2 seeks and reads, and two connection threads on one shared file
 // offset would mix their bytes. Which files may be shared (settled, on a local filesystem) is
 // the caller's rule (emit.cpp).
@@ -73,7 +73,8 @@ public:
 
     // A free slot for a body of `bytes`, or nullptr: too large, every slot in use, the budget
     // spent by slots in use, or no memory file could be made. Prefers the most recently released
-    // slot whose pages already cover `bytes`. Whatever it held is forgotten (no longer keyed).
+    // slot whose pages already cover `bytes`; a slot holding a shared snapshot only when no other
+    // free slot is left and no new one can be made. Whatever it held is forgotten.
     Slot* acquire(std::size_t bytes);
     // The slot published under `key`, in use or free, with one more user; nullptr when there is
     // none or sharing is off (shareable()).
@@ -97,7 +98,7 @@ public:
 private:
     // With mutex_ held.
     Slot* make_slot();
-    Slot* take_free(std::size_t bytes);
+    Slot* take_free(std::size_t bytes, bool keyed);
     bool make_room(std::size_t growth, const Slot* keep);
     void drop_pages(Slot* slot);
     Slot* find_keyed(const SnapshotKey& key) const;  // the slot published under `key`, or nullptr

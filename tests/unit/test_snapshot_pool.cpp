@@ -263,9 +263,19 @@ TEST_F(SharedSnapshotTest, TakingAFreeSlotForAnotherBodyForgetsWhatItHeld)
     SnapshotPool::Slot* a = nullptr;
     ASSERT_NO_FATAL_FAILURE(fill(a, 500, 4000));
     pool_.release(a);
-    EXPECT_EQ(pool_.acquire(4000), a);  // the most recent free slot, about to be overwritten
+    // A new slot comes before a shared snapshot is given up (the pool holds three).
+    SnapshotPool::Slot* b = pool_.acquire(4000);
+    EXPECT_NE(b, a);
+    EXPECT_EQ(pool_.share(key_of(500, 4000)), a);
+    pool_.release(a);
+    SnapshotPool::Slot* c = pool_.acquire(4000);
+    EXPECT_NE(c, a);
+    // Nothing else left: a's slot, about to be overwritten, and its bytes forgotten.
+    EXPECT_EQ(pool_.acquire(4000), a);
     EXPECT_EQ(pool_.share(key_of(500, 4000)), nullptr);
     pool_.release(a);
+    pool_.release(b);
+    pool_.release(c);
 }
 
 TEST_F(SharedSnapshotTest, ASharedSlotIsNotHandedOutWhileAnyUserHoldsIt)
@@ -354,6 +364,24 @@ TEST_F(SharedSnapshotTest, NewBytesGoToASlotHoldingNoSharedSnapshotFirst)
     pool_.release(b);
     pool_.release(a);
     pool_.release(plain);
+}
+
+TEST_F(SharedSnapshotTest, ASmallFreeSlotGrowsRatherThanAnotherBodyTakingASharedOne)
+{
+    // The pool's three slots: a (published, 40000 bytes), a small free one and one in use. A
+    // second 40000-byte body grows the small slot; a stays found.
+    SnapshotPool::Slot* a = nullptr;
+    ASSERT_NO_FATAL_FAILURE(fill(a, 0, 40000));
+    SnapshotPool::Slot* small = pool_.acquire(10);
+    SnapshotPool::Slot* busy = pool_.acquire(10);
+    ASSERT_TRUE(small && busy);
+    pool_.release(small);
+    pool_.release(a);
+    EXPECT_EQ(pool_.acquire(40000), small);
+    EXPECT_EQ(pool_.share(key_of(0, 40000)), a);
+    pool_.release(a);
+    pool_.release(small);
+    pool_.release(busy);
 }
 
 TEST_F(SharedSnapshotTest, ABodyRefusedForTheBudgetDropsNoSharedSnapshot)
