@@ -38,10 +38,22 @@ constexpr apr_off_t kPassEvery = 256 * 1024;
 // pass_reading_files ended the response itself (logged, error bucket and EOS sent).
 constexpr apr_status_t kStreamReset = APR_OS_START_USERERR + 1;
 
-bool mmap_disabled(const request_rec* r)
+// HTTP/1.1 without sendfile (EnableSendfile Off, httpd's default): the core reads a file bucket
+// by mapping it (EnableMMAP On), 4 MiB at a time, unless the bucket says not to. A file truncated
+// under a mapping reads as zeros to the end of its last page, and writev sends those as body
+// bytes; read() returns the short file instead, which the core takes as an error and closes the
+// connection. So file buckets are never mapped, and are read this much at a time (a 64 KiB
+// range in one read, not nine of the bucket's default 8000 bytes). Measured against mapping, in
+// one bench run each: random 64 KiB ranges 1.05 and 0.98 of core, mapped 1.00 and 0.92.
+constexpr apr_size_t kFileBucketRead = 128 * 1024;
+
+// Whichever way the core reads `b`, only true bytes of the file (see kFileBucketRead).
+void never_map(apr_bucket* b)
 {
-    const auto* core = static_cast<const core_dir_config*>(ap_get_core_module_config(r->per_dir_config));
-    return core->enable_mmap == ENABLE_MMAP_OFF;
+#if APR_HAS_MMAP
+    (void)apr_bucket_file_enable_mmap(b, 0);
+#endif
+    (void)apr_bucket_file_set_buf_size(b, kFileBucketRead);
 }
 
 // Turns extents [first, last) of a plan into buckets: file extents stay zero-copy (sendfile),
@@ -68,11 +80,7 @@ void append_extents(request_rec* r, apr_bucket_brigade* bb, apr_file_t* fd, cons
             if (!file) {
                 b = file = apr_bucket_file_create(fd, static_cast<apr_off_t>(off),
                                                   static_cast<apr_size_t>(n), r->pool, bb->bucket_alloc);
-#if APR_HAS_MMAP
-                if (mmap_disabled(r)) {
-                    (void)apr_bucket_file_enable_mmap(file, 0);
-                }
-#endif
+                never_map(file);
             }
             else {
                 (void)apr_bucket_copy(file, &b);
@@ -367,9 +375,7 @@ int emit_snapshot(request_rec* r, apr_bucket_brigade* bb, apr_file_t* fd, const 
         return refuse_unreadable(r, plan, rv);
     }
     apr_bucket* b = apr_bucket_file_create(file, 0, slot.length, r->pool, bb->bucket_alloc);
-#if APR_HAS_MMAP
-    (void)apr_bucket_file_enable_mmap(b, 0);
-#endif
+    never_map(b);
     APR_BRIGADE_INSERT_TAIL(bb, b);
     return OK;
 }
