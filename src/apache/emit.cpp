@@ -5,7 +5,6 @@
 #include "../file_read.h"
 #include "../small_window.h"
 #include "http_ssl.h"
-#include "file_source.h"
 #include "log.h"
 #include "stats.h"
 
@@ -242,139 +241,17 @@ int emit_read(request_rec* r, apr_bucket_brigade* bb, apr_file_t* fd, const Plan
     return OK;
 }
 
-// ---- snapshots (HTTP/2) ----------------------------------------------------------------------
-
-struct HeldSlot {
-    SnapshotPool* pool;
-    SnapshotPool::Slot* slot;
-};
-
-// r->pool goes after mod_http2 has finished with the stream: its connection thread reads a
-// file bucket into its frames before the stream can end, so the slot is free once the request
-// is. A pool cleanup, called by APR: an exception firewall (a slot not given back is only lost).
-apr_status_t give_back_slot(void* held_v) noexcept
-{
-    auto* held = static_cast<HeldSlot*>(held_v);
-    try {
-        held->pool->release(held->slot);
-    }
-    catch (...) {
-        return APR_EGENERAL;
-    }
-    return APR_SUCCESS;
-}
-
-// `slot` given back to `pool` when r->pool goes.
-SnapshotPool::Slot* hold_slot(request_rec* r, SnapshotPool* pool, SnapshotPool::Slot* slot)
-{
-    if (slot) {
-        auto* held = static_cast<HeldSlot*>(apr_palloc(r->pool, sizeof(HeldSlot)));
-        *held = HeldSlot{pool, slot};
-        apr_pool_cleanup_register(r->pool, held, give_back_slot, apr_pool_cleanup_null);
-    }
-    return slot;
-}
-
-// A shared snapshot is only made of a file whose last change (its ctime) is at least this old.
-// The kernel stamps times from a clock that moves in ticks, some filesystems to the second, so
-// two writes close together can leave one ctime: bytes read between them must not be found
-// again under it. Three seconds cover whole-second stamps and a tick of lag.
-constexpr apr_time_t kSettled = apr_time_from_sec(3);
-
-// The file as it is now (fstat of the open descriptor): what a snapshot's key is made of.
-bool file_state(apr_file_t* fd, apr_finfo_t& now)
-{
-    return apr_file_info_get(&now, APR_FINFO_IDENT | APR_FINFO_SIZE | APR_FINFO_MTIME | APR_FINFO_CTIME, fd) ==
-           APR_SUCCESS;
-}
-
-// What a snapshot of `plan` would hold, when it can be shared (AudioStreamShareSnapshots, a
-// body that is one range of the file: 200 or a single 206), with the ctime it was made at.
-bool snapshot_key(apr_file_t* fd, const Plan& plan, const DirConfig& conf, SnapshotKey& key)
-{
-    const auto* f = plan.body.size() == 1 ? std::get_if<FileExtent>(&plan.body.front()) : nullptr;
-    apr_finfo_t now;
-    if (!share_snapshots(conf) || !f || !file_state(fd, now)) {
-        return false;
-    }
-    key = SnapshotKey{file_identity(now), static_cast<std::int64_t>(now.ctime), f->offset, f->length};
-    return true;
-}
-
-// Whether a snapshot of `fd` taken now may be shared: its last change is at least kSettled old,
-// on a filesystem whose stamps prove it (timestamps_are_local).
-bool settled(request_rec* r, apr_file_t* fd, const SnapshotKey& key)
-{
-    apr_os_file_t os_fd = -1;
-    return r->request_time - key.ctime >= kSettled && apr_os_file_get(&os_fd, fd) == APR_SUCCESS &&
-           timestamps_are_local(os_fd);
-}
-
-// A slot holding this body already (shared), else a free one for a body of `bytes`, given back
-// with r->pool; nullptr when the pool has none.
-SnapshotPool::Slot* take_slot(request_rec* r, apr_file_t* fd, const Plan& plan, const DirConfig& conf, Delivery& d)
-{
-    SnapshotPool* pool = snapshot_pool(r->server);
-    if (!pool) {
-        return nullptr;
-    }
-    if (snapshot_key(fd, plan, conf, d.key)) {
-        if (SnapshotPool::Slot* shared = pool->share(d.key)) {
-            d.shared = true;
-            return hold_slot(r, pool, shared);
-        }
-        d.publish = settled(r, fd, d.key);
-    }
-    return hold_slot(r, pool, pool->acquire(static_cast<std::size_t>(plan.content_length)));
-}
-
-// Whether the file is still as `key` says, after its bytes were read.
-bool unchanged(apr_file_t* fd, const SnapshotKey& key)
-{
-    apr_finfo_t now;
-    return file_state(fd, now) && file_identity(now) == key.file && static_cast<std::int64_t>(now.ctime) == key.ctime;
-}
-
-// A descriptor of the slot's memory file for mod_http2, closed with r->pool or with whichever
-// pool mod_http2 sets the file aside into (apr_file_open and apr_file_dup register that cleanup;
-// apr_os_file_put alone does not, and its set-aside copies would never be closed). Where the
-// pool shares slots, an open file of its own: mod_http2 seeks before each read. Sendfile as the
-// served file allows it (EnableSendfile): over h2c mod_http2 hands file buckets to the core
-// output filter, which then sends the snapshot without copying it through user space.
-apr_status_t open_slot(request_rec* r, apr_file_t* served, const SnapshotPool& pool, const SnapshotPool::Slot& slot,
-                       apr_file_t** file)
-{
-    const apr_int32_t flags = APR_FOPEN_READ | (apr_file_flags_get(served) & APR_FOPEN_SENDFILE_ENABLED);
-    if (pool.shareable()) {
-        return apr_file_open(file, SnapshotPool::reader_path(slot).c_str(), flags, APR_OS_DEFAULT, r->pool);
-    }
-    apr_os_file_t slot_fd = slot.fd;
-    apr_file_t* slot_file = nullptr;
-    const apr_status_t rv = apr_os_file_put(&slot_file, &slot_fd, flags, r->pool);
-    return rv == APR_SUCCESS ? apr_file_dup(file, slot_file, r->pool) : rv;
-}
-
-// The body of a Snapshot delivery: copied into the slot (unless it is shared), then one file
-// bucket on a descriptor of its own (mod_http2 passes a file bucket to its connection thread by
-// reference only when no other bucket shares the file, and closes it with the stream). A 500
-// before anything was sent when the file is shorter than the plan.
+// The body of a Snapshot delivery: one file bucket on the snapshot's own descriptor (mod_http2
+// passes a file bucket to its connection thread by reference only when no other bucket shares
+// the file, and closes it with the stream). A 500 before anything was sent when the file is
+// shorter than the plan.
 int emit_snapshot(request_rec* r, apr_bucket_brigade* bb, apr_file_t* fd, const Plan& plan, const Delivery& how)
 {
-    SnapshotPool& pool = *snapshot_pool(r->server);
-    SnapshotPool::Slot& slot = *how.slot;
-    if (!how.shared) {
-        if (const apr_status_t rv = fill_snapshot(slot, fd, plan.body); rv != APR_SUCCESS) {
-            return refuse_unreadable(r, plan, rv);
-        }
-        if (how.publish && unchanged(fd, how.key)) {
-            pool.publish(&slot, how.key);
-        }
-    }
     apr_file_t* file = nullptr;
-    if (const apr_status_t rv = open_slot(r, fd, pool, slot, &file); rv != APR_SUCCESS) {
+    if (const apr_status_t rv = open_snapshot(r, fd, plan, how.snapshot, &file); rv != APR_SUCCESS) {
         return refuse_unreadable(r, plan, rv);
     }
-    apr_bucket* b = apr_bucket_file_create(file, 0, slot.length, r->pool, bb->bucket_alloc);
+    apr_bucket* b = apr_bucket_file_create(file, 0, how.snapshot.slot->length, r->pool, bb->bucket_alloc);
     never_map(b);
     APR_BRIGADE_INSERT_TAIL(bb, b);
     return OK;
@@ -387,7 +264,7 @@ const char* Delivery::name(const Plan& plan) const
     switch (body) {
     case Body::None: return "no body";
     case Body::Read: return "read";
-    case Body::Snapshot: return shared ? "shared snapshot" : "snapshot";
+    case Body::Snapshot: return snapshot.shared ? "shared snapshot" : "snapshot";
     case Body::Files: break;
     }
     if (file_bytes(plan.body) == 0) {
@@ -410,7 +287,7 @@ Delivery decide_delivery(request_rec* r, apr_file_t* fd, const Plan& plan, const
     }
     // Content-Length is the sum of the body's extents (multipart framing included).
     else if (d.transport == Delivery::Transport::Http2 && file_bytes(plan.body) > 0 &&
-             plan.content_length <= snapshot_size(conf) && (d.slot = take_slot(r, fd, plan, conf, d))) {
+             plan.content_length <= snapshot_size(conf) && take_snapshot(r, fd, plan, conf, d.snapshot)) {
         d.body = Delivery::Body::Snapshot;
     }
     else {

@@ -7,9 +7,9 @@
 #include "glue.h"
 
 #include "../response_plan.h"
-#include "../snapshot_pool.h"
 #include "config.h"
 #include "request_state.h"
+#include "snapshot.h"
 
 namespace audio_stream::apache {
 
@@ -34,10 +34,7 @@ struct Delivery {
     Offset window;  // download counting: at most this many bytes per slice, each counted in
                     // counter->confirmed once written (0: not counted)
     SentCount* counter;
-    SnapshotPool::Slot* slot;  // Snapshot: the slot, released with r->pool
-    bool shared;               // Snapshot: the slot already holds the body (another request's)
-    bool publish;              // Snapshot: once filled, the slot may serve `key` to others
-    SnapshotKey key;
+    Snapshot snapshot;  // Snapshot: the slot and whether it is shared
 
     // For the AS0010 debug line: "no body", "read", "snapshot", "shared snapshot", "sendfile",
     // "chunks" (TLS and HTTP/2 files read as they go) or "no file bytes".

@@ -1,0 +1,135 @@
+#include "snapshot.h"
+
+#include "file_source.h"
+
+namespace audio_stream::apache {
+
+namespace {
+
+struct HeldSlot {
+    SnapshotPool* pool;
+    SnapshotPool::Slot* slot;
+};
+
+// r->pool goes after mod_http2 has finished with the stream: its connection thread reads a
+// file bucket into its frames before the stream can end, so the slot is free once the request
+// is. A pool cleanup, called by APR: an exception firewall (a slot not given back is only lost).
+apr_status_t give_back_slot(void* held_v) noexcept
+{
+    auto* held = static_cast<HeldSlot*>(held_v);
+    try {
+        held->pool->release(held->slot);
+    }
+    catch (...) {
+        return APR_EGENERAL;
+    }
+    return APR_SUCCESS;
+}
+
+// `slot` given back to `pool` when r->pool goes.
+SnapshotPool::Slot* hold_slot(request_rec* r, SnapshotPool* pool, SnapshotPool::Slot* slot)
+{
+    if (slot) {
+        auto* held = static_cast<HeldSlot*>(apr_palloc(r->pool, sizeof(HeldSlot)));
+        *held = HeldSlot{pool, slot};
+        apr_pool_cleanup_register(r->pool, held, give_back_slot, apr_pool_cleanup_null);
+    }
+    return slot;
+}
+
+// A shared snapshot is only made of a file whose last change (its ctime) is at least this old.
+// The kernel stamps times from a clock that moves in ticks, some filesystems to the second, so
+// two writes close together can leave one ctime: bytes read between them must not be found
+// again under it. Three seconds cover whole-second stamps and a tick of lag.
+constexpr apr_time_t kSettled = apr_time_from_sec(3);
+
+// The file as it is now (fstat of the open descriptor): what a snapshot's key is made of.
+bool file_state(apr_file_t* fd, apr_finfo_t& now)
+{
+    return apr_file_info_get(&now, APR_FINFO_IDENT | APR_FINFO_SIZE | APR_FINFO_MTIME | APR_FINFO_CTIME, fd) ==
+           APR_SUCCESS;
+}
+
+// What a snapshot of `plan` would hold, when it can be shared (AudioStreamShareSnapshots, a
+// body that is one range of the file: 200 or a single 206), with the ctime it was made at.
+bool snapshot_key(apr_file_t* fd, const Plan& plan, const DirConfig& conf, SnapshotKey& key)
+{
+    const auto* f = plan.body.size() == 1 ? std::get_if<FileExtent>(&plan.body.front()) : nullptr;
+    apr_finfo_t now;
+    if (!share_snapshots(conf) || !f || !file_state(fd, now)) {
+        return false;
+    }
+    key = SnapshotKey{file_identity(now), static_cast<std::int64_t>(now.ctime), f->offset, f->length};
+    return true;
+}
+
+// Whether a snapshot of `fd` taken now may be shared: its last change is at least kSettled old,
+// on a filesystem whose stamps prove it (timestamps_are_local).
+bool settled(request_rec* r, apr_file_t* fd, const SnapshotKey& key)
+{
+    apr_os_file_t os_fd = -1;
+    return r->request_time - key.ctime >= kSettled && apr_os_file_get(&os_fd, fd) == APR_SUCCESS &&
+           timestamps_are_local(os_fd);
+}
+
+// Whether the file is still as `key` says, after its bytes were read.
+bool unchanged(apr_file_t* fd, const SnapshotKey& key)
+{
+    apr_finfo_t now;
+    return file_state(fd, now) && file_identity(now) == key.file && static_cast<std::int64_t>(now.ctime) == key.ctime;
+}
+
+// A descriptor of the slot's memory file for mod_http2, closed with r->pool or with whichever
+// pool mod_http2 sets the file aside into (apr_file_open and apr_file_dup register that cleanup;
+// apr_os_file_put alone does not, and its set-aside copies would never be closed). Where the
+// pool shares slots, an open file of its own: mod_http2 seeks before each read. Sendfile as the
+// served file allows it (EnableSendfile): over h2c mod_http2 hands file buckets to the core
+// output filter, which then sends the snapshot without copying it through user space.
+apr_status_t open_slot(request_rec* r, apr_file_t* served, const SnapshotPool& pool, const SnapshotPool::Slot& slot,
+                       apr_file_t** file)
+{
+    const apr_int32_t flags = APR_FOPEN_READ | (apr_file_flags_get(served) & APR_FOPEN_SENDFILE_ENABLED);
+    if (pool.shareable()) {
+        return apr_file_open(file, SnapshotPool::reader_path(slot).c_str(), flags, APR_OS_DEFAULT, r->pool);
+    }
+    apr_os_file_t slot_fd = slot.fd;
+    apr_file_t* slot_file = nullptr;
+    const apr_status_t rv = apr_os_file_put(&slot_file, &slot_fd, flags, r->pool);
+    return rv == APR_SUCCESS ? apr_file_dup(file, slot_file, r->pool) : rv;
+}
+
+}  // namespace
+
+bool take_snapshot(request_rec* r, apr_file_t* fd, const Plan& plan, const DirConfig& conf, Snapshot& s)
+{
+    SnapshotPool* pool = snapshot_pool(r->server);
+    if (!pool) {
+        return false;
+    }
+    if (snapshot_key(fd, plan, conf, s.key)) {
+        if (SnapshotPool::Slot* shared = pool->share(s.key)) {
+            s.shared = true;
+            s.slot = hold_slot(r, pool, shared);
+            return true;
+        }
+        s.publish = settled(r, fd, s.key);
+    }
+    s.slot = hold_slot(r, pool, pool->acquire(static_cast<std::size_t>(plan.content_length)));
+    return s.slot != nullptr;
+}
+
+apr_status_t open_snapshot(request_rec* r, apr_file_t* fd, const Plan& plan, const Snapshot& s, apr_file_t** reader)
+{
+    SnapshotPool& pool = *snapshot_pool(r->server);
+    if (!s.shared) {
+        if (const apr_status_t rv = fill_snapshot(*s.slot, fd, plan.body); rv != APR_SUCCESS) {
+            return rv;
+        }
+        if (s.publish && unchanged(fd, s.key)) {
+            pool.publish(s.slot, s.key);
+        }
+    }
+    return open_slot(r, fd, pool, *s.slot, reader);
+}
+
+}  // namespace audio_stream::apache

@@ -1,0 +1,35 @@
+// HTTP/2 snapshots for one request (snapshot_pool.h): the slot, shared or free, taken and given
+// back with r->pool; the body copied into it and published for other requests when the file
+// proves settled; the descriptor that mod_http2 reads it through.
+#ifndef AUDIO_STREAM_APACHE_SNAPSHOT_H
+#define AUDIO_STREAM_APACHE_SNAPSHOT_H
+
+#include "glue.h"
+
+#include "../response_plan.h"
+#include "../snapshot_pool.h"
+#include "config.h"
+
+namespace audio_stream::apache {
+
+struct Snapshot {
+    SnapshotPool::Slot* slot = nullptr;  // given back when r->pool goes
+    bool shared = false;   // the slot already holds the body (another request's)
+    bool publish = false;  // once filled, the slot may serve `key` to others
+    SnapshotKey key;       // the file's state and the range, when the body may be shared
+};
+
+// A slot for `plan`'s body: one published under this very range of `fd` as it is now (shared;
+// AudioStreamShareSnapshots, a body that is one range of the file), else a free one. False when
+// the pool has none for it (every slot in use, or the page budget spent).
+bool take_snapshot(request_rec* r, apr_file_t* fd, const Plan& plan, const DirConfig& conf, Snapshot& s);
+
+// The body in the slot (read from `fd` unless shared; then published when it may be and the
+// file is unchanged since the key was taken), and a descriptor on the slot for mod_http2,
+// closed with r->pool. APR_EOF when the file is shorter than the plan; else the read or open
+// error.
+apr_status_t open_snapshot(request_rec* r, apr_file_t* fd, const Plan& plan, const Snapshot& s, apr_file_t** reader);
+
+}  // namespace audio_stream::apache
+
+#endif
