@@ -4,6 +4,8 @@
 #include <cstring>
 #include <limits>
 
+#include "mp4.h"
+
 namespace audio_stream::mp4 {
 
 namespace {
@@ -27,6 +29,18 @@ const Box& need(const std::vector<Box>& kids, const char* type)
         refuse_malformed(std::string("a track has no ") + type + " box");
     }
     return *b;
+}
+
+// The boxes of `types` appear at most once among `kids`. Each is read once and rewritten where
+// it stands, so a copy would be rewritten again from the one table read: a hostile moov of
+// thousands of empty mdia or stts boxes would make the cut thousands of times the work.
+void at_most_once(const std::vector<Box>& kids, std::initializer_list<const char*> types, const char* in)
+{
+    for (const char* type : types) {
+        if (std::count_if(kids.begin(), kids.end(), [&](const Box& b) { return is(b, type); }) > 1) {
+            refuse_malformed(std::string("two ") + type + " boxes in " + in);
+        }
+    }
 }
 
 void read_tkhd(BoxWalk& walk, Track& t)
@@ -73,6 +87,10 @@ void read_tref(BoxWalk& walk, Track& t, const Box& tref)
         for (std::size_t i = 0; i + 4 <= p.size(); i += 4) {
             t.chapter_refs.push_back(be32(reinterpret_cast<const Byte*>(p.data()) + i));
         }
+    }
+    // Each one is looked for among the tracks: no more than there can be tracks.
+    if (t.chapter_refs.size() > static_cast<std::size_t>(kMaxTracks)) {
+        refuse_malformed("more chapter references than tracks");
     }
 }
 
@@ -216,6 +234,7 @@ std::uint32_t default_roll(const Track& t)
 void read_stbl(BoxWalk& walk, Track& t)
 {
     t.stbl_kids = walk.children(t.stbl);
+    at_most_once(t.stbl_kids, {"stsd", "stts", "stsc", "stsz", "stco", "co64", "stss", "ctts"}, "a stbl");
     const Box* sgpd_roll = nullptr;
     for (const Box& b : t.stbl_kids) {
         if (is(b, "stz2")) {
@@ -234,6 +253,9 @@ void read_stbl(BoxWalk& walk, Track& t)
             sgpd_roll = &b;
         }
         if (is(b, "sbgp") || is(b, "ctts")) {
+            if (t.others.size() == kMaxSampleGroups) {
+                refuse_malformed("more than " + std::to_string(kMaxSampleGroups) + " ctts and sbgp boxes (the cap)");
+            }
             t.others.push_back(read_runs(walk, b, is(b, "ctts") ? "ctts" : "sbgp"));
             t.has_ctts = t.has_ctts || is(b, "ctts");
             t.has_roll_group = t.has_roll_group || std::memcmp(type, "roll", 4) == 0;
@@ -304,6 +326,7 @@ Track read_track(BoxWalk& walk, const Box& trak)
     Track t;
     t.trak = trak;
     t.trak_kids = walk.children(trak);
+    at_most_once(t.trak_kids, {"tkhd", "edts", "tref", "mdia"}, "a trak");
     t.tkhd = need(t.trak_kids, "tkhd");
     read_tkhd(walk, t);
     if (const Box* edts = BoxWalk::find(t.trak_kids, "edts")) {
@@ -316,6 +339,7 @@ Track read_track(BoxWalk& walk, const Box& trak)
         read_tref(walk, t, *tref);
     }
     t.mdia_kids = walk.children(need(t.trak_kids, "mdia"));
+    at_most_once(t.mdia_kids, {"mdhd", "hdlr", "minf"}, "a mdia");
     t.mdhd = need(t.mdia_kids, "mdhd");
     read_mdhd(walk, t);
     const std::string hdlr = small_payload(walk, need(t.mdia_kids, "hdlr"), "hdlr");
@@ -325,6 +349,7 @@ Track read_track(BoxWalk& walk, const Box& trak)
     std::memcpy(t.handler, hdlr.data() + 8, 4);
     t.kind = std::memcmp(t.handler, "soun", 4) == 0 ? Kind::Audio : Kind::Other;
     t.minf_kids = walk.children(need(t.mdia_kids, "minf"));
+    at_most_once(t.minf_kids, {"stbl"}, "a minf");
     t.stbl = need(t.minf_kids, "stbl");
     read_stbl(walk, t);
     if (t.kind == Kind::Audio && !t.has_roll_group) {
@@ -471,13 +496,20 @@ std::vector<ChapterSample> cut_chapters(ByteSource& src, const Track& t, Micros 
     std::size_t run = 0;
     std::uint64_t sample = 0;
     std::uint64_t start = 0;
+    // The stts run of `sample` and how many samples of it came before: walked forward once, so
+    // runs of no samples (which a table may hold by the million) are passed once, not per sample.
+    std::uint32_t entry = 0;
+    std::uint64_t used = 0;
     for (std::uint64_t chunk = 0; chunk < t.chunks.size(); ++chunk) {
         const std::uint32_t per = per_chunk(t, run, chunk);
         Offset offset = t.chunks[chunk];
         for (std::uint32_t i = 0; i < per; ++i, ++sample) {
             const Offset size = sizes.size(sample);
-            const RunsAt r = runs_at(t.stts, sample);
-            const std::uint64_t ticks = r.entry < t.stts.entries ? t.stts.value(r.entry) : 0;
+            for (; entry < t.stts.entries && used == t.stts.count(entry); used = 0) {
+                ++entry;
+            }
+            const std::uint64_t ticks = entry < t.stts.entries ? t.stts.value(entry) : 0;
+            ++used;
             if (start + ticks > from) {
                 if (size > kMaxChapterSample) {
                     refuse_malformed("a chapter title of more than 4 KiB");

@@ -17,6 +17,8 @@ namespace audio_stream::mp4 {
 
 constexpr std::uint64_t kMaxChunks = std::uint64_t{1} << 21;
 constexpr std::uint64_t kMaxChapters = 1024;
+// ctts and sbgp boxes in one stbl (a file has one ctts and a sample-to-group box or two).
+constexpr std::size_t kMaxSampleGroups = 16;
 constexpr Offset kMaxChapterSample = 4096;
 
 // A table of (count, value) runs over the samples: stts, ctts, sbgp.

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <map>
@@ -450,6 +451,139 @@ TEST_F(Mp4Files, InconsistentTablesAreMalformed)
         EXPECT_EQ(cut.status, Cut::Status::Malformed) << c.name;
         EXPECT_NE(cut.detail.find(c.detail), std::string::npos) << c.name << ": " << cut.detail;
     }
+}
+
+// `s` with `extra` appended to the children of the box `inside` (it and its parents grown).
+std::string with_kids_appended(const std::string& s, const Box& inside, const std::string& extra)
+{
+    std::string grown = s.substr(inside.offset, inside.end - inside.offset) + extra;
+    grown.replace(0, 4, bes(grown.size(), 4));
+    return replace_box(s, inside, grown);
+}
+
+// The track of `s` whose handler is `handler`.
+Box track_of(const std::string& s, const char* handler)
+{
+    for (const Box& trak : tracks(s)) {
+        if (tables(s, trak).handler == handler) {
+            return trak;
+        }
+    }
+    ADD_FAILURE() << "no " << handler << " track";
+    return {};
+}
+
+// A box that the cut reads once and rewrites where it stands, given twice, is Malformed: each
+// copy was rewritten from the one table read, so a moov of thousands of empty mdia or stts
+// boxes made a cut thousands of times the work, and a chapter track with two stbl boxes made
+// it read past its list of chapter tables. ctts and sbgp boxes, matched to their tables box by
+// box, are capped; so are chapter references, each looked for among the tracks.
+TEST_F(Mp4Files, RepeatedBoxesAndTooManyGroupsAreMalformed)
+{
+    ASSERT_EQ(errors(), "");
+    const std::string& aac = fixture("AacMoovAtEnd").bytes;
+    const std::string& book = fixture("BookWithChapters").bytes;
+    const Box trak = track_of(aac, "soun");
+    const Box stbl = *find_box(aac, {"mdia", "minf", "stbl"}, trak);
+    const Box stts = *find_box(aac, {"stts"}, stbl);
+    const Box text = track_of(book, "text");
+    const Box text_minf = *find_box(book, {"mdia", "minf"}, text);
+    const Box text_stbl = *find_box(book, {"stbl"}, text_minf);
+    const Box tref = *find_box(book, {"tref"}, track_of(book, "soun"));
+    std::string groups;
+    for (int i = 0; i < 17; ++i) {
+        groups += full_box("sbgp", 0, "roll" + bes(0, 4));
+    }
+    std::string refs;
+    for (int i = 0; i < 17; ++i) {
+        refs += bes(2, 4);
+    }
+    const struct {
+        const char* name;
+        std::string bytes;
+        const char* detail;
+    } cases[] = {
+        {"1000 empty mdia boxes", with_kids_appended(aac, trak, [] {
+             std::string many;
+             for (int i = 0; i < 1000; ++i) {
+                 many += box("mdia", "");
+             }
+             return many;
+         }()), "two mdia boxes in a trak"},
+        {"two stts", with_kids_appended(aac, stbl, aac.substr(stts.offset, stts.end - stts.offset)),
+         "two stts boxes in a stbl"},
+        {"a chapter track with two stbl", with_kids_appended(book, text_minf, book.substr(text_stbl.offset, text_stbl.end - text_stbl.offset)),
+         "two stbl boxes in a minf"},
+        {"two tref", with_kids_appended(book, track_of(book, "soun"), book.substr(tref.offset, tref.end - tref.offset)),
+         "two tref boxes in a trak"},
+        {"17 more sbgp", with_kids_appended(aac, stbl, groups), "ctts and sbgp boxes (the cap)"},
+        {"17 chapter references", replace_box(book, tref, box("tref", box("chap", refs))), "more chapter references than tracks"},
+    };
+    for (const auto& c : cases) {
+        const Cut cut = cut_bytes(c.bytes, 5000000);
+        EXPECT_EQ(cut.status, Cut::Status::Malformed) << c.name;
+        EXPECT_NE(cut.detail.find(c.detail), std::string::npos) << c.name << ": " << cut.detail;
+    }
+}
+
+// stts runs of no samples in a chapter track are passed over: the chapters come out as they do
+// without them (the runs are walked once, not once per chapter).
+TEST_F(Mp4Files, ChapterTimesSkipRunsOfNoSamples)
+{
+    ASSERT_EQ(errors(), "");
+    const std::string& book = fixture("BookWithChapters").bytes;
+    const Box stts = *find_box(book, {"mdia", "minf", "stbl", "stts"}, track_of(book, "text"));
+    const std::uint64_t n = be(book, stts.payload + 4, 4);
+    std::string runs;
+    for (std::uint64_t i = 0; i < n; ++i) {
+        runs += bes(0, 4) + bes(12345, 4) + book.substr(stts.payload + 8 + 8 * i, 8);
+    }
+    runs += bes(0, 4) + bes(777, 4);
+    const std::string padded = replace_box(book, stts, full_box("stts", 0, bes(2 * n + 1, 4) + runs));
+    const Cut plain = cut_bytes(book, 7000000);
+    const Cut cut = cut_bytes(padded, 7000000);
+    ASSERT_EQ(plain.status, Cut::Status::Ok) << plain.detail;
+    ASSERT_EQ(cut.status, Cut::Status::Ok) << cut.detail;
+    const auto want = chapter_track(materialise(plain, book));
+    ASSERT_EQ(want.size(), 3u);
+    EXPECT_EQ(chapter_track(materialise(cut, padded)), want);
+}
+
+// A chapter track of 1024 chapters whose stts begins with four million runs of no samples:
+// each chapter's time was found by walking stts from its start, 4 billion steps in all.
+TEST_F(Mp4Files, ChapterTimesOfAHostileSttsAreFoundInOnePass)
+{
+    ASSERT_EQ(errors(), "");
+    const std::string& book = fixture("BookWithChapters").bytes;
+    const Box text = track_of(book, "text");
+    const Box stbl = *find_box(book, {"mdia", "minf", "stbl"}, text);
+    const Box stsd = *find_box(book, {"stsd"}, stbl);
+    const Box mdat = *find_box(book, {"mdat"});
+    const std::uint64_t timescale = tables(book, text).timescale;
+    const std::uint64_t n = 1024, zero_runs = 4000000, delta = timescale * 19 / n;
+    std::string stts = bes(zero_runs + 1, 4);
+    stts.reserve(8 * zero_runs + 16);
+    for (std::uint64_t i = 0; i < zero_runs; ++i) {
+        stts += bes(0, 4) + bes(1, 4);
+    }
+    stts += bes(n, 4) + bes(delta, 4);
+    // Every chapter a 2-byte sample, all in one chunk at the start of the audio.
+    const std::string table = box("stbl", book.substr(stsd.offset, stsd.end - stsd.offset) + full_box("stts", 0, stts) +
+                                              full_box("stsc", 0, bes(1, 4) + bes(1, 4) + bes(n, 4) + bes(1, 4)) +
+                                              full_box("stsz", 0, bes(2, 4) + bes(n, 4)) +
+                                              full_box("stco", 0, bes(1, 4) + bes(mdat.payload, 4)));
+    const std::string hostile = replace_box(book, stbl, table);
+    const auto started = std::chrono::steady_clock::now();
+    const Cut cut = cut_bytes(hostile, 7000000);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    ASSERT_EQ(cut.status, Cut::Status::Ok) << cut.detail;
+    std::uint64_t kept = 0;
+    for (std::uint64_t i = 0; i < n; ++i) {
+        kept += (i + 1) * delta > 7 * timescale;
+    }
+    const std::string out = materialise(cut, hostile);
+    EXPECT_EQ(tables(out, track_of(out, "text")).sizes.size(), kept);
+    EXPECT_LT(seconds, 5.0) << "the chapter stts was walked more than once";  // 27 s when it was
 }
 
 // A file of any size can be probed without being held: bytes a MemorySource never has.
