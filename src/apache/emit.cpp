@@ -42,8 +42,8 @@ constexpr apr_status_t kStreamReset = APR_OS_START_USERERR + 1;
 // under a mapping reads as zeros to the end of its last page, and writev sends those as body
 // bytes; read() returns the short file instead, which the core takes as an error and closes the
 // connection. So file buckets are never mapped, and are read this much at a time (a 64 KiB
-// range in one read, not nine of the bucket's default 8000 bytes). Measured against mapping, in
-// one bench run each: random 64 KiB ranges 1.05 and 0.98 of core, mapped 1.00 and 0.92.
+// range in one read, not nine of the bucket's default 8000 bytes). Measured against mapping in
+// alternating bench runs: random 64 KiB ranges 1.05 and 0.98 of core, mapped 1.00 and 0.92.
 constexpr apr_size_t kFileBucketRead = 128 * 1024;
 
 // Whichever way the core reads `b`, only true bytes of the file (see kFileBucketRead).
@@ -310,7 +310,7 @@ int emit(request_rec* r, apr_file_t* fd, const Plan& plan, const Delivery& how)
         }
     }
     if (how.body == Delivery::Body::Files && how.transport == Delivery::Transport::Http1) {
-        // The core writes sendfile/mmap bodies after we return: only log_transaction can see a
+        // The core writes file-bucket bodies after we return: only log_transaction can see a
         // file that shrank under them.
         remember_sent_file(r, file_end(plan.body));
     }

@@ -15,7 +15,7 @@ namespace audio_stream::apache {
 
 struct Delivery {
     enum class Transport {
-        Http1,     // the core writes file buckets itself (sendfile, mmap or read)
+        Http1,     // the core writes file buckets itself (sendfile or read, never mapped)
         Http1Tls,  // mod_ssl reads every body byte in user space
         Http2,     // mod_http2 frames body bytes in user space, on another thread
     };
@@ -24,7 +24,7 @@ struct Delivery {
         Read,      // the file bytes are read now and written with the headers (small windows)
         Snapshot,  // HTTP/2: the body copied into a private memory file (snapshot_pool.h),
                    // passed as one file bucket; bodies up to AudioStreamSnapshotSize
-        Files,     // HTTP/1: file buckets (sendfile or mmap); TLS and HTTP/2: the file read
+        Files,     // HTTP/1: file buckets (sendfile or read); TLS and HTTP/2: the file read
                    // in chunks as it goes
     };
     Transport transport;

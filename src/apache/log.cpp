@@ -7,7 +7,7 @@ namespace audio_stream::apache {
 
 namespace {
 
-// A connection closed before a sendfile/mmap body was all sent: if the file (the same one, by
+// A connection closed before a file-bucket body was all sent: if the file (the same one, by
 // device and inode) shrank under it, say so once, since the core closes silently. Only
 // aborted requests pay for the stat.
 void check_shrunk(request_rec* r, const RequestState& sent)

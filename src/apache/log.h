@@ -8,7 +8,7 @@
 
 namespace audio_stream::apache {
 
-// Keeps, for log_transaction, what a sendfile/mmap body promised: over HTTP/1.1 the core
+// Keeps, for log_transaction, what a file-bucket body promised: over HTTP/1.1 the core
 // writes the file after the handler has returned, so only then can a shrunk file be seen.
 // `needed_end`: one past the last file byte the body needs.
 void remember_sent_file(request_rec* r, Offset needed_end);

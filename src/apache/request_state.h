@@ -17,7 +17,7 @@ struct SentCount {
 };
 
 struct RequestState {
-    // log.cpp: a sendfile/mmap body the core writes after the handler returns. Not the
+    // log.cpp: a file-bucket body the core writes after the handler returns. Not the
     // descriptor: the core sets file buckets aside and closes it when done writing.
     bool sent_file = false;
     apr_dev_t device = 0;
