@@ -737,6 +737,7 @@ AudioLayout layout_mp4(ByteSource& src)
     std::optional<Box> mdat;
     Micros duration = 0;
     Offset at = 0;
+    bool moov_seen = false;  // only the first one's children are walked (a file has one)
     for (int i = 0; i < kMaxTopBoxes && at < size; ++i) {
         const auto b = box_at(src, at, size);
         if (!b) {
@@ -745,7 +746,8 @@ AudioLayout layout_mp4(ByteSource& src)
         if (is(*b, "mdat") && (!mdat || b->end - b->payload > mdat->end - mdat->payload)) {
             mdat = b;
         }
-        if (is(*b, "moov")) {
+        if (is(*b, "moov") && !moov_seen) {
+            moov_seen = true;
             Offset c = b->payload;
             for (int j = 0; j < kMaxMoovChildren && c < b->end; ++j) {
                 const auto child = box_at(src, c, b->end);

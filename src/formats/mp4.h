@@ -32,9 +32,10 @@ Cut cut_mp4(ByteSource& src, Micros t);
 
 // The audio is the largest `mdat` box's payload (wherever the `moov` is: before it, as after
 // faststart, or after it, as ffmpeg writes by default); the duration is the movie header's
-// (`moov`/`mvhd`). Walks at most 1024 top-level boxes and the children of `moov` only by their
-// headers: a few reads whatever the file. Duration 0 when a box runs past the end of the file,
-// `mvhd` is missing, or its timescale or duration is 0 or unknown.
+// (`moov`/`mvhd`; the first `moov`'s). Walks at most 1024 top-level boxes and 1024 children of
+// the first `moov`, only by their headers: at most 2048 small reads whatever the file. Duration
+// 0 when a box runs past the end of the file, `mvhd` is missing, or its timescale or duration
+// is 0 or unknown.
 AudioLayout layout_mp4(ByteSource& src);
 
 namespace mp4 {

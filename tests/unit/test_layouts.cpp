@@ -17,6 +17,7 @@
 #include "src/byte_source.h"
 #include "src/formats/dispatch.h"
 #include "src/formats/mp4.h"
+#include "tests/unit/cut_tools.h"
 #include "tests/unit/flac_tools.h"
 #include "tests/unit/mp3_tools.h"
 #include "tests/unit/ogg_tools.h"
@@ -616,6 +617,27 @@ TEST(Mp4Layout, TheLargestMdatIsTheAudio)
         kFtyp + box("mdat", std::string(100, 'a')) + box("moov", mvhd(0, 10, 100)) + box("mdat", std::string(5000, 'b'));
     const Offset start = file.size() - 5000;
     EXPECT_EQ(layout_of(layout_mp4, file), (AudioLayout{file.size(), start, file.size(), 10 * kSecond}));
+}
+
+// Only the first moov's children are walked: 1000 moov boxes of 1000 empty boxes each were a
+// million reads (one per header) on every first request for the file.
+TEST(Mp4Layout, OnlyTheFirstMoovIsWalked)
+{
+    std::string empties;
+    for (int i = 0; i < 1000; ++i) {
+        empties += box("free", "");
+    }
+    const std::string moov = box("moov", empties + mvhd(0, 1000, 60000));
+    std::string file = kFtyp;
+    for (int i = 0; i < 1000; ++i) {
+        file += moov;
+    }
+    file += box("mdat", std::string(1000, '\x01'));
+    test_tools::CountingSource src(file);
+    const AudioLayout l = layout_mp4(src);
+    EXPECT_EQ(l.duration, 60 * kSecond);
+    EXPECT_EQ(l.audio_start, file.size() - 1000);
+    EXPECT_LT(src.bytes_read, Offset{2048 * 32}) << "more than 2048 box headers read";
 }
 
 TEST(Mp4Layout, WhatCannotBeTrustedIsTheWholeFileOfUnknownDuration)
