@@ -90,6 +90,20 @@ SnapshotPool::Slot* SnapshotPool::make_slot()
 #endif
 }
 
+namespace {
+
+// Among the slots of [first, last) that `candidate` accepts: the first whose pages cover
+// `bytes`, else the first; `last` when none.
+template <class It, class Accept>
+It first_fit(It first, It last, std::size_t bytes, Accept candidate)
+{
+    const It covering =
+        std::find_if(first, last, [&](const SnapshotPool::Slot* s) { return candidate(s) && s->touched >= bytes; });
+    return covering != last ? covering : std::find_if(first, last, candidate);
+}
+
+}  // namespace
+
 // A free slot for new bytes among those holding a shared snapshot (`keyed`) or not, removed
 // from the free list; nullptr when there is none. Not keyed: the most recently released one
 // whose pages cover `bytes`, else the most recent. Keyed: the least recently released one
@@ -97,20 +111,12 @@ SnapshotPool::Slot* SnapshotPool::make_slot()
 SnapshotPool::Slot* SnapshotPool::take_free(std::size_t bytes, bool keyed)
 {
     auto candidate = [&](const Slot* s) { return s->keyed == keyed; };
-    auto covering = [&](const Slot* s) { return candidate(s) && s->touched >= bytes; };
     auto chosen = free_.end();
-    if (!keyed) {
-        auto it = std::find_if(free_.rbegin(), free_.rend(), covering);
-        if (it == free_.rend()) {
-            it = std::find_if(free_.rbegin(), free_.rend(), candidate);
-        }
-        chosen = it != free_.rend() ? std::prev(it.base()) : free_.end();
+    if (keyed) {
+        chosen = first_fit(free_.begin(), free_.end(), bytes, candidate);
     }
-    else {
-        chosen = std::find_if(free_.begin(), free_.end(), covering);
-        if (chosen == free_.end()) {
-            chosen = std::find_if(free_.begin(), free_.end(), candidate);
-        }
+    else if (auto it = first_fit(free_.rbegin(), free_.rend(), bytes, candidate); it != free_.rend()) {
+        chosen = std::prev(it.base());
     }
     if (chosen == free_.end()) {
         return nullptr;
