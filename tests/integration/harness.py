@@ -162,6 +162,19 @@ class Httpd:
                 self.proc.wait()
         self.proc = None
 
+    def children(self):
+        """The pids of the running httpd's children (from /proc; a child exiting meanwhile is
+        left out)."""
+        pids = []
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == self.proc.pid:
+                        pids.append(pid)
+            except (OSError, ValueError, IndexError):
+                continue
+        return pids
+
     def cleanup(self):
         self.stop()
         shutil.rmtree(self.root, ignore_errors=True)

@@ -168,16 +168,13 @@ class FaultsWhileServing(ServerTestCase):
 
     def mapped_by_children(self, path):
         """Whether an httpd child has the file at path mapped into its memory now."""
-        parent, target = self.server.proc.pid, os.path.realpath(path)
-        for pid in filter(str.isdigit, os.listdir("/proc")):
+        target = os.path.realpath(path)
+        for pid in self.server.children():
             try:
-                with open(f"/proc/{pid}/stat") as f:
-                    if int(f.read().rsplit(")", 1)[1].split()[1]) != parent:
-                        continue
                 with open(f"/proc/{pid}/maps") as f:
                     if any(line.rstrip("\n").endswith(" " + target) for line in f):
                         return True
-            except (OSError, ValueError, IndexError):
+            except OSError:
                 continue  # a child that just exited
         return False
 
