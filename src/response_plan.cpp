@@ -1,17 +1,32 @@
 #include "response_plan.h"
 
+#include <charconv>
 #include <cstdio>
 
 namespace audio_stream {
 
 namespace {
 
+// `v` in decimal at the end of `out` (a 64-bit value has at most 20 digits).
+void append_decimal(std::string& out, Offset v)
+{
+    char digits[20];
+    out.append(digits, std::to_chars(digits, digits + sizeof digits, v).ptr);
+}
+
+// "bytes first-last/length", formatted by hand: it is on every 206, and snprintf cost about
+// 1,600 instructions of the 80,000 an HTTP/2 `bytes=0-1` request takes (counted with callgrind).
 std::string content_range(Offset first, Offset last, Offset length)
 {
-    char buf[80];
-    std::snprintf(buf, sizeof buf, "bytes %llu-%llu/%llu", static_cast<unsigned long long>(first),
-                  static_cast<unsigned long long>(last), static_cast<unsigned long long>(length));
-    return buf;
+    std::string out;
+    out.reserve(6 + 3 * 20 + 2);
+    out += "bytes ";
+    append_decimal(out, first);
+    out += '-';
+    append_decimal(out, last);
+    out += '/';
+    append_decimal(out, length);
+    return out;
 }
 
 // Deterministic, so identical requests give identical bytes (FNV-1a over the seed).

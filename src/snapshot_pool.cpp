@@ -1,9 +1,10 @@
 #include "snapshot_pool.h"
 
 #include <algorithm>
-#include <cstdio>
+#include <charconv>
 #include <cstring>
 #include <memory>
+#include <string_view>
 
 #include <unistd.h>
 
@@ -47,10 +48,13 @@ bool SnapshotPool::supported()
 
 namespace {
 
-// "/proc/self/fd/N" into `buf`.
+// "/proc/self/fd/N" into `buf` (once per shared-snapshot request: not through snprintf).
 void format_reader_path(int fd, char (&buf)[32])
 {
-    std::snprintf(buf, sizeof buf, "/proc/self/fd/%d", fd);
+    constexpr std::string_view prefix = "/proc/self/fd/";
+    std::memcpy(buf, prefix.data(), prefix.size());
+    char* const end = std::to_chars(buf + prefix.size(), buf + sizeof buf - 1, fd).ptr;
+    *end = '\0';
 }
 
 }  // namespace

@@ -101,6 +101,11 @@ std::vector<PlanCase> plan_cases()
          kNoPiece, 0, 206, "bytes 10-19/1000", 10, {FileExtent{10, 10}}, "exact"},
         {"Rfc9110_14_2_ExactlyMaxRangesHonoured", 1000, "bytes=10-19", false, kNoPiece, 1, 206,
          "bytes 10-19/1000", 10, {FileExtent{10, 10}}, "exact"},
+        // Content-Range is formatted by hand: every field at its widest (20 digits) is exact.
+        {"Rfc9110_14_4_ContentRangeOfTwentyDigitOffsets", 10000000000000000000ull,
+         "bytes=9999999999999999990-", false, kNoPiece, 0, 206,
+         "bytes 9999999999999999990-9999999999999999999/10000000000000000000", 10,
+         {FileExtent{9999999999999999990ull, 10}}, "exact"},
         // §14.3: ranges that coalesce into one are a plain single-part 206.
         {"Rfc9110_14_3_AdjacentRangesCoalesceToPlain206", 1000, "bytes=0-9,10-19", false,
          kNoPiece, 0, 206, "bytes 0-19/1000", 20, {FileExtent{0, 20}}, "exact"},
