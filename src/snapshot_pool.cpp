@@ -286,6 +286,24 @@ std::size_t SnapshotPool::slots_in_use() const
     return all_.size() - free_.size();
 }
 
+SnapshotChain snapshot_chain(FileExtent body, Offset window)
+{
+    SnapshotChain chain;
+    Offset at = body.offset;
+    Offset left = body.length;
+    Offset chained = 0;
+    while (window > 0 && left > 0 && chain.windows.size() < kMaxChainWindows && chained < kMaxChainBytes) {
+        const Offset size = chain.windows.empty() ? std::min(window, kFirstChainWindow) : window;
+        const Offset n = std::min({size, left, kMaxChainBytes - chained});
+        chain.windows.push_back(FileExtent{at, n});
+        at += n;
+        left -= n;
+        chained += n;
+    }
+    chain.rest = FileExtent{at, left};
+    return chain;
+}
+
 apr_status_t fill_snapshot(SnapshotPool::Slot& slot, apr_file_t* file, const Extents& body)
 {
     if (extents_length(body) > slot.capacity) {

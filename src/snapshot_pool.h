@@ -113,6 +113,22 @@ private:
     std::vector<Slot*> free_;  // back: most recently released
 };
 
+// A body of one file range larger than one snapshot (AudioStreamSnapshotSize, `window`) goes
+// as a chain of snapshots: a first window of at most kFirstChainWindow, which is read before the
+// headers leave and so sets the time to the first byte, then windows of `window` bytes, each read
+// while mod_http2 sends the ones before it. A stream holds its snapshots until it ends (mod_http2
+// says nothing earlier), so a chain stops after kMaxChainWindows windows or kMaxChainBytes bytes,
+// whichever comes first; the caller reads the rest in chunks.
+inline constexpr Offset kFirstChainWindow = Offset{1} << 20;
+inline constexpr Offset kMaxChainBytes = Offset{16} << 20;
+inline constexpr std::size_t kMaxChainWindows = 8;
+
+struct SnapshotChain {
+    std::vector<FileExtent> windows;  // in order, contiguous from body.offset; none when window is 0
+    FileExtent rest;                  // what follows them (length 0: nothing)
+};
+SnapshotChain snapshot_chain(FileExtent body, Offset window);
+
 // Whether the filesystem holding `fd` stamps its files' times with this machine's clock, to a
 // second or better (ext4, XFS, Btrfs, tmpfs, overlayfs, F2FS, ZFS): only then does a ctime a
 // few seconds old prove that no write since has kept it. False elsewhere (network and FUSE

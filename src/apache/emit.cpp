@@ -241,20 +241,90 @@ int emit_read(request_rec* r, apr_bucket_brigade* bb, apr_file_t* fd, const Plan
     return OK;
 }
 
-// The body of a Snapshot delivery: one file bucket on the snapshot's own descriptor (mod_http2
-// passes a file bucket to its connection thread by reference only when no other bucket shares
-// the file, and closes it with the stream). A 500 before anything was sent when the file is
-// shorter than the plan.
-int emit_snapshot(request_rec* r, apr_bucket_brigade* bb, apr_file_t* fd, const Plan& plan, const Delivery& how)
+// A snapshot of `body` as one file bucket on the snapshot's own descriptor (mod_http2 passes a
+// file bucket to its connection thread by reference only when no other bucket shares the file,
+// and closes it with the stream).
+apr_status_t append_snapshot(request_rec* r, apr_bucket_brigade* bb, apr_file_t* fd, const Extents& body,
+                             const Snapshot& s)
 {
     apr_file_t* file = nullptr;
-    if (const apr_status_t rv = open_snapshot(r, fd, plan, how.snapshot, &file); rv != APR_SUCCESS) {
-        return refuse_unreadable(r, plan, rv);
+    if (const apr_status_t rv = open_snapshot(r, fd, body, s, &file); rv != APR_SUCCESS) {
+        return rv;
     }
-    apr_bucket* b = apr_bucket_file_create(file, 0, how.snapshot.slot->length, r->pool, bb->bucket_alloc);
+    apr_bucket* b = apr_bucket_file_create(file, 0, s.slot->length, r->pool, bb->bucket_alloc);
     never_map(b);
     APR_BRIGADE_INSERT_TAIL(bb, b);
+    return APR_SUCCESS;
+}
+
+// The body of a Snapshot delivery (a chain's first window), or a 500 before anything was sent
+// when the file is shorter than the plan.
+int emit_snapshot(request_rec* r, apr_bucket_brigade* bb, apr_file_t* fd, const Plan& plan, const Delivery& how)
+{
+    const Extents first = how.chain.windows.empty() ? plan.body : Extents{how.chain.windows.front()};
+    if (const apr_status_t rv = append_snapshot(r, bb, fd, first, how.snapshot); rv != APR_SUCCESS) {
+        return refuse_unreadable(r, plan, rv);
+    }
     return OK;
+}
+
+// A chain (snapshot_chain): `bb` holds the headers' first window, passed now; each later
+// window is read into a snapshot of its own and passed while mod_http2 sends the ones before;
+// what follows the windows, or every window from the first one no slot is left for, is read
+// in chunks. The file shrinking under a window resets the stream, as in chunks.
+apr_status_t pass_chain(request_rec* r, apr_bucket_brigade* bb, apr_file_t* fd, const Delivery& how)
+{
+    FileExtent rest = how.chain.rest;
+    for (std::size_t i = 1; i <= how.chain.windows.size(); ++i) {
+        const apr_status_t sent = ap_pass_brigade(r->output_filters, bb);
+        apr_brigade_cleanup(bb);
+        if (sent != APR_SUCCESS) {
+            return sent;
+        }
+        if (r->connection->aborted) {
+            return APR_ECONNABORTED;
+        }
+        if (i == how.chain.windows.size()) {
+            break;
+        }
+        const FileExtent& w = how.chain.windows[i];
+        const Extents window{w};
+        Snapshot s;
+        if (!take_snapshot(r, fd, window, *how.conf, s)) {
+            rest = FileExtent{w.offset, how.chain.rest.offset + how.chain.rest.length - w.offset};
+            break;
+        }
+        if (const apr_status_t rv = append_snapshot(r, bb, fd, window, s); rv != APR_SUCCESS) {
+            return reset_stream(r, bb, fd, static_cast<apr_off_t>(w.offset), rv);
+        }
+    }
+    if (rest.length > 0) {
+        const Extent tail{rest};
+        append_extents(r, bb, fd, &tail, &tail + 1);
+    }
+    APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(bb->bucket_alloc));
+    return pass_reading_files(r, bb);
+}
+
+// HTTP/2: whether `plan`'s body goes from snapshots, its first slot taken in `d`: a body up to
+// AudioStreamSnapshotSize in one (Content-Length is the sum of its extents, multipart framing
+// included), a larger one of one file range as a chain (snapshot_chain).
+bool snapshot(request_rec* r, apr_file_t* fd, const Plan& plan, const DirConfig& conf, Delivery& d)
+{
+    const Offset size = snapshot_size(conf);
+    if (plan.content_length <= size) {
+        return take_snapshot(r, fd, plan.body, conf, d.snapshot);
+    }
+    const auto* range = plan.body.size() == 1 ? std::get_if<FileExtent>(&plan.body.front()) : nullptr;
+    if (!range || size == 0) {
+        return false;
+    }
+    d.chain = snapshot_chain(*range, size);
+    if (take_snapshot(r, fd, Extents{d.chain.windows.front()}, conf, d.snapshot)) {
+        return true;
+    }
+    d.chain = SnapshotChain{};
+    return false;
 }
 
 }  // namespace
@@ -264,7 +334,11 @@ const char* Delivery::name(const Plan& plan) const
     switch (body) {
     case Body::None: return "no body";
     case Body::Read: return "read";
-    case Body::Snapshot: return snapshot.shared ? "shared snapshot" : "snapshot";
+    case Body::Snapshot:
+        if (!chain.windows.empty()) {
+            return "snapshots";
+        }
+        return snapshot.shared ? "shared snapshot" : "snapshot";
     case Body::Files: break;
     }
     if (file_bytes(plan.body) == 0) {
@@ -276,6 +350,7 @@ const char* Delivery::name(const Plan& plan) const
 Delivery decide_delivery(request_rec* r, apr_file_t* fd, const Plan& plan, const DirConfig& conf)
 {
     Delivery d{};
+    d.conf = &conf;
     d.transport = r->connection->master            ? Delivery::Transport::Http2
                   : ap_ssl_conn_is_ssl(r->connection) ? Delivery::Transport::Http1Tls
                                                       : Delivery::Transport::Http1;
@@ -285,9 +360,7 @@ Delivery decide_delivery(request_rec* r, apr_file_t* fd, const Plan& plan, const
     else if (read_into_memory(plan.body, read_threshold(conf))) {
         d.body = Delivery::Body::Read;
     }
-    // Content-Length is the sum of the body's extents (multipart framing included).
-    else if (d.transport == Delivery::Transport::Http2 && file_bytes(plan.body) > 0 &&
-             plan.content_length <= snapshot_size(conf) && take_snapshot(r, fd, plan, conf, d.snapshot)) {
+    else if (d.transport == Delivery::Transport::Http2 && file_bytes(plan.body) > 0 && snapshot(r, fd, plan, conf, d)) {
         d.body = Delivery::Body::Snapshot;
     }
     else {
@@ -317,6 +390,9 @@ int emit(request_rec* r, apr_file_t* fd, const Plan& plan, const Delivery& how)
     apr_status_t rv;
     if (how.sliced) {
         rv = pass_in_slices(r, bb, fd, plan.body, how);
+    }
+    else if (!how.chain.windows.empty()) {
+        rv = pass_chain(r, bb, fd, how);
     }
     else {
         if (how.body == Delivery::Body::Files) {

@@ -23,7 +23,8 @@ struct Delivery {
         None,      // HEAD: headers only
         Read,      // the file bytes are read now and written with the headers (small windows)
         Snapshot,  // HTTP/2: the body copied into a private memory file (snapshot_pool.h),
-                   // passed as one file bucket; bodies up to AudioStreamSnapshotSize
+                   // passed as one file bucket; bodies up to AudioStreamSnapshotSize, and
+                   // larger bodies of one file range as a chain of them (chain)
         Files,     // HTTP/1: file buckets (sendfile or read); TLS and HTTP/2: the file read
                    // in chunks as it goes
     };
@@ -34,10 +35,12 @@ struct Delivery {
     Offset window;  // download counting: at most this many bytes per slice, each counted in
                     // counter->confirmed once written (0: not counted)
     SentCount* counter;
-    Snapshot snapshot;  // Snapshot: the slot and whether it is shared
+    Snapshot snapshot;  // Snapshot: the slot and whether it is shared (a chain's first window)
+    SnapshotChain chain;  // Snapshot of a larger body: its windows, then the rest (chunks)
+    const DirConfig* conf;  // the request's: a chain takes its later windows' slots by it
 
-    // For the AS0010 debug line: "no body", "read", "snapshot", "shared snapshot", "sendfile",
-    // "chunks" (TLS and HTTP/2 files read as they go) or "no file bytes".
+    // For the AS0010 debug line: "no body", "read", "snapshot", "shared snapshot", "snapshots"
+    // (a chain), "sendfile", "chunks" (TLS and HTTP/2 files read as they go) or "no file bytes".
     const char* name(const Plan& plan) const;
 };
 

@@ -50,11 +50,12 @@ bool file_state(apr_file_t* fd, apr_finfo_t& now)
            APR_SUCCESS;
 }
 
-// What a snapshot of `plan` would hold, when it can be shared (AudioStreamShareSnapshots, a
-// body that is one range of the file: 200 or a single 206), with the ctime it was made at.
-bool snapshot_key(apr_file_t* fd, const Plan& plan, const DirConfig& conf, SnapshotKey& key)
+// What a snapshot of `body` would hold, when it can be shared (AudioStreamShareSnapshots, a
+// body that is one range of the file: a 200, a single 206 or a window of either), with the
+// ctime it was made at.
+bool snapshot_key(apr_file_t* fd, const Extents& body, const DirConfig& conf, SnapshotKey& key)
 {
-    const auto* f = plan.body.size() == 1 ? std::get_if<FileExtent>(&plan.body.front()) : nullptr;
+    const auto* f = body.size() == 1 ? std::get_if<FileExtent>(&body.front()) : nullptr;
     apr_finfo_t now;
     if (!share_snapshots(conf) || !f || !file_state(fd, now)) {
         return false;
@@ -100,13 +101,13 @@ apr_status_t open_slot(request_rec* r, apr_file_t* served, const SnapshotPool& p
 
 }  // namespace
 
-bool take_snapshot(request_rec* r, apr_file_t* fd, const Plan& plan, const DirConfig& conf, Snapshot& s)
+bool take_snapshot(request_rec* r, apr_file_t* fd, const Extents& body, const DirConfig& conf, Snapshot& s)
 {
     SnapshotPool* pool = snapshot_pool(r->server);
     if (!pool) {
         return false;
     }
-    if (snapshot_key(fd, plan, conf, s.key)) {
+    if (snapshot_key(fd, body, conf, s.key)) {
         if (SnapshotPool::Slot* shared = pool->share(s.key)) {
             s.shared = true;
             s.slot = hold_slot(r, pool, shared);
@@ -114,15 +115,15 @@ bool take_snapshot(request_rec* r, apr_file_t* fd, const Plan& plan, const DirCo
         }
         s.publish = settled(r, fd, s.key);
     }
-    s.slot = hold_slot(r, pool, pool->acquire(static_cast<std::size_t>(plan.content_length)));
+    s.slot = hold_slot(r, pool, pool->acquire(static_cast<std::size_t>(extents_length(body))));
     return s.slot != nullptr;
 }
 
-apr_status_t open_snapshot(request_rec* r, apr_file_t* fd, const Plan& plan, const Snapshot& s, apr_file_t** reader)
+apr_status_t open_snapshot(request_rec* r, apr_file_t* fd, const Extents& body, const Snapshot& s, apr_file_t** reader)
 {
     SnapshotPool& pool = *snapshot_pool(r->server);
     if (!s.shared) {
-        if (const apr_status_t rv = fill_snapshot(*s.slot, fd, plan.body); rv != APR_SUCCESS) {
+        if (const apr_status_t rv = fill_snapshot(*s.slot, fd, body); rv != APR_SUCCESS) {
             return rv;
         }
         if (s.publish && unchanged(fd, s.key)) {

@@ -19,16 +19,17 @@ struct Snapshot {
     SnapshotKey key;       // the file's state and the range, when the body may be shared
 };
 
-// A slot for `plan`'s body: one published under this very range of `fd` as it is now (shared;
-// AudioStreamShareSnapshots, a body that is one range of the file), else a free one. False when
-// the pool has none for it (every slot in use, or the page budget spent).
-bool take_snapshot(request_rec* r, apr_file_t* fd, const Plan& plan, const DirConfig& conf, Snapshot& s);
+// A slot for `body` (a plan's body, or one window of it): one published under this very range
+// of `fd` as it is now (shared; AudioStreamShareSnapshots, a body that is one range of the
+// file), else a free one. False when the pool has none for it (every slot in use, or the page
+// budget spent).
+bool take_snapshot(request_rec* r, apr_file_t* fd, const Extents& body, const DirConfig& conf, Snapshot& s);
 
 // The body in the slot (read from `fd` unless shared; then published when it may be and the
 // file is unchanged since the key was taken), and a descriptor on the slot for mod_http2,
-// closed with r->pool. APR_EOF when the file is shorter than the plan; else the read or open
+// closed with r->pool. APR_EOF when the file is shorter than `body`; else the read or open
 // error.
-apr_status_t open_snapshot(request_rec* r, apr_file_t* fd, const Plan& plan, const Snapshot& s, apr_file_t** reader);
+apr_status_t open_snapshot(request_rec* r, apr_file_t* fd, const Extents& body, const Snapshot& s, apr_file_t** reader);
 
 }  // namespace audio_stream::apache
 

@@ -39,14 +39,18 @@ LEVELS_THAT_FAIL = ("warn", "error", "crit", "alert", "emerg")
 CRASH = r"AH00052|exit signal"
 
 
-def httpd_env():
+def httpd_env(extra=None, preload=()):
     """The environment httpd runs with: ours, plus AUDIO_STREAM_HTTPD_ENV ("NAME=value ...",
     space-separated), which reaches httpd only; make test-asan passes LD_PRELOAD of the
-    sanitizer runtime this way, so that the test's other tools (curl, chromium) do not get it."""
+    sanitizer runtime this way, so that the test's other tools (curl, chromium) do not get it.
+    Then a test's own `extra` variables, and its `preload` libraries after any already there."""
     env = dict(os.environ)
     for pair in os.environ.get("AUDIO_STREAM_HTTPD_ENV", "").split():
         name, _, value = pair.partition("=")
         env[name] = value
+    env.update(extra or {})
+    if preload:
+        env["LD_PRELOAD"] = ":".join([p for p in env.get("LD_PRELOAD", "").split(":") if p] + list(preload))
     return env
 
 
@@ -91,8 +95,11 @@ class Httpd:
     """One httpd process: start(), stop(), and the error log since a mark."""
 
     def __init__(self, extra_conf="", modules=("mime",), log_level="warn audio_stream:debug",
-                 **conf_options):
-        """conf_options: httpd_conf.conf_text() options that replace the suite's own."""
+                 env=None, preload=(), **conf_options):
+        """conf_options: httpd_conf.conf_text() options that replace the suite's own; env and
+        preload: see httpd_env."""
+        self.env = env
+        self.preload = preload
         self.root = tempfile.mkdtemp(prefix="audio_stream_it_")
         os.chmod(self.root, 0o755)
         self.docroot = os.path.join(self.root, "htdocs")
@@ -128,7 +135,7 @@ class Httpd:
         with open(path, "w") as f:
             f.write(conf_text if conf_text is not None else self.conf_text())
         return subprocess.run([HTTPD, "-t", "-f", path], capture_output=True, text=True,
-                              env=httpd_env())
+                              env=httpd_env(self.env, self.preload))
 
     def start(self):
         path = os.path.join(self.root, "httpd.conf")
@@ -138,7 +145,7 @@ class Httpd:
             [HTTPD, "-f", path, "-DFOREGROUND"],
             stdout=subprocess.DEVNULL,
             stderr=open(os.path.join(self.root, "stderr.log"), "w"),
-            env=httpd_env(),
+            env=httpd_env(self.env, self.preload),
         )
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:

@@ -85,6 +85,8 @@ class Transports(ServerTestCase):
         # so most of it is read after a truncation (loopback buffers take several MiB).
         write_file(os.path.join(docroot, "audio", "big", ".htaccess"), b"AudioStreamSnapshotSize 16M\n")
         os.chmod(os.path.join(docroot, "audio", "big"), 0o755)
+        write_file(os.path.join(docroot, "audio", "windows", ".htaccess"), b"AudioStreamSnapshotSize 64K\n")
+        os.chmod(os.path.join(docroot, "audio", "windows"), 0o755)
         write_file(os.path.join(docroot, "audio", "private", ".htaccess"), b"AudioStreamShareSnapshots Off\n")
         os.chmod(os.path.join(docroot, "audio", "private"), 0o755)
 
@@ -161,23 +163,29 @@ class Transports(ServerTestCase):
 
     def test_bodies_are_exact_on_every_transport(self):
         url, _ = self.fresh_file("exact.mp3")
-        cases = [("1000-66535", "snapshot"), ("0-", None), (f"{MIB}-{MIB + SNAPSHOT - 1}", "snapshot"),
-                 (f"{MIB}-{MIB + SNAPSHOT}", "chunks")]
+        windows_url, _ = self.fresh_file("exact.mp3", "audio/windows")
+        # Over HTTP/2: one snapshot up to the size; past it a chain of snapshots (1 MiB, then
+        # windows of the size, 16 MiB at most), the rest of a larger body in chunks. In
+        # audio/windows (64K) a chain is eight windows, then chunks.
+        cases = [(url, "1000-66535", "snapshot"), (url, "0-", "snapshots"),
+                 (url, f"{MIB}-{MIB + SNAPSHOT - 1}", "snapshot"), (url, f"{MIB}-{MIB + SNAPSHOT}", "snapshots"),
+                 (url, f"{MIB + 5}-{MIB + 5 + 16 * MIB}", "snapshots"),
+                 (windows_url, f"{MIB + 3}-{3 * MIB}", "snapshots"), (windows_url, "0-65535", "snapshot")]
         for transport in TRANSPORTS:
-            for rng, how in cases:
-                with self.subTest(transport=transport, rng=rng):
+            for path, rng, how in cases:
+                with self.subTest(transport=transport, path=path, rng=rng):
                     self.server.mark_log()
                     self.tls.mark_log()
-                    rc, body, err = self.curl(transport, url, rng=rng, rate="500M")
+                    rc, body, err = self.curl(transport, path, rng=rng, rate="500M")
                     first, _, last = rng.partition("-")
                     want = self.data[int(first):int(last) + 1 if last else None]
                     self.assertEqual(rc, 0, err)
                     self.assertTrue(body == want, f"{transport} {rng}: {len(body)} bytes, not the file's")
                     plans = self.plans()
                     self.assertEqual(len(plans), 1, plans)
-                    # TLS over HTTP/1.1 always reads in chunks; HTTP/2 snapshots up to the size.
-                    expect = "chunks" if transport == "http1.1-tls" or how is None else how
-                    self.assertTrue(plans[0].endswith(expect), plans[0])
+                    # TLS over HTTP/1.1 always reads in chunks.
+                    expect = "chunks" if transport == "http1.1-tls" else how
+                    self.assertRegex(plans[0], rf"^(shared )?{expect}$")
 
     # ---- a file changed under the response -----------------------------------------------------
 
@@ -393,3 +401,85 @@ class Transports(ServerTestCase):
                     rc, body, err = self.curl(transport, url, rng="1000-300999", rate="500M")
                     self.assertTrue(rc == 0 and body == self.data[1000:301000], f"{transport}: {err}")
                 self.assertEqual(self.plans(), ["snapshot"] * 3)
+
+
+class ChainWindowShrinks(ServerTestCase):
+    """A body larger than one snapshot goes over HTTP/2 as a chain of snapshots, each window
+    read after the headers and the windows before it have gone down. The file shrinking just
+    before a later window is read (made exact by tests/integration/shrink_on_read.c, preloaded
+    into httpd: the first read at or past 1 MiB truncates the file) must end the stream after
+    the true bytes already sent: a reset, one AS0040 line, and the next request served."""
+
+    expected_log = (r"\[ssl:warn\]",)
+    SHRINK_TO = MIB + 4321
+    NAMES = {"h2c": "chain-h2c.mp3", "h2-tls": "chain-tls.mp3"}
+
+    @classmethod
+    def setUpClass(cls):
+        cls.build = tempfile.mkdtemp(prefix="audio_stream_shrink_")
+        os.chmod(cls.build, 0o755)
+        shim = os.path.join(cls.build, "shrink_on_read.so")
+        subprocess.run(["cc", "-shared", "-fPIC", "-O2", "-o", shim,
+                        os.path.join(os.path.dirname(os.path.abspath(__file__)), "shrink_on_read.c"), "-ldl"],
+                       check=True, capture_output=True)
+
+        def spec(transport):
+            return {"AUDIO_STREAM_SHRINK": f"{cls.NAMES[transport]}:{MIB}:{cls.SHRINK_TO}"}
+
+        cls.server = Httpd(children=1, threads=10, env=spec("h2c"), preload=(shim,))
+        block = random.Random(23).randbytes(PERIOD)
+        cls.data = (block * (8 * MIB // PERIOD + 1))[:8 * MIB]
+        for name in list(cls.NAMES.values()) + ["after.mp3"]:
+            write_file(os.path.join(cls.server.docroot, "audio", name), cls.data)
+        for name in cls.NAMES.values():
+            os.chmod(os.path.join(cls.server.docroot, "audio", name), 0o666)  # httpd's user truncates it
+        cls.server.start()
+        cls.tls = Httpd(tls=make_certificate(cls.build), protocols="h2 http/1.1", children=1, threads=10,
+                        env=spec("h2-tls"), preload=(shim,))
+        cls.tls.docroot = cls.server.docroot
+        cls.tls.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tls.docroot = os.path.join(cls.tls.root, "htdocs")
+        cls.tls.cleanup()
+        super().tearDownClass()
+        subprocess.run(["rm", "-rf", cls.build])
+
+    def curl(self, transport, name):
+        server = self.tls if transport == "h2-tls" else self.server
+        scheme = "https" if server is self.tls else "http"
+        with tempfile.NamedTemporaryFile() as out:
+            done = subprocess.run(["curl", "-sS", *TRANSPORTS[transport][0], "--max-time", "30", "-o", out.name,
+                                   "-H", "Range: bytes=0-", f"{scheme}://127.0.0.1:{server.port}/audio/{name}"],
+                                  capture_output=True, text=True, timeout=60)
+            return done.returncode, open(out.name, "rb").read(), done.stderr.strip()
+
+    def test_a_file_shrinking_before_a_later_window_ends_the_stream_after_true_bytes(self):
+        for transport, name in self.NAMES.items():
+            with self.subTest(transport=transport):
+                server = self.tls if transport == "h2-tls" else self.server
+                server.mark_log()
+                self.extra_expected_log.append(name)
+                rc, body, err = self.curl(transport, name)
+                self.assertNotEqual(rc, 0, f"{transport}: a complete response of {len(body)} bytes")
+                # The first window (1 MiB) was read before the file shrank; nothing after it.
+                self.assertLessEqual(len(body), MIB, transport)
+                self.assertTrue(self.data.startswith(body), f"{transport}: {len(body)} bytes, not a prefix")
+                time.sleep(0.2)
+                lines = server.log_since_mark()
+                self.assertEqual([l.rstrip().rsplit(") ", 1)[-1] for l in lines if "AS0010" in l], ["snapshots"])
+                errors = [l for l in lines if re.search(r"\[[\w_]*:(warn|error|crit|alert|emerg)\]", l)]
+                self.assertEqual(len(errors), 1, errors)
+                self.assertRegex(errors[0], rf"AS0040: .*{name} shrank while being sent: it ends at byte "
+                                            rf"{self.SHRINK_TO}, response aborted")
+                self.assertEqual(os.path.getsize(os.path.join(self.server.docroot, "audio", name)), self.SHRINK_TO)
+                # The same server serves the next request whole.
+                rc, body, err = self.curl(transport, "after.mp3")
+                self.assertEqual((rc, body == self.data), (0, True), f"{transport}: next request ({err})")
+                self.assertEqual([l for l in server.log_since_mark() if re.search(CRASH, l)], [])
+
+    def tearDown(self):
+        bad = self.tls.unexpected_log_lines(list(self.expected_log) + self.extra_expected_log)
+        self.assertEqual(bad, [], "unexpected error-log lines (TLS server)")
+        super().tearDown()

@@ -451,4 +451,72 @@ TEST_F(SharedSnapshotTest, ThreadsSharingAndTakingSlotsNeverSeeOtherBytes)
 }
 
 }  // namespace
+// ---------------------------------------------------------------------------------------------
+// snapshot_chain: the windows of a body larger than one snapshot.
+
+namespace {
+
+constexpr Offset kM = Offset{1} << 20;
+
+std::vector<FileExtent> windows(std::initializer_list<std::pair<Offset, Offset>> list)
+{
+    std::vector<FileExtent> out;
+    for (const auto& [offset, length] : list) {
+        out.push_back(FileExtent{offset, length});
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST(SnapshotChain, AMediaPieceIsAShortFirstWindowThenFullOnes)
+{
+    // The default 8 MiB piece at AudioStreamSnapshotSize's default, 4 MiB, mid-file.
+    const SnapshotChain c = snapshot_chain(FileExtent{10 * kM + 7, 8 * kM}, 4 * kM);
+    EXPECT_EQ(c.windows, windows({{10 * kM + 7, kM}, {11 * kM + 7, 4 * kM}, {15 * kM + 7, 3 * kM}}));
+    EXPECT_EQ(c.rest, (FileExtent{18 * kM + 7, 0}));
+}
+
+TEST(SnapshotChain, StopsAtSixteenMiBAndLeavesTheRestToChunks)
+{
+    const SnapshotChain c = snapshot_chain(FileExtent{0, 24 * kM}, 4 * kM);
+    EXPECT_EQ(c.windows, windows({{0, kM}, {kM, 4 * kM}, {5 * kM, 4 * kM}, {9 * kM, 4 * kM}, {13 * kM, 3 * kM}}));
+    EXPECT_EQ(c.rest, (FileExtent{16 * kM, 8 * kM}));
+}
+
+TEST(SnapshotChain, SmallWindowsStopAtEightOfThem)
+{
+    const Offset w = 64 * 1024;
+    const SnapshotChain c = snapshot_chain(FileExtent{100, 10 * kM}, w);
+    ASSERT_EQ(c.windows.size(), kMaxChainWindows);
+    for (std::size_t i = 0; i < c.windows.size(); ++i) {
+        EXPECT_EQ(c.windows[i], (FileExtent{100 + i * w, w})) << i;
+    }
+    EXPECT_EQ(c.rest, (FileExtent{100 + 8 * w, 10 * kM - 8 * w}));
+}
+
+TEST(SnapshotChain, TheLargestWindowIsCutAtTheCap)
+{
+    const SnapshotChain c = snapshot_chain(FileExtent{0, 40 * kM}, 16 * kM);
+    EXPECT_EQ(c.windows, windows({{0, kM}, {kM, 15 * kM}}));
+    EXPECT_EQ(c.rest, (FileExtent{16 * kM, 24 * kM}));
+}
+
+TEST(SnapshotChain, WindowsUnderTheFirstWindowSizeAndShortBodies)
+{
+    const SnapshotChain c = snapshot_chain(FileExtent{5, 1000}, 512);
+    EXPECT_EQ(c.windows, windows({{5, 512}, {517, 488}}));
+    EXPECT_EQ(c.rest, (FileExtent{1005, 0}));
+    const SnapshotChain one = snapshot_chain(FileExtent{5, 1000}, 4 * kM);
+    EXPECT_EQ(one.windows, windows({{5, 1000}}));
+    EXPECT_EQ(one.rest.length, 0u);
+}
+
+TEST(SnapshotChain, NoWindowSizeMeansNoChain)
+{
+    const SnapshotChain c = snapshot_chain(FileExtent{3, 9 * kM}, 0);
+    EXPECT_TRUE(c.windows.empty());
+    EXPECT_EQ(c.rest, (FileExtent{3, 9 * kM}));
+}
+
 }  // namespace audio_stream
