@@ -119,7 +119,7 @@ private:
 // while mod_http2 sends the ones before it. A stream holds its snapshots until it ends (mod_http2
 // says nothing earlier), so a chain stops after kMaxChainWindows windows or kMaxChainBytes bytes,
 // whichever comes first; the caller reads the rest in chunks.
-inline constexpr Offset kFirstChainWindow = Offset{1} << 20;
+inline constexpr Offset kFirstChainWindow = Offset{256} << 10;
 inline constexpr Offset kMaxChainBytes = Offset{16} << 20;
 inline constexpr std::size_t kMaxChainWindows = 8;
 

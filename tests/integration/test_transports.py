@@ -164,7 +164,7 @@ class Transports(ServerTestCase):
     def test_bodies_are_exact_on_every_transport(self):
         url, _ = self.fresh_file("exact.mp3")
         windows_url, _ = self.fresh_file("exact.mp3", "audio/windows")
-        # Over HTTP/2: one snapshot up to the size; past it a chain of snapshots (1 MiB, then
+        # Over HTTP/2: one snapshot up to the size; past it a chain of snapshots (256 KiB, then
         # windows of the size, 16 MiB at most), the rest of a larger body in chunks. In
         # audio/windows (64K) a chain is eight windows, then chunks.
         cases = [(url, "1000-66535", "snapshot"), (url, "0-", "snapshots"),
@@ -407,11 +407,12 @@ class ChainWindowShrinks(ServerTestCase):
     """A body larger than one snapshot goes over HTTP/2 as a chain of snapshots, each window
     read after the headers and the windows before it have gone down. The file shrinking just
     before a later window is read (made exact by tests/integration/shrink_on_read.c, preloaded
-    into httpd: the first read at or past 1 MiB truncates the file) must end the stream after
+    into httpd: the first read at or past 256 KiB truncates the file) must end the stream after
     the true bytes already sent: a reset, one AS0040 line, and the next request served."""
 
     expected_log = (r"\[ssl:warn\]",)
-    SHRINK_TO = MIB + 4321
+    FIRST_WINDOW = 256 * 1024
+    SHRINK_TO = FIRST_WINDOW + 4321
     NAMES = {"h2c": "chain-h2c.mp3", "h2-tls": "chain-tls.mp3"}
 
     @classmethod
@@ -424,7 +425,7 @@ class ChainWindowShrinks(ServerTestCase):
                        check=True, capture_output=True)
 
         def spec(transport):
-            return {"AUDIO_STREAM_SHRINK": f"{cls.NAMES[transport]}:{MIB}:{cls.SHRINK_TO}"}
+            return {"AUDIO_STREAM_SHRINK": f"{cls.NAMES[transport]}:{cls.FIRST_WINDOW}:{cls.SHRINK_TO}"}
 
         cls.server = Httpd(children=1, threads=10, env=spec("h2c"), preload=(shim,))
         block = random.Random(23).randbytes(PERIOD)
@@ -463,8 +464,8 @@ class ChainWindowShrinks(ServerTestCase):
                 self.extra_expected_log.append(name)
                 rc, body, err = self.curl(transport, name)
                 self.assertNotEqual(rc, 0, f"{transport}: a complete response of {len(body)} bytes")
-                # The first window (1 MiB) was read before the file shrank; nothing after it.
-                self.assertLessEqual(len(body), MIB, transport)
+                # The first window was read before the file shrank; nothing after it.
+                self.assertLessEqual(len(body), self.FIRST_WINDOW, transport)
                 self.assertTrue(self.data.startswith(body), f"{transport}: {len(body)} bytes, not a prefix")
                 time.sleep(0.2)
                 lines = server.log_since_mark()

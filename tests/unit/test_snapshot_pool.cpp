@@ -457,6 +457,7 @@ TEST_F(SharedSnapshotTest, ThreadsSharingAndTakingSlotsNeverSeeOtherBytes)
 namespace {
 
 constexpr Offset kM = Offset{1} << 20;
+constexpr Offset kFirst = 256 * 1024;
 
 std::vector<FileExtent> windows(std::initializer_list<std::pair<Offset, Offset>> list)
 {
@@ -473,14 +474,16 @@ TEST(SnapshotChain, AMediaPieceIsAShortFirstWindowThenFullOnes)
 {
     // The default 8 MiB piece at AudioStreamSnapshotSize's default, 4 MiB, mid-file.
     const SnapshotChain c = snapshot_chain(FileExtent{10 * kM + 7, 8 * kM}, 4 * kM);
-    EXPECT_EQ(c.windows, windows({{10 * kM + 7, kM}, {11 * kM + 7, 4 * kM}, {15 * kM + 7, 3 * kM}}));
+    EXPECT_EQ(c.windows, windows({{10 * kM + 7, kFirst}, {10 * kM + 7 + kFirst, 4 * kM},
+                                  {14 * kM + 7 + kFirst, 4 * kM - kFirst}}));
     EXPECT_EQ(c.rest, (FileExtent{18 * kM + 7, 0}));
 }
 
 TEST(SnapshotChain, StopsAtSixteenMiBAndLeavesTheRestToChunks)
 {
     const SnapshotChain c = snapshot_chain(FileExtent{0, 24 * kM}, 4 * kM);
-    EXPECT_EQ(c.windows, windows({{0, kM}, {kM, 4 * kM}, {5 * kM, 4 * kM}, {9 * kM, 4 * kM}, {13 * kM, 3 * kM}}));
+    EXPECT_EQ(c.windows, windows({{0, kFirst}, {kFirst, 4 * kM}, {kFirst + 4 * kM, 4 * kM},
+                                  {kFirst + 8 * kM, 4 * kM}, {kFirst + 12 * kM, 4 * kM - kFirst}}));
     EXPECT_EQ(c.rest, (FileExtent{16 * kM, 8 * kM}));
 }
 
@@ -498,7 +501,7 @@ TEST(SnapshotChain, SmallWindowsStopAtEightOfThem)
 TEST(SnapshotChain, TheLargestWindowIsCutAtTheCap)
 {
     const SnapshotChain c = snapshot_chain(FileExtent{0, 40 * kM}, 16 * kM);
-    EXPECT_EQ(c.windows, windows({{0, kM}, {kM, 15 * kM}}));
+    EXPECT_EQ(c.windows, windows({{0, kFirst}, {kFirst, 16 * kM - kFirst}}));
     EXPECT_EQ(c.rest, (FileExtent{16 * kM, 24 * kM}));
 }
 
