@@ -4,10 +4,14 @@
 # files are kept in build/bench-files for the next run). Not part of make test.
 #   make bench BENCH_ARGS='--rounds 5 --record BENCHMARKS.md'
 #   make bench BENCH_ARGS='--transports h2c,h2-tls' TIME_SEEK_ARGS='--formats flac'
+# make bench-count: the work per request of both over h2c, counted rather than timed (bench/count:
+# user-space instructions under callgrind, system calls under strace; build/count-results.md).
+#   make bench-count COUNT_ARGS='--workloads range64k --requests 2000'
 BENCH_ARGS ?=
 TIME_SEEK_ARGS ?=
+COUNT_ARGS ?=
 
-.PHONY: bench
+.PHONY: bench bench-count
 
 bench:
 	@$(DEPS) bench
@@ -15,3 +19,8 @@ bench:
 	@status=0; bench/run --module $(abspath $(MODULE)) $(BENCH_ARGS) || status=$$?; \
 	  bench/time-seek --module $(abspath $(MODULE)) $(TIME_SEEK_ARGS) || status=$$?; \
 	  exit $$status
+
+bench-count:
+	@$(DEPS) bench
+	@$(MAKE) --no-print-directory $(MODULE)
+	@bench/count --module $(abspath $(MODULE)) $(COUNT_ARGS)

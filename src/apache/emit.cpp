@@ -308,15 +308,18 @@ apr_status_t pass_chain(request_rec* r, apr_bucket_brigade* bb, apr_file_t* fd, 
 
 // HTTP/2: whether `plan`'s body goes from snapshots, its first slot taken in `d`: a body up to
 // AudioStreamSnapshotSize in one (Content-Length is the sum of its extents, multipart framing
-// included), a larger one of one file range as a chain (snapshot_chain).
+// included), a larger one of one file range, not counted, as a chain (snapshot_chain).
 bool snapshot(request_rec* r, apr_file_t* fd, const Plan& plan, const DirConfig& conf, Delivery& d)
 {
     const Offset size = snapshot_size(conf);
     if (plan.content_length <= size) {
         return take_snapshot(r, fd, plan.body, conf, d.snapshot);
     }
+    // Download counting confirms what a client received window by window, each flushed before
+    // the next; snapshots are handed on with no word of when they are written, so a counted
+    // body goes in counted chunks instead.
     const auto* range = plan.body.size() == 1 ? std::get_if<FileExtent>(&plan.body.front()) : nullptr;
-    if (!range || size == 0) {
+    if (!range || size == 0 || d.counter) {
         return false;
     }
     d.chain = snapshot_chain(*range, size);
@@ -351,6 +354,7 @@ Delivery decide_delivery(request_rec* r, apr_file_t* fd, const Plan& plan, const
 {
     Delivery d{};
     d.conf = &conf;
+    d.counter = stats_sent_counter(r);
     d.transport = r->connection->master            ? Delivery::Transport::Http2
                   : ap_ssl_conn_is_ssl(r->connection) ? Delivery::Transport::Http1Tls
                                                       : Delivery::Transport::Http1;
@@ -366,7 +370,6 @@ Delivery decide_delivery(request_rec* r, apr_file_t* fd, const Plan& plan, const
     else {
         d.body = Delivery::Body::Files;
     }
-    d.counter = stats_sent_counter(r);
     d.window = d.counter && d.body == Delivery::Body::Files && plan.content_length > kCountedWindow ? kCountedWindow : 0;
     d.sliced = d.body == Delivery::Body::Files && (plan.body.size() > kExtentsPerSlice || d.window > 0);
     return d;
