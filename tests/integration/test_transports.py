@@ -50,30 +50,53 @@ def make_certificate(directory):
     return cert, key
 
 
-class Transports(ServerTestCase):
-    """One cleartext httpd (h2c, HTTP/1.1) and one TLS httpd (h2, HTTP/1.1) on one docroot."""
+class ClearAndTls(ServerTestCase):
+    """One cleartext httpd (h2c, HTTP/1.1) and one TLS httpd (h2, HTTP/1.1) on one docroot, one
+    child each (a shared snapshot lives in one child's pool, and the tests count them), and a
+    scratch directory of the class's own (the certificate)."""
 
     # mod_ssl's notice-level chatter aside, its warnings about Debian's OpenSSL build are not ours.
     expected_log = (r"\[ssl:warn\]",)
 
     @classmethod
-    def setUpClass(cls):
-        cls.certs = tempfile.mkdtemp(prefix="audio_stream_tls_")
-        os.chmod(cls.certs, 0o755)
-        # One child each: a shared snapshot lives in one child's pool, and the tests count them.
-        cls.server = Httpd(children=1, threads=40)
+    def start_servers(cls, clear, tls):
+        """clear, tls: Httpd options of each server; prepare_docroot runs before they start."""
+        cls.server = Httpd(children=1, **clear)
         cls.prepare_docroot(cls.server.docroot)
         cls.server.start()
-        cls.tls = Httpd(tls=make_certificate(cls.certs), protocols="h2 http/1.1", children=1, threads=40)
+        cls.tls = Httpd(tls=make_certificate(cls.scratch), protocols="h2 http/1.1", children=1, **tls)
         cls.tls.docroot = cls.server.docroot
         cls.tls.start()
+
+    @classmethod
+    def setUpClass(cls):
+        cls.scratch = tempfile.mkdtemp(prefix="audio_stream_tls_")
+        os.chmod(cls.scratch, 0o755)
 
     @classmethod
     def tearDownClass(cls):
         cls.tls.docroot = os.path.join(cls.tls.root, "htdocs")
         cls.tls.cleanup()
         super().tearDownClass()
-        subprocess.run(["rm", "-rf", cls.certs])
+        subprocess.run(["rm", "-rf", cls.scratch])
+
+    def setUp(self):
+        super().setUp()
+        self.tls.mark_log()
+
+    def tearDown(self):
+        bad = self.tls.unexpected_log_lines(list(self.expected_log) + self.extra_expected_log)
+        self.assertEqual(bad, [], "unexpected error-log lines (TLS server)")
+        super().tearDown()
+
+
+class Transports(ClearAndTls):
+    """Every way a body goes over h2c, h2 over TLS and HTTP/1.1 over TLS."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.start_servers(dict(threads=40), dict(threads=40))
 
     @classmethod
     def prepare_docroot(cls, docroot):
@@ -92,15 +115,12 @@ class Transports(ServerTestCase):
 
     def setUp(self):
         super().setUp()
-        self.tls.mark_log()
         self.to_remove = []
 
     def tearDown(self):
         for p in self.to_remove:
             if os.path.lexists(p):
                 os.unlink(p)
-        bad = self.tls.unexpected_log_lines(list(self.expected_log) + self.extra_expected_log)
-        self.assertEqual(bad, [], "unexpected error-log lines (TLS server)")
         super().tearDown()
 
     # ---- helpers -------------------------------------------------------------------------------
@@ -403,49 +423,39 @@ class Transports(ServerTestCase):
                 self.assertEqual(self.plans(), ["snapshot"] * 3)
 
 
-class ChainWindowShrinks(ServerTestCase):
+class ChainWindowShrinks(ClearAndTls):
     """A body larger than one snapshot goes over HTTP/2 as a chain of snapshots, each window
     read after the headers and the windows before it have gone down. The file shrinking just
     before a later window is read (made exact by tests/integration/shrink_on_read.c, preloaded
     into httpd: the first read at or past 256 KiB truncates the file) must end the stream after
     the true bytes already sent: a reset, one AS0040 line, and the next request served."""
 
-    expected_log = (r"\[ssl:warn\]",)
     FIRST_WINDOW = 256 * 1024
     SHRINK_TO = FIRST_WINDOW + 4321
     NAMES = {"h2c": "chain-h2c.mp3", "h2-tls": "chain-tls.mp3"}
 
     @classmethod
     def setUpClass(cls):
-        cls.build = tempfile.mkdtemp(prefix="audio_stream_shrink_")
-        os.chmod(cls.build, 0o755)
-        shim = os.path.join(cls.build, "shrink_on_read.so")
+        super().setUpClass()
+        shim = os.path.join(cls.scratch, "shrink_on_read.so")
         subprocess.run(["cc", "-shared", "-fPIC", "-O2", "-o", shim,
                         os.path.join(os.path.dirname(os.path.abspath(__file__)), "shrink_on_read.c"), "-ldl"],
                        check=True, capture_output=True)
 
-        def spec(transport):
-            return {"AUDIO_STREAM_SHRINK": f"{cls.NAMES[transport]}:{cls.FIRST_WINDOW}:{cls.SHRINK_TO}"}
+        def options(transport):
+            shrink = f"{cls.NAMES[transport]}:{cls.FIRST_WINDOW}:{cls.SHRINK_TO}"
+            return dict(threads=10, env={"AUDIO_STREAM_SHRINK": shrink}, preload=(shim,))
 
-        cls.server = Httpd(children=1, threads=10, env=spec("h2c"), preload=(shim,))
+        cls.start_servers(options("h2c"), options("h2-tls"))
+
+    @classmethod
+    def prepare_docroot(cls, docroot):
         block = random.Random(23).randbytes(PERIOD)
         cls.data = (block * (8 * MIB // PERIOD + 1))[:8 * MIB]
         for name in list(cls.NAMES.values()) + ["after.mp3"]:
-            write_file(os.path.join(cls.server.docroot, "audio", name), cls.data)
+            write_file(os.path.join(docroot, "audio", name), cls.data)
         for name in cls.NAMES.values():
-            os.chmod(os.path.join(cls.server.docroot, "audio", name), 0o666)  # httpd's user truncates it
-        cls.server.start()
-        cls.tls = Httpd(tls=make_certificate(cls.build), protocols="h2 http/1.1", children=1, threads=10,
-                        env=spec("h2-tls"), preload=(shim,))
-        cls.tls.docroot = cls.server.docroot
-        cls.tls.start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.tls.docroot = os.path.join(cls.tls.root, "htdocs")
-        cls.tls.cleanup()
-        super().tearDownClass()
-        subprocess.run(["rm", "-rf", cls.build])
+            os.chmod(os.path.join(docroot, "audio", name), 0o666)  # httpd's user truncates it
 
     def curl(self, transport, name):
         server = self.tls if transport == "h2-tls" else self.server
@@ -479,8 +489,3 @@ class ChainWindowShrinks(ServerTestCase):
                 rc, body, err = self.curl(transport, "after.mp3")
                 self.assertEqual((rc, body == self.data), (0, True), f"{transport}: next request ({err})")
                 self.assertEqual([l for l in server.log_since_mark() if re.search(CRASH, l)], [])
-
-    def tearDown(self):
-        bad = self.tls.unexpected_log_lines(list(self.expected_log) + self.extra_expected_log)
-        self.assertEqual(bad, [], "unexpected error-log lines (TLS server)")
-        super().tearDown()
