@@ -166,12 +166,24 @@ bool SnapshotPool::make_room(std::size_t growth, const Slot* keep)
     return true;
 }
 
-SnapshotPool::Slot* SnapshotPool::acquire(std::size_t bytes)
+std::size_t SnapshotPool::in_use_bytes() const
+{
+    std::size_t free_pages = 0;
+    for (const Slot* s : free_) {
+        free_pages += s->touched;
+    }
+    return touched_ - free_pages;
+}
+
+SnapshotPool::Slot* SnapshotPool::acquire(std::size_t bytes, std::size_t keep_free)
 {
     if (bytes > capacity_) {
         return nullptr;
     }
     std::lock_guard<std::mutex> lock(mutex_);
+    if (keep_free > 0 && in_use_bytes() + bytes + keep_free > max_bytes_) {
+        return nullptr;
+    }
     // A shared snapshot is given up last: after free slots holding none, and a new slot.
     Slot* s = take_free(bytes, false);
     if (!s && all_.size() < max_slots_) {

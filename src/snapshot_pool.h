@@ -74,8 +74,10 @@ public:
     // A free slot for a body of `bytes`, or nullptr: too large, every slot in use, the budget
     // spent by slots in use, or no memory file could be made. Prefers the most recently released
     // slot whose pages already cover `bytes`; a slot holding a shared snapshot only when no other
-    // free slot is left and no new one can be made. Whatever it held is forgotten.
-    Slot* acquire(std::size_t bytes);
+    // free slot is left and no new one can be made. Whatever it held is forgotten. With
+    // `keep_free`, also nullptr when the bodies in use and this one would leave less than that
+    // much of the budget to others (a chain's later windows take only what is spare).
+    Slot* acquire(std::size_t bytes, std::size_t keep_free = 0);
     // The slot published under `key`, in use or free, with one more user; nullptr when there is
     // none or sharing is off (shareable()).
     Slot* share(const SnapshotKey& key);
@@ -94,6 +96,7 @@ public:
     std::size_t slots_made() const;
     std::size_t slots_in_use() const;
     std::size_t touched_bytes() const;  // pages the slots may hold, in use or free
+    std::size_t max_bytes() const { return max_bytes_; }
 
 private:
     // With mutex_ held.
@@ -102,6 +105,7 @@ private:
     bool make_room(std::size_t growth, const Slot* keep);
     void drop_pages(Slot* slot);
     Slot* find_keyed(const SnapshotKey& key) const;  // the slot published under `key`, or nullptr
+    std::size_t in_use_bytes() const;                 // pages of the slots in use
 
     const std::size_t max_slots_;
     const std::size_t capacity_;

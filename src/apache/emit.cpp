@@ -290,7 +290,7 @@ apr_status_t pass_chain(request_rec* r, apr_bucket_brigade* bb, apr_file_t* fd, 
         const FileExtent& w = how.chain.windows[i];
         const Extents window{w};
         Snapshot s;
-        if (!take_snapshot(r, fd, window, *how.conf, s)) {
+        if (!take_snapshot(r, fd, window, *how.conf, s, true)) {
             rest = FileExtent{w.offset, how.chain.rest.offset + how.chain.rest.length - w.offset};
             break;
         }

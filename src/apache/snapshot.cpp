@@ -101,7 +101,8 @@ apr_status_t open_slot(request_rec* r, apr_file_t* served, const SnapshotPool& p
 
 }  // namespace
 
-bool take_snapshot(request_rec* r, apr_file_t* fd, const Extents& body, const DirConfig& conf, Snapshot& s)
+bool take_snapshot(request_rec* r, apr_file_t* fd, const Extents& body, const DirConfig& conf, Snapshot& s,
+                   bool later_window)
 {
     SnapshotPool* pool = snapshot_pool(r->server);
     if (!pool) {
@@ -115,7 +116,8 @@ bool take_snapshot(request_rec* r, apr_file_t* fd, const Extents& body, const Di
         }
         s.publish = settled(r, fd, s.key);
     }
-    s.slot = hold_slot(r, pool, pool->acquire(static_cast<std::size_t>(extents_length(body))));
+    const std::size_t keep_free = later_window ? pool->max_bytes() / 2 : 0;
+    s.slot = hold_slot(r, pool, pool->acquire(static_cast<std::size_t>(extents_length(body)), keep_free));
     return s.slot != nullptr;
 }
 

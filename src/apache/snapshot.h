@@ -22,8 +22,10 @@ struct Snapshot {
 // A slot for `body` (a plan's body, or one window of it): one published under this very range
 // of `fd` as it is now (shared; AudioStreamShareSnapshots, a body that is one range of the
 // file), else a free one. False when the pool has none for it (every slot in use, or the page
-// budget spent).
-bool take_snapshot(request_rec* r, apr_file_t* fd, const Extents& body, const DirConfig& conf, Snapshot& s);
+// budget spent). A chain's later window (`later_window`) takes a free slot only from the half
+// of the budget that snapshots in use leave: a few long streams must not hold every page.
+bool take_snapshot(request_rec* r, apr_file_t* fd, const Extents& body, const DirConfig& conf, Snapshot& s,
+                   bool later_window = false);
 
 // The body in the slot (read from `fd` unless shared; then published when it may be and the
 // file is unchanged since the key was taken), and a descriptor on the slot for mod_http2,

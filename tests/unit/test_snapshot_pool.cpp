@@ -145,6 +145,30 @@ TEST_F(SnapshotTest, ABudgetBoundsThePagesOfAllSlotsInUseOrFree)
     pool.release(a);
 }
 
+TEST_F(SnapshotTest, KeepFreeLeavesThatMuchOfTheBudgetToOthers)
+{
+    constexpr std::size_t K = 1024;
+    SnapshotPool pool(4, kCapacity, 100 * K);
+    SnapshotPool::Slot* a = pool.acquire(40 * K);
+    ASSERT_NE(a, nullptr);
+    // In use 40 KiB, asked 40 KiB, to keep 30 KiB: 110 KiB, over the budget.
+    EXPECT_EQ(pool.acquire(40 * K, 30 * K), nullptr);
+    EXPECT_EQ(pool.touched_bytes(), 40 * K);
+    // Exactly the budget: taken.
+    SnapshotPool::Slot* b = pool.acquire(30 * K, 30 * K);
+    ASSERT_NE(b, nullptr);
+    // Without keep_free the rest of the budget is anyone's.
+    SnapshotPool::Slot* c = pool.acquire(30 * K);
+    ASSERT_NE(c, nullptr);
+    pool.release(a);
+    pool.release(b);
+    pool.release(c);
+    // Free slots' pages are not in use: they do not count against keep_free.
+    SnapshotPool::Slot* d = pool.acquire(60 * K, 40 * K);
+    EXPECT_NE(d, nullptr);
+    pool.release(d);
+}
+
 TEST_F(SnapshotTest, RoomIsMadeFromTheLeastRecentlyUsedFreeSlots)
 {
     constexpr std::size_t K = 1024;
