@@ -5,9 +5,10 @@ mod_http2 frames a file bucket by its length and then reads it, accepting a shor
 reads file buckets in user space too (from a mapping of the file, which a truncation turns into
 SIGBUS). So over these transports the module never hands them the served file: a body of at
 most AudioStreamSnapshotSize goes over HTTP/2 as a private snapshot (taken before the headers
-leave; a later truncation cannot touch it), a larger one, and every TLS body, is read by the
-module in chunks, and a short read resets the stream (HTTP/2) or closes the connection (TLS),
-with one AS0040 line. A snapshot of a range of a file that has not changed for 3 seconds is
+leave; a later truncation cannot touch it), a larger range as a chain of snapshots (then
+chunks past 16 MiB), any other larger body and every TLS body is read by the module in chunks,
+and a short read resets the stream (HTTP/2) or closes the connection (TLS), with one AS0040
+line. A snapshot of a range of a file that has not changed for 3 seconds is
 shared by every request for that range of the file in that state (its ctime is part of the key).
 Clients: curl over h2c (prior knowledge), h2 over TLS and HTTP/1.1 over TLS.
 """
