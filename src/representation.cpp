@@ -81,6 +81,11 @@ Offset file_end(const Extents& body)
     return end;
 }
 
+const FileExtent* single_file_range(const Extents& body)
+{
+    return body.size() == 1 ? std::get_if<FileExtent>(&body.front()) : nullptr;
+}
+
 Representation whole_file(Offset size)
 {
     Representation rep;

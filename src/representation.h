@@ -58,6 +58,9 @@ Offset file_bytes(const Extents& body);
 // One past the last file byte the body needs (0 when it needs none).
 Offset file_end(const Extents& body);
 
+// The body's one file range when it is nothing else (a 200 or a single 206), else nullptr.
+const FileExtent* single_file_range(const Extents& body);
+
 // The whole of a regular file of `size` bytes.
 Representation whole_file(Offset size);
 

@@ -149,11 +149,7 @@ bool SnapshotPool::make_room(std::size_t growth, const Slot* keep)
     if (touched_ + growth <= max_bytes_) {
         return true;
     }
-    std::size_t droppable = 0;
-    for (const Slot* s : free_) {
-        droppable += s != keep ? s->touched : 0;
-    }
-    if (touched_ - droppable + growth > max_bytes_) {
+    if (touched_ - free_bytes(keep) + growth > max_bytes_) {
         return false;
     }
     for (const bool keyed : {false, true}) {
@@ -166,13 +162,13 @@ bool SnapshotPool::make_room(std::size_t growth, const Slot* keep)
     return true;
 }
 
-std::size_t SnapshotPool::in_use_bytes() const
+std::size_t SnapshotPool::free_bytes(const Slot* except) const
 {
-    std::size_t free_pages = 0;
+    std::size_t pages = 0;
     for (const Slot* s : free_) {
-        free_pages += s->touched;
+        pages += s != except ? s->touched : 0;
     }
-    return touched_ - free_pages;
+    return pages;
 }
 
 SnapshotPool::Slot* SnapshotPool::acquire(std::size_t bytes, std::size_t keep_free)
@@ -181,7 +177,8 @@ SnapshotPool::Slot* SnapshotPool::acquire(std::size_t bytes, std::size_t keep_fr
         return nullptr;
     }
     std::lock_guard<std::mutex> lock(mutex_);
-    if (keep_free > 0 && in_use_bytes() + bytes + keep_free > max_bytes_) {
+    // The slots in use hold what the budget does not give to free ones.
+    if (keep_free > 0 && touched_ - free_bytes() + bytes + keep_free > max_bytes_) {
         return nullptr;
     }
     // A shared snapshot is given up last: after free slots holding none, and a new slot.

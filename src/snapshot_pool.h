@@ -105,7 +105,7 @@ private:
     bool make_room(std::size_t growth, const Slot* keep);
     void drop_pages(Slot* slot);
     Slot* find_keyed(const SnapshotKey& key) const;  // the slot published under `key`, or nullptr
-    std::size_t in_use_bytes() const;                 // pages of the slots in use
+    std::size_t free_bytes(const Slot* except = nullptr) const;  // pages of free slots but `except`
 
     const std::size_t max_slots_;
     const std::size_t capacity_;

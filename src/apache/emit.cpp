@@ -261,8 +261,10 @@ apr_status_t append_snapshot(request_rec* r, apr_bucket_brigade* bb, apr_file_t*
 // when the file is shorter than the plan.
 int emit_snapshot(request_rec* r, apr_bucket_brigade* bb, apr_file_t* fd, const Plan& plan, const Delivery& how)
 {
-    const Extents first = how.chain.windows.empty() ? plan.body : Extents{how.chain.windows.front()};
-    if (const apr_status_t rv = append_snapshot(r, bb, fd, first, how.snapshot); rv != APR_SUCCESS) {
+    const apr_status_t rv = how.chain.windows.empty()
+                                ? append_snapshot(r, bb, fd, plan.body, how.snapshot)
+                                : append_snapshot(r, bb, fd, Extents{how.chain.windows.front()}, how.snapshot);
+    if (rv != APR_SUCCESS) {
         return refuse_unreadable(r, plan, rv);
     }
     return OK;
@@ -290,7 +292,7 @@ apr_status_t pass_chain(request_rec* r, apr_bucket_brigade* bb, apr_file_t* fd, 
         const FileExtent& w = how.chain.windows[i];
         const Extents window{w};
         Snapshot s;
-        if (!take_snapshot(r, fd, window, *how.conf, s, true)) {
+        if (!take_snapshot(r, fd, window, dir_config(r), s, true)) {
             rest = FileExtent{w.offset, how.chain.rest.offset + how.chain.rest.length - w.offset};
             break;
         }
@@ -318,7 +320,7 @@ bool snapshot(request_rec* r, apr_file_t* fd, const Plan& plan, const DirConfig&
     // Download counting confirms what a client received window by window, each flushed before
     // the next; snapshots are handed on with no word of when they are written, so a counted
     // body goes in counted chunks instead.
-    const auto* range = plan.body.size() == 1 ? std::get_if<FileExtent>(&plan.body.front()) : nullptr;
+    const FileExtent* range = single_file_range(plan.body);
     if (!range || size == 0 || d.counter) {
         return false;
     }
@@ -353,7 +355,6 @@ const char* Delivery::name(const Plan& plan) const
 Delivery decide_delivery(request_rec* r, apr_file_t* fd, const Plan& plan, const DirConfig& conf)
 {
     Delivery d{};
-    d.conf = &conf;
     d.counter = stats_sent_counter(r);
     d.transport = r->connection->master            ? Delivery::Transport::Http2
                   : ap_ssl_conn_is_ssl(r->connection) ? Delivery::Transport::Http1Tls

@@ -37,7 +37,6 @@ struct Delivery {
     SentCount* counter;
     Snapshot snapshot;  // Snapshot: the slot and whether it is shared (a chain's first window)
     SnapshotChain chain;  // Snapshot of a larger body: its windows, then the rest (chunks)
-    const DirConfig* conf;  // the request's: a chain takes its later windows' slots by it
 
     // For the AS0010 debug line: "no body", "read", "snapshot", "shared snapshot", "snapshots"
     // (a chain), "sendfile", "chunks" (TLS and HTTP/2 files read as they go) or "no file bytes".

@@ -55,7 +55,7 @@ bool file_state(apr_file_t* fd, apr_finfo_t& now)
 // ctime it was made at.
 bool snapshot_key(apr_file_t* fd, const Extents& body, const DirConfig& conf, SnapshotKey& key)
 {
-    const auto* f = body.size() == 1 ? std::get_if<FileExtent>(&body.front()) : nullptr;
+    const FileExtent* f = single_file_range(body);
     apr_finfo_t now;
     if (!share_snapshots(conf) || !f || !file_state(fd, now)) {
         return false;

@@ -313,5 +313,16 @@ TEST(NextSlice, SlicesPutTogetherAreTheBody)
     }
 }
 
+TEST(SingleFileRange, OnlyABodyOfOneFileExtent)
+{
+    const Extents one{FileExtent{7, 100}};
+    ASSERT_NE(single_file_range(one), nullptr);
+    EXPECT_EQ(*single_file_range(one), (FileExtent{7, 100}));
+    EXPECT_EQ(single_file_range(Extents{}), nullptr);
+    EXPECT_EQ(single_file_range(Extents{MemoryBlock{"head"}}), nullptr);
+    EXPECT_EQ(single_file_range(Extents{FileExtent{0, 1}, FileExtent{5, 1}}), nullptr);
+    EXPECT_EQ(single_file_range(Extents{MemoryBlock{"head"}, FileExtent{0, 10}}), nullptr);
+}
+
 }  // namespace
 }  // namespace audio_stream
