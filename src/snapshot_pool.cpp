@@ -1,6 +1,7 @@
 #include "snapshot_pool.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <cstring>
 #include <memory>
@@ -30,6 +31,9 @@ SnapshotPool::~SnapshotPool()
 {
     for (Slot* s : all_) {
 #if AUDIO_STREAM_HAVE_MEMFD
+        for (const int reader : s->readers) {
+            ::close(reader);
+        }
         ::munmap(s->data, capacity_);
         ::close(s->fd);
 #endif
@@ -75,6 +79,8 @@ SnapshotPool::Slot* SnapshotPool::make_slot()
         ::close(fd);
         return nullptr;
     }
+    // Room for every idle reader the pool keeps: giving one back never allocates.
+    slot->readers.reserve(kMaxIdleReaders);
     slot->fd = fd;
     slot->data = static_cast<char*>(data);
     slot->capacity = capacity_;
@@ -236,12 +242,50 @@ void SnapshotPool::publish(Slot* slot, const SnapshotKey& key)
     slot->keyed = true;
 }
 
-void SnapshotPool::release(Slot* slot)
+void SnapshotPool::release(Slot* slot, int reader)
 {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (--slot->users == 0) {
-        free_.push_back(slot);
+    bool keep = false;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (reader >= 0 && idle_readers_ < kMaxIdleReaders) {
+            slot->readers.push_back(reader);  // within the capacity reserved: no allocation
+            ++idle_readers_;
+            keep = true;
+        }
+        if (--slot->users == 0) {
+            free_.push_back(slot);
+        }
     }
+    if (reader >= 0 && !keep) {
+        ::close(reader);
+    }
+}
+
+int SnapshotPool::take_reader(Slot* slot)
+{
+    bool open_path = false;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (!slot->readers.empty()) {
+            const int reader = slot->readers.back();
+            slot->readers.pop_back();
+            --idle_readers_;
+            return reader;
+        }
+        open_path = shareable_;
+    }
+#if AUDIO_STREAM_HAVE_MEMFD
+    if (open_path) {
+        char path[32];
+        format_reader_path(slot->fd, path);
+        return ::open(path, O_RDONLY | O_CLOEXEC);
+    }
+    return ::fcntl(slot->fd, F_DUPFD_CLOEXEC, 0);
+#else
+    (void)open_path;
+    errno = ENOSYS;
+    return -1;
+#endif
 }
 
 std::string SnapshotPool::reader_path(const Slot& slot)
@@ -287,6 +331,12 @@ std::size_t SnapshotPool::touched_bytes() const
 {
     std::lock_guard<std::mutex> lock(mutex_);
     return touched_;
+}
+
+std::size_t SnapshotPool::idle_readers() const
+{
+    std::lock_guard<std::mutex> lock(mutex_);
+    return idle_readers_;
 }
 
 std::size_t SnapshotPool::slots_in_use() const

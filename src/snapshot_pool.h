@@ -57,7 +57,11 @@ public:
         unsigned users = 0;       // requests holding it; 0: in the free list
         bool keyed = false;       // holds the bytes `key` names (publish)
         SnapshotKey key;
+        std::vector<int> readers;  // idle descriptors of `fd` given back (take_reader)
     };
+
+    // Idle reader descriptors kept by a pool, all slots together; more given back are closed.
+    static constexpr std::size_t kMaxIdleReaders = 64;
 
     // Up to `max_slots` memory files of `capacity` bytes each (address space; pages are
     // allocated as they are first written), made as they are first needed, holding at most
@@ -84,8 +88,16 @@ public:
     // After a complete fill of `key`'s bytes: later share(key) calls find `slot`, unless another
     // slot already holds them.
     void publish(Slot* slot, const SnapshotKey& key);
-    // One user less; the last one puts the slot in the free list, still keyed.
-    void release(Slot* slot);
+    // One user less; the last one puts the slot in the free list, still keyed. `reader`, when
+    // not -1, is one take_reader gave for this slot: kept for a later reader (or closed).
+    void release(Slot* slot, int reader = -1);
+
+    // A descriptor of the slot's memory file with a file offset of its own, for one request's
+    // reader (mod_http2 seeks, then reads): one given back earlier, else a new one (reader_path
+    // where shareable; else a duplicate, the slot having one user at a time). -1 with errno
+    // when none can be made. Opening the path was about 9 us of kernel time per request under
+    // HTTP/2 load (a walk through /proc); a descriptor given back serves the next request.
+    int take_reader(Slot* slot);
 
     // Each reader opens this path to get an offset of its own ("/proc/self/fd/N").
     static std::string reader_path(const Slot& slot);
@@ -96,6 +108,7 @@ public:
     std::size_t slots_made() const;
     std::size_t slots_in_use() const;
     std::size_t touched_bytes() const;  // pages the slots may hold, in use or free
+    std::size_t idle_readers() const;
     std::size_t max_bytes() const { return max_bytes_; }
 
 private:
@@ -111,6 +124,7 @@ private:
     const std::size_t capacity_;
     const std::size_t max_bytes_;
     std::size_t touched_ = 0;
+    std::size_t idle_readers_ = 0;
     bool shareable_ = false;
     mutable std::mutex mutex_;
     std::vector<Slot*> all_;

@@ -4,21 +4,24 @@
 
 namespace audio_stream::apache {
 
-namespace {
-
-struct HeldSlot {
+struct SnapshotHold {
     SnapshotPool* pool;
     SnapshotPool::Slot* slot;
+    int reader;  // -1 until open_slot takes one
 };
 
-// r->pool goes after mod_http2 has finished with the stream: its connection thread reads a
-// file bucket into its frames before the stream can end, so the slot is free once the request
-// is. A pool cleanup, called by APR: an exception firewall (a slot not given back is only lost).
-apr_status_t give_back_slot(void* held_v) noexcept
+namespace {
+
+// r->pool goes after mod_http2 has written everything the stream sent before it (its
+// connection keeps the stream, and so the request, until a bucket queued after the stream's
+// last DATA has passed the connection's output), so the slot and its reader are free once the
+// request is. A pool cleanup, called by APR: an exception firewall (a slot not given back is
+// only lost).
+apr_status_t give_back_slot(void* hold_v) noexcept
 {
-    auto* held = static_cast<HeldSlot*>(held_v);
+    auto* hold = static_cast<SnapshotHold*>(hold_v);
     try {
-        held->pool->release(held->slot);
+        hold->pool->release(hold->slot, hold->reader);
     }
     catch (...) {
         return APR_EGENERAL;
@@ -26,15 +29,15 @@ apr_status_t give_back_slot(void* held_v) noexcept
     return APR_SUCCESS;
 }
 
-// `slot` given back to `pool` when r->pool goes.
-SnapshotPool::Slot* hold_slot(request_rec* r, SnapshotPool* pool, SnapshotPool::Slot* slot)
+// `slot`, when not null, held in `s` and given back to `pool` when r->pool goes.
+void hold_slot(request_rec* r, SnapshotPool* pool, SnapshotPool::Slot* slot, Snapshot& s)
 {
+    s.slot = slot;
     if (slot) {
-        auto* held = static_cast<HeldSlot*>(apr_palloc(r->pool, sizeof(HeldSlot)));
-        *held = HeldSlot{pool, slot};
-        apr_pool_cleanup_register(r->pool, held, give_back_slot, apr_pool_cleanup_null);
+        s.hold = static_cast<SnapshotHold*>(apr_palloc(r->pool, sizeof(SnapshotHold)));
+        *s.hold = SnapshotHold{pool, slot, -1};
+        apr_pool_cleanup_register(r->pool, s.hold, give_back_slot, apr_pool_cleanup_null);
     }
-    return slot;
 }
 
 // A shared snapshot is only made of a file whose last change (its ctime) is at least this old.
@@ -80,23 +83,19 @@ bool unchanged(apr_file_t* fd, const SnapshotKey& key)
     return file_state(fd, now) && file_identity(now) == key.file && static_cast<std::int64_t>(now.ctime) == key.ctime;
 }
 
-// A descriptor of the slot's memory file for mod_http2, closed with r->pool or with whichever
-// pool mod_http2 sets the file aside into (apr_file_open and apr_file_dup register that cleanup;
-// apr_os_file_put alone does not, and its set-aside copies would never be closed). Where the
-// pool shares slots, an open file of its own: mod_http2 seeks before each read. Sendfile as the
-// served file allows it (EnableSendfile): over h2c mod_http2 hands file buckets to the core
-// output filter, which then sends the snapshot without copying it through user space.
-apr_status_t open_slot(request_rec* r, apr_file_t* served, const SnapshotPool& pool, const SnapshotPool::Slot& slot,
-                       apr_file_t** file)
+// A descriptor of the slot's memory file for mod_http2, with a file offset of its own
+// (mod_http2 seeks before each read), owned by the pool: apr_os_file_put registers no cleanup,
+// nor does any pool mod_http2 sets the file aside into, and give_back_slot hands it back with
+// the slot. Sendfile as the served file allows it (EnableSendfile).
+apr_status_t open_slot(request_rec* r, apr_file_t* served, SnapshotPool& pool, SnapshotHold& hold, apr_file_t** file)
 {
     const apr_int32_t flags = APR_FOPEN_READ | (apr_file_flags_get(served) & APR_FOPEN_SENDFILE_ENABLED);
-    if (pool.shareable()) {
-        return apr_file_open(file, SnapshotPool::reader_path(slot).c_str(), flags, APR_OS_DEFAULT, r->pool);
+    apr_os_file_t reader = pool.take_reader(hold.slot);
+    if (reader < 0) {
+        return APR_FROM_OS_ERROR(errno);
     }
-    apr_os_file_t slot_fd = slot.fd;
-    apr_file_t* slot_file = nullptr;
-    const apr_status_t rv = apr_os_file_put(&slot_file, &slot_fd, flags, r->pool);
-    return rv == APR_SUCCESS ? apr_file_dup(file, slot_file, r->pool) : rv;
+    hold.reader = reader;
+    return apr_os_file_put(file, &reader, flags, r->pool);
 }
 
 }  // namespace
@@ -111,13 +110,13 @@ bool take_snapshot(request_rec* r, apr_file_t* fd, const Extents& body, const Di
     if (snapshot_key(fd, body, conf, s.key)) {
         if (SnapshotPool::Slot* shared = pool->share(s.key)) {
             s.shared = true;
-            s.slot = hold_slot(r, pool, shared);
+            hold_slot(r, pool, shared, s);
             return true;
         }
         s.publish = settled(r, fd, s.key);
     }
     const std::size_t keep_free = later_window ? pool->max_bytes() / 2 : 0;
-    s.slot = hold_slot(r, pool, pool->acquire(static_cast<std::size_t>(extents_length(body)), keep_free));
+    hold_slot(r, pool, pool->acquire(static_cast<std::size_t>(extents_length(body)), keep_free), s);
     return s.slot != nullptr;
 }
 
@@ -132,7 +131,7 @@ apr_status_t open_snapshot(request_rec* r, apr_file_t* fd, const Extents& body, 
             pool.publish(s.slot, s.key);
         }
     }
-    return open_slot(r, fd, pool, *s.slot, reader);
+    return open_slot(r, fd, pool, *s.hold, reader);
 }
 
 }  // namespace audio_stream::apache

@@ -12,8 +12,11 @@
 
 namespace audio_stream::apache {
 
+struct SnapshotHold;  // the slot and its reader descriptor, given back when r->pool goes
+
 struct Snapshot {
     SnapshotPool::Slot* slot = nullptr;  // given back when r->pool goes
+    SnapshotHold* hold = nullptr;
     bool shared = false;   // the slot already holds the body (another request's)
     bool publish = false;  // once filled, the slot may serve `key` to others
     SnapshotKey key;       // the file's state and the range, when the body may be shared
@@ -29,7 +32,7 @@ bool take_snapshot(request_rec* r, apr_file_t* fd, const Extents& body, const Di
 
 // The body in the slot (read from `fd` unless shared; then published when it may be and the
 // file is unchanged since the key was taken), and a descriptor on the slot for mod_http2,
-// closed with r->pool. APR_EOF when the file is shorter than `body`; else the read or open
+// given back to the pool with r->pool (SnapshotPool::take_reader). APR_EOF when the file is shorter than `body`; else the read or open
 // error.
 apr_status_t open_snapshot(request_rec* r, apr_file_t* fd, const Extents& body, const Snapshot& s, apr_file_t** reader);
 

@@ -286,11 +286,12 @@ class Transports(ClearAndTls):
         self.assertEqual(len(plans), 36, "every window should have gone as a snapshot")
 
     def test_snapshots_leave_no_descriptor_behind(self):
-        # Each snapshot is a file bucket on a descriptor of its own, closed with the pool
-        # mod_http2 sets it aside into. 300 snapshots must not leave 300 descriptors open.
-        # The pool's own memory files stay open (one each, up to its slot cap; once the file
-        # has settled, published slots are kept and new ones made): one descriptor per memory
-        # file is not counted, a second one on it (a reader left open) is.
+        # Each snapshot is a file bucket on a reader descriptor of the pool's, given back with
+        # the request and kept for a later reader (at most 64 idle in a child). 300 snapshots
+        # must not leave 300 descriptors open. The pool's own memory files stay open (one each,
+        # up to its slot cap; once the file has settled, published slots are kept and new ones
+        # made): one descriptor per memory file is not counted, a second one on it (a reader,
+        # idle or left open) is.
         url, _ = self.fresh_file("fds.mp3")
 
         def open_descriptors():

@@ -354,10 +354,12 @@ TEST_F(SharedSnapshotTest, EachReaderHasAnOffsetOfItsOwn)
 {
     SnapshotPool::Slot* a = nullptr;
     ASSERT_NO_FATAL_FAILURE(fill(a, 0, 4000));
-    const int one = open(SnapshotPool::reader_path(*a).c_str(), O_RDONLY | O_CLOEXEC);
-    const int two = open(SnapshotPool::reader_path(*a).c_str(), O_RDONLY | O_CLOEXEC);
+    ASSERT_EQ(pool_.share(key_of(0, 4000)), a);
+    const int one = pool_.take_reader(a);
+    const int two = pool_.take_reader(a);
     ASSERT_GE(one, 0);
     ASSERT_GE(two, 0);
+    EXPECT_NE(one, two);
     char x[100], y[100];
     ASSERT_EQ(lseek(one, 1000, SEEK_SET), 1000);
     ASSERT_EQ(lseek(two, 2000, SEEK_SET), 2000);
@@ -365,9 +367,49 @@ TEST_F(SharedSnapshotTest, EachReaderHasAnOffsetOfItsOwn)
     ASSERT_EQ(read(two, y, sizeof y), 100);
     EXPECT_EQ(std::string(x, 100), content_.substr(1000, 100));
     EXPECT_EQ(std::string(y, 100), content_.substr(2000, 100));
-    close(one);
-    close(two);
-    pool_.release(a);
+    pool_.release(a, one);
+    pool_.release(a, two);
+}
+
+TEST_F(SharedSnapshotTest, AReaderGivenBackServesTheNextReaderOfTheSlot)
+{
+    SnapshotPool::Slot* a = nullptr;
+    ASSERT_NO_FATAL_FAILURE(fill(a, 0, 4000));
+    const int first = pool_.take_reader(a);
+    ASSERT_GE(first, 0);
+    pool_.release(a, first);
+    EXPECT_EQ(pool_.idle_readers(), 1u);
+    EXPECT_GE(fcntl(first, F_GETFD), 0) << "kept open for the next reader";
+    ASSERT_EQ(pool_.share(key_of(0, 4000)), a);
+    EXPECT_EQ(pool_.take_reader(a), first);
+    EXPECT_EQ(pool_.idle_readers(), 0u);
+    char x[10];
+    ASSERT_EQ(pread(first, x, sizeof x, 3000), 10);
+    EXPECT_EQ(std::string(x, 10), content_.substr(3000, 10));
+    pool_.release(a, first);
+}
+
+TEST_F(SharedSnapshotTest, IdleReadersAreBoundedTheRestAreClosed)
+{
+    SnapshotPool::Slot* a = nullptr;
+    ASSERT_NO_FATAL_FAILURE(fill(a, 0, 4000));
+    constexpr std::size_t n = SnapshotPool::kMaxIdleReaders + 3;
+    std::vector<int> readers;
+    for (std::size_t i = 0; i < n; ++i) {
+        if (i > 0) {
+            ASSERT_EQ(pool_.share(key_of(0, 4000)), a);
+        }
+        readers.push_back(pool_.take_reader(a));
+        ASSERT_GE(readers.back(), 0);
+    }
+    for (const int r : readers) {
+        pool_.release(a, r);
+    }
+    EXPECT_EQ(pool_.idle_readers(), SnapshotPool::kMaxIdleReaders);
+    EXPECT_EQ(pool_.slots_in_use(), 0u);
+    for (std::size_t i = SnapshotPool::kMaxIdleReaders; i < n; ++i) {
+        EXPECT_EQ(fcntl(readers[i], F_GETFD), -1) << "reader " << i << " closed";
+    }
 }
 
 TEST_F(SharedSnapshotTest, NewBytesGoToASlotHoldingNoSharedSnapshotFirst)
@@ -466,12 +508,19 @@ TEST_F(SharedSnapshotTest, ThreadsSharingAndTakingSlotsNeverSeeOtherBytes)
             }
             pool.publish(s, key);
         }
-        const bool right = std::string(s->data, 2000) == content_.substr(offset, 2000);
-        pool.release(s);
+        // Read as mod_http2 does, seek then read, through a reader of the pool's: one handed to
+        // two threads at once would mix their offsets.
+        const int reader = pool.take_reader(s);
+        std::string got(2000, '\0');
+        const bool read = reader >= 0 && lseek(reader, 0, SEEK_SET) == 0 &&
+                          ::read(reader, got.data(), got.size()) == static_cast<ssize_t>(got.size());
+        const bool right = read && got == content_.substr(offset, 2000);
+        pool.release(s, reader);
         return right;
     });
     EXPECT_EQ(pool.slots_in_use(), 0u);
     EXPECT_LE(pool.touched_bytes(), 4500u);
+    EXPECT_LE(pool.idle_readers(), SnapshotPool::kMaxIdleReaders);
 }
 
 }  // namespace
