@@ -137,19 +137,20 @@ ResolvedRanges resolve_ranges(const std::vector<RangeSpec>& specs, Offset length
     }
     std::sort(ranges.begin(), ranges.end(),
               [](const ByteRange& x, const ByteRange& y) { return x.first < y.first; });
-    std::vector<ByteRange> merged;
-    merged.push_back(ranges.front());
+    // Merged in place: ranges[0, kept) are the parts so far.
+    std::size_t kept = 1;
     for (std::size_t i = 1; i < ranges.size(); ++i) {
-        ByteRange& back = merged.back();
+        ByteRange& back = ranges[kept - 1];
         // Adjacent (last + 1 == first) or overlapping: one part instead of two.
         if (ranges[i].first <= back.last || ranges[i].first - back.last == 1) {
             back.last = std::max(back.last, ranges[i].last);
         }
         else {
-            merged.push_back(ranges[i]);
+            ranges[kept++] = ranges[i];
         }
     }
-    return {true, std::move(merged)};
+    ranges.resize(kept);
+    return {true, std::move(ranges)};
 }
 
 }  // namespace audio_stream

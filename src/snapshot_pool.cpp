@@ -216,7 +216,7 @@ SnapshotPool::Slot* SnapshotPool::find_keyed(const SnapshotKey& key) const
     return it != all_.end() ? *it : nullptr;
 }
 
-SnapshotPool::Slot* SnapshotPool::share(const SnapshotKey& key)
+SnapshotPool::Slot* SnapshotPool::share(const SnapshotKey& key, int* reader)
 {
     std::lock_guard<std::mutex> lock(mutex_);
     if (!shareable_) {
@@ -229,7 +229,21 @@ SnapshotPool::Slot* SnapshotPool::share(const SnapshotKey& key)
     if (s->users++ == 0) {
         free_.erase(std::find(free_.begin(), free_.end(), s));
     }
+    if (reader) {
+        *reader = pop_reader(s);
+    }
     return s;
+}
+
+int SnapshotPool::pop_reader(Slot* slot)
+{
+    if (slot->readers.empty()) {
+        return -1;
+    }
+    const int reader = slot->readers.back();
+    slot->readers.pop_back();
+    --idle_readers_;
+    return reader;
 }
 
 void SnapshotPool::publish(Slot* slot, const SnapshotKey& key)
@@ -266,10 +280,7 @@ int SnapshotPool::take_reader(Slot* slot)
     bool open_path = false;
     {
         std::lock_guard<std::mutex> lock(mutex_);
-        if (!slot->readers.empty()) {
-            const int reader = slot->readers.back();
-            slot->readers.pop_back();
-            --idle_readers_;
+        if (const int reader = pop_reader(slot); reader >= 0) {
             return reader;
         }
         open_path = shareable_;

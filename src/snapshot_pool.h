@@ -83,8 +83,9 @@ public:
     // much of the budget to others (a chain's later windows take only what is spare).
     Slot* acquire(std::size_t bytes, std::size_t keep_free = 0);
     // The slot published under `key`, in use or free, with one more user; nullptr when there is
-    // none or sharing is off (shareable()).
-    Slot* share(const SnapshotKey& key);
+    // none or sharing is off (shareable()). With `reader`, also one of the slot's idle reader
+    // descriptors, or -1 when it has none (take_reader then makes one), under the same lock.
+    Slot* share(const SnapshotKey& key, int* reader = nullptr);
     // After a complete fill of `key`'s bytes: later share(key) calls find `slot`, unless another
     // slot already holds them.
     void publish(Slot* slot, const SnapshotKey& key);
@@ -118,6 +119,7 @@ private:
     bool make_room(std::size_t growth, const Slot* keep);
     void drop_pages(Slot* slot);
     Slot* find_keyed(const SnapshotKey& key) const;  // the slot published under `key`, or nullptr
+    int pop_reader(Slot* slot);                       // one of its idle readers, or -1
     std::size_t free_bytes(const Slot* except = nullptr) const;  // pages of free slots but `except`
 
     const std::size_t max_slots_;

@@ -157,6 +157,11 @@ Planned plan_request(const request_rec* r, const Representation& rep)
 // The AS0010 debug line: what was asked, what is answered and how the body goes.
 void log_plan(request_rec* r, const Planned& p, const Plan& plan, const Delivery& how)
 {
+    // In C++ ap_log_rerror is a plain call (httpd's level check is a C99 macro): check first,
+    // so that the arguments are not formatted on every request.
+    if (!APLOGrdebug(r)) {
+        return;
+    }
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "AS0010: range '%s'%s%s -> %d %s (%" APR_UINT64_T_FMT " bytes, %s) %s",
                   p.range ? p.range : "", p.if_range_failed ? " (If-Range failed)" : "",
                   p.media_request ? " media" : "", plan.status,

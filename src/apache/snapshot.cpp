@@ -7,7 +7,7 @@ namespace audio_stream::apache {
 struct SnapshotHold {
     SnapshotPool* pool;
     SnapshotPool::Slot* slot;
-    int reader;  // -1 until open_slot takes one
+    int reader;  // an idle one share() gave, else -1 until open_slot takes one
 };
 
 namespace {
@@ -90,11 +90,13 @@ bool unchanged(apr_file_t* fd, const SnapshotKey& key)
 apr_status_t open_slot(request_rec* r, apr_file_t* served, SnapshotPool& pool, SnapshotHold& hold, apr_file_t** file)
 {
     const apr_int32_t flags = APR_FOPEN_READ | (apr_file_flags_get(served) & APR_FOPEN_SENDFILE_ENABLED);
-    apr_os_file_t reader = pool.take_reader(hold.slot);
-    if (reader < 0) {
-        return APR_FROM_OS_ERROR(errno);
+    if (hold.reader < 0) {
+        hold.reader = pool.take_reader(hold.slot);
+        if (hold.reader < 0) {
+            return APR_FROM_OS_ERROR(errno);
+        }
     }
-    hold.reader = reader;
+    apr_os_file_t reader = hold.reader;
     return apr_os_file_put(file, &reader, flags, r->pool);
 }
 
@@ -108,9 +110,11 @@ bool take_snapshot(request_rec* r, apr_file_t* fd, const Extents& body, const Di
         return false;
     }
     if (snapshot_key(fd, body, conf, s.key)) {
-        if (SnapshotPool::Slot* shared = pool->share(s.key)) {
+        int reader = -1;
+        if (SnapshotPool::Slot* shared = pool->share(s.key, &reader)) {
             s.shared = true;
             hold_slot(r, pool, shared, s);
+            s.hold->reader = reader;
             return true;
         }
         s.publish = settled(r, fd, s.key);

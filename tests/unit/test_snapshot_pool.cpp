@@ -387,6 +387,14 @@ TEST_F(SharedSnapshotTest, AReaderGivenBackServesTheNextReaderOfTheSlot)
     ASSERT_EQ(pread(first, x, sizeof x, 3000), 10);
     EXPECT_EQ(std::string(x, 10), content_.substr(3000, 10));
     pool_.release(a, first);
+    // share() hands out the idle reader with the slot, under one lock; none left: -1.
+    int reader = -2, none = -2;
+    ASSERT_EQ(pool_.share(key_of(0, 4000), &reader), a);
+    ASSERT_EQ(pool_.share(key_of(0, 4000), &none), a);
+    EXPECT_EQ(reader, first);
+    EXPECT_EQ(none, -1);
+    pool_.release(a, reader);
+    pool_.release(a);
 }
 
 TEST_F(SharedSnapshotTest, IdleReadersAreBoundedTheRestAreClosed)
