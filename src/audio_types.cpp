@@ -20,17 +20,27 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 20> kTypes{{
     {"mka", "audio/x-matroska"}, {"m3u", "audio/x-mpegurl"},
 }};
 
+constexpr std::size_t kLongestExtension = [] {
+    std::size_t n = 0;
+    for (const auto& entry : kTypes) {
+        n = entry.first.size() > n ? entry.first.size() : n;
+    }
+    return n;
+}();
+
 }  // namespace
 
 std::string_view audio_type_for_path(std::string_view path)
 {
-    const auto slash = path.find_last_of('/');
-    const std::string_view name = slash == std::string_view::npos ? path : path.substr(slash + 1);
-    const auto dot = name.find_last_of('.');
-    if (dot == std::string_view::npos || dot + 1 == name.size()) {
+    // From the end: the extension is the part after the last dot of the last path segment.
+    const auto dot = path.rfind('.');
+    if (dot == std::string_view::npos || dot + 1 == path.size()) {
         return kUnknownType;
     }
-    const std::string_view ext = name.substr(dot + 1);
+    const std::string_view ext = path.substr(dot + 1);
+    if (ext.size() > kLongestExtension || ext.find('/') != std::string_view::npos) {
+        return kUnknownType;
+    }
     for (const auto& [known, type] : kTypes) {
         if (ascii_iequals(ext, known)) {
             return type;
