@@ -16,9 +16,10 @@
 // the byte range), it is shared by every request for the same range of the same unchanged file
 // while it is in use, and found again in its free slot until that slot is taken for another
 // body (only when no other free slot is left and no new one can be made). Each request reads it
-// through a descriptor of its own (reader_path): mod_http2 seeks and reads, and two connection
-// threads on one shared file offset would mix their bytes. Which files may be shared (settled,
-// on a local filesystem) is the caller's rule (src/apache/snapshot.cpp).
+// through a descriptor of its own (take_reader): mod_http2 seeks and reads, and two connection
+// threads on one shared file offset would mix their bytes; descriptors given back are kept for
+// the slot's next readers. Which files may be shared (settled, on a local filesystem) is the
+// caller's rule (src/apache/snapshot.cpp).
 #ifndef AUDIO_STREAM_SNAPSHOT_POOL_H
 #define AUDIO_STREAM_SNAPSHOT_POOL_H
 

@@ -16,7 +16,7 @@ struct SnapshotHold;  // the slot and its reader descriptor, given back when r->
 
 struct Snapshot {
     SnapshotPool::Slot* slot = nullptr;  // given back when r->pool goes
-    SnapshotHold* hold = nullptr;
+    SnapshotHold* hold = nullptr;        // what goes back: the slot and its reader
     bool shared = false;   // the slot already holds the body (another request's)
     bool publish = false;  // once filled, the slot may serve `key` to others
     SnapshotKey key;       // the file's state and the range, when the body may be shared
@@ -32,8 +32,8 @@ bool take_snapshot(request_rec* r, apr_file_t* fd, const Extents& body, const Di
 
 // The body in the slot (read from `fd` unless shared; then published when it may be and the
 // file is unchanged since the key was taken), and a descriptor on the slot for mod_http2,
-// given back to the pool with r->pool (SnapshotPool::take_reader). APR_EOF when the file is shorter than `body`; else the read or open
-// error.
+// given back to the pool with r->pool (SnapshotPool::take_reader). APR_EOF when the file is
+// shorter than `body`; else the read error, or the error of making a descriptor.
 apr_status_t open_snapshot(request_rec* r, apr_file_t* fd, const Extents& body, const Snapshot& s, apr_file_t** reader);
 
 }  // namespace audio_stream::apache
