@@ -299,13 +299,6 @@ int SnapshotPool::take_reader(Slot* slot)
 #endif
 }
 
-std::string SnapshotPool::reader_path(const Slot& slot)
-{
-    char path[32];
-    format_reader_path(slot.fd, path);
-    return path;
-}
-
 bool timestamps_are_local(int fd)
 {
 #if AUDIO_STREAM_HAVE_MEMFD

@@ -26,7 +26,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
-#include <string>
 #include <vector>
 
 #include "apr_file_io.h"
@@ -95,16 +94,14 @@ public:
     void release(Slot* slot, int reader = -1);
 
     // A descriptor of the slot's memory file with a file offset of its own, for one request's
-    // reader (mod_http2 seeks, then reads): one given back earlier, else a new one (reader_path
-    // where shareable; else a duplicate, the slot having one user at a time). -1 with errno
+    // reader (mod_http2 seeks, then reads): one given back earlier, else a new one (opening
+    // "/proc/self/fd/N" where shareable; else a duplicate, the slot having one user at a time). -1 with errno
     // when none can be made. Opening the path was about 9 us of kernel time per request under
     // HTTP/2 load (a walk through /proc); a descriptor given back serves the next request.
     int take_reader(Slot* slot);
 
-    // Each reader opens this path to get an offset of its own ("/proc/self/fd/N").
-    static std::string reader_path(const Slot& slot);
-    // Whether reader_path opens here (checked on the first slot made); without it, nothing is
-    // shared and each slot has a single reader.
+    // Whether "/proc/self/fd/N" reopens a memory file here (checked on the first slot made);
+    // without it, nothing is shared and each slot has a single reader.
     bool shareable() const;
 
     std::size_t slots_made() const;
