@@ -251,7 +251,7 @@ apr_status_t append_snapshot(request_rec* r, apr_bucket_brigade* bb, apr_file_t*
     if (const apr_status_t rv = open_snapshot(r, fd, body, s, &file); rv != APR_SUCCESS) {
         return rv;
     }
-    apr_bucket* b = apr_bucket_file_create(file, 0, s.slot->length, r->pool, bb->bucket_alloc);
+    apr_bucket* b = apr_bucket_file_create(file, 0, s.slot()->length, r->pool, bb->bucket_alloc);
     never_map(b);
     APR_BRIGADE_INSERT_TAIL(bb, b);
     return APR_SUCCESS;

@@ -4,12 +4,6 @@
 
 namespace audio_stream::apache {
 
-struct SnapshotHold {
-    SnapshotPool* pool;
-    SnapshotPool::Slot* slot;
-    int reader;  // an idle one share() gave, else -1 until open_slot takes one
-};
-
 namespace {
 
 // r->pool goes after mod_http2 has written everything the stream sent before it (its
@@ -29,13 +23,13 @@ apr_status_t give_back_slot(void* hold_v) noexcept
     return APR_SUCCESS;
 }
 
-// `slot`, when not null, held in `s` and given back to `pool` when r->pool goes.
-void hold_slot(request_rec* r, SnapshotPool* pool, SnapshotPool::Slot* slot, Snapshot& s)
+// `slot` (with `reader`, or -1), when not null, held in `s` and given back to `pool` when
+// r->pool goes.
+void hold_slot(request_rec* r, SnapshotPool* pool, SnapshotPool::Slot* slot, int reader, Snapshot& s)
 {
-    s.slot = slot;
     if (slot) {
         s.hold = static_cast<SnapshotHold*>(apr_palloc(r->pool, sizeof(SnapshotHold)));
-        *s.hold = SnapshotHold{pool, slot, -1};
+        *s.hold = SnapshotHold{pool, slot, reader};
         apr_pool_cleanup_register(r->pool, s.hold, give_back_slot, apr_pool_cleanup_null);
     }
 }
@@ -113,26 +107,25 @@ bool take_snapshot(request_rec* r, apr_file_t* fd, const Extents& body, const Di
         int reader = -1;
         if (SnapshotPool::Slot* shared = pool->share(s.key, &reader)) {
             s.shared = true;
-            hold_slot(r, pool, shared, s);
-            s.hold->reader = reader;
+            hold_slot(r, pool, shared, reader, s);
             return true;
         }
         s.publish = settled(r, fd, s.key);
     }
     const std::size_t keep_free = later_window ? pool->max_bytes() / 2 : 0;
-    hold_slot(r, pool, pool->acquire(static_cast<std::size_t>(extents_length(body)), keep_free), s);
-    return s.slot != nullptr;
+    hold_slot(r, pool, pool->acquire(static_cast<std::size_t>(extents_length(body)), keep_free), -1, s);
+    return s.hold != nullptr;
 }
 
 apr_status_t open_snapshot(request_rec* r, apr_file_t* fd, const Extents& body, const Snapshot& s, apr_file_t** reader)
 {
     SnapshotPool& pool = *snapshot_pool(r->server);
     if (!s.shared) {
-        if (const apr_status_t rv = fill_snapshot(*s.slot, fd, body); rv != APR_SUCCESS) {
+        if (const apr_status_t rv = fill_snapshot(*s.slot(), fd, body); rv != APR_SUCCESS) {
             return rv;
         }
         if (s.publish && unchanged(fd, s.key)) {
-            pool.publish(s.slot, s.key);
+            pool.publish(s.slot(), s.key);
         }
     }
     return open_slot(r, fd, pool, *s.hold, reader);

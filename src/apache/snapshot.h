@@ -12,11 +12,16 @@
 
 namespace audio_stream::apache {
 
-struct SnapshotHold;  // the slot and its reader descriptor, given back when r->pool goes
+// A slot taken for a request and its reader descriptor, given back when r->pool goes.
+struct SnapshotHold {
+    SnapshotPool* pool;
+    SnapshotPool::Slot* slot;
+    int reader;  // an idle one share() gave, else -1 until the descriptor is made
+};
 
 struct Snapshot {
-    SnapshotPool::Slot* slot = nullptr;  // given back when r->pool goes
-    SnapshotHold* hold = nullptr;        // what goes back: the slot and its reader
+    SnapshotHold* hold = nullptr;  // on r->pool; none when no slot was taken
+    SnapshotPool::Slot* slot() const { return hold ? hold->slot : nullptr; }
     bool shared = false;   // the slot already holds the body (another request's)
     bool publish = false;  // once filled, the slot may serve `key` to others
     SnapshotKey key;       // the file's state and the range, when the body may be shared
