@@ -6,6 +6,7 @@
 #include "src/apache/handler.h"
 #include "src/apache/index_dir.h"
 #include "src/apache/log.h"
+#include "src/apache/snapshot_dir.h"
 #include "src/apache/stats.h"
 
 namespace {
@@ -25,6 +26,9 @@ void register_hooks(apr_pool_t*)
     // The directory where the children share seek indexes, made for the user they run as.
     ap_hook_pre_config(as::index_dir_pre_config, nullptr, nullptr, APR_HOOK_MIDDLE);
     ap_hook_post_config(as::index_dir_post_config, nullptr, nullptr, APR_HOOK_MIDDLE);
+    // The directory the children make their snapshot files in, checked to be in memory.
+    ap_hook_pre_config(as::snapshot_dir_pre_config, nullptr, nullptr, APR_HOOK_MIDDLE);
+    ap_hook_post_config(as::snapshot_dir_post_config, nullptr, nullptr, APR_HOOK_MIDDLE);
     // Per child: the cut and seek index caches and the snapshot pool its threads share (made after the fork, so
     // never shared between processes).
     ap_hook_child_init(as::child_init, nullptr, nullptr, APR_HOOK_MIDDLE);

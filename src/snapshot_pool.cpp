@@ -14,17 +14,59 @@
 #if defined(__linux__)
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/vfs.h>
 #define AUDIO_STREAM_HAVE_MEMFD 1
 #endif
 
 namespace audio_stream {
 
-SnapshotPool::SnapshotPool(std::size_t max_slots, std::size_t capacity, std::size_t max_bytes)
-    : max_slots_(max_slots), capacity_(capacity), max_bytes_(max_bytes)
+namespace {
+
+// A new memory file: an unnamed one in `dir`, else memfd_create's; -1 with errno.
+int make_memory_file(const std::string& dir)
+{
+#if AUDIO_STREAM_HAVE_MEMFD
+    return dir.empty() ? ::memfd_create("audio-stream-snapshot", MFD_CLOEXEC)
+                       : ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+#else
+    (void)dir;
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+
+// What one page of `fd` holds when more than a memory page (a tmpfs with huge pages says 2 MiB),
+// else 1: pages of a memory page or less are counted to the byte, as the budget always was.
+std::size_t page_unit_of(int fd)
+{
+#if AUDIO_STREAM_HAVE_MEMFD
+    struct stat st;
+    if (::fstat(fd, &st) == 0) {
+        const auto block = static_cast<std::size_t>(st.st_blksize);
+        return block > static_cast<std::size_t>(::sysconf(_SC_PAGESIZE)) ? block : 1;
+    }
+#else
+    (void)fd;
+#endif
+    return 1;
+}
+
+}  // namespace
+
+SnapshotPool::SnapshotPool(std::size_t max_slots, std::size_t capacity, std::size_t max_bytes, std::string dir)
+    : max_slots_(max_slots), capacity_(capacity), max_bytes_(max_bytes), dir_(std::move(dir))
 {
     all_.reserve(max_slots);
     free_.reserve(max_slots);
+    if (!dir_.empty()) {
+        // Sized as a slot is: a tmpfs with huge=within_size says 2 MiB only of a file that large.
+        const int probe = make_memory_file(dir_);
+        dir_unit_ = probe >= 0 && ::ftruncate(probe, static_cast<off_t>(capacity_)) == 0 ? page_unit_of(probe) : 1;
+        if (probe >= 0) {
+            ::close(probe);
+        }
+    }
 }
 
 SnapshotPool::~SnapshotPool()
@@ -63,11 +105,21 @@ void format_reader_path(int fd, char (&buf)[32])
 
 }  // namespace
 
-SnapshotPool::Slot* SnapshotPool::make_slot()
+int SnapshotPool::check_dir(const std::string& dir)
+{
+    const int fd = make_memory_file(dir);
+    if (fd < 0) {
+        return errno;
+    }
+    ::close(fd);
+    return 0;
+}
+
+SnapshotPool::Slot* SnapshotPool::make_slot(bool in_dir)
 {
 #if AUDIO_STREAM_HAVE_MEMFD
     auto slot = std::make_unique<Slot>();  // before the descriptor: a throw here leaks nothing
-    const int fd = ::memfd_create("audio-stream-snapshot", MFD_CLOEXEC);
+    const int fd = make_memory_file(in_dir ? dir_ : std::string());
     if (fd < 0) {
         return nullptr;
     }
@@ -79,6 +131,8 @@ SnapshotPool::Slot* SnapshotPool::make_slot()
         ::close(fd);
         return nullptr;
     }
+    slot->unit = page_unit_of(fd);
+    slot->in_dir = in_dir;
     // Room for every idle reader the pool keeps: giving one back never allocates.
     slot->readers.reserve(kMaxIdleReaders);
     slot->fd = fd;
@@ -114,13 +168,13 @@ It first_fit(It first, It last, std::size_t bytes, Accept candidate)
 
 }  // namespace
 
-// A free slot for new bytes among those holding a shared snapshot (`keyed`) or not, removed
-// from the free list; nullptr when there is none. Not keyed: the most recently released one
+// A free slot for new bytes among those holding a shared snapshot (`keyed`) or not, in the
+// directory or not, removed from the free list; nullptr when there is none. Not keyed: the most recently released one
 // whose pages cover `bytes`, else the most recent. Keyed: the least recently released one
 // whose pages cover `bytes`, else the least recent.
-SnapshotPool::Slot* SnapshotPool::take_free(std::size_t bytes, bool keyed)
+SnapshotPool::Slot* SnapshotPool::take_free(std::size_t bytes, bool keyed, bool in_dir, bool any_place)
 {
-    auto candidate = [&](const Slot* s) { return s->keyed == keyed; };
+    auto candidate = [&](const Slot* s) { return s->keyed == keyed && (any_place || s->in_dir == in_dir); };
     auto chosen = free_.end();
     if (keyed) {
         chosen = first_fit(free_.begin(), free_.end(), bytes, candidate);
@@ -182,32 +236,68 @@ SnapshotPool::Slot* SnapshotPool::acquire(std::size_t bytes, std::size_t keep_fr
     if (bytes > capacity_) {
         return nullptr;
     }
-    std::lock_guard<std::mutex> lock(mutex_);
-    // The slots in use hold what the budget does not give to free ones.
-    if (keep_free > 0 && touched_ - free_bytes() + bytes + keep_free > max_bytes_) {
-        return nullptr;
+    Slot* s = nullptr;
+    std::size_t growth = 0;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        // The slots in use hold what the budget does not give to free ones.
+        if (keep_free > 0 && touched_ - free_bytes() + bytes + keep_free > max_bytes_) {
+            return nullptr;
+        }
+        // Half a huge page at least goes to the directory's huge pages, less to small ones; a
+        // shared snapshot is given up last: after free slots holding none, and a new slot.
+        const bool in_dir = !dir_.empty() && bytes * 2 >= dir_unit_;
+        s = take_free(bytes, false, in_dir, false);
+        if (!s && all_.size() < max_slots_) {
+            s = make_slot(in_dir);
+            s = s || !in_dir ? s : make_slot(false);  // the directory failed: a memory file
+        }
+        // Then a free slot of the other kind; then, the same way, one holding a shared snapshot.
+        s = s ? s : take_free(bytes, false, in_dir, true);
+        s = s ? s : take_free(bytes, true, in_dir, false);
+        s = s ? s : take_free(bytes, true, in_dir, true);
+        if (!s) {
+            return nullptr;
+        }
+        const std::size_t need = pages_for(bytes, s);
+        growth = need > s->touched ? need - s->touched : 0;
+        if (growth > 0 && !make_room(growth, s)) {
+            free_.push_back(s);  // unchanged: still the most recent
+            return nullptr;
+        }
+        touched_ += growth;
+        s->touched += growth;
+        s->users = 1;
+        s->keyed = false;  // about to be overwritten
     }
-    // A shared snapshot is given up last: after free slots holding none, and a new slot.
-    Slot* s = take_free(bytes, false);
-    if (!s && all_.size() < max_slots_) {
-        s = make_slot();
+    // Outside the lock: the kernel clears the new pages.
+    return growth == 0 || allocate_pages(s, s->touched - growth, growth) ? s : nullptr;
+}
+
+std::size_t SnapshotPool::pages_for(std::size_t bytes, const Slot* slot) const
+{
+    return std::min(capacity_, (bytes + slot->unit - 1) / slot->unit * slot->unit);
+}
+
+bool SnapshotPool::allocate_pages(Slot* slot, std::size_t from, std::size_t bytes)
+{
+#if AUDIO_STREAM_HAVE_MEMFD
+    // Allocated now, while a refusal costs nothing: a page the kernel cannot give when the
+    // body is written through the mapping (a full tmpfs) would be SIGBUS.
+    if (::fallocate(slot->fd, FALLOC_FL_KEEP_SIZE, static_cast<off_t>(from), static_cast<off_t>(bytes)) != 0 &&
+        errno != EOPNOTSUPP) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        drop_pages(slot);
+        slot->users = 0;
+        free_.push_back(slot);
+        return false;
     }
-    if (!s) {
-        s = take_free(bytes, true);
-    }
-    if (!s) {
-        return nullptr;
-    }
-    const std::size_t growth = bytes > s->touched ? bytes - s->touched : 0;
-    if (growth > 0 && !make_room(growth, s)) {
-        free_.push_back(s);  // unchanged: still the most recent
-        return nullptr;
-    }
-    touched_ += growth;
-    s->touched += growth;
-    s->users = 1;
-    s->keyed = false;  // about to be overwritten
-    return s;
+#else
+    (void)slot;
+    (void)from;
+    (void)bytes;
+#endif
+    return true;
 }
 
 SnapshotPool::Slot* SnapshotPool::find_keyed(const SnapshotKey& key) const
@@ -299,6 +389,25 @@ int SnapshotPool::take_reader(Slot* slot)
 #endif
 }
 
+namespace {
+
+constexpr unsigned long kTmpfsMagic = 0x01021994ul;
+
+}  // namespace
+
+bool in_memory_file_system(const char* path)
+{
+#if AUDIO_STREAM_HAVE_MEMFD
+    struct stat st;
+    struct statfs fs;
+    return ::stat(path, &st) == 0 && S_ISDIR(st.st_mode) && ::statfs(path, &fs) == 0 &&
+           static_cast<unsigned long>(fs.f_type) == kTmpfsMagic;
+#else
+    (void)path;
+    return false;
+#endif
+}
+
 bool timestamps_are_local(int fd)
 {
 #if AUDIO_STREAM_HAVE_MEMFD
@@ -307,7 +416,7 @@ bool timestamps_are_local(int fd)
         return false;
     }
     // ext2/3/4, XFS, Btrfs, tmpfs, overlayfs, F2FS, ZFS.
-    for (const unsigned long type : {0xEF53ul, 0x58465342ul, 0x9123683Eul, 0x01021994ul, 0x794C7630ul,
+    for (const unsigned long type : {0xEF53ul, 0x58465342ul, 0x9123683Eul, kTmpfsMagic, 0x794C7630ul,
                                      0xF2F52010ul, 0x2FC12FC1ul}) {
         if (static_cast<unsigned long>(fs.f_type) == type) {
             return true;

@@ -26,6 +26,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include "apr_file_io.h"
@@ -54,6 +55,8 @@ public:
         std::size_t capacity = 0;
         std::size_t length = 0;   // bytes of the current snapshot
         std::size_t touched = 0;  // bytes from 0 that may hold pages (counted in the budget)
+        std::size_t unit = 1;     // what one page of its file holds, when more than a page (else 1)
+        bool in_dir = false;      // made in the pool's directory
         unsigned users = 0;       // requests holding it; 0: in the free list
         bool keyed = false;       // holds the bytes `key` names (publish)
         SnapshotKey key;
@@ -64,9 +67,14 @@ public:
     static constexpr std::size_t kMaxIdleReaders = 64;
 
     // Up to `max_slots` memory files of `capacity` bytes each (address space; pages are
-    // allocated as they are first written), made as they are first needed, holding at most
-    // `max_bytes` of pages together.
-    SnapshotPool(std::size_t max_slots, std::size_t capacity, std::size_t max_bytes);
+    // allocated before a body is written, so that a full file system refuses the body rather
+    // than faults the writer), made as they are first needed, holding at most `max_bytes` of
+    // pages together, counted in whole huge pages where a file has them (a byte written holds
+    // 2 MiB). With `dir`, bodies of at least half a page of that directory's file system go to
+    // unnamed files made there (O_TMPFILE: on a tmpfs mounted with huge=within_size, 2 MiB
+    // pages, which the kernel copies and reads two to three times faster than 4 KiB ones);
+    // the others, and all without `dir`, to memfd_create's memory files.
+    SnapshotPool(std::size_t max_slots, std::size_t capacity, std::size_t max_bytes, std::string dir = {});
     ~SnapshotPool();
     SnapshotPool(const SnapshotPool&) = delete;
     SnapshotPool& operator=(const SnapshotPool&) = delete;
@@ -100,6 +108,9 @@ public:
     // HTTP/2 load (a walk through /proc); a descriptor given back serves the next request.
     int take_reader(Slot* slot);
 
+    // 0 when an unnamed file can be made in `dir` for reading and writing, else the errno.
+    static int check_dir(const std::string& dir);
+
     // Whether "/proc/self/fd/N" reopens a memory file here (checked on the first slot made);
     // without it, nothing is shared and each slot has a single reader.
     bool shareable() const;
@@ -109,20 +120,31 @@ public:
     std::size_t touched_bytes() const;  // pages the slots may hold, in use or free
     std::size_t idle_readers() const;
     std::size_t max_bytes() const { return max_bytes_; }
+    // What one page of a file in `dir` holds when more than a page (2 MiB on a huge tmpfs),
+    // else 1.
+    std::size_t dir_page_unit() const { return dir_unit_; }
 
 private:
     // With mutex_ held.
-    Slot* make_slot();
-    Slot* take_free(std::size_t bytes, bool keyed);
+    Slot* make_slot(bool in_dir);
+    // A free slot in the directory or not (`in_dir`; either with `any_place`).
+    Slot* take_free(std::size_t bytes, bool keyed, bool in_dir, bool any_place);
     bool make_room(std::size_t growth, const Slot* keep);
     void drop_pages(Slot* slot);
     Slot* find_keyed(const SnapshotKey& key) const;  // the slot published under `key`, or nullptr
     int pop_reader(Slot* slot);                       // one of its idle readers, or -1
+    std::size_t pages_for(std::size_t bytes, const Slot* slot) const;  // rounded up to its unit
     std::size_t free_bytes(const Slot* except = nullptr) const;  // pages of free slots but `except`
+
+    // Without mutex_: the pages [from, from + bytes) of a slot acquired for a body; false, and
+    // the slot freed without its pages, when the kernel cannot give them.
+    bool allocate_pages(Slot* slot, std::size_t from, std::size_t bytes);
 
     const std::size_t max_slots_;
     const std::size_t capacity_;
     const std::size_t max_bytes_;
+    const std::string dir_;
+    std::size_t dir_unit_ = 1;
     std::size_t touched_ = 0;
     std::size_t idle_readers_ = 0;
     bool shareable_ = false;
@@ -152,6 +174,10 @@ SnapshotChain snapshot_chain(FileExtent body, Offset window);
 // few seconds old prove that no write since has kept it. False elsewhere (network and FUSE
 // filesystems, FAT, other systems).
 bool timestamps_are_local(int fd);
+
+// Whether `path` is a directory on a tmpfs (held in memory, never written to a disk): where an
+// AudioStreamSnapshotDir may be. False on other systems.
+bool in_memory_file_system(const char* path);
 
 // The body into `slot`: file extents read from `file` (pread), memory blocks copied.
 // APR_SUCCESS; APR_EOF when the file ends before an extent does; APR_ENOSPC when the body is

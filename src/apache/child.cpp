@@ -2,11 +2,13 @@
 
 #include <exception>
 #include <optional>
+#include <string>
 
 #include "ap_mpm.h"
 #include "../config_values.h"
 #include "config.h"
 #include "index_dir.h"
+#include "snapshot_dir.h"
 #include "stats.h"
 
 namespace audio_stream::apache {
@@ -48,6 +50,22 @@ apr_status_t drop_child_state(void* main_v) noexcept
     return APR_SUCCESS;
 }
 
+// AudioStreamSnapshotDir when the children's user can make files there, else "" (memory files).
+std::string usable_snapshot_dir(server_rec* s)
+{
+    const char* dir = snapshot_dir();
+    if (!dir) {
+        return {};
+    }
+    if (const int err = SnapshotPool::check_dir(dir); err != 0) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, APR_FROM_OS_ERROR(err), s,
+                     "AS0061: snapshot directory %s: the server's user cannot make files there; "
+                     "snapshots are kept in memory files instead", dir);
+        return {};
+    }
+    return dir;
+}
+
 template <typename T, typename... Args>
 T* make_or_log(server_rec* s, const char* what, Args... args) noexcept
 {
@@ -77,7 +95,8 @@ void child_init(apr_pool_t* pchild, server_rec* s) noexcept
     state.indexes = make_or_log<SeekIndexCache>(s, "seek index cache", kSeekIndexBytes, files);
     state.snapshots = SnapshotPool::supported()
                           ? make_or_log<SnapshotPool>(s, "snapshot pool", snapshot_slots(),
-                                                      static_cast<std::size_t>(kMaxSnapshotSize), kSnapshotMemory)
+                                                      static_cast<std::size_t>(kMaxSnapshotSize), kSnapshotMemory,
+                                                      usable_snapshot_dir(s))
                           : nullptr;
     set_child_state(s, state);
     stats_child_init(pchild, s);

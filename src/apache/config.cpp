@@ -7,6 +7,7 @@
 
 #include "../config_values.h"
 #include "index_dir.h"
+#include "snapshot_dir.h"
 #include "stats.h"
 
 namespace audio_stream::apache {
@@ -260,6 +261,10 @@ const command_rec directives[] = {
                   reinterpret_cast<cmd_func>(reinterpret_cast<void (*)()>(set_seek_index_dir)), nullptr,
                   RSRC_CONF, "Directory where the children share the files' seek indexes (relative: "
                              "to ServerRoot), or none; default audio-stream-index in DefaultRuntimeDir"),
+    AP_INIT_TAKE1("AudioStreamSnapshotDir",
+                  reinterpret_cast<cmd_func>(reinterpret_cast<void (*)()>(set_snapshot_dir)), nullptr,
+                  RSRC_CONF, "Directory on a tmpfs (best mounted with huge=within_size) where the "
+                             "children make their HTTP/2 snapshot files, or none (memory files; default)"),
     {nullptr, {nullptr}, nullptr, 0, RAW_ARGS, nullptr},
 };
 

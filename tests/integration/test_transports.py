@@ -94,10 +94,16 @@ class ClearAndTls(ServerTestCase):
 class Transports(ClearAndTls):
     """Every way a body goes over h2c, h2 over TLS and HTTP/1.1 over TLS."""
 
+    # Server-wide lines of the cleartext and the TLS server (test_snapshot_dir.py sets them).
+    clear_conf = ""
+    tls_conf = ""
+    # Where the pool's files show in /proc/PID/fd: memory files, and any directory's.
+    snapshot_file_prefixes = ("/memfd:audio-stream-snapshot",)
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.start_servers(dict(threads=40), dict(threads=40))
+        cls.start_servers(dict(threads=40, extra_conf=cls.clear_conf), dict(threads=40, extra_conf=cls.tls_conf))
 
     @classmethod
     def prepare_docroot(cls, docroot):
@@ -302,7 +308,7 @@ class Transports(ClearAndTls):
                     for fd in os.listdir(f"/proc/{pid}/fd"):
                         link = f"/proc/{pid}/fd/{fd}"
                         try:
-                            if os.readlink(link).startswith("/memfd:audio-stream-snapshot"):
+                            if os.readlink(link).startswith(self.snapshot_file_prefixes):
                                 inode = os.stat(link).st_ino
                                 if inode not in memory_files:
                                     memory_files.add(inode)

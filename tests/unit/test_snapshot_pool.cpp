@@ -7,8 +7,11 @@
 #include <thread>
 #include <vector>
 
+#include <cerrno>
+
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "tests/unit/real_file.h"
@@ -207,6 +210,91 @@ TEST_F(SnapshotTest, ThreadsShareThePoolWithoutHandingOutASlotTwice)
 }
 
 // ---- sharing ---------------------------------------------------------------------------------
+
+// ---------------------------------------------------------------------------------------------
+// AudioStreamSnapshotDir: memory files made as unnamed files in a tmpfs directory.
+
+// A directory of the test's own on /dev/shm (a tmpfs: no huge pages unless mounted with them).
+class SnapshotDirTest : public SnapshotTest {
+protected:
+    void SetUp() override
+    {
+        SnapshotTest::SetUp();
+        char name[] = "/dev/shm/as_snapshot_dir_XXXXXX";
+        ASSERT_NE(mkdtemp(name), nullptr);
+        dir_ = name;
+    }
+    void TearDown() override
+    {
+        rmdir(dir_.c_str());
+        SnapshotTest::TearDown();
+    }
+
+    // Where the slot's descriptor points ("/memfd:..." or "<dir>/#inode (deleted)").
+    static std::string link_of(const SnapshotPool::Slot& s)
+    {
+        char buf[512];
+        const std::string fd = "/proc/self/fd/" + std::to_string(s.fd);
+        const ssize_t n = readlink(fd.c_str(), buf, sizeof buf - 1);
+        return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
+    }
+
+    std::string dir_;
+};
+
+TEST_F(SnapshotDirTest, BodiesGoToUnnamedFilesInTheDirectoryThatNobodyElseSees)
+{
+    SnapshotPool pool(2, kCapacity, kWarm, dir_);
+    EXPECT_EQ(pool.dir_page_unit(), 1u);  // /dev/shm has 4 KiB pages: counted to the byte
+    SnapshotPool::Slot* s = pool.acquire(30000);
+    ASSERT_NE(s, nullptr);
+    EXPECT_TRUE(s->in_dir);
+    EXPECT_EQ(link_of(*s).rfind(dir_ + "/", 0), 0u) << link_of(*s);
+    ASSERT_EQ(fill_snapshot(*s, file_, {FileExtent{777, 30000}}), APR_SUCCESS);
+    EXPECT_EQ(read_back(*s), content_.substr(777, 30000));
+    EXPECT_EQ(pool.touched_bytes(), 30000u);
+    EXPECT_EQ(rmdir(dir_.c_str()), 0) << "the directory should look empty";
+    ASSERT_EQ(mkdir(dir_.c_str(), 0700), 0);
+    pool.release(s);
+}
+
+TEST_F(SnapshotDirTest, WithoutADirectoryBodiesGoToMemoryFiles)
+{
+    SnapshotPool pool(2, kCapacity, kWarm);
+    SnapshotPool::Slot* s = pool.acquire(30000);
+    ASSERT_NE(s, nullptr);
+    EXPECT_FALSE(s->in_dir);
+    EXPECT_EQ(link_of(*s).rfind("/memfd:audio-stream-snapshot", 0), 0u) << link_of(*s);
+    pool.release(s);
+}
+
+TEST_F(SnapshotDirTest, ADirectoryIsCheckedForTheCallersUserAndForBeingInMemory)
+{
+    EXPECT_EQ(SnapshotPool::check_dir(dir_), 0);
+    EXPECT_EQ(SnapshotPool::check_dir(dir_ + "/missing"), ENOENT);
+    EXPECT_TRUE(in_memory_file_system(dir_.c_str()));
+    EXPECT_FALSE(in_memory_file_system((dir_ + "/missing").c_str()));
+    EXPECT_FALSE(in_memory_file_system("/proc/self"));      // a directory, not on a tmpfs
+    EXPECT_FALSE(in_memory_file_system(path_.c_str()));     // the test's file on /tmp: not a directory
+    const std::string file = dir_ + "/plain";
+    const int fd = open(file.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+    ASSERT_GE(fd, 0);
+    close(fd);
+    EXPECT_FALSE(in_memory_file_system(file.c_str()));      // on a tmpfs, not a directory
+    EXPECT_EQ(unlink(file.c_str()), 0);
+}
+
+TEST_F(SnapshotDirTest, ADirectoryNoFileCanBeMadeInLeavesTheMemoryFiles)
+{
+    SnapshotPool pool(2, kCapacity, kWarm, dir_ + "/missing");
+    SnapshotPool::Slot* s = pool.acquire(30000);
+    ASSERT_NE(s, nullptr);
+    EXPECT_FALSE(s->in_dir);
+    EXPECT_EQ(link_of(*s).rfind("/memfd:audio-stream-snapshot", 0), 0u) << link_of(*s);
+    ASSERT_EQ(fill_snapshot(*s, file_, {FileExtent{0, 30000}}), APR_SUCCESS);
+    EXPECT_EQ(read_back(*s), content_.substr(0, 30000));
+    pool.release(s);
+}
 
 SnapshotKey key_of(std::uint64_t offset, std::uint64_t length, std::int64_t ctime = 7)
 {
