@@ -169,9 +169,10 @@ It first_fit(It first, It last, std::size_t bytes, Accept candidate)
 }  // namespace
 
 // A free slot for new bytes among those holding a shared snapshot (`keyed`) or not, in the
-// directory or not, removed from the free list; nullptr when there is none. Not keyed: the most recently released one
-// whose pages cover `bytes`, else the most recent. Keyed: the least recently released one
-// whose pages cover `bytes`, else the least recent.
+// directory or not (either with `any_place`), removed from the free list; nullptr when there is
+// none. Not keyed: the most recently released one whose pages cover `bytes`, else the most
+// recent. Keyed: the least recently released one whose pages cover `bytes`, else the least
+// recent.
 SnapshotPool::Slot* SnapshotPool::take_free(std::size_t bytes, bool keyed, bool in_dir, bool any_place)
 {
     auto candidate = [&](const Slot* s) { return s->keyed == keyed && (any_place || s->in_dir == in_dir); };

@@ -170,6 +170,22 @@ class AFullSnapshotDirectory(tt.ClearAndTls):
         self.assertEqual([l for l in self.server.log_since_mark() if "exit signal" in l or "AH00052" in l], [])
 
 
+def assert_snapshot_in_a_memory_file(case, name, directory):
+    """A 2 MiB range of a new file over h2c: exact, a snapshot, and in a memory file (the
+    children hold one, and nothing in `directory`)."""
+    path = os.path.join(case.server.docroot, "audio", name)
+    data = os.urandom(3 * MIB)
+    write_file(path, data)
+    case.server.mark_log()
+    done = subprocess.run(["curl", "-sS", "--http2-prior-knowledge", "-r", "0-2097151", "-o", "-",
+                           f"http://127.0.0.1:{case.server.port}/audio/{name}"], capture_output=True)
+    case.assertEqual(done.returncode, 0, done.stderr)
+    case.assertTrue(done.stdout == data[:2 * MIB])
+    case.assertTrue(any(l.rstrip().endswith(") snapshot") for l in case.server.log_since_mark()))
+    case.assertGreater(pool_files(case.server, "/memfd:audio-stream-snapshot"), 0)
+    case.assertEqual(pool_files(case.server, directory), 0)
+
+
 class SnapshotDirNotInMemory(ServerTestCase):
     """A directory on a disk (/var/tmp; checked not to be a tmpfs): one warning at start, memory
     files used."""
@@ -183,15 +199,7 @@ class SnapshotDirNotInMemory(ServerTestCase):
         with open(self.server.error_log, errors="replace") as f:
             warnings = [l for l in f if "AS0061" in l]
         self.assertEqual(len(warnings), 1, warnings)
-        path = os.path.join(self.server.docroot, "audio", "disk.mp3")
-        data = os.urandom(3 * MIB)
-        write_file(path, data)
-        self.server.mark_log()
-        done = subprocess.run(["curl", "-sS", "--http2-prior-knowledge", "-r", "0-2097151", "-o", "-",
-                               f"http://127.0.0.1:{self.server.port}/audio/disk.mp3"], capture_output=True)
-        self.assertEqual(done.returncode, 0, done.stderr)
-        self.assertTrue(done.stdout == data[:2 * MIB])
-        self.assertTrue(any(l.rstrip().endswith(") snapshot") for l in self.server.log_since_mark()))
+        assert_snapshot_in_a_memory_file(self, "disk.mp3", "/var/tmp")
 
 
 class SnapshotDirTheUserCannotWrite(ServerTestCase):
@@ -212,15 +220,7 @@ class SnapshotDirTheUserCannotWrite(ServerTestCase):
         os.rmdir(cls.private)
 
     def test_a_warning_per_child_and_snapshots_still_made(self):
-        path = os.path.join(self.server.docroot, "audio", "private.mp3")
-        data = os.urandom(3 * MIB)
-        write_file(path, data)
-        self.server.mark_log()
-        done = subprocess.run(["curl", "-sS", "--http2-prior-knowledge", "-r", "0-2097151", "-o", "-",
-                               f"http://127.0.0.1:{self.server.port}/audio/private.mp3"], capture_output=True)
-        self.assertEqual(done.returncode, 0, done.stderr)
-        self.assertTrue(done.stdout == data[:2 * MIB])
-        self.assertTrue(any(l.rstrip().endswith(") snapshot") for l in self.server.log_since_mark()))
+        assert_snapshot_in_a_memory_file(self, "private.mp3", self.private)
         with open(self.server.error_log, errors="replace") as f:
             warnings = [l for l in f if "AS0061" in l]
         self.assertGreaterEqual(len(warnings), 1)
