@@ -23,12 +23,11 @@ namespace audio_stream {
 
 namespace {
 
-// A new memory file: an unnamed one in `dir`, else memfd_create's; -1 with errno.
-int make_memory_file(const std::string& dir)
+// A new memory file: an unnamed one in `dir`, else (nullptr) memfd_create's; -1 with errno.
+int make_memory_file(const char* dir)
 {
 #if AUDIO_STREAM_HAVE_MEMFD
-    return dir.empty() ? ::memfd_create("audio-stream-snapshot", MFD_CLOEXEC)
-                       : ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    return dir ? ::open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600) : ::memfd_create("audio-stream-snapshot", MFD_CLOEXEC);
 #else
     (void)dir;
     errno = ENOSYS;
@@ -60,13 +59,24 @@ SnapshotPool::SnapshotPool(std::size_t max_slots, std::size_t capacity, std::siz
     all_.reserve(max_slots);
     free_.reserve(max_slots);
     if (!dir_.empty()) {
-        // Sized as a slot is: a tmpfs with huge=within_size says 2 MiB only of a file that large.
-        const int probe = make_memory_file(dir_);
-        dir_unit_ = probe >= 0 && ::ftruncate(probe, static_cast<off_t>(capacity_)) == 0 ? page_unit_of(probe) : 1;
-        if (probe >= 0) {
-            ::close(probe);
+        dir_unit_ = dir_page_size(dir_.c_str(), capacity_);
+        if (dir_unit_ == 0) {
+            dir_.clear();  // nothing can be made there: memory files only
+            dir_unit_ = 1;
         }
     }
+}
+
+std::size_t SnapshotPool::dir_page_size(const char* dir, std::size_t capacity) noexcept
+{
+    // Sized as a slot is: a tmpfs with huge=within_size says 2 MiB only of a file that large.
+    const int probe = make_memory_file(dir);
+    if (probe < 0) {
+        return 0;
+    }
+    const std::size_t unit = ::ftruncate(probe, static_cast<off_t>(capacity)) == 0 ? page_unit_of(probe) : 0;
+    ::close(probe);
+    return unit;
 }
 
 SnapshotPool::~SnapshotPool()
@@ -105,7 +115,7 @@ void format_reader_path(int fd, char (&buf)[32])
 
 }  // namespace
 
-int SnapshotPool::check_dir(const std::string& dir)
+int SnapshotPool::check_dir(const char* dir) noexcept
 {
     const int fd = make_memory_file(dir);
     if (fd < 0) {
@@ -118,8 +128,11 @@ int SnapshotPool::check_dir(const std::string& dir)
 SnapshotPool::Slot* SnapshotPool::make_slot(bool in_dir)
 {
 #if AUDIO_STREAM_HAVE_MEMFD
-    auto slot = std::make_unique<Slot>();  // before the descriptor: a throw here leaks nothing
-    const int fd = make_memory_file(in_dir ? dir_ : std::string());
+    // Before the descriptor: a throw here leaks nothing. Room for every idle reader the pool
+    // keeps: giving one back never allocates.
+    auto slot = std::make_unique<Slot>();
+    slot->readers.reserve(kMaxIdleReaders);
+    const int fd = make_memory_file(in_dir ? dir_.c_str() : nullptr);
     if (fd < 0) {
         return nullptr;
     }
@@ -133,8 +146,6 @@ SnapshotPool::Slot* SnapshotPool::make_slot(bool in_dir)
     }
     slot->unit = page_unit_of(fd);
     slot->in_dir = in_dir;
-    // Room for every idle reader the pool keeps: giving one back never allocates.
-    slot->readers.reserve(kMaxIdleReaders);
     slot->fd = fd;
     slot->data = static_cast<char*>(data);
     slot->capacity = capacity_;
@@ -241,13 +252,14 @@ SnapshotPool::Slot* SnapshotPool::acquire(std::size_t bytes, std::size_t keep_fr
     std::size_t growth = 0;
     {
         std::lock_guard<std::mutex> lock(mutex_);
+        // Half a huge page at least goes to the directory's huge pages, less to small ones.
+        const bool in_dir = !dir_.empty() && bytes * 2 >= dir_unit_;
         // The slots in use hold what the budget does not give to free ones.
-        if (keep_free > 0 && touched_ - free_bytes() + bytes + keep_free > max_bytes_) {
+        const std::size_t pages = pages_for(bytes, in_dir ? dir_unit_ : 1);
+        if (keep_free > 0 && touched_ - free_bytes() + pages + keep_free > max_bytes_) {
             return nullptr;
         }
-        // Half a huge page at least goes to the directory's huge pages, less to small ones; a
-        // shared snapshot is given up last: after free slots holding none, and a new slot.
-        const bool in_dir = !dir_.empty() && bytes * 2 >= dir_unit_;
+        // A shared snapshot is given up last: after free slots holding none, and a new slot.
         s = take_free(bytes, false, in_dir, false);
         if (!s && all_.size() < max_slots_) {
             s = make_slot(in_dir);
@@ -260,7 +272,7 @@ SnapshotPool::Slot* SnapshotPool::acquire(std::size_t bytes, std::size_t keep_fr
         if (!s) {
             return nullptr;
         }
-        const std::size_t need = pages_for(bytes, s);
+        const std::size_t need = pages_for(bytes, s->unit);
         growth = need > s->touched ? need - s->touched : 0;
         if (growth > 0 && !make_room(growth, s)) {
             free_.push_back(s);  // unchanged: still the most recent
@@ -275,9 +287,9 @@ SnapshotPool::Slot* SnapshotPool::acquire(std::size_t bytes, std::size_t keep_fr
     return growth == 0 || allocate_pages(s, s->touched - growth, growth) ? s : nullptr;
 }
 
-std::size_t SnapshotPool::pages_for(std::size_t bytes, const Slot* slot) const
+std::size_t SnapshotPool::pages_for(std::size_t bytes, std::size_t unit) const
 {
-    return std::min(capacity_, (bytes + slot->unit - 1) / slot->unit * slot->unit);
+    return std::min(capacity_, (bytes + unit - 1) / unit * unit);
 }
 
 bool SnapshotPool::allocate_pages(Slot* slot, std::size_t from, std::size_t bytes)

@@ -109,7 +109,10 @@ public:
     int take_reader(Slot* slot);
 
     // 0 when an unnamed file can be made in `dir` for reading and writing, else the errno.
-    static int check_dir(const std::string& dir);
+    static int check_dir(const char* dir) noexcept;
+    // What one page of a file of `capacity` bytes in `dir` holds when more than a memory page
+    // (2 MiB on a tmpfs mounted with huge pages); 1 when not more, 0 when no file can be made.
+    static std::size_t dir_page_size(const char* dir, std::size_t capacity) noexcept;
 
     // Whether "/proc/self/fd/N" reopens a memory file here (checked on the first slot made);
     // without it, nothing is shared and each slot has a single reader.
@@ -133,7 +136,7 @@ private:
     void drop_pages(Slot* slot);
     Slot* find_keyed(const SnapshotKey& key) const;  // the slot published under `key`, or nullptr
     int pop_reader(Slot* slot);                       // one of its idle readers, or -1
-    std::size_t pages_for(std::size_t bytes, const Slot* slot) const;  // rounded up to its unit
+    std::size_t pages_for(std::size_t bytes, std::size_t unit) const;  // rounded up, at most capacity_
     std::size_t free_bytes(const Slot* except = nullptr) const;  // pages of free slots but `except`
 
     // Without mutex_: the pages [from, from + bytes) of a slot acquired for a body; false, and
@@ -143,7 +146,7 @@ private:
     const std::size_t max_slots_;
     const std::size_t capacity_;
     const std::size_t max_bytes_;
-    const std::string dir_;
+    std::string dir_;           // set by the constructor only (empty: memory files only)
     std::size_t dir_unit_ = 1;
     std::size_t touched_ = 0;
     std::size_t idle_readers_ = 0;

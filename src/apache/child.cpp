@@ -2,7 +2,6 @@
 
 #include <exception>
 #include <optional>
-#include <string>
 
 #include "ap_mpm.h"
 #include "../config_values.h"
@@ -50,18 +49,19 @@ apr_status_t drop_child_state(void* main_v) noexcept
     return APR_SUCCESS;
 }
 
-// AudioStreamSnapshotDir when the children's user can make files there, else "" (memory files).
-std::string usable_snapshot_dir(server_rec* s)
+// AudioStreamSnapshotDir when the children's user can make files there, else nullptr (memory
+// files).
+const char* usable_snapshot_dir(server_rec* s) noexcept
 {
     const char* dir = snapshot_dir();
     if (!dir) {
-        return {};
+        return nullptr;
     }
     if (const int err = SnapshotPool::check_dir(dir); err != 0) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, APR_FROM_OS_ERROR(err), s,
                      "AS0061: snapshot directory %s: the server's user cannot make files there; "
                      "snapshots are kept in memory files instead", dir);
-        return {};
+        return nullptr;
     }
     return dir;
 }
@@ -93,10 +93,11 @@ void child_init(apr_pool_t* pchild, server_rec* s) noexcept
         files.emplace(dir, kSeekIndexBytes, kSeekIndexDirBytes);
     }
     state.indexes = make_or_log<SeekIndexCache>(s, "seek index cache", kSeekIndexBytes, files);
+    const char* snapshot_files = SnapshotPool::supported() ? usable_snapshot_dir(s) : nullptr;
     state.snapshots = SnapshotPool::supported()
                           ? make_or_log<SnapshotPool>(s, "snapshot pool", snapshot_slots(),
                                                       static_cast<std::size_t>(kMaxSnapshotSize), kSnapshotMemory,
-                                                      usable_snapshot_dir(s))
+                                                      snapshot_files ? snapshot_files : "")
                           : nullptr;
     set_child_state(s, state);
     stats_child_init(pchild, s);

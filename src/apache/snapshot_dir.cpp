@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "../config_values.h"
 #include "../snapshot_pool.h"
 
 namespace audio_stream::apache {
@@ -44,12 +45,14 @@ int snapshot_dir_post_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*, server
         std::strcmp(g.configured, "none") == 0) {
         return OK;
     }
+    // On a disk every snapshot would be written back to it; on a tmpfs without huge pages it
+    // would be no faster than a memory file.
     const char* dir = ap_server_root_relative(pconf, g.configured);
-    if (!dir || !in_memory_file_system(dir)) {
-        // On a disk, every snapshot would be written back to it.
+    if (!dir || !in_memory_file_system(dir) ||
+        SnapshotPool::dir_page_size(dir, static_cast<std::size_t>(kMaxSnapshotSize)) <= 1) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
-                     "AS0061: snapshot directory %s is not a directory on a tmpfs; snapshots are kept "
-                     "in memory files instead", g.configured);
+                     "AS0061: snapshot directory %s is not a directory on a tmpfs with huge pages "
+                     "(huge=within_size); snapshots are kept in memory files instead", g.configured);
         return OK;
     }
     g.dir = dir;

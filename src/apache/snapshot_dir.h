@@ -11,8 +11,8 @@ namespace audio_stream::apache {
 const char* set_snapshot_dir(cmd_parms* cmd, void* conf, const char* arg) noexcept;
 
 int snapshot_dir_pre_config(apr_pool_t* pconf, apr_pool_t* plog, apr_pool_t* ptemp) noexcept;
-// Checks that the directory is on a file system held in memory (AS0061 and memory files when
-// it is not).
+// Checks that the directory is on a tmpfs with huge pages (AS0061 and memory files when it is
+// not).
 int snapshot_dir_post_config(apr_pool_t* pconf, apr_pool_t* plog, apr_pool_t* ptemp, server_rec* s) noexcept;
 
 // The directory the children make their snapshot files in, or nullptr (none, or unusable).

@@ -4,8 +4,8 @@ On a tmpfs mounted with huge=within_size the kernel keeps those files in 2 MiB p
 copies and reads two to three times faster than the 4 KiB pages of memfd_create's memory files
 (BENCHMARKS.md). Bodies of at least 1 MiB (half such a page) go there, smaller ones stay in
 memory files; the pool's budget counts whole huge pages; a directory too full to give a body
-its pages sends that body in chunks; a directory that is not a tmpfs, or where the server's
-user cannot make files, is warned about once (AS0061) and memory files are used.
+its pages sends that body in chunks; a directory that is not a tmpfs with huge pages, or where
+the server's user cannot make files, is warned about (AS0061) and memory files are used.
 
 The tests mount their own tmpfs (they run as root, as the whole suite does: httpd starts as
 root and drops to nobody) and unmount it afterwards.
@@ -23,12 +23,23 @@ MIB = tt.MIB
 HUGE = 2 * MIB
 
 
-def mount_tmpfs(options):
-    """A fresh tmpfs with `options`, writable by everyone (the children run as nobody)."""
+def mount_tmpfs(options, mode="1777"):
+    """A fresh tmpfs with `options`, by default writable by everyone (the children run as
+    nobody)."""
     d = tempfile.mkdtemp(prefix="audio_stream_snapshot_dir_")
-    subprocess.run(["mount", "-t", "tmpfs", "-o", f"{options},mode=1777", "audio-stream-test", d],
+    subprocess.run(["mount", "-t", "tmpfs", "-o", f"{options},mode={mode}", "audio-stream-test", d],
                    check=True, capture_output=True)
     return d
+
+
+def page_of_a_slot(d):
+    """st_blksize of an unnamed file of a slot's 16 MiB in `d`: 2 MiB where huge pages are."""
+    fd = os.open(d, os.O_TMPFILE | os.O_RDWR, 0o600)
+    try:
+        os.ftruncate(fd, 16 * MIB)
+        return os.fstat(fd).st_blksize
+    finally:
+        os.close(fd)
 
 
 def unmount(d):
@@ -65,6 +76,10 @@ class TransportsWithASnapshotDirectory(tt.Transports):
     @classmethod
     def setUpClass(cls):
         cls.huge_dirs = [mount_tmpfs("huge=within_size,size=256m") for _ in range(2)]
+        if page_of_a_slot(cls.huge_dirs[0]) != HUGE:
+            for d in cls.huge_dirs:
+                unmount(d)
+            raise AssertionError("this kernel gives the tmpfs no huge pages (shmem_enabled deny?)")
         cls.clear_conf = f"AudioStreamSnapshotDir {cls.huge_dirs[0]}\n"
         cls.tls_conf = f"AudioStreamSnapshotDir {cls.huge_dirs[1]}\n"
         cls.snapshot_file_prefixes = tt.Transports.snapshot_file_prefixes + tuple(cls.huge_dirs)
@@ -191,7 +206,7 @@ class SnapshotDirNotInMemory(ServerTestCase):
     files used."""
 
     extra_conf = "AudioStreamSnapshotDir /var/tmp\n"
-    expected_log = (r"AS0061: snapshot directory /var/tmp is not a directory on a tmpfs",)
+    expected_log = (r"AS0061: snapshot directory /var/tmp is not a directory on a tmpfs with huge pages",)
 
     def test_the_warning_once_and_snapshots_still_made(self):
         self.assertNotEqual(subprocess.run(["stat", "-f", "-c", "%T", "/var/tmp"], capture_output=True,
@@ -202,22 +217,53 @@ class SnapshotDirNotInMemory(ServerTestCase):
         assert_snapshot_in_a_memory_file(self, "disk.mp3", "/var/tmp")
 
 
-class SnapshotDirTheUserCannotWrite(ServerTestCase):
-    """A tmpfs directory only root may write: each child warns once, memory files used."""
+class SnapshotDirWithoutHugePages(ServerTestCase):
+    """A tmpfs without huge pages (a directory of /dev/shm): no faster than memory files, so one
+    warning at start and memory files."""
 
-    extra_conf = ""
-    expected_log = (r"AS0061: snapshot directory \S+: the server's user cannot make files there",)
+    expected_log = (r"AS0061: snapshot directory \S+ is not a directory on a tmpfs with huge pages",)
 
     @classmethod
     def setUpClass(cls):
-        cls.private = tempfile.mkdtemp(prefix="audio_stream_private_", dir="/dev/shm")  # mode 0700, root's
-        cls.extra_conf = f"AudioStreamSnapshotDir {cls.private}\n"
+        cls.plain = tempfile.mkdtemp(prefix="audio_stream_plain_", dir="/dev/shm")
+        os.chmod(cls.plain, 0o1777)
+        cls.extra_conf = f"AudioStreamSnapshotDir {cls.plain}\n"
         super().setUpClass()
 
     @classmethod
     def tearDownClass(cls):
         super().tearDownClass()
-        os.rmdir(cls.private)
+        os.rmdir(cls.plain)
+
+    def test_the_warning_once_and_snapshots_in_memory_files(self):
+        self.assertEqual(page_of_a_slot(self.plain), 4096)
+        with open(self.server.error_log, errors="replace") as f:
+            warnings = [l for l in f if "AS0061" in l]
+        self.assertEqual(len(warnings), 1, warnings)
+        assert_snapshot_in_a_memory_file(self, "plain.mp3", self.plain)
+
+
+class SnapshotDirTheUserCannotWrite(ServerTestCase):
+    """A huge tmpfs only root may write: each child warns once, memory files used."""
+
+    expected_log = (r"AS0061: snapshot directory \S+: the server's user cannot make files there",)
+
+    @classmethod
+    def setUpClass(cls):
+        cls.private = mount_tmpfs("huge=within_size,size=64m", mode="0700")
+        cls.extra_conf = f"AudioStreamSnapshotDir {cls.private}\n"
+        try:
+            super().setUpClass()
+        except Exception:
+            unmount(cls.private)
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            super().tearDownClass()
+        finally:
+            unmount(cls.private)
 
     def test_a_warning_per_child_and_snapshots_still_made(self):
         assert_snapshot_in_a_memory_file(self, "private.mp3", self.private)
