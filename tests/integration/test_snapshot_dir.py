@@ -69,25 +69,18 @@ def pool_files(server, prefix):
     return len(inodes)
 
 
-class TransportsWithASnapshotDirectory(tt.Transports):
-    """Every test of test_transports.Transports again, each server with AudioStreamSnapshotDir on
-    a tmpfs of its own with huge pages, and what only the directory does."""
+class OwnMounts:
+    """For a test class that mounts tmpfs directories (`mounts`) before its servers start:
+    unmounts them after the class, or when the servers fail to start."""
+
+    mounts = ()
 
     @classmethod
     def setUpClass(cls):
-        cls.huge_dirs = [mount_tmpfs("huge=within_size,size=256m") for _ in range(2)]
-        if page_of_a_slot(cls.huge_dirs[0]) != HUGE:
-            for d in cls.huge_dirs:
-                unmount(d)
-            raise AssertionError("this kernel gives the tmpfs no huge pages (shmem_enabled deny?)")
-        cls.clear_conf = f"AudioStreamSnapshotDir {cls.huge_dirs[0]}\n"
-        cls.tls_conf = f"AudioStreamSnapshotDir {cls.huge_dirs[1]}\n"
-        cls.snapshot_file_prefixes = tt.Transports.snapshot_file_prefixes + tuple(cls.huge_dirs)
         try:
             super().setUpClass()
         except Exception:
-            for d in cls.huge_dirs:
-                unmount(d)
+            cls.unmount_all()
             raise
 
     @classmethod
@@ -95,8 +88,29 @@ class TransportsWithASnapshotDirectory(tt.Transports):
         try:
             super().tearDownClass()
         finally:
-            for d in cls.huge_dirs:
-                unmount(d)
+            cls.unmount_all()
+
+    @classmethod
+    def unmount_all(cls):
+        for d in cls.mounts:
+            unmount(d)
+        cls.mounts = ()
+
+
+class TransportsWithASnapshotDirectory(OwnMounts, tt.Transports):
+    """Every test of test_transports.Transports again, each server with AudioStreamSnapshotDir on
+    a tmpfs of its own with huge pages, and what only the directory does."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.huge_dirs = cls.mounts = tuple(mount_tmpfs("huge=within_size,size=256m") for _ in range(2))
+        if page_of_a_slot(cls.huge_dirs[0]) != HUGE:
+            cls.unmount_all()
+            raise AssertionError("this kernel gives the tmpfs no huge pages (shmem_enabled deny?)")
+        cls.clear_conf = f"AudioStreamSnapshotDir {cls.huge_dirs[0]}\n"
+        cls.tls_conf = f"AudioStreamSnapshotDir {cls.huge_dirs[1]}\n"
+        cls.snapshot_file_prefixes = tt.Transports.snapshot_file_prefixes + cls.huge_dirs
+        super().setUpClass()
 
     def test_snapshot_files_are_unnamed_and_held_in_huge_pages(self):
         url, _ = self.fresh_file("placed.mp3")
@@ -243,7 +257,7 @@ class SnapshotDirWithoutHugePages(ServerTestCase):
         assert_snapshot_in_a_memory_file(self, "plain.mp3", self.plain)
 
 
-class SnapshotDirTheUserCannotWrite(ServerTestCase):
+class SnapshotDirTheUserCannotWrite(OwnMounts, ServerTestCase):
     """A huge tmpfs only root may write: each child warns once, memory files used."""
 
     expected_log = (r"AS0061: snapshot directory \S+: the server's user cannot make files there",)
@@ -251,19 +265,9 @@ class SnapshotDirTheUserCannotWrite(ServerTestCase):
     @classmethod
     def setUpClass(cls):
         cls.private = mount_tmpfs("huge=within_size,size=64m", mode="0700")
+        cls.mounts = (cls.private,)
         cls.extra_conf = f"AudioStreamSnapshotDir {cls.private}\n"
-        try:
-            super().setUpClass()
-        except Exception:
-            unmount(cls.private)
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            super().tearDownClass()
-        finally:
-            unmount(cls.private)
+        super().setUpClass()
 
     def test_a_warning_per_child_and_snapshots_still_made(self):
         assert_snapshot_in_a_memory_file(self, "private.mp3", self.private)
