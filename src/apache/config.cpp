@@ -263,8 +263,9 @@ const command_rec directives[] = {
                              "to ServerRoot), or none; default audio-stream-index in DefaultRuntimeDir"),
     AP_INIT_TAKE1("AudioStreamSnapshotDir",
                   reinterpret_cast<cmd_func>(reinterpret_cast<void (*)()>(set_snapshot_dir)), nullptr,
-                  RSRC_CONF, "Directory on a tmpfs (best mounted with huge=within_size) where the "
-                             "children make their HTTP/2 snapshot files, or none (memory files; default)"),
+                  RSRC_CONF, "Directory on a tmpfs mounted with huge pages (huge=within_size) where "
+                             "the children make HTTP/2 snapshots of 1 MiB or more, or none (memory "
+                             "files; default)"),
     {nullptr, {nullptr}, nullptr, 0, RAW_ARGS, nullptr},
 };
 

@@ -25,7 +25,7 @@ const char* set_snapshot_dir(cmd_parms* cmd, void*, const char* arg) noexcept
         return err;
     }
     if (!*arg) {
-        return "AudioStreamSnapshotDir: a directory on a tmpfs, or none";
+        return "AudioStreamSnapshotDir: a directory on a tmpfs with huge pages, or none";
     }
     g.configured = apr_pstrdup(cmd->pool, arg);
     return nullptr;
