@@ -61,6 +61,7 @@ SnapshotPool::SnapshotPool(std::size_t max_slots, std::size_t capacity, std::siz
     if (!dir_.empty()) {
         dir_unit_ = dir_page_size(dir_.c_str(), capacity_);
         if (dir_unit_ == 0) {
+            dir_error_ = errno != 0 ? errno : EIO;
             dir_.clear();  // nothing can be made there: memory files only
             dir_unit_ = 1;
         }
@@ -114,16 +115,6 @@ void format_reader_path(int fd, char (&buf)[32])
 }
 
 }  // namespace
-
-int SnapshotPool::check_dir(const char* dir) noexcept
-{
-    const int fd = make_memory_file(dir);
-    if (fd < 0) {
-        return errno;
-    }
-    ::close(fd);
-    return 0;
-}
 
 SnapshotPool::Slot* SnapshotPool::make_slot(bool in_dir)
 {

@@ -108,8 +108,6 @@ public:
     // HTTP/2 load (a walk through /proc); a descriptor given back serves the next request.
     int take_reader(Slot* slot);
 
-    // 0 when an unnamed file can be made in `dir` for reading and writing, else the errno.
-    static int check_dir(const char* dir) noexcept;
     // What one page of a file of `capacity` bytes in `dir` holds when more than a memory page
     // (2 MiB on a tmpfs mounted with huge pages); 1 when not more, 0 when no file can be made.
     static std::size_t dir_page_size(const char* dir, std::size_t capacity) noexcept;
@@ -126,6 +124,8 @@ public:
     // What one page of a file in `dir` holds when more than a page (2 MiB on a huge tmpfs),
     // else 1.
     std::size_t dir_page_unit() const { return dir_unit_; }
+    // Why no file could be made in `dir` (an errno; the pool then makes memory files only), or 0.
+    int dir_error() const { return dir_error_; }
 
 private:
     // With mutex_ held.
@@ -148,6 +148,7 @@ private:
     const std::size_t max_bytes_;
     std::string dir_;           // set by the constructor only (empty: memory files only)
     std::size_t dir_unit_ = 1;
+    int dir_error_ = 0;
     std::size_t touched_ = 0;
     std::size_t idle_readers_ = 0;
     bool shareable_ = false;

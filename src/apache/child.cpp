@@ -49,23 +49,6 @@ apr_status_t drop_child_state(void* main_v) noexcept
     return APR_SUCCESS;
 }
 
-// AudioStreamSnapshotDir when the children's user can make files there, else nullptr (memory
-// files).
-const char* usable_snapshot_dir(server_rec* s) noexcept
-{
-    const char* dir = snapshot_dir();
-    if (!dir) {
-        return nullptr;
-    }
-    if (const int err = SnapshotPool::check_dir(dir); err != 0) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, APR_FROM_OS_ERROR(err), s,
-                     "AS0061: snapshot directory %s: the server's user cannot make files there; "
-                     "snapshots are kept in memory files instead", dir);
-        return nullptr;
-    }
-    return dir;
-}
-
 template <typename T, typename... Args>
 T* make_or_log(server_rec* s, const char* what, Args... args) noexcept
 {
@@ -93,12 +76,18 @@ void child_init(apr_pool_t* pchild, server_rec* s) noexcept
         files.emplace(dir, kSeekIndexBytes, kSeekIndexDirBytes);
     }
     state.indexes = make_or_log<SeekIndexCache>(s, "seek index cache", kSeekIndexBytes, files);
-    const char* snapshot_files = SnapshotPool::supported() ? usable_snapshot_dir(s) : nullptr;
+    const char* snapshot_files = snapshot_dir();
     state.snapshots = SnapshotPool::supported()
                           ? make_or_log<SnapshotPool>(s, "snapshot pool", snapshot_slots(),
                                                       static_cast<std::size_t>(kMaxSnapshotSize), kSnapshotMemory,
                                                       snapshot_files ? snapshot_files : "")
                           : nullptr;
+    // The pool tried the directory as the children's user; it keeps memory files when it could not.
+    if (state.snapshots && snapshot_files && state.snapshots->dir_error() != 0) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, APR_FROM_OS_ERROR(state.snapshots->dir_error()), s,
+                     "AS0061: snapshot directory %s: the server's user cannot make files there; "
+                     "snapshots are kept in memory files instead", snapshot_files);
+    }
     set_child_state(s, state);
     stats_child_init(pchild, s);
     apr_pool_cleanup_register(pchild, s, drop_child_state, apr_pool_cleanup_null);

@@ -271,8 +271,8 @@ TEST_F(SnapshotDirTest, WithoutADirectoryBodiesGoToMemoryFiles)
 
 TEST_F(SnapshotDirTest, ADirectoryIsCheckedForTheCallersUserAndForBeingInMemory)
 {
-    EXPECT_EQ(SnapshotPool::check_dir(dir_.c_str()), 0);
-    EXPECT_EQ(SnapshotPool::check_dir((dir_ + "/missing").c_str()), ENOENT);
+    EXPECT_EQ(SnapshotPool(1, kCapacity, kWarm, dir_).dir_error(), 0);
+    EXPECT_EQ(SnapshotPool(1, kCapacity, kWarm, dir_ + "/missing").dir_error(), ENOENT);
     EXPECT_EQ(SnapshotPool::dir_page_size((dir_ + "/missing").c_str(), kCapacity), 0u);
     EXPECT_TRUE(in_memory_file_system(dir_.c_str()));
     EXPECT_FALSE(in_memory_file_system((dir_ + "/missing").c_str()));
