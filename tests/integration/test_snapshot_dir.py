@@ -55,17 +55,12 @@ def used_bytes(d):
 def pool_files(server, prefix):
     """How many distinct files under `prefix` the server's children hold open."""
     inodes = set()
-    for pid in server.children():
-        try:
-            for fd in os.listdir(f"/proc/{pid}/fd"):
-                link = f"/proc/{pid}/fd/{fd}"
-                try:
-                    if os.readlink(link).startswith(prefix):
-                        inodes.add(os.stat(link).st_ino)
-                except OSError:
-                    pass
-        except OSError:
-            continue
+    for _, link, target in tt.child_descriptors(server):
+        if target and target.startswith(prefix):
+            try:
+                inodes.add(os.stat(link).st_ino)
+            except OSError:
+                pass  # closed meanwhile
     return len(inodes)
 
 

@@ -41,6 +41,22 @@ TRANSPORTS = {
 }
 
 
+def child_descriptors(server):
+    """(pid, /proc path, target or None when it was closed meanwhile) for every open descriptor
+    of the server's children; a child that just exited is left out."""
+    for pid in server.children():
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except OSError:
+            continue
+        for fd in fds:
+            link = f"/proc/{pid}/fd/{fd}"
+            try:
+                yield pid, link, os.readlink(link)
+            except OSError:
+                yield pid, link, None
+
+
 def make_certificate(directory):
     cert, key = os.path.join(directory, "cert.pem"), os.path.join(directory, "key.pem")
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
@@ -301,23 +317,17 @@ class Transports(ClearAndTls):
         url, _ = self.fresh_file("fds.mp3")
 
         def open_descriptors():
-            total = 0
-            for pid in self.server.children():
+            total, memory_files = 0, set()
+            for pid, link, target in child_descriptors(self.server):
                 try:
-                    memory_files = set()
-                    for fd in os.listdir(f"/proc/{pid}/fd"):
-                        link = f"/proc/{pid}/fd/{fd}"
-                        try:
-                            if os.readlink(link).startswith(self.snapshot_file_prefixes):
-                                inode = os.stat(link).st_ino
-                                if inode not in memory_files:
-                                    memory_files.add(inode)
-                                    continue
-                        except OSError:
-                            pass  # closed meanwhile, or not a memory file
-                        total += 1
+                    if target and target.startswith(self.snapshot_file_prefixes):
+                        inode = (pid, os.stat(link).st_ino)
+                        if inode not in memory_files:
+                            memory_files.add(inode)
+                            continue
                 except OSError:
-                    continue  # a child that just exited
+                    pass  # closed meanwhile
+                total += 1
             return total
 
         self.curl("h2c", url, rng="0-99999", rate="500M")  # children and pools warmed up
