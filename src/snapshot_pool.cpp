@@ -350,22 +350,38 @@ void SnapshotPool::publish(Slot* slot, const SnapshotKey& key)
     slot->keyed = true;
 }
 
+SnapshotPool::Slot* SnapshotPool::reader_victim(const Slot* keep) const
+{
+    auto other_with_readers = [keep](const Slot* s) { return s != keep && !s->readers.empty(); };
+    auto it = std::find_if(free_.begin(), free_.end(), other_with_readers);
+    if (it != free_.end()) {
+        return *it;
+    }
+    auto used = std::find_if(all_.begin(), all_.end(), other_with_readers);
+    return used != all_.end() ? *used : nullptr;
+}
+
 void SnapshotPool::release(Slot* slot, int reader)
 {
-    bool keep = false;
+    int to_close = reader;
     {
         std::lock_guard<std::mutex> lock(mutex_);
-        if (reader >= 0 && idle_readers_ < kMaxIdleReaders) {
-            slot->readers.push_back(reader);  // within the capacity reserved: no allocation
-            ++idle_readers_;
-            keep = true;
+        if (reader >= 0) {
+            // At the bound, the reader just given back displaces an idle one of another slot:
+            // idle readers follow the bodies asked now, not the first ones that filled the bound.
+            Slot* victim = idle_readers_ < kMaxIdleReaders ? nullptr : reader_victim(slot);
+            if (idle_readers_ < kMaxIdleReaders || victim) {
+                to_close = victim ? pop_reader(victim) : -1;
+                slot->readers.push_back(reader);  // within the capacity reserved: no allocation
+                ++idle_readers_;
+            }
         }
         if (--slot->users == 0) {
             free_.push_back(slot);
         }
     }
-    if (reader >= 0 && !keep) {
-        ::close(reader);
+    if (to_close >= 0) {
+        ::close(to_close);
     }
 }
 

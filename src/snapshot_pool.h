@@ -63,7 +63,8 @@ public:
         std::vector<int> readers;  // idle descriptors of `fd` given back (take_reader)
     };
 
-    // Idle reader descriptors kept by a pool, all slots together; more given back are closed.
+    // Idle reader descriptors kept by a pool, all slots together. One given back beyond them
+    // displaces an idle reader of another slot, or is closed when no other slot has one.
     static constexpr std::size_t kMaxIdleReaders = 64;
 
     // Up to `max_slots` memory files of `capacity` bytes each (address space; pages are
@@ -98,7 +99,8 @@ public:
     // slot already holds them.
     void publish(Slot* slot, const SnapshotKey& key);
     // One user less; the last one puts the slot in the free list, still keyed. `reader`, when
-    // not -1, is one take_reader gave for this slot: kept for a later reader (or closed).
+    // not -1, is one take_reader gave for this slot: kept for a later reader (at the bound, in
+    // place of another slot's idle one), or closed.
     void release(Slot* slot, int reader = -1);
 
     // A descriptor of the slot's memory file with a file offset of its own, for one request's
@@ -136,6 +138,9 @@ private:
     void drop_pages(Slot* slot);
     Slot* find_keyed(const SnapshotKey& key) const;  // the slot published under `key`, or nullptr
     int pop_reader(Slot* slot);                       // one of its idle readers, or -1
+    // The slot other than `keep` that gives up an idle reader when the pool holds as many as
+    // it keeps: a free one, least recently released first, else one in use; nullptr when none.
+    Slot* reader_victim(const Slot* keep) const;
     std::size_t pages_for(std::size_t bytes, std::size_t unit) const;  // rounded up, at most capacity_
     std::size_t free_bytes(const Slot* except = nullptr) const;  // pages of free slots but `except`
 

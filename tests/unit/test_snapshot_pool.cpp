@@ -510,6 +510,55 @@ TEST_F(SharedSnapshotTest, IdleReadersAreBoundedTheRestAreClosed)
     }
 }
 
+TEST_F(SharedSnapshotTest, AtTheBoundAReaderGivenBackDisplacesAnotherSlotsIdleOne)
+{
+    // Slot a's requests filled the bound with idle readers; b is asked now. Its readers given
+    // back are kept in place of a's: else every later reader of b would be opened anew.
+    constexpr std::size_t bound = SnapshotPool::kMaxIdleReaders;
+    SnapshotPool::Slot *a = nullptr, *b = nullptr;
+    ASSERT_NO_FATAL_FAILURE(fill(a, 0, 4000));
+    ASSERT_NO_FATAL_FAILURE(fill(b, 5000, 4000));
+    std::vector<int> of_a, of_b;
+    for (std::size_t i = 0; i < bound; ++i) {
+        if (i > 0) {
+            ASSERT_EQ(pool_.share(key_of(0, 4000)), a);
+        }
+        of_a.push_back(pool_.take_reader(a));
+        ASSERT_GE(of_a.back(), 0);
+    }
+    for (const int r : of_a) {
+        pool_.release(a, r);
+    }
+    ASSERT_EQ(pool_.idle_readers(), bound);
+    for (int i = 0; i < 3; ++i) {
+        if (i > 0) {
+            ASSERT_EQ(pool_.share(key_of(5000, 4000)), b);
+        }
+        of_b.push_back(pool_.take_reader(b));
+        ASSERT_GE(of_b.back(), 0);
+    }
+    for (const int r : of_b) {
+        pool_.release(b, r);
+    }
+    EXPECT_EQ(pool_.idle_readers(), bound);
+    EXPECT_EQ(b->readers.size(), 3u);
+    EXPECT_EQ(a->readers.size(), bound - 3);
+    EXPECT_EQ(std::count_if(of_a.begin(), of_a.end(), [](int r) { return fcntl(r, F_GETFD) == -1; }), 3)
+        << "three of a's idle readers closed";
+    for (const int r : of_b) {
+        EXPECT_GE(fcntl(r, F_GETFD), 0) << "b's readers kept open";
+    }
+    // b's next request gets one of them, reading b's bytes.
+    int next = -1;
+    ASSERT_EQ(pool_.share(key_of(5000, 4000), &next), b);
+    EXPECT_NE(std::find(of_b.begin(), of_b.end(), next), of_b.end());
+    char x[10];
+    ASSERT_EQ(pread(next, x, sizeof x, 100), 10);
+    EXPECT_EQ(std::string(x, 10), content_.substr(5100, 10));
+    pool_.release(b, next);
+    EXPECT_EQ(pool_.slots_in_use(), 0u);
+}
+
 TEST_F(SharedSnapshotTest, NewBytesGoToASlotHoldingNoSharedSnapshotFirst)
 {
     SnapshotPool::Slot *a = nullptr, *b = nullptr;
