@@ -357,7 +357,8 @@ SnapshotPool::Slot* SnapshotPool::reader_victim(const Slot* keep) const
     if (it != free_.end()) {
         return *it;
     }
-    auto used = std::find_if(all_.begin(), all_.end(), other_with_readers);
+    auto in_use = [&](const Slot* s) { return s->users > 0 && other_with_readers(s); };
+    auto used = std::find_if(all_.begin(), all_.end(), in_use);
     return used != all_.end() ? *used : nullptr;
 }
 
@@ -369,7 +370,10 @@ void SnapshotPool::release(Slot* slot, int reader)
         if (reader >= 0) {
             // At the bound, the reader just given back displaces an idle one of another slot:
             // idle readers follow the bodies asked now, not the first ones that filled the bound.
-            Slot* victim = idle_readers_ < kMaxIdleReaders ? nullptr : reader_victim(slot);
+            // (No search where this slot holds every idle reader: the common case of one body.)
+            Slot* victim = idle_readers_ < kMaxIdleReaders || slot->readers.size() == idle_readers_
+                               ? nullptr
+                               : reader_victim(slot);
             if (idle_readers_ < kMaxIdleReaders || victim) {
                 to_close = victim ? pop_reader(victim) : -1;
                 slot->readers.push_back(reader);  // within the capacity reserved: no allocation

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <thread>
 #include <vector>
@@ -556,6 +557,44 @@ TEST_F(SharedSnapshotTest, AtTheBoundAReaderGivenBackDisplacesAnotherSlotsIdleOn
     ASSERT_EQ(pread(next, x, sizeof x, 100), 10);
     EXPECT_EQ(std::string(x, 10), content_.substr(5100, 10));
     pool_.release(b, next);
+    EXPECT_EQ(pool_.slots_in_use(), 0u);
+}
+
+TEST_F(SharedSnapshotTest, AFreeSlotGivesUpAnIdleReaderBeforeOneInUse)
+{
+    constexpr std::size_t bound = SnapshotPool::kMaxIdleReaders;
+    SnapshotPool::Slot *a = nullptr, *b = nullptr, *c = nullptr;
+    ASSERT_NO_FATAL_FAILURE(fill(a, 0, 4000));  // made first: a search in making order finds it first
+    ASSERT_NO_FATAL_FAILURE(fill(b, 5000, 4000));
+    ASSERT_NO_FATAL_FAILURE(fill(c, 10000, 4000));
+    // a: in use by two requests, holding 2 idle readers; b: free, holding the other 62.
+    for (int i = 0; i < 3; ++i) {
+        ASSERT_EQ(pool_.share(key_of(0, 4000)), a);
+    }
+    const std::vector<int> of_a = {pool_.take_reader(a), pool_.take_reader(a)};
+    pool_.release(a, of_a[0]);
+    pool_.release(a, of_a[1]);
+    ASSERT_EQ(a->users, 2u);
+    std::vector<int> of_b(bound - 2);
+    for (std::size_t i = 0; i < of_b.size(); ++i) {
+        if (i > 0) {
+            ASSERT_EQ(pool_.share(key_of(5000, 4000)), b);
+        }
+        of_b[i] = pool_.take_reader(b);
+    }
+    for (const int r : of_b) {
+        pool_.release(b, r);
+    }
+    ASSERT_EQ(b->users, 0u);
+    ASSERT_EQ(pool_.idle_readers(), bound);
+    // c's reader given back: b, the free one, gives up one; a keeps both of its own.
+    pool_.release(c, pool_.take_reader(c));
+    EXPECT_EQ(c->readers.size(), 1u);
+    EXPECT_EQ(b->readers.size(), bound - 3);
+    EXPECT_EQ(a->readers.size(), 2u);
+    EXPECT_EQ(pool_.idle_readers(), bound);
+    pool_.release(a);
+    pool_.release(a);
     EXPECT_EQ(pool_.slots_in_use(), 0u);
 }
 
