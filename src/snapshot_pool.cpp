@@ -371,10 +371,9 @@ void SnapshotPool::release(Slot* slot, int reader)
             // At the bound, the reader just given back displaces an idle one of another slot:
             // idle readers follow the bodies asked now, not the first ones that filled the bound.
             // (No search where this slot holds every idle reader: the common case of one body.)
-            Slot* victim = idle_readers_ < kMaxIdleReaders || slot->readers.size() == idle_readers_
-                               ? nullptr
-                               : reader_victim(slot);
-            if (idle_readers_ < kMaxIdleReaders || victim) {
+            const bool room = idle_readers_ < kMaxIdleReaders;
+            Slot* victim = room || slot->readers.size() == idle_readers_ ? nullptr : reader_victim(slot);
+            if (room || victim) {
                 to_close = victim ? pop_reader(victim) : -1;
                 slot->readers.push_back(reader);  // within the capacity reserved: no allocation
                 ++idle_readers_;

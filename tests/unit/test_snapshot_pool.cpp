@@ -327,6 +327,27 @@ protected:
         ASSERT_EQ(fill_snapshot(*s, file_, {FileExtent{offset, length}}), APR_SUCCESS);
         pool_.publish(s, key_of(offset, length));
     }
+    // The readers of `n` requests for the published slot `s`: the one that filled it, then
+    // n - 1 that share it.
+    std::vector<int> take_readers(SnapshotPool::Slot* s, const SnapshotKey& key, std::size_t n)
+    {
+        std::vector<int> readers;
+        for (std::size_t i = 0; i < n; ++i) {
+            if (i > 0) {
+                EXPECT_EQ(pool_.share(key), s);
+            }
+            readers.push_back(pool_.take_reader(s));
+            EXPECT_GE(readers.back(), 0);
+        }
+        return readers;
+    }
+    // Each of those requests over, its reader given back.
+    void give_back(SnapshotPool::Slot* s, const std::vector<int>& readers)
+    {
+        for (const int r : readers) {
+            pool_.release(s, r);
+        }
+    }
     SnapshotPool pool_{3, kCapacity, kWarm};
 };
 
@@ -493,17 +514,8 @@ TEST_F(SharedSnapshotTest, IdleReadersAreBoundedTheRestAreClosed)
     SnapshotPool::Slot* a = nullptr;
     ASSERT_NO_FATAL_FAILURE(fill(a, 0, 4000));
     constexpr std::size_t n = SnapshotPool::kMaxIdleReaders + 3;
-    std::vector<int> readers;
-    for (std::size_t i = 0; i < n; ++i) {
-        if (i > 0) {
-            ASSERT_EQ(pool_.share(key_of(0, 4000)), a);
-        }
-        readers.push_back(pool_.take_reader(a));
-        ASSERT_GE(readers.back(), 0);
-    }
-    for (const int r : readers) {
-        pool_.release(a, r);
-    }
+    const std::vector<int> readers = take_readers(a, key_of(0, 4000), n);
+    give_back(a, readers);
     EXPECT_EQ(pool_.idle_readers(), SnapshotPool::kMaxIdleReaders);
     EXPECT_EQ(pool_.slots_in_use(), 0u);
     for (std::size_t i = SnapshotPool::kMaxIdleReaders; i < n; ++i) {
@@ -519,28 +531,11 @@ TEST_F(SharedSnapshotTest, AtTheBoundAReaderGivenBackDisplacesAnotherSlotsIdleOn
     SnapshotPool::Slot *a = nullptr, *b = nullptr;
     ASSERT_NO_FATAL_FAILURE(fill(a, 0, 4000));
     ASSERT_NO_FATAL_FAILURE(fill(b, 5000, 4000));
-    std::vector<int> of_a, of_b;
-    for (std::size_t i = 0; i < bound; ++i) {
-        if (i > 0) {
-            ASSERT_EQ(pool_.share(key_of(0, 4000)), a);
-        }
-        of_a.push_back(pool_.take_reader(a));
-        ASSERT_GE(of_a.back(), 0);
-    }
-    for (const int r : of_a) {
-        pool_.release(a, r);
-    }
+    const std::vector<int> of_a = take_readers(a, key_of(0, 4000), bound);
+    give_back(a, of_a);
     ASSERT_EQ(pool_.idle_readers(), bound);
-    for (int i = 0; i < 3; ++i) {
-        if (i > 0) {
-            ASSERT_EQ(pool_.share(key_of(5000, 4000)), b);
-        }
-        of_b.push_back(pool_.take_reader(b));
-        ASSERT_GE(of_b.back(), 0);
-    }
-    for (const int r : of_b) {
-        pool_.release(b, r);
-    }
+    const std::vector<int> of_b = take_readers(b, key_of(5000, 4000), 3);
+    give_back(b, of_b);
     EXPECT_EQ(pool_.idle_readers(), bound);
     EXPECT_EQ(b->readers.size(), 3u);
     EXPECT_EQ(a->readers.size(), bound - 3);
@@ -575,16 +570,7 @@ TEST_F(SharedSnapshotTest, AFreeSlotGivesUpAnIdleReaderBeforeOneInUse)
     pool_.release(a, of_a[0]);
     pool_.release(a, of_a[1]);
     ASSERT_EQ(a->users, 2u);
-    std::vector<int> of_b(bound - 2);
-    for (std::size_t i = 0; i < of_b.size(); ++i) {
-        if (i > 0) {
-            ASSERT_EQ(pool_.share(key_of(5000, 4000)), b);
-        }
-        of_b[i] = pool_.take_reader(b);
-    }
-    for (const int r : of_b) {
-        pool_.release(b, r);
-    }
+    give_back(b, take_readers(b, key_of(5000, 4000), bound - 2));
     ASSERT_EQ(b->users, 0u);
     ASSERT_EQ(pool_.idle_readers(), bound);
     // c's reader given back: b, the free one, gives up one; a keeps both of its own.
