@@ -567,8 +567,7 @@ TEST_F(SharedSnapshotTest, AFreeSlotGivesUpAnIdleReaderBeforeOneInUse)
         ASSERT_EQ(pool_.share(key_of(0, 4000)), a);
     }
     const std::vector<int> of_a = {pool_.take_reader(a), pool_.take_reader(a)};
-    pool_.release(a, of_a[0]);
-    pool_.release(a, of_a[1]);
+    give_back(a, of_a);
     ASSERT_EQ(a->users, 2u);
     give_back(b, take_readers(b, key_of(5000, 4000), bound - 2));
     ASSERT_EQ(b->users, 0u);
