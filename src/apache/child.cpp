@@ -2,6 +2,7 @@
 
 #include <exception>
 #include <optional>
+#include <utility>
 
 #include "ap_mpm.h"
 #include "../config_values.h"
@@ -49,11 +50,13 @@ apr_status_t drop_child_state(void* main_v) noexcept
     return APR_SUCCESS;
 }
 
-template <typename T, typename... Args>
-T* make_or_log(server_rec* s, const char* what, Args... args) noexcept
+// What `make` returns, or null with one AS0098 line when it throws (no memory, say): the child
+// then serves without it.
+template <typename Make>
+auto make_or_log(server_rec* s, const char* what, Make make) noexcept -> decltype(make())
 {
     try {
-        return new T(args...);
+        return make();
     }
     catch (const std::exception& e) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "AS0098: no %s: %s", what, e.what());
@@ -70,18 +73,21 @@ void child_init(apr_pool_t* pchild, server_rec* s) noexcept
 {
     // Time seek still works uncached without the caches; HTTP/2 reads in chunks without the pool.
     ChildState state;
-    state.cuts = make_or_log<CutCache>(s, "cut cache", kCutCacheEntries, kCutCacheBytes);
-    std::optional<IndexFiles> files;
-    if (const char* dir = seek_index_dir()) {
-        files.emplace(dir, kSeekIndexBytes, kSeekIndexDirBytes);
-    }
-    state.indexes = make_or_log<SeekIndexCache>(s, "seek index cache", kSeekIndexBytes, files);
+    state.cuts = make_or_log(s, "cut cache", [] { return new CutCache(kCutCacheEntries, kCutCacheBytes); });
+    state.indexes = make_or_log(s, "seek index cache", [] {
+        std::optional<IndexFiles> files;
+        if (const char* dir = seek_index_dir()) {
+            files.emplace(dir, kSeekIndexBytes, kSeekIndexDirBytes);
+        }
+        return new SeekIndexCache(kSeekIndexBytes, std::move(files));
+    });
     const char* snapshot_files = snapshot_dir();
-    state.snapshots = SnapshotPool::supported()
-                          ? make_or_log<SnapshotPool>(s, "snapshot pool", snapshot_slots(),
-                                                      static_cast<std::size_t>(kMaxSnapshotSize), kSnapshotMemory,
-                                                      snapshot_files ? snapshot_files : "")
-                          : nullptr;
+    if (SnapshotPool::supported()) {
+        state.snapshots = make_or_log(s, "snapshot pool", [snapshot_files] {
+            return new SnapshotPool(snapshot_slots(), static_cast<std::size_t>(kMaxSnapshotSize), kSnapshotMemory,
+                                    snapshot_files ? snapshot_files : "");
+        });
+    }
     // The pool tried the directory as the children's user; it keeps memory files when it could not.
     if (state.snapshots && snapshot_files && state.snapshots->dir_error() != 0) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, APR_FROM_OS_ERROR(state.snapshots->dir_error()), s,

@@ -1,6 +1,7 @@
 #include "client.h"
 
 #include <cstring>
+#include <string>
 
 #include "../ascii.h"
 
@@ -8,13 +9,17 @@ namespace audio_stream::stats {
 
 namespace {
 
-bool contains(std::string_view text, std::string_view word)
+// Lowercased once, then searched for each (lowercase) word: every request of a counted
+// location asks, so this is one pass and a few substring searches, not a comparison of every
+// word at every position.
+bool has_bot_word(std::string_view ua)
 {
-    if (word.size() > text.size()) {
-        return false;
+    std::string lower(ua);
+    for (char& c : lower) {
+        c = ascii_lower(c);
     }
-    for (std::size_t i = 0; i + word.size() <= text.size(); ++i) {
-        if (ascii_iequals(text.substr(i, word.size()), word)) {
+    for (const std::string_view word : kBotWords) {
+        if (lower.find(word) != std::string::npos) {
             return true;
         }
     }
@@ -40,12 +45,7 @@ Client classify_client(const char* user_agent)
     if (is_watch(ua)) {
         return Client::WatchOs;
     }
-    for (const std::string_view word : kBotWords) {
-        if (contains(ua, word)) {
-            return Client::Bot;
-        }
-    }
-    return Client::Ok;
+    return has_bot_word(ua) ? Client::Bot : Client::Ok;
 }
 
 const char* client_name(Client c)

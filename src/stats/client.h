@@ -16,7 +16,7 @@ enum class Client {
 };
 
 // The words that make a User-Agent a self-declared bot, matched case-insensitively anywhere in
-// it (README lists them).
+// it (README lists them). Written in lowercase.
 // Only words a client uses to say what it is: tools (curl, wget) and headless browsers are not
 // bots by their own account, and are counted.
 inline constexpr std::string_view kBotWords[] = {"bot", "crawl", "spider", "slurp", "scraper", "archiver"};

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <mutex>
 #include <optional>
+#include <shared_mutex>
 #include <unordered_map>
 
 #include "../audio_layout.h"
@@ -20,14 +21,14 @@ public:
 
     std::optional<AudioLayout> find(const FileIdentity& file) const
     {
-        std::lock_guard<std::mutex> lock(mutex_);
+        std::shared_lock<std::shared_mutex> lock(mutex_);
         const auto it = map_.find(file);
         return it == map_.end() ? std::nullopt : std::optional<AudioLayout>(it->second);
     }
 
     void insert(const FileIdentity& file, const AudioLayout& layout)
     {
-        std::lock_guard<std::mutex> lock(mutex_);
+        std::lock_guard<std::shared_mutex> lock(mutex_);
         if (map_.size() >= kMaxEntries) {
             map_.clear();
         }
@@ -36,7 +37,7 @@ public:
 
     std::size_t entries() const
     {
-        std::lock_guard<std::mutex> lock(mutex_);
+        std::shared_lock<std::shared_mutex> lock(mutex_);
         return map_.size();
     }
 
@@ -44,7 +45,8 @@ private:
     struct Hash {
         std::size_t operator()(const FileIdentity& f) const { return identity_hash(f); }
     };
-    mutable std::mutex mutex_;
+    // Shared by the threads that only look (every request of a counted location).
+    mutable std::shared_mutex mutex_;
     std::unordered_map<FileIdentity, AudioLayout, Hash> map_;
 };
 

@@ -150,14 +150,15 @@ Verdict Tally::record(Store& store, const Listen& l)
     }
     const std::int64_t now = clock_();
     const std::int64_t day = day_of(now);
+    const std::string memo = memo_key(l, day);
+    if (counted_before(memo)) {
+        return {State::Dup, false};
+    }
     const std::string salt = salt_for(store, day, now);
     if (salt.empty()) {
         return record_alone(l);
     }
     const std::string key = listener_key(salt, l.address, l.user_agent, l.file, day);
-    if (counted_before(key)) {
-        return {State::Dup, false};
-    }
     if (!store.lock()) {
         return record_alone(l);
     }
@@ -169,7 +170,7 @@ Verdict Tally::record(Store& store, const Listen& l)
         return record_alone(l);
     case Store::Got::Found:
         if (value == kCounted) {
-            remember_counted(key);
+            remember_counted(memo);
             return {State::Dup, false, false, true};
         }
         if (auto decoded = Coverage::decode(value)) {
@@ -185,24 +186,40 @@ Verdict Tally::record(Store& store, const Listen& l)
     const bool download = seen.covered() >= l.threshold;
     const bool stored = store.put(key, download ? kCounted : seen.encode(), (day + 1) * kDay + kGrace);
     if (download && stored) {
-        remember_counted(key);
+        remember_counted(memo);
     }
     return {download ? State::Counted : State::Partial, download, !stored, stored};
 }
 
-bool Tally::counted_before(const std::string& key)
+std::string Tally::memo_key(const Listen& l, std::int64_t day)
 {
-    std::lock_guard<std::mutex> lock(memo_mutex_);
-    return counted_.count(key) != 0;
+    // Each field after its length, so that no two listeners differ only in where one ends.
+    std::string memo = std::to_string(day);
+    for (const std::string_view field : {l.address, l.user_agent, l.file}) {
+        memo += ':';
+        memo += std::to_string(field.size());
+        memo += ':';
+        memo += field;
+    }
+    return memo;
 }
 
-void Tally::remember_counted(const std::string& key)
+bool Tally::counted_before(const std::string& memo)
 {
-    std::lock_guard<std::mutex> lock(memo_mutex_);
-    if (counted_.size() >= kMaxCounted) {
+    std::shared_lock<std::shared_mutex> lock(memo_mutex_);
+    return counted_.count(memo) != 0;
+}
+
+void Tally::remember_counted(const std::string& memo)
+{
+    std::lock_guard<std::shared_mutex> lock(memo_mutex_);
+    if (counted_.size() >= kMaxCounted || counted_bytes_ + memo.size() > kMaxCountedBytes) {
         counted_.clear();
+        counted_bytes_ = 0;
     }
-    counted_.insert(key);
+    if (counted_.insert(memo).second) {
+        counted_bytes_ += memo.size();
+    }
 }
 
 }  // namespace audio_stream::stats

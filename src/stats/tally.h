@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <unordered_set>
@@ -101,16 +102,20 @@ private:
     std::int64_t salt_checked_ = 0;
     std::int64_t salt_failed_ = INT64_MIN / 2;  // when the store last failed to give the salt
 
-    // Keys this process has seen counted (their day is in the key): a duplicate, the most
-    // common request once a player has its download, then needs no store at all. Bounded:
+    // The listeners (day, address, user agent, file: memo_key) this process has seen counted:
+    // a duplicate, the most common request once a player has its download, then needs no
+    // store, no salt and no hash. Bounded in entries and in bytes (user agents may be long):
     // cleared when full.
-    bool counted_before(const std::string& key);
-    void remember_counted(const std::string& key);
+    bool counted_before(const std::string& memo);
+    void remember_counted(const std::string& memo);
+    static std::string memo_key(const Listen& listen, std::int64_t day);
     static constexpr std::size_t kMaxCounted = 16384;
+    static constexpr std::size_t kMaxCountedBytes = std::size_t{4} << 20;
     std::unordered_set<std::string> counted_;
+    std::size_t counted_bytes_ = 0;
     // A leaf lock: taken under the store's lock, never the other way round (salt_for takes
-    // salt_mutex_, then the store's).
-    std::mutex memo_mutex_;
+    // salt_mutex_, then the store's). Shared by the threads that only look.
+    std::shared_mutex memo_mutex_;
     std::string salt_;
 };
 

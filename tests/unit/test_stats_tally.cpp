@@ -764,6 +764,49 @@ TEST(TallyStore, ADupNeedsNoStoreOnceThisProcessKnowsTheDownload)
     EXPECT_EQ(store.puts, 1);
 }
 
+// A duplicate is known by the listener itself: when the salt is due to be read again, the dup
+// still asks nothing of the store.
+TEST(TallyStore, ADupNeedsNoSaltWhenItsRecheckIsDue)
+{
+    World w;
+    Tally t = w.tally();
+    MapStore store;
+    ASSERT_EQ(t.record(store, whole()).state, State::Counted);
+    w.now += 61;
+    store.reset_counts();
+    expect_verdict(t.record(store, whole()), State::Dup, false, false, false);
+    EXPECT_EQ(store.gets, 0);
+    EXPECT_EQ(store.puts, 0);
+    // A listener not counted yet reads the salt again, then its entry.
+    expect_verdict(t.record(store, listen({{0, 10}}, Kind::Range, Client::Ok, "192.0.2.9")), State::Partial,
+                   false, false, true);
+    EXPECT_EQ(store.gets, 2);
+}
+
+// The process remembers counted listeners within a byte budget: user agents of 8 KiB fill it
+// after some hundreds, and the listeners counted first are then asked of the store again (which
+// still says counted).
+TEST(TallyStore, TheMemoOfCountedListenersIsBoundedInBytes)
+{
+    World w;
+    Tally t = w.tally();
+    MapStore store;
+    const auto agent = [](int i) { return std::to_string(i) + std::string(8192, 'A'); };
+    for (int i = 0; i < 600; ++i) {
+        ASSERT_EQ(t.record(store, listen({{0, kSize}}, Kind::Full, Client::Ok, kAddress, agent(i))).state,
+                  State::Counted);
+    }
+    store.reset_counts();
+    expect_verdict(t.record(store, listen({{0, kSize}}, Kind::Full, Client::Ok, kAddress, agent(0))), State::Dup,
+                   false, false, true);
+    EXPECT_EQ(store.gets, 1);
+    // The last ones are still remembered.
+    store.reset_counts();
+    expect_verdict(t.record(store, listen({{0, kSize}}, Kind::Full, Client::Ok, kAddress, agent(599))), State::Dup,
+                   false, false, false);
+    EXPECT_EQ(store.gets, 0);
+}
+
 // The salt read, then the store fails when the minute's re-check comes: today's salt goes on
 // serving, so counting with the entries the store still answers is not interrupted.
 TEST(TallyStore, TodaysSaltOutlivesAFailedRecheck)
