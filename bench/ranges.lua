@@ -65,13 +65,13 @@ function init(args)
    else
       error("ranges.lua: use -- file LIST, or -- lcg SIZE LENGTH SEED COUNT [ALIGN]")
    end
-   -- Requests are formatted once here; request() only picks the next one.
+   -- Requests are formatted once here; request() only picks the next one. Each carries the
+   -- headers given with -H (wrk.format takes only Host from them when given a table).
    for i, range in ipairs(ranges) do
-      if range == "-" then
-         requests[i] = wrk.format("GET", wrk.path, {})
-      else
-         requests[i] = wrk.format("GET", wrk.path, { Range = range })
-      end
+      local headers = {}
+      for k, v in pairs(wrk.headers) do headers[k] = v end
+      if range ~= "-" then headers.Range = range end
+      requests[i] = wrk.format("GET", wrk.path, headers)
    end
    -- Threads start at different places in the same list.
    local id = thread_id or 0
