@@ -2,7 +2,7 @@
 # side, on loopback, over HTTP/1.1, HTTP/1.1+TLS, h2c and h2+TLS (bench/run; results in
 # build/bench-results.md); then what time seek costs on one-hour files (bench/time-seek; the
 # files are kept in build/bench-files for the next run). Not part of make test.
-#   make bench BENCH_ARGS='--rounds 5 --record BENCHMARKS.md'
+#   make bench BENCH_ARGS='--record BENCHMARKS.md'
 #   make bench BENCH_ARGS='--transports h2c,h2-tls' TIME_SEEK_ARGS='--formats flac'
 # make bench-count: the work per request of both over h2c, counted rather than timed (bench/count:
 # user-space instructions under callgrind, system calls under strace; build/count-results.md).

@@ -170,7 +170,7 @@ Verdict Tally::record(Store& store, const Listen& l)
         return record_alone(l);
     case Store::Got::Found:
         if (value == kCounted) {
-            remember_counted(memo);
+            remember_counted(memo, day);
             return {State::Dup, false, false, true};
         }
         if (auto decoded = Coverage::decode(value)) {
@@ -186,7 +186,7 @@ Verdict Tally::record(Store& store, const Listen& l)
     const bool download = seen.covered() >= l.threshold;
     const bool stored = store.put(key, download ? kCounted : seen.encode(), (day + 1) * kDay + kGrace);
     if (download && stored) {
-        remember_counted(memo);
+        remember_counted(memo, day);
     }
     return {download ? State::Counted : State::Partial, download, !stored, stored};
 }
@@ -210,16 +210,23 @@ bool Tally::counted_before(const std::string& memo)
     return counted_.count(memo) != 0;
 }
 
-void Tally::remember_counted(const std::string& memo)
+void Tally::remember_counted(const std::string& memo, std::int64_t day)
 {
     std::lock_guard<std::shared_mutex> lock(memo_mutex_);
-    if (counted_.size() >= kMaxCounted || counted_bytes_ + memo.size() > kMaxCountedBytes) {
+    if (day != counted_day_) {
+        counted_.clear();
+        counted_bytes_ = 0;
+        counted_day_ = day;
+    }
+    else if (counted_.count(memo) != 0) {
+        return;
+    }
+    else if (counted_.size() >= kMaxCounted || counted_bytes_ + memo.size() > kMaxCountedBytes) {
         counted_.clear();
         counted_bytes_ = 0;
     }
-    if (counted_.insert(memo).second) {
-        counted_bytes_ += memo.size();
-    }
+    counted_.insert(memo);
+    counted_bytes_ += memo.size();
 }
 
 }  // namespace audio_stream::stats

@@ -102,17 +102,19 @@ private:
     std::int64_t salt_checked_ = 0;
     std::int64_t salt_failed_ = INT64_MIN / 2;  // when the store last failed to give the salt
 
-    // The listeners (day, address, user agent, file: memo_key) this process has seen counted:
-    // a duplicate, the most common request once a player has its download, then needs no
-    // store, no salt and no hash. Bounded in entries and in bytes (user agents may be long):
-    // cleared when full.
+    // The listeners (day, address, user agent, file: memo_key) this process has seen counted
+    // today: a duplicate, the most common request once a player has its download, then needs
+    // no store, no salt and no SHA-1. Bounded in entries and in bytes (user agents may be
+    // long): cleared when full, and when a new day's first listener is counted (no address
+    // stays in memory past its day).
     bool counted_before(const std::string& memo);
-    void remember_counted(const std::string& memo);
+    void remember_counted(const std::string& memo, std::int64_t day);
     static std::string memo_key(const Listen& listen, std::int64_t day);
     static constexpr std::size_t kMaxCounted = 16384;
     static constexpr std::size_t kMaxCountedBytes = std::size_t{4} << 20;
     std::unordered_set<std::string> counted_;
     std::size_t counted_bytes_ = 0;
+    std::int64_t counted_day_ = INT64_MIN;
     // A leaf lock: taken under the store's lock, never the other way round (salt_for takes
     // salt_mutex_, then the store's). Shared by the threads that only look.
     std::shared_mutex memo_mutex_;

@@ -807,6 +807,58 @@ TEST(TallyStore, TheMemoOfCountedListenersIsBoundedInBytes)
     EXPECT_EQ(store.gets, 0);
 }
 
+// Yesterday's listeners leave the memo with the first listener counted today: the memo then
+// holds today's only, so 500 long user agents of day 1 do not push out day 2's first ones.
+TEST(TallyStore, TheMemoStartsOverOnANewDay)
+{
+    World w;
+    Tally t = w.tally();
+    MapStore store;
+    const auto agent = [](int i) { return std::to_string(i) + std::string(8192, 'A'); };
+    for (int i = 0; i < 500; ++i) {
+        ASSERT_EQ(t.record(store, listen({{0, kSize}}, Kind::Full, Client::Ok, kAddress, agent(i))).state,
+                  State::Counted);
+    }
+    w.now += kDay;
+    for (int i = 1000; i < 1100; ++i) {
+        ASSERT_EQ(t.record(store, listen({{0, kSize}}, Kind::Full, Client::Ok, kAddress, agent(i))).state,
+                  State::Counted);
+    }
+    store.reset_counts();
+    expect_verdict(t.record(store, listen({{0, kSize}}, Kind::Full, Client::Ok, kAddress, agent(1000))), State::Dup,
+                   false, false, false);
+    EXPECT_EQ(store.gets, 0);
+}
+
+// The cache restarted and another server put a new salt: the listener's entry is under a key
+// this process no longer makes, but the process knows the download, so it is not counted twice.
+TEST(TallyStore, ADupOutlivesANewSaltInTheStore)
+{
+    World w;
+    Tally t = w.tally();
+    MapStore store;
+    ASSERT_EQ(t.record(store, whole()).state, State::Counted);
+    store.map.clear();
+    Tally other = w.tally();
+    ASSERT_EQ(other.record(store, listen({{0, 10}}, Kind::Range, Client::Ok, "192.0.2.9")).state, State::Partial);
+    w.now += 61;
+    store.reset_counts();
+    expect_verdict(t.record(store, whole()), State::Dup, false, false, false);
+    EXPECT_EQ(store.gets, 0);
+}
+
+// Two listeners whose address and user agent run together alike are two listeners.
+TEST(TallyStore, ListenersDoNotRunTogether)
+{
+    World w;
+    Tally t = w.tally();
+    MapStore store;
+    ASSERT_EQ(t.record(store, listen({{0, kSize}}, Kind::Full, Client::Ok, "192.0.2.1", "1 Player")).state,
+              State::Counted);
+    EXPECT_EQ(t.record(store, listen({{0, kSize}}, Kind::Full, Client::Ok, "192.0.2.11", " Player")).state,
+              State::Counted);
+}
+
 // The salt read, then the store fails when the minute's re-check comes: today's salt goes on
 // serving, so counting with the entries the store still answers is not interrupted.
 TEST(TallyStore, TodaysSaltOutlivesAFailedRecheck)
