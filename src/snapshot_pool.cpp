@@ -2,56 +2,15 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <charconv>
 #include <cstring>
 #include <memory>
-#include <string_view>
 
 #include <unistd.h>
 
 #include "file_read.h"
-
-#if defined(__linux__)
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <sys/vfs.h>
-#define AUDIO_STREAM_HAVE_MEMFD 1
-#endif
+#include "memory_file.h"
 
 namespace audio_stream {
-
-namespace {
-
-// A new memory file: an unnamed one in `dir`, else (nullptr) memfd_create's; -1 with errno.
-int make_memory_file(const char* dir)
-{
-#if AUDIO_STREAM_HAVE_MEMFD
-    return dir ? ::open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600) : ::memfd_create("audio-stream-snapshot", MFD_CLOEXEC);
-#else
-    (void)dir;
-    errno = ENOSYS;
-    return -1;
-#endif
-}
-
-// What one page of `fd` holds when more than a memory page (a tmpfs with huge pages says 2 MiB),
-// else 1: pages of a memory page or less are counted to the byte, as the budget always was.
-std::size_t page_unit_of(int fd)
-{
-#if AUDIO_STREAM_HAVE_MEMFD
-    struct stat st;
-    if (::fstat(fd, &st) == 0) {
-        const auto block = static_cast<std::size_t>(st.st_blksize);
-        return block > static_cast<std::size_t>(::sysconf(_SC_PAGESIZE)) ? block : 1;
-    }
-#else
-    (void)fd;
-#endif
-    return 1;
-}
-
-}  // namespace
 
 SnapshotPool::SnapshotPool(std::size_t max_slots, std::size_t capacity, std::size_t max_bytes, std::string dir)
     : max_slots_(max_slots), capacity_(capacity), max_bytes_(max_bytes), dir_(std::move(dir))
@@ -66,84 +25,63 @@ SnapshotPool::SnapshotPool(std::size_t max_slots, std::size_t capacity, std::siz
             dir_unit_ = 1;
         }
     }
-}
-
-std::size_t SnapshotPool::dir_page_size(const char* dir, std::size_t capacity) noexcept
-{
-    // Sized as a slot is: a tmpfs with huge=within_size says 2 MiB only of a file that large.
-    const int probe = make_memory_file(dir);
-    if (probe < 0) {
-        return 0;
-    }
-    const std::size_t unit = ::ftruncate(probe, static_cast<off_t>(capacity)) == 0 ? page_unit_of(probe) : 0;
-    ::close(probe);
-    return unit;
-}
-
-SnapshotPool::~SnapshotPool()
-{
-    for (Slot* s : all_) {
-#if AUDIO_STREAM_HAVE_MEMFD
-        for (const int reader : s->readers) {
-            ::close(reader);
-        }
-        ::munmap(s->data, capacity_);
-        ::close(s->fd);
-#endif
-        delete s;
+    if (dir_.empty()) {
+        collapse_unit_ = collapse_page_size(capacity_);
     }
 }
 
 bool SnapshotPool::supported()
 {
-#if AUDIO_STREAM_HAVE_MEMFD
-    return true;
-#else
-    return false;
-#endif
+    return memory_files_supported();
 }
 
-namespace {
-
-// "/proc/self/fd/N" into `buf` (once per shared-snapshot request: not through snprintf).
-void format_reader_path(int fd, char (&buf)[32])
+SnapshotPool::~SnapshotPool()
 {
-    constexpr std::string_view prefix = "/proc/self/fd/";
-    std::memcpy(buf, prefix.data(), prefix.size());
-    char* const end = std::to_chars(buf + prefix.size(), buf + sizeof buf - 1, fd).ptr;
-    *end = '\0';
+    for (Slot* s : all_) {
+        for (const int reader : s->readers) {
+            ::close(reader);
+        }
+        close_memory_file(s->fd, s->data, capacity_);
+        delete s;
+    }
 }
 
-}  // namespace
-
-SnapshotPool::Slot* SnapshotPool::make_slot(bool in_dir)
+SnapshotPool::Place SnapshotPool::place_for(std::size_t bytes) const
 {
-#if AUDIO_STREAM_HAVE_MEMFD
+    // Half a huge page at least goes to huge pages, less to small ones.
+    if (!dir_.empty()) {
+        return bytes * 2 >= dir_unit_ ? Place::Dir : Place::Memory;
+    }
+    return collapse_unit_ > 0 && bytes * 2 >= collapse_unit_ ? Place::HugeMemory : Place::Memory;
+}
+
+std::size_t SnapshotPool::unit_of(Place place) const
+{
+    return place == Place::Dir ? dir_unit_ : place == Place::HugeMemory ? collapse_unit_ : 1;
+}
+
+SnapshotPool::Slot* SnapshotPool::make_slot(Place place)
+{
     // Before the descriptor: a throw here leaks nothing. Room for every idle reader the pool
     // keeps: giving one back never allocates.
     auto slot = std::make_unique<Slot>();
     slot->readers.reserve(kMaxIdleReaders);
-    const int fd = make_memory_file(in_dir ? dir_.c_str() : nullptr);
+    const int fd = make_memory_file(place == Place::Dir ? dir_.c_str() : nullptr);
     if (fd < 0) {
         return nullptr;
     }
-    void* data = MAP_FAILED;
-    if (::ftruncate(fd, static_cast<off_t>(capacity_)) == 0) {
-        data = ::mmap(nullptr, capacity_, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    }
-    if (data == MAP_FAILED) {
+    char* const data = map_memory_file(fd, capacity_);
+    if (!data) {
         ::close(fd);
         return nullptr;
     }
-    slot->unit = page_unit_of(fd);
-    slot->in_dir = in_dir;
+    slot->unit = place == Place::HugeMemory ? collapse_unit_ : page_unit_of(fd);
+    slot->place = place;
     slot->fd = fd;
-    slot->data = static_cast<char*>(data);
+    slot->data = data;
     slot->capacity = capacity_;
     if (all_.empty()) {
-        char path[32];
-        format_reader_path(fd, path);
-        const int reader = ::open(path, O_RDONLY | O_CLOEXEC);
+        const int reader = open_reader(fd, true);
         shareable_ = reader >= 0;
         if (reader >= 0) {
             ::close(reader);
@@ -151,9 +89,6 @@ SnapshotPool::Slot* SnapshotPool::make_slot(bool in_dir)
     }
     all_.push_back(slot.get());
     return slot.release();
-#else
-    return nullptr;
-#endif
 }
 
 namespace {
@@ -175,9 +110,9 @@ It first_fit(It first, It last, std::size_t bytes, Accept candidate)
 // none. Not keyed: the most recently released one whose pages cover `bytes`, else the most
 // recent. Keyed: the least recently released one whose pages cover `bytes`, else the least
 // recent.
-SnapshotPool::Slot* SnapshotPool::take_free(std::size_t bytes, bool keyed, bool in_dir, bool any_place)
+SnapshotPool::Slot* SnapshotPool::take_free(std::size_t bytes, bool keyed, Place place, bool any_place)
 {
-    auto candidate = [&](const Slot* s) { return s->keyed == keyed && (any_place || s->in_dir == in_dir); };
+    auto candidate = [&](const Slot* s) { return s->keyed == keyed && (any_place || s->place == place); };
     auto chosen = free_.end();
     if (keyed) {
         chosen = first_fit(free_.begin(), free_.end(), bytes, candidate);
@@ -195,10 +130,7 @@ SnapshotPool::Slot* SnapshotPool::take_free(std::size_t bytes, bool keyed, bool 
 
 void SnapshotPool::drop_pages(Slot* slot)
 {
-#if AUDIO_STREAM_HAVE_MEMFD
-    // The pages go back to the kernel (and out of the mapping); the size stays.
-    (void)::fallocate(slot->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, static_cast<off_t>(slot->touched));
-#endif
+    release_pages(slot->fd, slot->touched);
     touched_ -= slot->touched;
     slot->touched = 0;
     slot->keyed = false;  // its bytes are gone
@@ -243,23 +175,22 @@ SnapshotPool::Slot* SnapshotPool::acquire(std::size_t bytes, std::size_t keep_fr
     std::size_t growth = 0;
     {
         std::lock_guard<std::mutex> lock(mutex_);
-        // Half a huge page at least goes to the directory's huge pages, less to small ones.
-        const bool in_dir = !dir_.empty() && bytes * 2 >= dir_unit_;
+        const Place place = place_for(bytes);
         // The slots in use hold what the budget does not give to free ones.
-        const std::size_t pages = pages_for(bytes, in_dir ? dir_unit_ : 1);
+        const std::size_t pages = pages_for(bytes, unit_of(place));
         if (keep_free > 0 && touched_ - free_bytes() + pages + keep_free > max_bytes_) {
             return nullptr;
         }
         // A shared snapshot is given up last: after free slots holding none, and a new slot.
-        s = take_free(bytes, false, in_dir, false);
+        s = take_free(bytes, false, place, false);
         if (!s && all_.size() < max_slots_) {
-            s = make_slot(in_dir);
-            s = s || !in_dir ? s : make_slot(false);  // the directory failed: a memory file
+            s = make_slot(place);
+            s = s || place != Place::Dir ? s : make_slot(Place::Memory);  // the directory failed
         }
         // Then a free slot of the other kind; then, the same way, one holding a shared snapshot.
-        s = s ? s : take_free(bytes, false, in_dir, true);
-        s = s ? s : take_free(bytes, true, in_dir, false);
-        s = s ? s : take_free(bytes, true, in_dir, true);
+        s = s ? s : take_free(bytes, false, place, true);
+        s = s ? s : take_free(bytes, true, place, false);
+        s = s ? s : take_free(bytes, true, place, true);
         if (!s) {
             return nullptr;
         }
@@ -285,22 +216,16 @@ std::size_t SnapshotPool::pages_for(std::size_t bytes, std::size_t unit) const
 
 bool SnapshotPool::allocate_pages(Slot* slot, std::size_t from, std::size_t bytes)
 {
-#if AUDIO_STREAM_HAVE_MEMFD
-    // Allocated now, while a refusal costs nothing: a page the kernel cannot give when the
-    // body is written through the mapping (a full tmpfs) would be SIGBUS.
-    if (::fallocate(slot->fd, FALLOC_FL_KEEP_SIZE, static_cast<off_t>(from), static_cast<off_t>(bytes)) != 0 &&
-        errno != EOPNOTSUPP) {
+    if (!reserve_pages(slot->fd, from, bytes)) {
         std::lock_guard<std::mutex> lock(mutex_);
         drop_pages(slot);
         slot->users = 0;
         free_.push_back(slot);
         return false;
     }
-#else
-    (void)slot;
-    (void)from;
-    (void)bytes;
-#endif
+    if (slot->place == Place::HugeMemory) {
+        collapse_pages(slot->data, from, bytes, slot->unit);
+    }
     return true;
 }
 
@@ -398,57 +323,7 @@ int SnapshotPool::take_reader(Slot* slot)
         }
         open_path = shareable_;
     }
-#if AUDIO_STREAM_HAVE_MEMFD
-    if (open_path) {
-        char path[32];
-        format_reader_path(slot->fd, path);
-        return ::open(path, O_RDONLY | O_CLOEXEC);
-    }
-    return ::fcntl(slot->fd, F_DUPFD_CLOEXEC, 0);
-#else
-    (void)open_path;
-    errno = ENOSYS;
-    return -1;
-#endif
-}
-
-namespace {
-
-constexpr unsigned long kTmpfsMagic = 0x01021994ul;
-
-}  // namespace
-
-bool in_memory_file_system(const char* path)
-{
-#if AUDIO_STREAM_HAVE_MEMFD
-    struct stat st;
-    struct statfs fs;
-    return ::stat(path, &st) == 0 && S_ISDIR(st.st_mode) && ::statfs(path, &fs) == 0 &&
-           static_cast<unsigned long>(fs.f_type) == kTmpfsMagic;
-#else
-    (void)path;
-    return false;
-#endif
-}
-
-bool timestamps_are_local(int fd)
-{
-#if AUDIO_STREAM_HAVE_MEMFD
-    struct statfs fs;
-    if (::fstatfs(fd, &fs) != 0) {
-        return false;
-    }
-    // ext2/3/4, XFS, Btrfs, tmpfs, overlayfs, F2FS, ZFS.
-    for (const unsigned long type : {0xEF53ul, 0x58465342ul, 0x9123683Eul, kTmpfsMagic, 0x794C7630ul,
-                                     0xF2F52010ul, 0x2FC12FC1ul}) {
-        if (static_cast<unsigned long>(fs.f_type) == type) {
-            return true;
-        }
-    }
-#else
-    (void)fd;
-#endif
-    return false;
+    return open_reader(slot->fd, open_path);
 }
 
 bool SnapshotPool::shareable() const

@@ -49,6 +49,11 @@ struct SnapshotKey {
 
 class SnapshotPool {
 public:
+    // Where a slot's file is: a memory file (memfd_create), an unnamed file in the pool's
+    // directory, or a memory file whose pages are collapsed into huge ones as they are
+    // allocated.
+    enum class Place { Memory, Dir, HugeMemory };
+
     struct Slot {
         int fd = -1;             // the memory file
         char* data = nullptr;    // mapped read-write, `capacity` bytes
@@ -56,7 +61,7 @@ public:
         std::size_t length = 0;   // bytes of the current snapshot
         std::size_t touched = 0;  // bytes from 0 that may hold pages (counted in the budget)
         std::size_t unit = 1;     // what one page of its file holds, when more than a page (else 1)
-        bool in_dir = false;      // made in the pool's directory
+        Place place = Place::Memory;
         unsigned users = 0;       // requests holding it; 0: in the free list
         bool keyed = false;       // holds the bytes `key` names (publish)
         SnapshotKey key;
@@ -74,7 +79,9 @@ public:
     // 2 MiB). With `dir`, bodies of at least half a page of that directory's file system go to
     // unnamed files made there (O_TMPFILE: on a tmpfs mounted with huge=within_size, 2 MiB
     // pages, which the kernel copies and reads two to three times faster than 4 KiB ones);
-    // the others, and all without `dir`, to memfd_create's memory files.
+    // the others to memfd_create's memory files. Without `dir`, bodies of at least half a huge
+    // page go to memory files whose pages are collapsed into huge ones (collapse_page_size:
+    // where the kernel can, and `capacity` holds one); the others to memory files.
     SnapshotPool(std::size_t max_slots, std::size_t capacity, std::size_t max_bytes, std::string dir = {});
     ~SnapshotPool();
     SnapshotPool(const SnapshotPool&) = delete;
@@ -110,10 +117,6 @@ public:
     // HTTP/2 load (a walk through /proc); a descriptor given back serves the next request.
     int take_reader(Slot* slot);
 
-    // What one page of a file of `capacity` bytes in `dir` holds when more than a memory page
-    // (2 MiB on a tmpfs mounted with huge pages); 1 when not more, 0 when no file can be made.
-    static std::size_t dir_page_size(const char* dir, std::size_t capacity) noexcept;
-
     // Whether "/proc/self/fd/N" reopens a memory file here (checked on the first slot made);
     // without it, nothing is shared and each slot has a single reader.
     bool shareable() const;
@@ -128,12 +131,16 @@ public:
     std::size_t dir_page_unit() const { return dir_unit_; }
     // Why no file could be made in `dir` (an errno; the pool then makes memory files only), or 0.
     int dir_error() const { return dir_error_; }
+    // Without `dir`: the huge pages large bodies' memory files are collapsed into, 0 when none.
+    std::size_t collapse_unit() const { return collapse_unit_; }
 
 private:
     // With mutex_ held.
-    Slot* make_slot(bool in_dir);
-    // A free slot in the directory or not (`in_dir`; either with `any_place`).
-    Slot* take_free(std::size_t bytes, bool keyed, bool in_dir, bool any_place);
+    Slot* make_slot(Place place);
+    // A free slot at `place` (anywhere with `any_place`).
+    Slot* take_free(std::size_t bytes, bool keyed, Place place, bool any_place);
+    Place place_for(std::size_t bytes) const;  // where a new body of `bytes` goes
+    std::size_t unit_of(Place place) const;
     bool make_room(std::size_t growth, const Slot* keep);
     void drop_pages(Slot* slot);
     Slot* find_keyed(const SnapshotKey& key) const;  // the slot published under `key`, or nullptr
@@ -154,6 +161,7 @@ private:
     std::string dir_;           // set by the constructor only (empty: memory files only)
     std::size_t dir_unit_ = 1;
     int dir_error_ = 0;
+    std::size_t collapse_unit_ = 0;  // set by the constructor only
     std::size_t touched_ = 0;
     std::size_t idle_readers_ = 0;
     bool shareable_ = false;
@@ -177,16 +185,6 @@ struct SnapshotChain {
     FileExtent rest;                  // what follows them (length 0: nothing)
 };
 SnapshotChain snapshot_chain(FileExtent body, Offset window);
-
-// Whether the filesystem holding `fd` stamps its files' times with this machine's clock, to a
-// second or better (ext4, XFS, Btrfs, tmpfs, overlayfs, F2FS, ZFS): only then does a ctime a
-// few seconds old prove that no write since has kept it. False elsewhere (network and FUSE
-// filesystems, FAT, other systems).
-bool timestamps_are_local(int fd);
-
-// Whether `path` is a directory on a tmpfs (held in memory, never written to a disk): where an
-// AudioStreamSnapshotDir may be. False on other systems.
-bool in_memory_file_system(const char* path);
 
 // The body into `slot`: file extents read from `file` (pread), memory blocks copied.
 // APR_SUCCESS; APR_EOF when the file ends before an extent does; APR_ENOSPC when the body is

@@ -1,5 +1,6 @@
 #include "snapshot.h"
 
+#include "../memory_file.h"
 #include "file_source.h"
 
 namespace audio_stream::apache {

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "../config_values.h"
+#include "../memory_file.h"
 #include "../snapshot_pool.h"
 
 namespace audio_stream::apache {
@@ -49,7 +50,7 @@ int snapshot_dir_post_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*, server
     // would be no faster than a memory file.
     const char* dir = ap_server_root_relative(pconf, g.configured);
     if (!dir || !in_memory_file_system(dir) ||
-        SnapshotPool::dir_page_size(dir, static_cast<std::size_t>(kMaxSnapshotSize)) <= 1) {
+        dir_page_size(dir, static_cast<std::size_t>(kMaxSnapshotSize)) <= 1) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
                      "AS0061: snapshot directory %s is not a directory on a tmpfs with huge pages "
                      "(huge=within_size); snapshots are kept in memory files instead", g.configured);

@@ -9,12 +9,16 @@
 #include <vector>
 
 #include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
 
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "src/memory_file.h"
 #include "tests/unit/real_file.h"
 
 namespace audio_stream {
@@ -247,10 +251,10 @@ TEST_F(SnapshotDirTest, BodiesGoToUnnamedFilesInTheDirectoryThatNobodyElseSees)
 {
     SnapshotPool pool(2, kCapacity, kWarm, dir_);
     // /dev/shm has 4 KiB pages unless the machine forces huge ones: counted to the byte.
-    EXPECT_EQ(pool.dir_page_unit(), SnapshotPool::dir_page_size(dir_.c_str(), kCapacity));
+    EXPECT_EQ(pool.dir_page_unit(), dir_page_size(dir_.c_str(), kCapacity));
     SnapshotPool::Slot* s = pool.acquire(30000);
     ASSERT_NE(s, nullptr);
-    EXPECT_TRUE(s->in_dir);
+    EXPECT_EQ(s->place, SnapshotPool::Place::Dir);
     EXPECT_EQ(link_of(*s).rfind(dir_ + "/", 0), 0u) << link_of(*s);
     ASSERT_EQ(fill_snapshot(*s, file_, {FileExtent{777, 30000}}), APR_SUCCESS);
     EXPECT_EQ(read_back(*s), content_.substr(777, 30000));
@@ -265,7 +269,7 @@ TEST_F(SnapshotDirTest, WithoutADirectoryBodiesGoToMemoryFiles)
     SnapshotPool pool(2, kCapacity, kWarm);
     SnapshotPool::Slot* s = pool.acquire(30000);
     ASSERT_NE(s, nullptr);
-    EXPECT_FALSE(s->in_dir);
+    EXPECT_EQ(s->place, SnapshotPool::Place::Memory);
     EXPECT_EQ(link_of(*s).rfind("/memfd:audio-stream-snapshot", 0), 0u) << link_of(*s);
     pool.release(s);
 }
@@ -274,7 +278,7 @@ TEST_F(SnapshotDirTest, ADirectoryIsCheckedForTheCallersUserAndForBeingInMemory)
 {
     EXPECT_EQ(SnapshotPool(1, kCapacity, kWarm, dir_).dir_error(), 0);
     EXPECT_EQ(SnapshotPool(1, kCapacity, kWarm, dir_ + "/missing").dir_error(), ENOENT);
-    EXPECT_EQ(SnapshotPool::dir_page_size((dir_ + "/missing").c_str(), kCapacity), 0u);
+    EXPECT_EQ(dir_page_size((dir_ + "/missing").c_str(), kCapacity), 0u);
     EXPECT_TRUE(in_memory_file_system(dir_.c_str()));
     EXPECT_FALSE(in_memory_file_system((dir_ + "/missing").c_str()));
     EXPECT_FALSE(in_memory_file_system("/proc/self"));      // a directory, not on a tmpfs
@@ -292,11 +296,139 @@ TEST_F(SnapshotDirTest, ADirectoryNoFileCanBeMadeInLeavesTheMemoryFiles)
     SnapshotPool pool(2, kCapacity, kWarm, dir_ + "/missing");
     SnapshotPool::Slot* s = pool.acquire(30000);
     ASSERT_NE(s, nullptr);
-    EXPECT_FALSE(s->in_dir);
+    EXPECT_EQ(s->place, SnapshotPool::Place::Memory);
     EXPECT_EQ(link_of(*s).rfind("/memfd:audio-stream-snapshot", 0), 0u) << link_of(*s);
     ASSERT_EQ(fill_snapshot(*s, file_, {FileExtent{0, 30000}}), APR_SUCCESS);
     EXPECT_EQ(read_back(*s), content_.substr(0, 30000));
     pool.release(s);
+}
+
+// Without a directory, bodies of half a huge page and more go to memory files whose pages the
+// kernel collapses into huge ones (MADV_COLLAPSE), which it reads back two to three times
+// faster; smaller ones to small pages, as before.
+class SnapshotHugeMemoryTest : public SnapshotTest {
+protected:
+    static constexpr std::size_t kLarge = 4 << 20;  // AudioStreamSnapshotSize's default
+
+    void SetUp() override
+    {
+        SnapshotTest::SetUp();
+        if (!IsSkipped() && SnapshotPool(1, kLarge, kWarm).collapse_unit() == 0) {
+            GTEST_SKIP() << "this kernel cannot collapse a memory file's pages (MADV_COLLAPSE, Linux 6.1)";
+        }
+    }
+
+    // ShmemPmdMapped of the mapping that starts at `data` (/proc/self/smaps): bytes of huge
+    // pages mapped there.
+    static std::size_t huge_mapped(const char* data)
+    {
+        std::FILE* f = std::fopen("/proc/self/smaps", "re");
+        if (!f) {
+            return 0;
+        }
+        char line[512];
+        bool ours = false;
+        std::size_t kib = 0;
+        while (std::fgets(line, sizeof line, f)) {
+            unsigned long start = 0;
+            unsigned long end = 0;
+            if (std::sscanf(line, "%lx-%lx ", &start, &end) == 2 && std::strchr(line, '-') < std::strchr(line, ' ')) {
+                ours = start == reinterpret_cast<std::uintptr_t>(data);
+            }
+            else if (ours && std::sscanf(line, "ShmemPmdMapped: %zu kB", &kib) == 1) {
+                break;
+            }
+        }
+        std::fclose(f);
+        return kib * 1024;
+    }
+
+    // `n` bytes of body: the test file again and again.
+    Extents body_of(std::size_t n) const
+    {
+        Extents body;
+        for (std::size_t at = 0; at < n; at += content_.size()) {
+            body.push_back(FileExtent{0, std::min<Offset>(content_.size(), n - at)});
+        }
+        return body;
+    }
+
+    std::string bytes_of(std::size_t n) const
+    {
+        std::string out;
+        while (out.size() < n) {
+            out += content_.substr(0, std::min(content_.size(), n - out.size()));
+        }
+        return out;
+    }
+};
+
+TEST_F(SnapshotHugeMemoryTest, ALargeBodyGoesToHugePagesASmallOneToSmallPages)
+{
+    SnapshotPool pool(4, kLarge, kWarm);
+    const std::size_t unit = pool.collapse_unit();
+    ASSERT_GE(unit, std::size_t{2} << 20);
+    const std::size_t large = unit / 2;
+    SnapshotPool::Slot* s = pool.acquire(large);
+    ASSERT_NE(s, nullptr);
+    EXPECT_EQ(s->place, SnapshotPool::Place::HugeMemory);
+    EXPECT_EQ(s->unit, unit);
+    EXPECT_EQ(pool.touched_bytes(), unit);  // a byte written holds the whole huge page
+    EXPECT_EQ(reinterpret_cast<std::uintptr_t>(s->data) % unit, 0u);
+    ASSERT_EQ(fill_snapshot(*s, file_, body_of(large)), APR_SUCCESS);
+    EXPECT_EQ(read_back(*s), bytes_of(large));
+    EXPECT_EQ(huge_mapped(s->data), unit);
+
+    SnapshotPool::Slot* small = pool.acquire(large - 1);
+    ASSERT_NE(small, nullptr);
+    EXPECT_EQ(small->place, SnapshotPool::Place::Memory);
+    EXPECT_EQ(pool.touched_bytes(), unit + large - 1);
+    ASSERT_EQ(fill_snapshot(*small, file_, body_of(large - 1)), APR_SUCCESS);
+    EXPECT_EQ(read_back(*small), bytes_of(large - 1));
+    EXPECT_EQ(huge_mapped(small->data), 0u);
+    pool.release(small);
+    pool.release(s);
+}
+
+// The budget takes a free slot's huge pages for another body; the slot, taken again for a large
+// body, is collapsed again.
+TEST_F(SnapshotHugeMemoryTest, PagesTheBudgetTookAreCollapsedAgain)
+{
+    const std::size_t unit = SnapshotPool(1, kLarge, kWarm).collapse_unit();
+    SnapshotPool pool(2, kLarge, unit);
+    SnapshotPool::Slot* s = pool.acquire(unit);
+    ASSERT_NE(s, nullptr);
+    char* const huge_data = s->data;
+    pool.release(s);
+    SnapshotPool::Slot* small = pool.acquire(100000);
+    ASSERT_NE(small, nullptr);
+    EXPECT_EQ(small->place, SnapshotPool::Place::Memory);
+    EXPECT_EQ(pool.touched_bytes(), 100000u);  // the huge slot's pages went back
+    EXPECT_EQ(huge_mapped(huge_data), 0u);
+    pool.release(small);
+    s = pool.acquire(unit);
+    ASSERT_NE(s, nullptr);
+    EXPECT_EQ(s->data, huge_data);
+    EXPECT_EQ(pool.touched_bytes(), unit);
+    ASSERT_EQ(fill_snapshot(*s, file_, body_of(unit)), APR_SUCCESS);
+    EXPECT_EQ(read_back(*s), bytes_of(unit));
+    EXPECT_EQ(huge_mapped(s->data), unit);
+    pool.release(s);
+}
+
+TEST_F(SnapshotHugeMemoryTest, WithADirectoryNothingIsCollapsed)
+{
+    char name[] = "/dev/shm/as_snapshot_dir_XXXXXX";
+    ASSERT_NE(mkdtemp(name), nullptr);
+    {
+        SnapshotPool pool(1, kLarge, kWarm, name);
+        EXPECT_EQ(pool.collapse_unit(), 0u);
+        SnapshotPool::Slot* s = pool.acquire(kLarge);
+        ASSERT_NE(s, nullptr);
+        EXPECT_EQ(s->place, SnapshotPool::Place::Dir);
+        pool.release(s);
+    }
+    EXPECT_EQ(rmdir(name), 0);
 }
 
 SnapshotKey key_of(std::uint64_t offset, std::uint64_t length, std::int64_t ctime = 7)
