@@ -57,6 +57,36 @@ def child_descriptors(server):
                 yield pid, link, None
 
 
+def huge_pages_mapped(server, prefixes):
+    """Bytes of huge pages (ShmemPmdMapped) the server's children map from files whose names
+    start with one of `prefixes`."""
+    total = 0
+    for pid in server.children():
+        try:
+            with open(f"/proc/{pid}/smaps") as f:
+                ours = False
+                for line in f:
+                    head = re.match(r"[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$", line)
+                    if head:
+                        ours = head.group(1).startswith(prefixes)
+                    elif ours and line.startswith("ShmemPmdMapped:"):
+                        total += int(line.split()[1]) * 1024
+        except OSError:
+            continue  # a child that just exited
+    return total
+
+
+def kernel_collapses_memory_files():
+    """Linux 6.1 or later, with shmem_enabled not "deny" (MADV_COLLAPSE on a memfd)."""
+    major, minor = (int(x) for x in re.match(r"(\d+)\.(\d+)", os.uname().release).groups())
+    try:
+        with open("/sys/kernel/mm/transparent_hugepage/shmem_enabled") as f:
+            denied = "[deny]" in f.read()
+    except OSError:
+        return False
+    return (major, minor) >= (6, 1) and not denied
+
+
 def make_certificate(directory):
     cert, key = os.path.join(directory, "cert.pem"), os.path.join(directory, "key.pem")
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
@@ -342,6 +372,23 @@ class Transports(ClearAndTls):
         self.assertGreaterEqual(len(plans), 300)
         time.sleep(0.5)
         self.assertLess(open_descriptors() - before, 30, "descriptors left open by snapshots")
+
+    def test_a_large_body_is_snapshotted_in_huge_pages(self):
+        # A body of 1 MiB and more goes to 2 MiB pages, which the kernel reads back (as
+        # mod_http2 does) 2.5 times faster than 4 KiB ones: memory files whose pages the pool
+        # has the kernel collapse (MADV_COLLAPSE, Linux 6.1), or AudioStreamSnapshotDir's
+        # tmpfs mounted with huge pages (test_snapshot_dir.py).
+        if not self.clear_conf and not kernel_collapses_memory_files():
+            self.skipTest("this kernel cannot collapse a memory file's pages (Linux 6.1, shmem_enabled not deny)")
+        url, _ = self.fresh_file("huge.mp3")
+        self.server.mark_log()
+        rc, body, err = self.curl("h2c", url, rng="2000000-3048575", rate="500M")
+        self.assertEqual(rc, 0, err)
+        self.assertTrue(body == self.data[2000000:3048576], f"{len(body)} bytes, not the file's")
+        self.assertEqual(self.plans(), ["snapshot"])
+        held = huge_pages_mapped(self.server, self.snapshot_file_prefixes)
+        self.assertGreater(held, 0, "no snapshot in huge pages")
+        self.assertEqual(held % (2 * MIB), 0)
 
     # ---- shared snapshots ------------------------------------------------------------------------
 
