@@ -783,6 +783,34 @@ TEST(TallyStore, ADupNeedsNoSaltWhenItsRecheckIsDue)
     EXPECT_EQ(store.gets, 2);
 }
 
+// The whole file, to the `i`-th of many listeners whose User-Agents are 8 KiB long.
+std::string long_agent(int i)
+{
+    return std::to_string(i) + std::string(8192, 'A');
+}
+
+Listen long_listener(const std::string& agent)
+{
+    return listen({{0, kSize}}, Kind::Full, Client::Ok, kAddress, agent);
+}
+
+// Listeners [from, to) of long_agent, each counted.
+void count_long_listeners(Tally& t, MapStore& store, int from, int to)
+{
+    for (int i = from; i < to; ++i) {
+        ASSERT_EQ(t.record(store, long_listener(long_agent(i))).state, State::Counted) << i;
+    }
+}
+
+// Listener `i` of long_agent again: a dup, which the store tells (one read) when `asked`, else
+// this process.
+void expect_long_dup(Tally& t, MapStore& store, int i, bool asked)
+{
+    store.reset_counts();
+    expect_verdict(t.record(store, long_listener(long_agent(i))), State::Dup, false, false, asked);
+    EXPECT_EQ(store.gets, asked ? 1 : 0) << i;
+}
+
 // The process remembers counted listeners within a byte budget: user agents of 8 KiB fill it
 // after some hundreds, and the listeners counted first are then asked of the store again (which
 // still says counted).
@@ -791,20 +819,9 @@ TEST(TallyStore, TheMemoOfCountedListenersIsBoundedInBytes)
     World w;
     Tally t = w.tally();
     MapStore store;
-    const auto agent = [](int i) { return std::to_string(i) + std::string(8192, 'A'); };
-    for (int i = 0; i < 600; ++i) {
-        ASSERT_EQ(t.record(store, listen({{0, kSize}}, Kind::Full, Client::Ok, kAddress, agent(i))).state,
-                  State::Counted);
-    }
-    store.reset_counts();
-    expect_verdict(t.record(store, listen({{0, kSize}}, Kind::Full, Client::Ok, kAddress, agent(0))), State::Dup,
-                   false, false, true);
-    EXPECT_EQ(store.gets, 1);
-    // The last ones are still remembered.
-    store.reset_counts();
-    expect_verdict(t.record(store, listen({{0, kSize}}, Kind::Full, Client::Ok, kAddress, agent(599))), State::Dup,
-                   false, false, false);
-    EXPECT_EQ(store.gets, 0);
+    count_long_listeners(t, store, 0, 600);
+    expect_long_dup(t, store, 0, true);
+    expect_long_dup(t, store, 599, false);  // the last ones are still remembered
 }
 
 // Yesterday's listeners leave the memo with the first listener counted today: the memo then
@@ -814,20 +831,10 @@ TEST(TallyStore, TheMemoStartsOverOnANewDay)
     World w;
     Tally t = w.tally();
     MapStore store;
-    const auto agent = [](int i) { return std::to_string(i) + std::string(8192, 'A'); };
-    for (int i = 0; i < 500; ++i) {
-        ASSERT_EQ(t.record(store, listen({{0, kSize}}, Kind::Full, Client::Ok, kAddress, agent(i))).state,
-                  State::Counted);
-    }
+    count_long_listeners(t, store, 0, 500);
     w.now += kDay;
-    for (int i = 1000; i < 1100; ++i) {
-        ASSERT_EQ(t.record(store, listen({{0, kSize}}, Kind::Full, Client::Ok, kAddress, agent(i))).state,
-                  State::Counted);
-    }
-    store.reset_counts();
-    expect_verdict(t.record(store, listen({{0, kSize}}, Kind::Full, Client::Ok, kAddress, agent(1000))), State::Dup,
-                   false, false, false);
-    EXPECT_EQ(store.gets, 0);
+    count_long_listeners(t, store, 1000, 1100);
+    expect_long_dup(t, store, 1000, false);
 }
 
 // The cache restarted and another server put a new salt: the listener's entry is under a key
