@@ -74,26 +74,26 @@ char* map_memory_file(int fd, std::size_t capacity)
         void* data = ::mmap(nullptr, capacity, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
         return data == MAP_FAILED ? nullptr : static_cast<char*>(data);
     }
-    // Address space for the mapping and one huge page more, then the mapping at the first
-    // aligned address in it, and the rest given back.
-    void* space = ::mmap(nullptr, capacity + align, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    // Address space for the mapping (in whole pages) and one huge page more, then the mapping
+    // at the first aligned address in it, and the rest given back.
+    const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+    const std::size_t span = (capacity + page - 1) / page * page;
+    void* space = ::mmap(nullptr, span + align, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (space == MAP_FAILED) {
         return nullptr;
     }
     char* const start = static_cast<char*>(space);
-    char* const aligned = start + (align - reinterpret_cast<std::uintptr_t>(start) % align) % align;
+    const std::size_t head = (align - reinterpret_cast<std::uintptr_t>(start) % align) % align;
+    char* const aligned = start + head;
     void* data = ::mmap(aligned, capacity, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0);
     if (data == MAP_FAILED) {
-        ::munmap(space, capacity + align);
+        ::munmap(space, span + align);
         return nullptr;
     }
-    if (aligned > start) {
-        ::munmap(start, static_cast<std::size_t>(aligned - start));
+    if (head > 0) {
+        ::munmap(start, head);
     }
-    const std::size_t tail = static_cast<std::size_t>(start + capacity + align - (aligned + capacity));
-    if (tail > 0) {
-        ::munmap(aligned + capacity, tail);
-    }
+    ::munmap(aligned + span, align - head);  // head < align: never empty
     return aligned;
 }
 
@@ -109,7 +109,11 @@ std::size_t collapse_page_size(std::size_t capacity) noexcept
     }
     bool collapsed = false;
     if (char* data = map_memory_file(probe, capacity)) {
-        collapsed = reserve_pages(probe, 0, static_cast<std::size_t>(::sysconf(_SC_PAGESIZE))) && ::madvise(data, unit, MADV_COLLAPSE) == 0;
+        // No huge page free just now (ENOMEM), a page busy (EAGAIN) or a charge refused (EBUSY)
+        // say the kernel can; EINVAL (older kernels, shmem_enabled "deny") that it cannot.
+        collapsed = reserve_pages(probe, 0, static_cast<std::size_t>(::sysconf(_SC_PAGESIZE))) &&
+                    (::madvise(data, unit, MADV_COLLAPSE) == 0 || errno == ENOMEM || errno == EAGAIN ||
+                     errno == EBUSY);
         ::munmap(data, capacity);
     }
     ::close(probe);

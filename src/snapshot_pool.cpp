@@ -195,6 +195,12 @@ SnapshotPool::Slot* SnapshotPool::acquire(std::size_t bytes, std::size_t keep_fr
             return nullptr;
         }
         const std::size_t need = pages_for(bytes, s->unit);
+        // The check above again where the slot taken counts in larger pages (a small body in a
+        // free huge-page slot holds a whole huge page).
+        if (keep_free > 0 && need > pages && touched_ - free_bytes() - s->touched + need + keep_free > max_bytes_) {
+            free_.push_back(s);
+            return nullptr;
+        }
         growth = need > s->touched ? need - s->touched : 0;
         if (growth > 0 && !make_room(growth, s)) {
             free_.push_back(s);  // unchanged: still the most recent

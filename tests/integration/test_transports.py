@@ -57,23 +57,25 @@ def child_descriptors(server):
                 yield pid, link, None
 
 
-def huge_pages_mapped(server, prefixes):
-    """Bytes of huge pages (ShmemPmdMapped) the server's children map from files whose names
-    start with one of `prefixes`."""
-    total = 0
+def snapshot_mappings(server, prefixes):
+    """(Rss, ShmemPmdMapped) in bytes of every mapping of the server's children of a file whose
+    name starts with one of `prefixes` (/proc/PID/smaps)."""
+    found = []
     for pid in server.children():
         try:
             with open(f"/proc/{pid}/smaps") as f:
-                ours = False
+                current = None
                 for line in f:
                     head = re.match(r"[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$", line)
                     if head:
-                        ours = head.group(1).startswith(prefixes)
-                    elif ours and line.startswith("ShmemPmdMapped:"):
-                        total += int(line.split()[1]) * 1024
+                        current = {} if head.group(1).startswith(prefixes) else None
+                        if current is not None:
+                            found.append(current)
+                    elif current is not None and line.startswith(("Rss:", "ShmemPmdMapped:")):
+                        current[line.split(":")[0]] = int(line.split()[1]) * 1024
         except OSError:
             continue  # a child that just exited
-    return total
+    return [(m.get("Rss", 0), m.get("ShmemPmdMapped", 0)) for m in found]
 
 
 def kernel_collapses_memory_files():
@@ -386,9 +388,14 @@ class Transports(ClearAndTls):
         self.assertEqual(rc, 0, err)
         self.assertTrue(body == self.data[2000000:3048576], f"{len(body)} bytes, not the file's")
         self.assertEqual(self.plans(), ["snapshot"])
-        held = huge_pages_mapped(self.server, self.snapshot_file_prefixes)
-        self.assertGreater(held, 0, "no snapshot in huge pages")
-        self.assertEqual(held % (2 * MIB), 0)
+        # Every slot holding 1 MiB or more (this body's, and any earlier test's) holds it in
+        # huge pages, each whole one of its pages.
+        large = [(rss, pmd) for rss, pmd in snapshot_mappings(self.server, self.snapshot_file_prefixes)
+                 if rss >= MIB]
+        self.assertTrue(large, "no slot holds the 1 MiB body")
+        for rss, pmd in large:
+            self.assertGreaterEqual(pmd, rss // (2 * MIB) * (2 * MIB), f"{rss} bytes, {pmd} of them in huge pages")
+            self.assertGreater(pmd, 0, f"{rss} bytes, none in huge pages")
 
     # ---- shared snapshots ------------------------------------------------------------------------
 

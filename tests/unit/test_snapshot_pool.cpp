@@ -416,6 +416,22 @@ TEST_F(SnapshotHugeMemoryTest, PagesTheBudgetTookAreCollapsedAgain)
     pool.release(s);
 }
 
+// A small body that only a free huge-page slot can take holds a whole huge page: what it leaves
+// of the budget to others (keep_free) is counted so.
+TEST_F(SnapshotHugeMemoryTest, KeepFreeCountsTheHugePageASmallBodyWouldHold)
+{
+    const std::size_t unit = SnapshotPool(1, kLarge, kWarm).collapse_unit();
+    SnapshotPool pool(1, kLarge, 2 * unit);
+    SnapshotPool::Slot* s = pool.acquire(unit);
+    ASSERT_NE(s, nullptr);
+    pool.release(s);
+    EXPECT_EQ(pool.acquire(100000, unit + unit / 2), nullptr);  // 2 MiB held, 3 MiB kept: over 4
+    s = pool.acquire(100000, unit / 2);
+    ASSERT_NE(s, nullptr);
+    EXPECT_EQ(s->place, SnapshotPool::Place::HugeMemory);
+    pool.release(s);
+}
+
 TEST_F(SnapshotHugeMemoryTest, WithADirectoryNothingIsCollapsed)
 {
     char name[] = "/dev/shm/as_snapshot_dir_XXXXXX";
