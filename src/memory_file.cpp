@@ -107,16 +107,17 @@ std::size_t collapse_page_size(std::size_t capacity) noexcept
     if (probe < 0) {
         return 0;
     }
-    bool collapsed = false;
-    if (char* data = map_memory_file(probe, capacity)) {
-        // No huge page free just now (ENOMEM), a page busy (EAGAIN) or a charge refused (EBUSY)
-        // say the kernel can; EINVAL (older kernels, shmem_enabled "deny") that it cannot.
-        collapsed = reserve_pages(probe, 0, static_cast<std::size_t>(::sysconf(_SC_PAGESIZE))) &&
-                    (::madvise(data, unit, MADV_COLLAPSE) == 0 || errno == ENOMEM || errno == EAGAIN ||
-                     errno == EBUSY);
-        ::munmap(data, capacity);
+    char* const data = map_memory_file(probe, capacity);
+    if (!data) {
+        ::close(probe);
+        return 0;
     }
-    ::close(probe);
+    // No huge page free just now (ENOMEM), a page busy (EAGAIN) or a charge refused (EBUSY)
+    // say the kernel can; EINVAL (older kernels, shmem_enabled "deny") that it cannot.
+    const bool collapsed = reserve_pages(probe, 0, static_cast<std::size_t>(::sysconf(_SC_PAGESIZE))) &&
+                           (::madvise(data, unit, MADV_COLLAPSE) == 0 || errno == ENOMEM || errno == EAGAIN ||
+                            errno == EBUSY);
+    close_memory_file(probe, data, capacity);
     return collapsed ? unit : 0;
 }
 

@@ -178,7 +178,11 @@ SnapshotPool::Slot* SnapshotPool::acquire(std::size_t bytes, std::size_t keep_fr
         const Place place = place_for(bytes);
         // The slots in use hold what the budget does not give to free ones.
         const std::size_t pages = pages_for(bytes, unit_of(place));
-        if (keep_free > 0 && touched_ - free_bytes() + pages + keep_free > max_bytes_) {
+        // Whether a body holding `held` pages beside the others' in use leaves keep_free.
+        const auto leaves_free = [&](std::size_t others, std::size_t held) {
+            return keep_free == 0 || others + held + keep_free <= max_bytes_;
+        };
+        if (!leaves_free(touched_ - free_bytes(), pages)) {
             return nullptr;
         }
         // A shared snapshot is given up last: after free slots holding none, and a new slot.
@@ -197,7 +201,7 @@ SnapshotPool::Slot* SnapshotPool::acquire(std::size_t bytes, std::size_t keep_fr
         const std::size_t need = pages_for(bytes, s->unit);
         // The check above again where the slot taken counts in larger pages (a small body in a
         // free huge-page slot holds a whole huge page).
-        if (keep_free > 0 && need > pages && touched_ - free_bytes() - s->touched + need + keep_free > max_bytes_) {
+        if (need > pages && !leaves_free(touched_ - free_bytes() - s->touched, need)) {
             free_.push_back(s);
             return nullptr;
         }

@@ -213,17 +213,13 @@ bool Tally::counted_before(const std::string& memo)
 void Tally::remember_counted(const std::string& memo, std::int64_t day)
 {
     std::lock_guard<std::shared_mutex> lock(memo_mutex_);
-    if (day != counted_day_) {
+    if (day == counted_day_ && counted_.count(memo) != 0) {
+        return;
+    }
+    if (day != counted_day_ || counted_.size() >= kMaxCounted || counted_bytes_ + memo.size() > kMaxCountedBytes) {
         counted_.clear();
         counted_bytes_ = 0;
         counted_day_ = day;
-    }
-    else if (counted_.count(memo) != 0) {
-        return;
-    }
-    else if (counted_.size() >= kMaxCounted || counted_bytes_ + memo.size() > kMaxCountedBytes) {
-        counted_.clear();
-        counted_bytes_ = 0;
     }
     counted_.insert(memo);
     counted_bytes_ += memo.size();
