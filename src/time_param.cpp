@@ -88,6 +88,26 @@ std::optional<Micros> parse_time(std::string_view text)
     return t > kMaxTime ? std::nullopt : std::optional<Micros>(t);
 }
 
+std::optional<Span> parse_span(std::string_view text)
+{
+    constexpr std::string_view kNpt = "npt:";
+    if (text.substr(0, kNpt.size()) == kNpt) {
+        text.remove_prefix(kNpt.size());
+    }
+    const auto comma = text.find(',');
+    if (comma == std::string_view::npos) {
+        const auto start = parse_time(text);
+        return start ? std::optional<Span>(Span{*start}) : std::nullopt;
+    }
+    const std::string_view first = text.substr(0, comma);
+    const auto start = first.empty() ? std::optional<Micros>(0) : parse_time(first);
+    const auto end = parse_time(text.substr(comma + 1));  // a second comma fails here
+    if (!start || !end || *end <= *start) {
+        return std::nullopt;
+    }
+    return Span{*start, *end};
+}
+
 QueryParam query_param(std::string_view query, std::string_view name)
 {
     while (!query.empty()) {

@@ -1,4 +1,4 @@
-// The ?t= query parameter of a time-seek request.
+// The ?t= query parameter of a time-seek request: a time, or a span of two.
 #ifndef AUDIO_STREAM_TIME_PARAM_H
 #define AUDIO_STREAM_TIME_PARAM_H
 
@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "cut.h"
 #include "micros.h"
 
 namespace audio_stream {
@@ -16,6 +17,12 @@ inline constexpr Micros kMaxTime = Micros{100000} * 3600 * 1000000;
 // Seconds ("1830", "1830.25"), "mm:ss" or "hh:mm:ss", each with an optional fraction of up
 // to 6 digits. Minutes and seconds after a colon are below 60. nullopt if malformed.
 std::optional<Micros> parse_time(std::string_view text);
+
+// The value of ?t=, in the temporal form of W3C Media Fragments 1.0 §4.2.1 (npt only): an
+// optional "npt:" prefix, then START, "START,END" or ",END", each a parse_time. START left out
+// is 0; END left out is the end of the audio. nullopt if malformed, if END is not after START,
+// or for "START," and "," (Media Fragments: an END after the comma is not optional).
+std::optional<Span> parse_span(std::string_view text);
 
 // The first `name=` parameter of a query string. A broken escape ("%3", "%zz") makes it
 // malformed rather than absent: the client asked for something, and must hear it was wrong.

@@ -46,6 +46,7 @@ apr_status_t drop_child_state(void* main_v) noexcept
     set_child_state(main, ChildState{});
     delete state.cuts;
     delete state.indexes;
+    delete state.layouts;
     delete state.snapshots;
     return APR_SUCCESS;
 }
@@ -81,6 +82,7 @@ void child_init(apr_pool_t* pchild, server_rec* s) noexcept
         }
         return new SeekIndexCache(kSeekIndexBytes, std::move(files));
     });
+    state.layouts = make_or_log(s, "layout cache", [] { return new LayoutCache(); });
     const char* snapshot_files = snapshot_dir();
     if (SnapshotPool::supported()) {
         state.snapshots = make_or_log(s, "snapshot pool", [snapshot_files] {

@@ -146,6 +146,11 @@ SeekIndexCache* seek_index_cache(const server_rec* s)
     return server_config(s).indexes;
 }
 
+LayoutCache* layout_cache(const server_rec* s)
+{
+    return server_config(s).layouts;
+}
+
 SnapshotPool* snapshot_pool(const server_rec* s)
 {
     return server_config(s).snapshots;

@@ -6,8 +6,9 @@
 
 #include "glue.h"
 
-#include "../formats/cut_cache.h"
-#include "../formats/seek_index.h"
+#include "../cache/cut_cache.h"
+#include "../cache/layout_cache.h"
+#include "../cache/seek_index.h"
 #include "../piece_window.h"
 #include "../representation.h"
 #include "../snapshot_pool.h"
@@ -36,17 +37,19 @@ Offset snapshot_size(const DirConfig& c);    // 0 = never snapshot
 bool stats(const DirConfig& c);             // AudioStreamStats
 bool share_snapshots(const DirConfig& c);   // AudioStreamShareSnapshots
 
-// What each child process holds for its threads, shared by every virtual host: the cut cache
-// and the seek index cache (null when they could not be made: time seek then works uncached)
-// and the snapshot pool (null: HTTP/2 bodies are read in chunks). child.cpp sets them for every
-// server record.
+// What each child process holds for its threads, shared by every virtual host: the caches of
+// what is derived from files, cuts, seek indexes and layouts (null when they could not be
+// made: time seek then works uncached, and a layout is read per request), and the snapshot
+// pool (null: HTTP/2 bodies are read in chunks). child.cpp sets them for every server record.
 struct ChildState {
     CutCache* cuts = nullptr;
     SeekIndexCache* indexes = nullptr;
+    LayoutCache* layouts = nullptr;
     SnapshotPool* snapshots = nullptr;
 };
 CutCache* cut_cache(const server_rec* s);
 SeekIndexCache* seek_index_cache(const server_rec* s);
+LayoutCache* layout_cache(const server_rec* s);
 SnapshotPool* snapshot_pool(const server_rec* s);
 const ChildState& child_state(const server_rec* s);
 void set_child_state(server_rec* main, const ChildState& state);

@@ -17,7 +17,6 @@
 
 #include "../formats/dispatch.h"
 #include "../stats/client.h"
-#include "../stats/layout_cache.h"
 #include "../stats/listener.h"
 #include "../stats/sent.h"
 #include "../stats/tally.h"
@@ -55,7 +54,6 @@ struct Counting {
     apr_global_mutex_t* mutex = nullptr;  // providers not safe across processes (shmcb)
 
     Tally* tally = nullptr;
-    LayoutCache* layouts = nullptr;
     server_rec quiet{};  // the main server with logging off, for the provider's calls
     // When AS0052 was last written: in shared memory made at post_config, so that all the
     // children of a server share one limit (this process's own if that could not be made).
@@ -393,7 +391,6 @@ void stats_child_init(apr_pool_t* pchild, server_rec* s) noexcept
                 g.instance = nullptr;
             }
         }
-        g.layouts = new LayoutCache();
         if (g.instance) {
             g.tally = new Tally([] { return static_cast<std::int64_t>(apr_time_sec(apr_time_now())); }, random_bytes);
         }
@@ -401,9 +398,7 @@ void stats_child_init(apr_pool_t* pchild, server_rec* s) noexcept
             pchild, nullptr,
             [](void*) noexcept -> apr_status_t {
                 delete g.tally;
-                delete g.layouts;
                 g.tally = nullptr;
-                g.layouts = nullptr;
                 return APR_SUCCESS;
             },
             apr_pool_cleanup_null);
@@ -429,14 +424,15 @@ void stats_note_file(request_rec* r, apr_file_t* fd, bool cut)
     state.stats = true;
     state.cut = cut;
     const FileIdentity id = file_identity(r->finfo);
-    if (auto known = g.layouts ? g.layouts->find(id) : std::nullopt) {
+    LayoutCache* const layouts = layout_cache(r->server);
+    if (auto known = layouts ? layouts->find(id) : std::nullopt) {
         state.layout = *known;
     }
     else {
         AprFileSource src(fd, static_cast<Offset>(r->finfo.size));
         state.layout = layout_for_type(r->content_type ? r->content_type : "", src);
-        if (g.layouts) {
-            g.layouts->insert(id, state.layout);
+        if (layouts) {
+            layouts->insert(id, state.layout);
         }
     }
     state.layout_known = true;

@@ -1,6 +1,6 @@
 #include "time_seek.h"
 
-#include "../formats/cut_cache.h"
+#include "../cache/cut_cache.h"
 #include "../formats/dispatch.h"
 #include "../file_read.h"
 #include "../time_param.h"
@@ -17,28 +17,28 @@ struct Found {
     bool indexed = false;  // made now, reading the file to build its seek index
 };
 
-// The cut of this file at t, from the child's cache or made now. nullptr for a type no cutter
-// knows.
-std::shared_ptr<const Cut> find_cut(request_rec* r, apr_file_t* fd, Micros t, Found& found)
+// The cut of this file over `span`, from the child's cache or made now. nullptr for a type no
+// cutter knows.
+std::shared_ptr<const Cut> find_cut(request_rec* r, apr_file_t* fd, const Span& span, Found& found)
 {
     const FileIdentity id = file_identity(r->finfo);
     CutCache* const cache = cut_cache(r->server);
     if (cache) {
-        if (auto hit = cache->find(id, t)) {
+        if (auto hit = cache->find(id, span)) {
             found.cached = true;
             return hit;
         }
     }
     AprFileSource src(fd, static_cast<Offset>(r->finfo.size));
     IndexSource indexes(seek_index_cache(r->server), id);
-    auto made = cut_for_type(r->content_type, src, t, indexes);
+    auto made = cut_for_type(r->content_type, src, span, indexes);
     found.indexed = indexes.built();
     if (!made) {
         return nullptr;
     }
     auto cut = std::make_shared<const Cut>(std::move(*made));
     if (cache && cut->status == Cut::Status::Ok) {
-        cache->insert(id, t, cut);
+        cache->insert(id, span, cut);
     }
     return cut;
 }
@@ -77,26 +77,31 @@ Answer refuse_cut(request_rec* r, const Cut* cut, const std::string& t)
 
 Answer resolve_cut(request_rec* r, apr_file_t* fd, std::shared_ptr<const Cut>& cut)
 {
-    // ?t= asks for the file from a time on: a representation of its own (RFC 9110 §3.2).
+    // ?t= asks for the file from a time on, or between two: a representation of its own (RFC
+    // 9110 §3.2).
     const QueryParam param = time_seek(dir_config(r)) && r->args ? query_param(r->args, "t") : QueryParam{};
     if (!param.present) {
         return std::nullopt;
     }
-    const auto t = param.malformed ? std::nullopt : parse_time(param.value);
-    if (!t) {
+    const auto span = param.malformed ? std::nullopt : parse_span(param.value);
+    if (!span) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "AS0020: malformed time in ?t=: %s", r->args);
         return HTTP_BAD_REQUEST;
     }
     Found found;
-    cut = find_cut(r, fd, *t, found);
+    cut = find_cut(r, fd, *span, found);
     if (Answer refused = refuse_cut(r, cut.get(), param.value)) {
         return refused;
     }
-    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
-                  "AS0024: ?t=%s -> cut from %" APR_INT64_T_FMT " us, %" APR_UINT64_T_FMT " bytes (%s)",
-                  param.value.c_str(), static_cast<apr_int64_t>(cut->start),
-                  static_cast<apr_uint64_t>(cut->rep.length),
-                  found.cached ? "cached" : found.indexed ? "made, file indexed" : "made");
+    if (APLOGrdebug(r)) {
+        const bool clip = cut->end != Span::kToTheEnd;
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                      "AS0024: ?t=%s -> %s from %" APR_INT64_T_FMT " us%s%s, %" APR_UINT64_T_FMT " bytes (%s)",
+                      param.value.c_str(), clip ? "clip" : "cut", static_cast<apr_int64_t>(cut->start),
+                      clip ? " to " : "", clip ? apr_psprintf(r->pool, "%" APR_INT64_T_FMT " us", cut->end) : "",
+                      static_cast<apr_uint64_t>(cut->rep.length),
+                      found.cached ? "cached" : found.indexed ? "made, file indexed" : "made");
+    }
     if (const char* file_etag = apr_table_get(r->headers_out, "ETag")) {
         apr_table_set(r->headers_out, "ETag", suffixed_etag(file_etag, cut->rep.etag_suffix).c_str());
     }

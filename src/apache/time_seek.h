@@ -6,7 +6,7 @@
 
 #include "glue.h"
 
-#include "../formats/cut.h"
+#include "../cut.h"
 
 namespace audio_stream::apache {
 

@@ -5,17 +5,17 @@
 #include <utility>
 
 #include "../ascii.h"
-#include "flac.h"
-#include "mp3.h"
-#include "mp4.h"
-#include "ogg.h"
-#include "wav.h"
+#include "flac/flac.h"
+#include "mp3/mp3.h"
+#include "mp4/mp4.h"
+#include "ogg/ogg.h"
+#include "wav/wav.h"
 
 namespace audio_stream {
 
 namespace {
 
-using Cutter = Cut (*)(ByteSource&, Micros, IndexSource&);
+using Cutter = Cut (*)(ByteSource&, const Span&, IndexSource&);
 using Layout = AudioLayout (*)(ByteSource&);
 
 struct Format {
@@ -24,11 +24,11 @@ struct Format {
     Layout layout;
 };
 
-// A cutter that needs no index (its cut costs the same for any t).
-template <Cut (*cut)(ByteSource&, Micros)>
-Cut without_index(ByteSource& src, Micros t, IndexSource&)
+// A cutter that needs no index (its cut costs the same for any span).
+template <Cut (*cut)(ByteSource&, const Span&)>
+Cut without_index(ByteSource& src, const Span& span, IndexSource&)
 {
-    return cut(src, t);
+    return cut(src, span);
 }
 
 constexpr Format kMp3{"", cut_mp3, layout_mp3};
@@ -77,9 +77,13 @@ Cutter find_cutter(std::string_view type)
 
 }  // namespace
 
-std::string cut_etag_suffix(Micros start)
+std::string cut_etag_suffix(const Cut& cut)
 {
-    return "-t" + std::to_string(start);
+    std::string suffix = "-t" + std::to_string(cut.start);
+    if (cut.end != Span::kToTheEnd) {
+        suffix += "-" + std::to_string(cut.end);
+    }
+    return suffix;
 }
 
 bool can_cut_type(std::string_view content_type)
@@ -87,21 +91,22 @@ bool can_cut_type(std::string_view content_type)
     return find_cutter(content_type) != nullptr;
 }
 
-std::optional<Cut> cut_for_type(std::string_view content_type, ByteSource& src, Micros t)
+std::optional<Cut> cut_for_type(std::string_view content_type, ByteSource& src, const Span& span)
 {
     IndexSource none;
-    return cut_for_type(content_type, src, t, none);
+    return cut_for_type(content_type, src, span, none);
 }
 
-std::optional<Cut> cut_for_type(std::string_view content_type, ByteSource& src, Micros t, IndexSource& indexes)
+std::optional<Cut> cut_for_type(std::string_view content_type, ByteSource& src, const Span& span,
+                                IndexSource& indexes)
 {
     const Cutter cutter = find_cutter(content_type);
     if (!cutter) {
         return std::nullopt;
     }
-    Cut cut = cutter(src, t, indexes);
+    Cut cut = cutter(src, span, indexes);
     if (cut.status == Cut::Status::Ok) {
-        cut.rep.etag_suffix = cut_etag_suffix(cut.start);
+        cut.rep.etag_suffix = cut_etag_suffix(cut);
     }
     return cut;
 }

@@ -7,20 +7,22 @@
 #include <string_view>
 
 #include "../audio_layout.h"
-#include "cut.h"
-#include "seek_index.h"
+#include "../cut.h"
+#include "../cache/seek_index.h"
 
 namespace audio_stream {
 
-// The cut of a file of `content_type` (parameters ignored) at t, or nullopt when no cutter
-// knows the type. An Ok cut is named here, once for every format: its rep.etag_suffix is
-// cut_etag_suffix(start), so that two t that start at the same frame share one validator.
-std::optional<Cut> cut_for_type(std::string_view content_type, ByteSource& src, Micros t);
+// The cut of a file of `content_type` (parameters ignored) over `span`, or nullopt when no
+// cutter knows the type. An Ok cut is named here, once for every format: its rep.etag_suffix
+// is cut_etag_suffix(cut), so that two spans that make the same cut share one validator.
+std::optional<Cut> cut_for_type(std::string_view content_type, ByteSource& src, const Span& span);
 // The same, with the file's seek index from `indexes` (a child's cache), made there if absent.
-std::optional<Cut> cut_for_type(std::string_view content_type, ByteSource& src, Micros t, IndexSource& indexes);
+std::optional<Cut> cut_for_type(std::string_view content_type, ByteSource& src, const Span& span,
+                                IndexSource& indexes);
 
-// What a cut starting at `start` appends to the file's ETag: "-t<microseconds>".
-std::string cut_etag_suffix(Micros start);
+// What a cut appends to the file's ETag: "-t<start>" from where it really starts to the end of
+// the audio, "-t<start>-<end>" for a clip, in microseconds.
+std::string cut_etag_suffix(const Cut& cut);
 
 // Where the audio of a file of `content_type` lies and how long it plays (formats' layout_*):
 // for a type no parser knows, or a file that does not parse, the whole file with an unknown

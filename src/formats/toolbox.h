@@ -1,29 +1,77 @@
-// What every cutter needs and none should write again: how a cut says it cannot be made, the
-// one conversion between sample counts and microseconds (one overflow policy: saturate), and
-// the byte-order readers and writers of the formats' headers.
+// What every cutter needs and none should write again: the one way a cut is refused, the one
+// conversion between sample counts and microseconds (one overflow policy: saturate), and the
+// byte-order readers and writers of the formats' headers.
 #ifndef AUDIO_STREAM_FORMATS_TOOLBOX_H
 #define AUDIO_STREAM_FORMATS_TOOLBOX_H
 
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 
-#include "cut.h"
+#include "../cut.h"
 
 namespace audio_stream {
 
 using Byte = std::uint8_t;
 
-// A cut refused: the file is not a well-formed stream of its format. `detail` is for the error
-// log and never empty.
-Cut malformed(std::string detail);
+// One error idiom for every format: a cut that cannot be made is thrown as a Refusal from
+// wherever the reader, locator or writer finds out (a table that disagrees may show only while
+// writing), and each format's entry point turns it into a Cut of that status (as_cut). So no
+// step needs a channel of its own for "stop", and nothing else sees the exception: cut_for_type
+// and the format entry points never throw a Refusal.
+struct Refusal {
+    Cut::Status status;
+    std::string detail;  // for the error log; empty for PastEnd
+};
 
-// A cut of nothing: t is at or past the end of the audio.
+// The file is not a well-formed stream of its format. `detail` is never empty.
+[[noreturn]] void refuse_malformed(std::string detail);
+// Well-formed, but of a kind the cutter does not cut.
+[[noreturn]] void refuse_unsupported(std::string detail);
+// The start is at or past the end of the audio.
+[[noreturn]] void refuse_past_end();
+
+// make()'s cut, or the Cut of the Refusal it threw.
+template <typename Make>
+Cut as_cut(Make&& make)
+{
+    try {
+        return std::forward<Make>(make)();
+    }
+    catch (const Refusal& r) {
+        Cut cut;
+        cut.status = r.status;
+        cut.detail = r.detail;
+        return cut;
+    }
+}
+
+// Runs read(): false when it threw a Refusal (a layout of a file that does not parse is the
+// whole file, of unknown duration).
+template <typename Read>
+bool parses(Read&& read)
+{
+    try {
+        std::forward<Read>(read)();
+        return true;
+    }
+    catch (const Refusal&) {
+        return false;
+    }
+}
+
+// Transitional: a refused cut as a value (formats not yet on the Refusal idiom).
+Cut malformed(std::string detail);
 Cut past_end();
 
 // floor(t * rate / 1e6): the sample that plays at time t. A negative t counts as 0; a product
 // past 64 bits saturates (no file has that many samples, so the cut is past its end).
 std::uint64_t sample_at(Micros t, std::uint32_t rate);
+
+// ceil(t * rate / 1e6): how many samples start before time t, so a clip that ends at t keeps
+// samples [.., samples_before(t)). Same policies as sample_at.
+std::uint64_t samples_before(Micros t, std::uint32_t rate);
 
 // floor(samples * 1e6 / rate): when sample `samples` plays. Saturates at the largest Micros (a
 // damaged header may carry a count near 2^64); 0 when rate is 0.

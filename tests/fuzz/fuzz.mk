@@ -19,7 +19,7 @@ FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit
 FUZZ_FLAGS    = $(CXXSTD) $(WARN) -O1 -g $(FUZZ_SAN) $(APR_DEFS) $(APR_INC) -I.
 
 # Headers every object depends on (CORE_HDR when the Makefile defines it).
-ROBUST_HDR    = $(or $(CORE_HDR),$(wildcard src/*.h src/formats/*.h src/stats/*.h))
+ROBUST_HDR    = $(or $(CORE_HDR),$(wildcard src/*.h src/cache/*.h src/formats/*.h src/formats/*/*.h src/stats/*.h))
 
 ASAN_DIR     := $(BUILD)/asan
 ASAN_SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer
@@ -62,29 +62,23 @@ $(FUZZ_DIR)/range_plan: $(FUZZ_DIR)/obj/range_plan.o \
 $(FUZZ_DIR)/if_range: $(FUZZ_DIR)/obj/if_range.o $(FUZZ_DIR)/obj/src/if_range.o
 	$(FUZZ_CXX) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(APR_LIBS)
 
-# One cutter each, through the shared harness tests/fuzz/fuzz_cut.h.
+# One cutter each, through the shared harness tests/fuzz/fuzz_cut.h: every file of its folder
+# (src/formats/<format>/), the formats' toolbox and the seek index cache.
+FORMAT_OBJ = $(patsubst src/%.cpp,$(FUZZ_DIR)/obj/src/%.o,$(wildcard src/formats/$(1)/*.cpp))
 $(addprefix $(FUZZ_DIR)/obj/,$(addsuffix .o,$(FORMAT_FUZZ))): tests/fuzz/fuzz_cut.h
+$(foreach f,$(FORMAT_FUZZ),$(eval $(FUZZ_DIR)/$(f): $(call FORMAT_OBJ,$(f))))
 $(addprefix $(FUZZ_DIR)/,$(FORMAT_FUZZ)): $(FUZZ_DIR)/%: $(FUZZ_DIR)/obj/%.o \
-    $(FUZZ_DIR)/obj/src/formats/%.o $(FUZZ_DIR)/obj/src/formats/toolbox.o $(FUZZ_DIR)/obj/src/representation.o \
-    $(FUZZ_DIR)/obj/src/audio_layout.o $(FUZZ_DIR)/obj/src/formats/seek_index.o \
-    $(FUZZ_DIR)/obj/src/formats/index_files.o
-	$(FUZZ_CXX) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^
+    $(FUZZ_DIR)/obj/src/formats/toolbox.o $(FUZZ_DIR)/obj/src/representation.o \
+    $(FUZZ_DIR)/obj/src/audio_layout.o $(FUZZ_DIR)/obj/src/cache/seek_index.o \
+    $(FUZZ_DIR)/obj/src/cache/index_files.o
+	$(FUZZ_CXX) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $(filter %.o,$^)
 
-# The FLAC cutter rewrites frame headers with the helpers in flac_frame.cpp. Its CRC loops run
+# The FLAC cutter rewrites frame headers with the helpers in flac/frame.cpp. Its CRC loops run
 # over every byte of an input and the unit tests check them against bitwise CRCs: built with the
 # sanitizers but without coverage, they leave the fuzzer 3x the executions for the cutter itself.
-$(FUZZ_DIR)/flac: $(FUZZ_DIR)/obj/src/formats/flac_frame.o $(FUZZ_DIR)/obj/src/formats/flac_scan.o \
-    $(FUZZ_DIR)/obj/src/formats/flac_renumber.o
-$(FUZZ_DIR)/obj/src/formats/flac_frame.o: src/formats/flac_frame.cpp $(ROBUST_HDR)
+$(FUZZ_DIR)/obj/src/formats/flac/frame.o: src/formats/flac/frame.cpp $(ROBUST_HDR)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CXX) $(FUZZ_FLAGS) -c $< -o $@
-
-# The MP3, Ogg and MP4 cutters' other files (ID3v2 and Xing frames; Ogg pages and codec headers;
-# MP4 boxes and track tables).
-$(FUZZ_DIR)/mp3: $(FUZZ_DIR)/obj/src/formats/mp3_id3.o $(FUZZ_DIR)/obj/src/formats/mp3_xing.o \
-    $(FUZZ_DIR)/obj/src/formats/mp3_index.o
-$(FUZZ_DIR)/ogg: $(FUZZ_DIR)/obj/src/formats/ogg_page.o $(FUZZ_DIR)/obj/src/formats/ogg_codec.o
-$(FUZZ_DIR)/mp4: $(FUZZ_DIR)/obj/src/formats/mp4_box.o $(FUZZ_DIR)/obj/src/formats/mp4_track.o
 
 # Format seeds are made with ffmpeg and flac (tests/fuzz/make-seeds), not committed.
 fuzz-build: deps-build fuzz-deps

@@ -1,9 +1,10 @@
 // The shared body of the format fuzz targets (fuzz_wav.cpp, fuzz_mp3.cpp, fuzz_flac.cpp,
 // fuzz_ogg.cpp, fuzz_mp4.cpp): each calls run or run_indexed.
 //
-// Input: bytes 0-3, little-endian u32 V, the time asked: bit 31 clear, V milliseconds; set,
-// (V & 0x7fffffff) seconds (past any real file, and near the cutters' overflow guards). Then the
-// file, read through a ByteSource over memory that counts what the cutter reads.
+// Input: bytes 0-3, little-endian u32 V, the start asked: bit 31 clear, V milliseconds; set,
+// (V & 0x7fffffff) seconds (past any real file, and near the cutters' overflow guards). Bytes
+// 4-7, read the same way, the length of the clip asked (0: to the end; END = START + it). Then
+// the file, read through a ByteSource over memory that counts what the cutter reads.
 //
 // Invariants (any violation traps):
 //   no crash, no sanitizer report, no exception;
@@ -11,12 +12,13 @@
 //   Ok: rep.length is the sum of the extents and not 0; every file extent is non-empty and
 //   inside the file; every memory block non-empty and at most kMaxBlock; all memory blocks
 //   together at most kMaxBlock + the file's length (rewritten headers replace file bytes);
-//   start <= t, start and duration not negative; the same input cut twice gives the same cut
-//   (same start, so the dispatch gives it the same ETag suffix);
+//   start <= START, start and duration not negative; a clip (end set) ends after its start and
+//   at or before END; the same input cut twice gives the same cut (same start and end, so the
+//   dispatch gives it the same ETag suffix);
 //   work: the cutter reads at most kReadFactor x the file + kReadSlack bytes, in at most
 //   kMaxReads reads.
 // With a seek index (run_indexed): the cut made through a cache equals the one made alone, and
-// once the file's index is cached a cut at another t reads at most the bytes before the audio
+// once the file's index is cached a cut at another START reads at most the bytes before the audio
 // twice plus kIndexedSlack (four of the MP3 reader's 64 KiB windows: the index answers, the
 // file is not read again).
 // The format's layout (download counting) on the same file: audio_start <= audio_end <= the
@@ -35,8 +37,8 @@
 
 #include "src/audio_layout.h"
 #include "src/byte_source.h"
-#include "src/formats/cut.h"
-#include "src/formats/seek_index.h"
+#include "src/cut.h"
+#include "src/cache/seek_index.h"
 #include "tests/fuzz/fuzz_check.h"
 
 namespace fuzz_cut {
@@ -44,7 +46,7 @@ namespace fuzz_cut {
 using namespace audio_stream;
 
 
-constexpr std::size_t kPrefix = 4;
+constexpr std::size_t kPrefix = 8;
 // The largest block a cutter writes: a FLAC SEEKTABLE (64 KiB at most) with fLaC, STREAMINFO
 // and their block headers; Ogg page headers and MP3 Xing frames are far smaller.
 constexpr std::size_t kMaxBlock = 64 * 1024 + 4 + 4 + 34 + 4;
@@ -79,8 +81,16 @@ inline Micros time_asked(const std::uint8_t* p)
     return (v & 0x80000000u) ? Micros{v & 0x7fffffffu} * 1000000 : Micros{v} * 1000;
 }
 
-inline void check_cut(const Cut& cut, Offset file_len, Micros t)
+inline Span span_asked(const std::uint8_t* p)
 {
+    const Micros start = time_asked(p);
+    const Micros length = time_asked(p + 4);
+    return length == 0 ? Span{start} : Span{start, start + length};
+}
+
+inline void check_cut(const Cut& cut, Offset file_len, const Span& span)
+{
+    const Micros t = span.start;
     std::snprintf(fuzz_check::context, sizeof fuzz_check::context,
                  "cut: status %d t %lld start %lld duration %lld length %llu extents %zu",
                  static_cast<int>(cut.status), static_cast<long long>(t),
@@ -111,12 +121,14 @@ inline void check_cut(const Cut& cut, Offset file_len, Micros t)
     CHECK(memory <= kMaxBlock + file_len);
     CHECK(cut.start >= 0 && cut.start <= t);
     CHECK(cut.duration >= 0);
+    CHECK(cut.end == Span::kToTheEnd || (cut.end > cut.start && cut.end <= span.end));
 }
 
 inline bool same_cut(const Cut& a, const Cut& b)
 {
     return a.status == b.status && a.rep.length == b.rep.length && a.rep.extents == b.rep.extents &&
-           a.rep.etag_suffix == b.rep.etag_suffix && a.start == b.start && a.duration == b.duration;
+           a.rep.etag_suffix == b.rep.etag_suffix && a.start == b.start && a.end == b.end &&
+           a.duration == b.duration;
 }
 
 inline AudioLayout check_layout(AudioLayout (*layout)(ByteSource&), std::string_view file)
@@ -148,20 +160,20 @@ inline AudioLayout check_layout(AudioLayout (*layout)(ByteSource&), std::string_
     return l;
 }
 
-inline int run(Cut (*cutter)(ByteSource&, Micros), AudioLayout (*layout)(ByteSource&), const std::uint8_t* data,
-               std::size_t size)
+inline int run(Cut (*cutter)(ByteSource&, const Span&), AudioLayout (*layout)(ByteSource&),
+               const std::uint8_t* data, std::size_t size)
 {
     const auto in = fuzz_check::split<kPrefix>(data, size);
-    const Micros t = time_asked(in.prefix);
+    const Span span = span_asked(in.prefix);
     const std::string_view file = in.rest;
     try {
         CountingSource src(file);
-        const Cut cut = cutter(src, t);
-        check_cut(cut, file.size(), t);
+        const Cut cut = cutter(src, span);
+        check_cut(cut, file.size(), span);
         CHECK(src.reads <= kMaxReads);
         CHECK(src.bytes_read <= kReadFactor * file.size() + kReadSlack);
         CountingSource again(file);
-        CHECK(same_cut(cut, cutter(again, t)));
+        CHECK(same_cut(cut, cutter(again, span)));
         check_layout(layout, file);
     }
     catch (const std::exception& e) {
@@ -172,16 +184,16 @@ inline int run(Cut (*cutter)(ByteSource&, Micros), AudioLayout (*layout)(ByteSou
     return 0;
 }
 
-// A cutter with a seek index: run()'s invariants on the cut made alone, then the cuts at t and
-// at t / 3 through one cache.
-inline int run_indexed(Cut (*cutter)(ByteSource&, Micros, IndexSource&), AudioLayout (*layout)(ByteSource&),
+// A cutter with a seek index: run()'s invariants on the cut made alone, then the cuts of the
+// span and of the span from START / 3 through one cache.
+inline int run_indexed(Cut (*cutter)(ByteSource&, const Span&, IndexSource&), AudioLayout (*layout)(ByteSource&),
                        const std::uint8_t* data, std::size_t size)
 {
     const auto in = fuzz_check::split<kPrefix>(data, size);
-    const Micros t = time_asked(in.prefix);
+    const Span span = span_asked(in.prefix);
     const std::string_view file = in.rest;
     try {
-        const auto alone = [&](Micros at) {
+        const auto alone = [&](const Span& at) {
             CountingSource src(file);
             IndexSource none;
             Cut cut = cutter(src, at, none);
@@ -189,18 +201,18 @@ inline int run_indexed(Cut (*cutter)(ByteSource&, Micros, IndexSource&), AudioLa
             CHECK(src.bytes_read <= kReadFactor * file.size() + kReadSlack);
             return cut;
         };
-        const Cut cut = alone(t);
-        check_cut(cut, file.size(), t);
-        CHECK(same_cut(cut, alone(t)));
+        const Cut cut = alone(span);
+        check_cut(cut, file.size(), span);
+        CHECK(same_cut(cut, alone(span)));
         const AudioLayout l = check_layout(layout, file);
 
         SeekIndexCache cache(std::size_t{64} << 20);
         const FileIdentity id{1, 2, file.size(), 3};
         CountingSource first(file);
         IndexSource indexes(&cache, id);
-        CHECK(same_cut(cut, cutter(first, t, indexes)));
+        CHECK(same_cut(cut, cutter(first, span, indexes)));
         const std::size_t kept = cache.entries();
-        const Micros other = t / 3;
+        const Span other{span.start / 3, span.end};
         CountingSource second(file);
         IndexSource again(&cache, id);
         const Cut from_index = cutter(second, other, again);

@@ -18,7 +18,7 @@
 #include <variant>
 #include <vector>
 
-#include "src/formats/cut.h"
+#include "src/cut.h"
 #include "src/formats/dispatch.h"
 
 namespace audio_stream {
@@ -88,18 +88,19 @@ inline void spit(const std::filesystem::path& path, const std::string& bytes)
     std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
 
-// The cut the module serves of a file of media type `type`: through cut_for_type, which also
-// names an Ok cut for its ETag. The format tests cut through it, so they check what is served.
-inline Cut served_cut(std::string_view type, ByteSource& src, Micros t)
+// The cut the module serves of a file of media type `type` over a span (a time alone: from it to
+// the end): through cut_for_type, which also names an Ok cut for its ETag. The format tests cut
+// through it, so they check what is served.
+inline Cut served_cut(std::string_view type, ByteSource& src, const Span& span)
 {
-    return cut_for_type(type, src, t).value();
+    return cut_for_type(type, src, span).value();
 }
 
 // The same, of bytes in memory.
-inline Cut served_cut(std::string_view type, const std::string& bytes, Micros t)
+inline Cut served_cut(std::string_view type, const std::string& bytes, const Span& span)
 {
     MemorySource src(bytes);
-    return served_cut(type, src, t);
+    return served_cut(type, src, span);
 }
 
 // The bytes a client would receive for `rep` over a file holding `file`.
@@ -124,7 +125,7 @@ inline std::string materialise(const Cut& cut, const std::string& file)
 }
 
 // Content-Length is the sum of the extents; every file extent is non-empty and inside the
-// file; the ETag suffix names the cut's start.
+// file; the ETag suffix names the cut's start, and a clip's end.
 inline void expect_invariants(const Cut& cut, Offset file_size)
 {
     EXPECT_EQ(cut.rep.length, extents_length(cut.rep.extents));
@@ -135,13 +136,17 @@ inline void expect_invariants(const Cut& cut, Offset file_size)
             EXPECT_LE(f->length, file_size - std::min(f->offset, file_size));
         }
     }
-    EXPECT_EQ(cut.rep.etag_suffix, "-t" + std::to_string(cut.start));
+    const bool clip = cut.end != Span::kToTheEnd;
+    EXPECT_EQ(cut.rep.etag_suffix, "-t" + std::to_string(cut.start) + (clip ? "-" + std::to_string(cut.end) : ""));
 }
 
-// The same, plus what depends on the status: an Ok cut is not empty, starts in [0, t] (t < 0
-// counts as 0), lasts >= 0 and has no empty memory block; any other cut has no extents.
-inline void expect_invariants(const Cut& cut, Offset file_size, Micros t)
+// The same, plus what depends on the status: an Ok cut is not empty, starts in [0, START]
+// (START < 0 counts as 0), lasts >= 0 and has no empty memory block; a clip ends on the first
+// sample boundary at or after END (so less than a second after it, whatever the rate); any
+// other cut has no extents.
+inline void expect_invariants(const Cut& cut, Offset file_size, const Span& span)
 {
+    const Micros t = span.start;
     if (cut.status != Cut::Status::Ok) {
         EXPECT_EQ(cut.rep.length, 0u);
         EXPECT_TRUE(cut.rep.extents.empty());
@@ -157,6 +162,11 @@ inline void expect_invariants(const Cut& cut, Offset file_size, Micros t)
     EXPECT_GE(cut.start, 0);
     EXPECT_LE(cut.start, std::max<Micros>(t, 0));
     EXPECT_GE(cut.duration, 0);
+    if (cut.end != Span::kToTheEnd) {
+        EXPECT_FALSE(span.open()) << "a cut to the end of the audio is not a clip";
+        EXPECT_GE(cut.end, span.end);
+        EXPECT_LT(cut.end, span.end + 1000000);
+    }
 }
 
 // What ffmpeg decodes from a file with these output options (sample format and layout), as
@@ -198,6 +208,8 @@ struct TimeCase {
     const char* name;
     Micros t;
     Cut::Status status = Cut::Status::Ok;  // what a cut at t is
+    Micros end = Span::kToTheEnd;          // a clip's END
+    Span span() const { return Span{t, end}; }
 };
 
 template <typename Source>

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "src/formats/flac.h"
+#include "src/formats/flac/flac.h"
 #include "tests/unit/cut_tools.h"
 #include "tests/unit/format_fixture.h"
 

@@ -6,7 +6,7 @@
 // A Format (deriving from FormatBase) names: Source (with .name), File (with .bytes and .errors,
 // empty when the file was made without a word), kNames, kSources (what the run makes),
 // `static File make(const Source&, const std::string& dir)` and, unless the shared checks are
-// all, `static void expect_invariants(const Cut&, Offset file_size, Micros t)`.
+// all, `static void expect_invariants(const Cut&, Offset file_size, const Span&)`.
 #ifndef AUDIO_STREAM_TESTS_UNIT_FORMAT_FIXTURE_H
 #define AUDIO_STREAM_TESTS_UNIT_FORMAT_FIXTURE_H
 
@@ -33,9 +33,9 @@ struct FormatBase {
     using Source = SourceT;
     using File = FileT;
 
-    static void expect_invariants(const Cut& cut, Offset file_size, Micros t)
+    static void expect_invariants(const Cut& cut, Offset file_size, const Span& span)
     {
-        test_tools::expect_invariants(cut, file_size, t);
+        test_tools::expect_invariants(cut, file_size, span);
     }
 };
 
@@ -99,8 +99,8 @@ protected:
         ASSERT_EQ(f.errors, "");
         ASSERT_FALSE(f.bytes.empty());
         MemorySource in(f.bytes);
-        cut_ = served_cut(Format::kNames.type, in, time_.t);
-        Format::expect_invariants(cut_, f.bytes.size(), time_.t);
+        cut_ = served_cut(Format::kNames.type, in, time_.span());
+        Format::expect_invariants(cut_, f.bytes.size(), time_.span());
         ASSERT_EQ(cut_.status, time_.status) << cut_.detail;
         if (ok()) {
             bytes_ = materialise(f.bytes, cut_.rep);

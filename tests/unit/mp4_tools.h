@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "src/formats/mp4.h"
+#include "src/formats/mp4/mp4.h"
 #include "tests/unit/cut_tools.h"
 #include "tests/unit/format_fixture.h"
 

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "src/formats/ogg.h"
+#include "src/formats/ogg/ogg.h"
 #include "tests/unit/cut_tools.h"
 #include "tests/unit/format_fixture.h"
 
@@ -55,9 +55,9 @@ inline std::vector<std::int16_t> decode_played(const std::string& path)
 }
 
 // The shared checks, and audio in every Ogg cut.
-inline void expect_ogg_invariants(const Cut& cut, std::size_t file_size, Micros t)
+inline void expect_ogg_invariants(const Cut& cut, std::size_t file_size, const Span& span)
 {
-    test_tools::expect_invariants(cut, file_size, t);
+    test_tools::expect_invariants(cut, file_size, span);
     if (cut.status == Cut::Status::Ok) {
         EXPECT_GT(cut.duration, 0);
     }
@@ -234,9 +234,9 @@ struct OggFormat : test_tools::FormatBase<Source, Cached> {
 
     static Cached make(const Source& s, const std::string& dir);
 
-    static void expect_invariants(const Cut& cut, Offset file_size, Micros t)
+    static void expect_invariants(const Cut& cut, Offset file_size, const Span& span)
     {
-        expect_ogg_invariants(cut, file_size, t);
+        expect_ogg_invariants(cut, file_size, span);
     }
 };
 

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "src/file_identity.h"
-#include "src/stats/layout_cache.h"
+#include "src/cache/layout_cache.h"
 
 namespace audio_stream {
 namespace {
@@ -182,7 +182,7 @@ bool same(const AudioLayout& a, const AudioLayout& b)
 
 TEST(LayoutCache, FindsWhatWasInsertedForTheSameFile)
 {
-    stats::LayoutCache cache;
+    LayoutCache cache;
     EXPECT_FALSE(cache.find(kFile).has_value());
     cache.insert(kFile, kCbr);
     const auto found = cache.find(kFile);
@@ -194,7 +194,7 @@ TEST(LayoutCache, FindsWhatWasInsertedForTheSameFile)
 // A changed file (replaced, rewritten, grown) is never answered from an old entry.
 TEST(LayoutCache, AnyChangeOfIdentityMisses)
 {
-    stats::LayoutCache cache;
+    LayoutCache cache;
     cache.insert(kFile, kCbr);
     for (const FileIdentity other : {FileIdentity{2, 42, 6000, kFile.mtime}, FileIdentity{1, 43, 6000, kFile.mtime},
                                      FileIdentity{1, 42, 6001, kFile.mtime},
@@ -205,7 +205,7 @@ TEST(LayoutCache, AnyChangeOfIdentityMisses)
 
 TEST(LayoutCache, InsertingAgainReplaces)
 {
-    stats::LayoutCache cache;
+    LayoutCache cache;
     cache.insert(kFile, kCbr);
     const AudioLayout other{6000, 10, 6000, 5 * kSecond};
     cache.insert(kFile, other);
@@ -213,21 +213,22 @@ TEST(LayoutCache, InsertingAgainReplaces)
     EXPECT_TRUE(same(*cache.find(kFile), other));
 }
 
-// Past kMaxEntries it starts over: bounded, and the newest entry is kept.
-TEST(LayoutCache, IsBoundedAndStartsOverWhenFull)
+// Past kMaxEntries the least recently used goes: bounded, the newest and the used kept.
+TEST(LayoutCache, IsBoundedLeastRecentlyUsedOut)
 {
-    stats::LayoutCache cache;
-    const std::size_t max = stats::LayoutCache::kMaxEntries;
+    LayoutCache cache;
+    const std::size_t max = LayoutCache::kMaxEntries;
     for (std::uint64_t i = 0; i < max; ++i) {
         cache.insert({1, i, 6000, 0}, {6000, i, 6000, 1});
     }
     EXPECT_EQ(cache.entries(), max);
-    EXPECT_TRUE(cache.find({1, 0, 6000, 0}).has_value());
+    EXPECT_TRUE(cache.find({1, 0, 6000, 0}).has_value());  // 0 used since it was made
     EXPECT_EQ(cache.find({1, max - 1, 6000, 0})->audio_start, max - 1);
-    // One more: it starts over, with the new entry.
+    // One more: the oldest not used since (1) goes, the used one (0) stays.
     cache.insert({1, max, 6000, 0}, {6000, 7, 6000, 1});
-    EXPECT_EQ(cache.entries(), 1u);
-    EXPECT_FALSE(cache.find({1, 0, 6000, 0}).has_value());
+    EXPECT_EQ(cache.entries(), max);
+    EXPECT_TRUE(cache.find({1, 0, 6000, 0}).has_value());
+    EXPECT_FALSE(cache.find({1, 1, 6000, 0}).has_value());
     EXPECT_EQ(cache.find({1, max, 6000, 0})->audio_start, 7u);
     for (std::uint64_t i = 0; i < 3 * max; ++i) {
         cache.insert({2, i, 6000, 0}, kCbr);
@@ -237,14 +238,14 @@ TEST(LayoutCache, IsBoundedAndStartsOverWhenFull)
 
 TEST(LayoutCache, ThreadsShareItSafely)
 {
-    stats::LayoutCache cache;
+    LayoutCache cache;
     std::atomic<int> found{0};
     std::vector<std::thread> threads;
     for (std::uint64_t t = 0; t < 4; ++t) {
         threads.emplace_back([&cache, &found, t] {
             for (std::uint64_t n = 0; n < 4000; ++n) {
                 // Every other lookup is one of 16 hot files; the rest are new ones, which fill
-                // the cache so that it starts over now and then.
+                // the cache so that it evicts now and then.
                 const std::uint64_t inode = n % 2 == 0 ? (n / 2) % 16 : 1000 + n;
                 const FileIdentity id{t, inode, 6000, 0};
                 if (const auto l = cache.find(id)) {
@@ -254,7 +255,7 @@ TEST(LayoutCache, ThreadsShareItSafely)
                 else {
                     cache.insert(id, {6000, inode, 6000, 1});
                 }
-                ASSERT_LE(cache.entries(), stats::LayoutCache::kMaxEntries);
+                ASSERT_LE(cache.entries(), LayoutCache::kMaxEntries);
             }
         });
     }

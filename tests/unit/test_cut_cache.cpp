@@ -7,7 +7,7 @@
 #include <thread>
 #include <vector>
 
-#include "src/formats/cut_cache.h"
+#include "src/cache/cut_cache.h"
 
 namespace audio_stream {
 namespace {

@@ -63,7 +63,7 @@ TEST(Dispatch, AnOkCutIsNamedByItsStart)
     ASSERT_EQ(cut->status, Cut::Status::Ok) << cut->detail;
     EXPECT_EQ(cut->start, 3000000);
     EXPECT_EQ(cut->rep.etag_suffix, "-t3000000");
-    EXPECT_EQ(cut->rep.etag_suffix, cut_etag_suffix(cut->start));
+    EXPECT_EQ(cut->rep.etag_suffix, cut_etag_suffix(*cut));
 }
 
 // Two times inside one frame start at that frame: one cut, one validator.
@@ -93,8 +93,23 @@ TEST(Dispatch, CutsThatAreNotOkAreNotNamed)
 
 TEST(Dispatch, SuffixIsDashTAndTheMicroseconds)
 {
-    EXPECT_EQ(cut_etag_suffix(0), "-t0");
-    EXPECT_EQ(cut_etag_suffix(1499954), "-t1499954");
+    Cut cut;
+    cut.start = 0;
+    EXPECT_EQ(cut_etag_suffix(cut), "-t0");
+    cut.start = 1499954;
+    EXPECT_EQ(cut_etag_suffix(cut), "-t1499954");
+}
+
+// A clip is named by where it really starts and ends: distinct from the cut from its start and
+// from every other clip.
+TEST(Dispatch, AClipSuffixNamesItsStartAndEnd)
+{
+    Cut cut;
+    cut.start = 1499954;
+    cut.end = 3000000;
+    EXPECT_EQ(cut_etag_suffix(cut), "-t1499954-3000000");
+    cut.end = 3000001;
+    EXPECT_EQ(cut_etag_suffix(cut), "-t1499954-3000001");
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
 // flac_frame: the CRCs of RFC 9639 and the frame-header rewrite, checked against bitwise
 // computation straight from the polynomials.
-#include "src/formats/flac_frame.h"
+#include "src/formats/flac/frame.h"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
 // cut_mp3 and parse_mp3_header: an MP3 cut is [ID3v2 tag] + a fresh Xing/Info frame + the
 // frames from the cut on. Files are made at test time by ffmpeg (never committed), cut through
 // a MemorySource, written out and checked with ffprobe/ffmpeg against the original.
-#include "src/formats/mp3.h"
+#include "src/formats/mp3/mp3.h"
 
 #include <gtest/gtest.h>
 
@@ -23,7 +23,7 @@
 
 #include <unistd.h>
 
-#include "src/formats/mp3_xing.h"
+#include "src/formats/mp3/xing.h"
 #include "src/formats/toolbox.h"
 #include "src/time_param.h"
 #include "tests/unit/cut_tools.h"

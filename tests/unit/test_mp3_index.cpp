@@ -5,9 +5,9 @@
 
 #include <string>
 
-#include "src/formats/mp3.h"
-#include "src/formats/mp3_walk.h"
-#include "src/formats/seek_index.h"
+#include "src/formats/mp3/mp3.h"
+#include "src/formats/mp3/walk.h"
+#include "src/cache/seek_index.h"
 #include "tests/unit/mp3_tools.h"
 
 namespace audio_stream {

@@ -11,10 +11,10 @@
 #include <thread>
 #include <vector>
 
-#include "src/formats/flac.h"
-#include "src/formats/flac_renumber.h"
-#include "src/formats/index_files.h"
-#include "src/formats/seek_index.h"
+#include "src/formats/flac/flac.h"
+#include "src/formats/flac/renumber.h"
+#include "src/cache/index_files.h"
+#include "src/cache/seek_index.h"
 #include "tests/unit/flac_tools.h"
 
 namespace audio_stream {

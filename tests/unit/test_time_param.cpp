@@ -1,4 +1,5 @@
-// ?t= values: seconds, mm:ss, hh:mm:ss, fractions; and query-string extraction.
+// ?t= values: seconds, mm:ss, hh:mm:ss, fractions; spans of two (Media Fragments' npt); and
+// query-string extraction.
 #include <gtest/gtest.h>
 
 #include <optional>
@@ -57,6 +58,50 @@ INSTANTIATE_TEST_SUITE_P(
         TimeCase{"Malformed_HugeNumber", "99999999999999999999999", std::nullopt}),
     [](const auto& info) { return std::string(info.param.name); });
 
+struct SpanCase {
+    const char* name;
+    const char* text;
+    std::optional<Span> expected;
+};
+
+class ParseSpanTest : public ::testing::TestWithParam<SpanCase> {};
+
+TEST_P(ParseSpanTest, ParsesExactly)
+{
+    const auto got = parse_span(GetParam().text);
+    ASSERT_EQ(got.has_value(), GetParam().expected.has_value()) << GetParam().text;
+    if (got) {
+        EXPECT_EQ(got->start, GetParam().expected->start) << GetParam().text;
+        EXPECT_EQ(got->end, GetParam().expected->end) << GetParam().text;
+    }
+}
+
+constexpr Micros kEnd = Span::kToTheEnd;
+
+INSTANTIATE_TEST_SUITE_P(
+    TimeParam, ParseSpanTest,
+    ::testing::Values(
+        SpanCase{"StartAloneRunsToTheEnd", "30", Span{30 * kS, kEnd}},
+        SpanCase{"StartAndEnd", "30,90", Span{30 * kS, 90 * kS}},
+        SpanCase{"NoStartIsZero", ",5", Span{0, 5 * kS}},
+        SpanCase{"NptPrefix", "npt:10,20", Span{10 * kS, 20 * kS}},
+        SpanCase{"NptPrefixOnAStart", "npt:10", Span{10 * kS, kEnd}},
+        SpanCase{"ClockForms", "0:30,1:00:00.5", Span{30 * kS, 3600 * kS + kS / 2}},
+        SpanCase{"SixFractionDigits", "1.000001,1.000002", Span{kS + 1, kS + 2}},
+        SpanCase{"OneMicrosecondLong", "0,0.000001", Span{0, 1}},
+        // Media Fragments: END must follow START, and an END after a comma is not optional.
+        SpanCase{"EndBeforeStart", "5,3", std::nullopt},
+        SpanCase{"EndAtStart", "5,5", std::nullopt},
+        SpanCase{"CommaWithoutEnd", "5,", std::nullopt},
+        SpanCase{"CommaAlone", ",", std::nullopt},
+        SpanCase{"ThreeTimes", "1,2,3", std::nullopt},
+        SpanCase{"NptAlone", "npt:", std::nullopt},
+        SpanCase{"NptTwice", "npt:npt:1", std::nullopt},
+        SpanCase{"OtherTimeFormats", "smpte:0:00:01:00", std::nullopt},
+        SpanCase{"BadEnd", "1,x", std::nullopt},
+        SpanCase{"Empty", "", std::nullopt}),
+    [](const auto& info) { return std::string(info.param.name); });
+
 struct QueryCase {
     const char* name;
     const char* query;
@@ -84,6 +129,7 @@ INSTANTIATE_TEST_SUITE_P(
         QueryCase{"AmongOthers", "a=1&t=30&b=2", found("30")},
         QueryCase{"FirstWins", "t=1&t=2", found("1")},
         QueryCase{"PercentEncodedColon", "t=30%3A30", found("30:30")},
+        QueryCase{"PercentEncodedComma", "t=10%2C20", found("10,20")},
         QueryCase{"PlusIsSpace", "t=+5", found(" 5")},
         QueryCase{"EmptyValue", "t=", found("")},
         QueryCase{"NoEquals", "t", found("")},

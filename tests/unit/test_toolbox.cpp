@@ -46,6 +46,24 @@ TEST(SampleAt, Overflow_SaturatesPastSixtyFourBits)
     EXPECT_EQ(sample_at(kMaxMicros, 1000000), static_cast<std::uint64_t>(kMaxMicros));  // just fits
 }
 
+// ---- samples_before: ceil(t * rate / 1e6) ----------------------------------------------------
+
+TEST(SamplesBefore, CeilingOfTTimesRate)
+{
+    EXPECT_EQ(samples_before(0, 44100), 0u);
+    EXPECT_EQ(samples_before(1000000, 44100), 44100u);     // on the grid: exactly
+    EXPECT_EQ(samples_before(1500000, 11025), 16538u);     // 16537.5: the sample holding t starts before it
+    EXPECT_EQ(samples_before(1, 44100), 1u);
+    EXPECT_EQ(samples_before(-5, 44100), 0u);
+    EXPECT_EQ(samples_before(kMaxMicros, 0xFFFFFFFFu), kMaxU64);
+    // A clip to t then ends on a sample boundary at or after t, less than a sample later.
+    for (Micros t : {Micros{1}, Micros{22}, Micros{23}, Micros{999999}, Micros{1234567}}) {
+        const auto n = samples_before(t, 44100);
+        EXPECT_GE(samples_to_micros(n, 44100), t);
+        EXPECT_LT(samples_to_micros(n, 44100), t + 23);
+    }
+}
+
 // ---- samples_to_micros: floor(samples * 1e6 / rate) -------------------------------------------
 
 TEST(SamplesToMicros, FloorOfSamplesOverRate)

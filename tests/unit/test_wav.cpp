@@ -1,7 +1,7 @@
-// cut_wav: a RIFF/WAVE cut is a fresh RIFF/fmt/data header and the remaining sample frames.
+// cut_wav: a RIFF/WAVE cut or clip is a fresh RIFF/fmt/data header and the sample frames kept.
 // Files are made at test time by ffmpeg (never committed) or by hand, cut through a
 // MemorySource, written out and checked with ffprobe/ffmpeg: exact to the sample.
-#include "src/formats/wav.h"
+#include "src/formats/wav/wav.h"
 
 #include <gtest/gtest.h>
 
@@ -108,6 +108,52 @@ TEST_P(WavCut, StartsAtTheFrameHoldingTAndDecodesToTheOriginal)
 }
 
 INSTANTIATE_TEST_SUITE_P(Generated, WavCut, ::testing::ValuesIn(test_tools::all_cuts(kSources, kTimes)),
+                         test_tools::CutCaseName());
+
+// Clips: the frames from the one holding START to the last that starts before END, exact to
+// the frame at both ends; an END past the end is the cut from START itself.
+const TimeCase kClips[] = {
+    {"Clip1500To1501ms", 1500000, Cut::Status::Ok, 1501000},
+    {"ClipFromZeroTo5s", 0, Cut::Status::Ok, 5000000},  // ?t=,5
+    {"ClipOneMicrosecond", 3000000, Cut::Status::Ok, 3000001},
+    {"ClipEndInTheLastTenth", 7000000, Cut::Status::Ok, 19950000},
+    {"ClipEndPastTheEnd", 7000000, Cut::Status::Ok, 25000000},
+};
+
+class WavClip : public test_tools::FormatCut<WavFormat> {};
+
+TEST_P(WavClip, HoldsTheFramesFromStartToEndAndDecodesToTheOriginal)
+{
+    ASSERT_EQ(errors(), "");
+    const Fixture& f = file();
+    const Cut& cut = cut_;
+    const std::uint64_t first = static_cast<std::uint64_t>(time_.t) * f.rate / 1000000;
+    const std::uint64_t frames = f.samples.size() / f.channels;
+    const std::uint64_t ceiling = (static_cast<std::uint64_t>(time_.end) * f.rate + 999999) / 1000000;
+    const bool to_the_end = ceiling >= frames;
+    const std::uint64_t last = to_the_end ? frames : ceiling;
+
+    EXPECT_EQ(cut.start, static_cast<Micros>(first * 1000000 / f.rate));
+    EXPECT_EQ(cut.end, to_the_end ? Span::kToTheEnd : static_cast<Micros>(last * 1000000 / f.rate));
+    EXPECT_EQ(cut.duration, static_cast<Micros>((last - first) * 1000000 / f.rate));
+    if (to_the_end) {
+        MemorySource again(f.bytes);
+        const Cut open = served_cut(WavFormat::kNames.type, again, time_.t);
+        EXPECT_EQ(cut.rep.extents, open.rep.extents) << "an END past the end is the cut from START";
+        EXPECT_EQ(cut.rep.etag_suffix, open.rep.etag_suffix);
+    }
+    std::string messages;
+    const std::vector<std::int16_t> b = decode_s16(path_, messages);
+    EXPECT_EQ(messages, "") << "ffmpeg must decode the clip without a message";
+    EXPECT_NEAR(probe_duration(path_), static_cast<double>(last - first) / f.rate, 1.0 / f.rate + 1e-6);
+    const std::vector<std::int16_t>& a = f.samples;
+    ASSERT_EQ(b.size(), (last - first) * f.channels);
+    EXPECT_TRUE(std::equal(b.begin(), b.end(), a.begin() + static_cast<std::ptrdiff_t>(first * f.channels)))
+        << "the clip is the original's frames [first, last)";
+    fs::remove(path_);
+}
+
+INSTANTIATE_TEST_SUITE_P(Generated, WavClip, ::testing::ValuesIn(test_tools::all_cuts(kSources, kClips)),
                          test_tools::CutCaseName());
 
 // t at or after the last frame's time: nothing to play.

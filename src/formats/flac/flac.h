@@ -1,0 +1,31 @@
+// Time-seek cuts of native FLAC files (RFC 9639).
+#ifndef AUDIO_STREAM_FORMATS_FLAC_H
+#define AUDIO_STREAM_FORMATS_FLAC_H
+
+#include "../../audio_layout.h"
+#include "../../cut.h"
+#include "../../cache/seek_index.h"
+
+namespace audio_stream {
+
+// "fLaC", a rewritten STREAMINFO (total samples = what remains, MD5 zeroed), the VORBIS_COMMENT
+// and PICTURE blocks as file extents, a SEEKTABLE keeping the points at or after the cut (samples
+// and offsets rebased), then the frames from the one holding sample floor(t * rate) to the end of
+// the file, renumbered from 0 (RFC 9639 §9.1.5) so that decoders time the cut from 0:00. Each
+// renumbered frame costs two extents: its rewritten header (with the previous frame's CRC-16)
+// in memory, its body from the file. Finding the frames reads the whole audio once: that walk
+// is the file's seek index (flac::FrameIndex, from `indexes`), made once per file, refused
+// (Malformed) past kMaxWalkBytes bytes or kMaxIndexFrames frames; a cut from it reads only the
+// metadata and is refused past kMaxCutFrames frames to renumber (flac_renumber.h).
+Cut cut_flac(ByteSource& src, const Span& span, IndexSource& indexes);
+
+// The same with an index of its own, made for this cut alone.
+Cut cut_flac(ByteSource& src, const Span& span);
+
+// The audio starts after the metadata blocks; STREAMINFO's total samples give the duration (0
+// when it says unknown or the metadata does not parse).
+AudioLayout layout_flac(ByteSource& src);
+
+}  // namespace audio_stream
+
+#endif

@@ -1,0 +1,140 @@
+#include "id3.h"
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <iterator>
+
+#include "reader.h"
+
+namespace audio_stream {
+namespace mp3 {
+namespace {
+
+constexpr unsigned kMaxId3Frames = 4096;
+
+// ID3v2 frames that describe the original's timeline or byte layout; a tag holding one would
+// mislead players about the cut.
+bool tied_to_timeline(const unsigned char* id, std::size_t len)
+{
+    static const char* const kIds4[] = {"TLEN", "CHAP", "CTOC", "SYLT", "ETCO", "SYTC",
+                                        "POSS", "MLLT", "ASPI", "SEEK"};
+    static const char* const kIds3[] = {"TLE", "SLT", "ETC", "STC", "MLL"};
+    if (len == 4) {
+        return std::any_of(std::begin(kIds4), std::end(kIds4),
+                           [&](const char* s) { return std::memcmp(id, s, 4) == 0; });
+    }
+    return std::any_of(std::begin(kIds3), std::end(kIds3),
+                       [&](const char* s) { return std::memcmp(id, s, 3) == 0; });
+}
+
+// Whether the ID3v2 tag at pos (header h, body of `size` bytes) can be kept in a cut.
+// Anything unclear says no: the tag is then left out, which costs only metadata.
+bool id3_keepable(Reader& r, Offset pos, const unsigned char* h, std::uint32_t size)
+{
+    const unsigned major = h[3];
+    const unsigned flags = h[5];
+    // v2.2/2.3 unsynchronisation may have altered frame headers; v2.2 bit 6 is compression.
+    if (major < 2 || major > 4 || (major < 4 && (flags & 0x80)) || (major == 2 && (flags & 0x40))) {
+        return false;
+    }
+    Offset p = pos + 10;
+    const Offset end = p + size;
+    if (flags & 0x40) {
+        const unsigned char* e = end - p >= 4 ? r.at(p, 4) : nullptr;
+        if (!e || (major == 4 && (e[0] | e[1] | e[2] | e[3]) & 0x80)) {
+            return false;
+        }
+        const Offset ext = major == 4 ? syncsafe32(e) : Offset{be32(e)} + 4;
+        if (ext > end - p) {
+            return false;
+        }
+        p += ext;
+    }
+    const std::size_t id_len = major == 2 ? 3 : 4;
+    const std::size_t head = major == 2 ? 6 : 10;
+    for (unsigned n = 0; end - p >= head; ++n) {
+        const unsigned char* f = r.at(p, head);
+        if (!f || n == kMaxId3Frames) {
+            return false;
+        }
+        if (f[0] == 0) {
+            return true;  // padding
+        }
+        for (std::size_t i = 0; i < id_len; ++i) {
+            if (!((f[i] >= 'A' && f[i] <= 'Z') || (f[i] >= '0' && f[i] <= '9'))) {
+                return false;
+            }
+        }
+        if (tied_to_timeline(f, id_len)) {
+            return false;
+        }
+        Offset len = 0;
+        if (major == 2) {
+            len = be24(f + 3);
+        }
+        else if (major == 3) {
+            len = be32(f + 4);
+        }
+        else {
+            if ((f[4] | f[5] | f[6] | f[7]) & 0x80) {
+                return false;
+            }
+            len = syncsafe32(f + 4);
+        }
+        if (len > end - p - head) {
+            return false;
+        }
+        // iTunes keeps gapless data (iTunSMPB) in a comment or user text frame.
+        const bool text = std::memcmp(f, "COMM", id_len) == 0 || std::memcmp(f, "TXXX", id_len) == 0 ||
+                          std::memcmp(f, "COM", id_len) == 0 || std::memcmp(f, "TXX", id_len) == 0;
+        if (text && len > 0) {
+            const auto n_body = static_cast<std::size_t>(std::min<Offset>(len, 64));
+            const unsigned char* b = r.at(p + head, n_body);
+            if (!b) {
+                return false;
+            }
+            for (std::size_t i = 0; i + 8 <= n_body; ++i) {
+                if (std::memcmp(b + i, "iTunSMPB", 8) == 0) {
+                    return false;
+                }
+            }
+        }
+        p += head + len;
+    }
+    return true;
+}
+
+}  // namespace
+
+Id3 read_id3v2(Reader& r)
+{
+    Id3 id3;
+    bool keep = true;
+    // Tags may follow one another; each turn advances at least 10 bytes.
+    for (;;) {
+        const unsigned char* h = r.at(id3.end, 10);
+        if (!h || std::memcmp(h, "ID3", 3) != 0) {
+            break;
+        }
+        if (h[3] == 0xFF || h[4] == 0xFF || ((h[6] | h[7] | h[8] | h[9]) & 0x80)) {
+            id3.error = "bad ID3v2 header";
+            return id3;
+        }
+        const std::uint32_t size = syncsafe32(h + 6);
+        const Offset total = 10 + Offset{size} + (h[3] == 4 && (h[5] & 0x10) ? 10 : 0);
+        if (total > r.size() - id3.end) {
+            id3.error = "ID3v2 tag past the end of the file";
+            return id3;
+        }
+        std::array<unsigned char, 10> copy;
+        std::memcpy(copy.data(), h, copy.size());
+        keep = keep && id3_keepable(r, id3.end, copy.data(), size);
+        id3.end += total;
+    }
+    id3.keep = keep && id3.end > 0;
+    return id3;
+}
+
+}  // namespace mp3
+}  // namespace audio_stream

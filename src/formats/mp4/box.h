@@ -1,0 +1,113 @@
+// ISO/IEC 14496-12 boxes: reading their headers, walking a container's children within a budget,
+// and writing new boxes as extents (rewritten boxes in memory, large unchanged ones as file
+// extents), for the MP4 layout and cutter (mp4.h).
+#ifndef AUDIO_STREAM_FORMATS_MP4_BOX_H
+#define AUDIO_STREAM_FORMATS_MP4_BOX_H
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "../../byte_source.h"
+#include "../toolbox.h"
+
+namespace audio_stream::mp4 {
+
+struct Box {
+    Offset offset = 0;   // of the header
+    Offset payload = 0;  // first byte after the header
+    Offset end = 0;      // one past the box
+    char type[4] = {};
+    bool to_end = false;  // size 0: the box runs to the end of the enclosing space
+    Offset size() const { return end - offset; }
+    Offset payload_size() const { return end - payload; }
+};
+
+// The box whose header starts at `at`, inside [at, limit); nullopt if it does not fit (64-bit
+// sizes and size 0, "to the end of the enclosing space", are read).
+std::optional<Box> box_at(ByteSource& src, Offset at, Offset limit);
+
+bool is(const Box& b, const char* type);
+
+
+// The children of a box, in order; every box walked counts against one budget per cut, so a
+// moov of millions of empty boxes is refused (Malformed) after kMaxBoxes.
+class BoxWalk {
+public:
+    static constexpr int kMaxBoxes = 65536;
+    explicit BoxWalk(ByteSource& src) : src_(src) {}
+    // The boxes in [from, end); Malformed when one does not fit or has size 0 (legal at the top
+    // level only).
+    std::vector<Box> children(Offset from, Offset end);
+    std::vector<Box> children(const Box& b) { return children(b.payload, b.end); }
+    // The first child of `type`, if any.
+    static const Box* find(const std::vector<Box>& boxes, const char* type);
+    // The payload of a box, read whole (callers cap what they read this way).
+    std::string payload(const Box& b);
+    ByteSource& src() { return src_; }
+
+private:
+    ByteSource& src_;
+    int walked_ = 0;
+};
+
+// Bytes of a payload read whole, with checked big-endian reads: past the end is Malformed
+// with `what` in the detail.
+class Reader {
+public:
+    Reader(const std::string& bytes, const char* what) : bytes_(bytes), what_(what) {}
+    std::uint64_t be_at(std::size_t at, std::size_t n) const;
+    std::uint32_t u32(std::size_t at) const { return static_cast<std::uint32_t>(be_at(at, 4)); }
+    std::uint64_t u64(std::size_t at) const { return be_at(at, 8); }
+    std::uint8_t u8(std::size_t at) const { return static_cast<std::uint8_t>(be_at(at, 1)); }
+    std::size_t size() const { return bytes_.size(); }
+    const std::string& bytes() const { return bytes_; }
+    const char* what() const { return what_; }
+
+private:
+    const std::string& bytes_;
+    const char* what_;
+};
+
+// A body being written: memory for what is written here, file extents for what is copied.
+// Boxes are opened and closed; their 32-bit size is patched on close.
+class Writer {
+public:
+    struct Mark {
+        std::size_t extent;  // the memory block holding the header
+        std::size_t at;      // of the header in it
+        Offset start;        // length of the body before the header
+    };
+    // Where a value was written, to patch it later.
+    struct Slot {
+        std::size_t extent;
+        std::size_t at;
+    };
+    Mark open(const char* type);
+    void close(const Mark& m);
+    Slot put(std::uint64_t v, std::size_t n);
+    void put32(std::uint64_t v) { put(v, 4); }
+    void put64(std::uint64_t v) { put(v, 8); }
+    void bytes(const std::string& b);
+    void file(Offset offset, Offset length);
+    void patch(const Slot& s, std::uint64_t v, std::size_t n);
+    Offset length() const { return length_; }
+    Extents take() { return std::move(out_); }
+
+private:
+    std::string& memory();
+    Extents out_;
+    Offset length_ = 0;
+};
+
+// File bytes [at, at + length) copied unchanged: read into memory, or a file extent when at
+// least kCopyByExtent bytes. copy_box: a whole box so.
+constexpr Offset kCopyByExtent = 16 * 1024;
+void copy_bytes(ByteSource& src, Writer& w, Offset at, Offset length);
+void copy_box(BoxWalk& walk, Writer& w, const Box& b);
+
+}  // namespace audio_stream::mp4
+
+#endif

@@ -1,0 +1,32 @@
+// Reading a RIFF/WAVE file: the fmt chunk (PCM or IEEE float, plain or WAVE_FORMAT_EXTENSIBLE)
+// and where the data chunk's sample frames lie. What a cut or a layout needs of the file.
+#ifndef AUDIO_STREAM_FORMATS_WAV_READ_H
+#define AUDIO_STREAM_FORMATS_WAV_READ_H
+
+#include <cstdint>
+#include <string>
+
+#include "../../byte_source.h"
+#include "../toolbox.h"
+
+namespace audio_stream::wav {
+
+struct Stream {
+    std::string fmt;                // the fmt chunk's body, as it is (at most kMaxFmtSize bytes)
+    Offset data_offset = 0;
+    Offset data_length = 0;         // clipped to the file (a streamed WAVE says 0xFFFFFFFF)
+    std::uint32_t sample_rate = 0;
+    std::uint16_t block_align = 0;  // bytes of one sample frame, all channels
+
+    // Whole sample frames in the data chunk (a partial block at the end is not one).
+    std::uint64_t frames() const { return data_length / block_align; }
+};
+
+// The stream of the WAVE file in `src`. Refuses (Malformed) what is not RIFF/WAVE, a fmt chunk
+// of another format or that cannot be cut on frame boundaries, a chunk past the end of the file,
+// no data chunk. Chunks are walked by their headers only: each step advances at least 8 bytes.
+Stream read_stream(ByteSource& src);
+
+}  // namespace audio_stream::wav
+
+#endif
