@@ -36,7 +36,7 @@ MODULE    := $(BUILD)/mod_audio_stream.so
 UNIT_BIN  := $(BUILD)/unit_tests
 DEPS      := scripts/ensure-deps
 
-.PHONY: all check-build deps-build deps-test deps-run test unit integration run install clean
+.PHONY: all check-build deps-build deps-test deps-run test unit integration run install clean cut-file
 
 # make (all) only builds; run, test, bench and fuzz install what they need first.
 all: check-build
@@ -75,6 +75,14 @@ $(BUILD)/%.d: ;
 
 $(UNIT_BIN): $(UNIT_OBJ) $(CORE_OBJ)
 	$(CXX) $(EXTRA_LDFLAGS) -o $@ $^ -lgtest_main -lgtest -pthread $(APR_LIBS)
+
+# build/cut-file: a cut or clip of a file without a server (tests/tools/cut_file.cpp).
+CUT_TOOL  := $(BUILD)/cut-file
+$(CUT_TOOL): tests/tools/cut_file.cpp $(CORE_OBJ)
+	$(CXX) $(CXXFLAGS_ALL) -I. -o $@ $^ -pthread $(APR_LIBS)
+
+cut-file: check-build
+	@$(MAKE) --no-print-directory $(CUT_TOOL)
 
 # make test: install what is missing, build, run every test, exit non-zero on any failure.
 test: deps-test
