@@ -3,10 +3,7 @@
 #include <algorithm>
 
 #include "../file_read.h"
-#include "../small_window.h"
-#include "http_ssl.h"
 #include "log.h"
-#include "stats.h"
 
 namespace audio_stream::apache {
 
@@ -14,17 +11,6 @@ namespace {
 
 // Largest file bucket, as apr_brigade_insert_file makes them (offsets past 4 GiB are fine).
 constexpr Offset kMaxFileBucket = Offset{1} << 30;
-
-// A plan of many extents (a FLAC or Ogg cut has two per frame or page) goes down in slices,
-// each ended by a FLUSH so that the core writes it before the next is made: the request holds
-// the buckets of at most kExtentsPerSlice extents, whatever the cut's length. The price: the
-// worker thread writes to the client itself (no async write completion) for such bodies.
-constexpr std::size_t kExtentsPerSlice = 512;
-
-// Download counting needs the bytes a client that left early had received: larger bodies go
-// down in windows of this size, each flushed (written) before the next, so that at log time
-// all but the last window are known sent.
-constexpr Offset kCountedWindow = 256 * 1024;
 
 // HTTP/2: mod_http2 frames a file bucket by its length, then reads it; a file truncated in
 // between makes it send frame headers as data. TLS: mod_ssl reads file buckets itself, from a
@@ -308,73 +294,7 @@ apr_status_t pass_chain(request_rec* r, apr_bucket_brigade* bb, apr_file_t* fd, 
     return pass_reading_files(r, bb);
 }
 
-// HTTP/2: whether `plan`'s body goes from snapshots, its first slot taken in `d`: a body up to
-// AudioStreamSnapshotSize in one (Content-Length is the sum of its extents, multipart framing
-// included), a larger one of one file range, not counted, as a chain (snapshot_chain).
-bool snapshot(request_rec* r, apr_file_t* fd, const Plan& plan, const DirConfig& conf, Delivery& d)
-{
-    const Offset size = snapshot_size(conf);
-    if (plan.content_length <= size) {
-        return take_snapshot(r, fd, plan.body, conf, d.snapshot);
-    }
-    // Download counting confirms what a client received window by window, each flushed before
-    // the next; snapshots are handed on with no word of when they are written, so a counted
-    // body goes in counted chunks instead.
-    const FileExtent* range = single_file_range(plan.body);
-    if (!range || size == 0 || d.counter) {
-        return false;
-    }
-    d.chain = snapshot_chain(*range, size);
-    if (take_snapshot(r, fd, Extents{d.chain.windows.front()}, conf, d.snapshot)) {
-        return true;
-    }
-    d.chain = SnapshotChain{};
-    return false;
-}
-
 }  // namespace
-
-const char* Delivery::name(const Plan& plan) const
-{
-    switch (body) {
-    case Body::None: return "no body";
-    case Body::Read: return "read";
-    case Body::Snapshot:
-        if (!chain.windows.empty()) {
-            return "snapshots";
-        }
-        return snapshot.shared ? "shared snapshot" : "snapshot";
-    case Body::Files: break;
-    }
-    if (file_bytes(plan.body) == 0) {
-        return "no file bytes";
-    }
-    return transport == Transport::Http1 ? "sendfile" : "chunks";
-}
-
-Delivery decide_delivery(request_rec* r, apr_file_t* fd, const Plan& plan, const DirConfig& conf)
-{
-    Delivery d{};
-    d.counter = stats_sent_counter(r);
-    d.transport = r->connection->master            ? Delivery::Transport::Http2
-                  : ap_ssl_conn_is_ssl(r->connection) ? Delivery::Transport::Http1Tls
-                                                      : Delivery::Transport::Http1;
-    if (r->header_only) {
-        d.body = Delivery::Body::None;
-    }
-    else if (read_into_memory(plan.body, read_threshold(conf))) {
-        d.body = Delivery::Body::Read;
-    }
-    else if (d.transport == Delivery::Transport::Http2 && file_bytes(plan.body) > 0 && snapshot(r, fd, plan, conf, d)) {
-        d.body = Delivery::Body::Snapshot;
-    }
-    else {
-        d.body = Delivery::Body::Files;
-    }
-    d.window = d.counter && d.body == Delivery::Body::Files && plan.content_length > kCountedWindow ? kCountedWindow : 0;
-    d.sliced = d.body == Delivery::Body::Files && (plan.body.size() > kExtentsPerSlice || d.window > 0);
-    return d;
-}
 
 int emit(request_rec* r, apr_file_t* fd, const Plan& plan, const Delivery& how)
 {
