@@ -41,6 +41,10 @@ TRANSPORTS = {
 }
 
 
+# SnapshotPool::kMaxIdleReaders: the reader descriptors a child's pool keeps for later requests.
+IDLE_READERS = 64
+
+
 def child_descriptors(server):
     """(pid, /proc path, target or None when it was closed meanwhile) for every open descriptor
     of the server's children; a child that just exited is left out."""
@@ -349,7 +353,8 @@ class Transports(ClearAndTls):
         url, _ = self.fresh_file("fds.mp3")
 
         def open_descriptors():
-            total, memory_files = 0, set()
+            """Per child: its descriptors, less one per memory file."""
+            counts, memory_files = {}, set()
             for pid, link, target in child_descriptors(self.server):
                 try:
                     if target and target.startswith(self.snapshot_file_prefixes):
@@ -359,8 +364,8 @@ class Transports(ClearAndTls):
                             continue
                 except OSError:
                     pass  # closed meanwhile
-                total += 1
-            return total
+                counts[pid] = counts.get(pid, 0) + 1
+            return counts
 
         self.curl("h2c", url, rng="0-99999", rate="500M")  # children and pools warmed up
         before = open_descriptors()
@@ -373,7 +378,18 @@ class Transports(ClearAndTls):
         plans = [p for p in self.plans() if p.endswith("snapshot")]
         self.assertGreaterEqual(len(plans), 300)
         time.sleep(0.5)
-        self.assertLess(open_descriptors() - before, 30, "descriptors left open by snapshots")
+        # The children that were there before and still are: one that the MPM starts meanwhile
+        # (on a loaded machine it does) brings its own listeners, logs and pipes, not leaks.
+        after = open_descriptors()
+        kept = [pid for pid in before if pid in after]
+        self.assertTrue(kept, f"no child lived through the requests: {before} {after}")
+        # A published snapshot's slot keeps an idle reader for its next request, at most
+        # IDLE_READERS a pool (SnapshotPool::kMaxIdleReaders): 3 s after the file last changed
+        # every snapshot is published, and on a slow machine most of the 300 are, each in a new
+        # slot while there is room. A leak would leave one per request.
+        grown = sum(after[pid] - before[pid] for pid in kept)
+        self.assertLess(grown, IDLE_READERS * len(kept) + 10,
+                        f"descriptors left open by snapshots: {before} -> {after}")
 
     def test_a_large_body_is_snapshotted_in_huge_pages(self):
         # A body of 1 MiB and more goes to 2 MiB pages, which the kernel reads back (as
