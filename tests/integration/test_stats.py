@@ -365,6 +365,27 @@ class Mp4(StatsTestCase):
         self.assertEqual(rec["path"], "/audio/end.m4a")
 
 
+class Clips(StatsTestCase):
+    """A clip (?t=START,END) counts for its file, by the file bytes it carries: the seconds of
+    the file it covers, a download once they reach the threshold."""
+
+    def test_a_clip_counts_for_its_file(self):
+        status, _, rec = self.fetch(query="?t=10,100", ua="clip-listener")
+        self.assertEqual((status, rec["kind"], rec["state"], rec["download"]), (200, "cut", "counted", "1"))
+        self.assertEqual(rec["path"], "/audio/ep.mp3")
+        s0, s1 = map(float, rec["seconds"].split("-"))
+        self.assertAlmostEqual(s0, 10, delta=0.1)
+        self.assertAlmostEqual(s1, 100, delta=0.1)
+        _, _, again = self.fetch(query="?t=10,100", ua="clip-listener")
+        self.assertEqual((again["kind"], again["state"]), ("cut", "dup"))
+
+    def test_a_short_clip_is_heard_not_downloaded(self):
+        status, _, rec = self.fetch(query="?t=10,20", ua="clip-sampler")
+        self.assertEqual((status, rec["kind"], rec["state"]), (200, "cut", "partial"))
+        s0, s1 = map(float, rec["seconds"].split("-"))
+        self.assertAlmostEqual(s1 - s0, 10, delta=0.1)
+
+
 class Abandoned(StatsTestCase):
     """A client that leaves early is credited with what was sent, not what was promised."""
 
