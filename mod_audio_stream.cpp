@@ -4,9 +4,8 @@
 #include "src/apache/config.h"
 #include "src/apache/glue.h"
 #include "src/apache/handler.h"
-#include "src/apache/index_dir.h"
+#include "src/apache/server_dirs.h"
 #include "src/apache/log.h"
-#include "src/apache/snapshot_dir.h"
 #include "src/apache/stats.h"
 
 namespace {
@@ -23,14 +22,12 @@ void register_hooks(apr_pool_t*)
     ap_hook_pre_config(as::stats_pre_config, nullptr, nullptr, APR_HOOK_MIDDLE);
     ap_hook_check_config(as::stats_check_config, nullptr, nullptr, APR_HOOK_MIDDLE);
     ap_hook_post_config(as::stats_post_config, nullptr, nullptr, APR_HOOK_MIDDLE);
-    // The directory where the children share seek indexes, made for the user they run as.
-    ap_hook_pre_config(as::index_dir_pre_config, nullptr, nullptr, APR_HOOK_MIDDLE);
-    ap_hook_post_config(as::index_dir_post_config, nullptr, nullptr, APR_HOOK_MIDDLE);
-    // The directory the children make their snapshot files in, checked to be in memory.
-    ap_hook_pre_config(as::snapshot_dir_pre_config, nullptr, nullptr, APR_HOOK_MIDDLE);
-    ap_hook_post_config(as::snapshot_dir_post_config, nullptr, nullptr, APR_HOOK_MIDDLE);
-    // Per child: the cut and seek index caches and the snapshot pool its threads share (made after the fork, so
-    // never shared between processes).
+    // The directories the children share: the seek indexes' (made for the user they run as) and
+    // the snapshot files' (checked to be in memory).
+    ap_hook_pre_config(as::server_dirs_pre_config, nullptr, nullptr, APR_HOOK_MIDDLE);
+    ap_hook_post_config(as::server_dirs_post_config, nullptr, nullptr, APR_HOOK_MIDDLE);
+    // Per child: the caches of cuts, seek indexes and layouts and the snapshot pool its threads
+    // share (made after the fork, so never shared between processes).
     ap_hook_child_init(as::child_init, nullptr, nullptr, APR_HOOK_MIDDLE);
     // The handler answers `SetHandler audio-stream` and declines everything else.
     ap_hook_handler(as::handler, nullptr, nullptr, APR_HOOK_MIDDLE);

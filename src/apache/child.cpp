@@ -7,8 +7,7 @@
 #include "ap_mpm.h"
 #include "../config_values.h"
 #include "config.h"
-#include "index_dir.h"
-#include "snapshot_dir.h"
+#include "server_dirs.h"
 #include "stats.h"
 
 namespace audio_stream::apache {

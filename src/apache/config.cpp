@@ -6,8 +6,7 @@
 #include <string_view>
 
 #include "../config_values.h"
-#include "index_dir.h"
-#include "snapshot_dir.h"
+#include "server_dirs.h"
 #include "stats.h"
 
 namespace audio_stream::apache {
@@ -183,6 +182,7 @@ std::optional<apr_int64_t> widen(const std::optional<T>& v)
     return v ? std::optional<apr_int64_t>(static_cast<apr_int64_t>(*v)) : std::nullopt;
 }
 
+// The settings of the per-directory directives: a table, one row each, alike by design.
 const Setting kPieceSize{&DirConfig::piece_size, [](std::string_view t) { return widen(parse_size(t)); },
                          "AudioStreamPieceSize: '%s' is not a size (use bytes or K/M/G, "
                          "at most 1024T; 0 disables the cap)"};
