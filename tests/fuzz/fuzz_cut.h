@@ -12,8 +12,8 @@
 //   Ok: rep.length is the sum of the extents and not 0; every file extent is non-empty and
 //   inside the file; every memory block non-empty and at most kMaxBlock; all memory blocks
 //   together at most kMaxBlock + the file's length (rewritten headers replace file bytes);
-//   start <= START, start and duration not negative; a clip (end set) ends after its start and
-//   at or before END; the same input cut twice gives the same cut (same start and end, so the
+//   start <= START, start and duration not negative; a clip (end set) ends after its start, at
+//   or less than a second after END; the same input cut twice gives the same cut (same start and end, so the
 //   dispatch gives it the same ETag suffix);
 //   work: the cutter reads at most kReadFactor x the file + kReadSlack bytes, in at most
 //   kMaxReads reads.
@@ -121,7 +121,9 @@ inline void check_cut(const Cut& cut, Offset file_len, const Span& span)
     CHECK(memory <= kMaxBlock + file_len);
     CHECK(cut.start >= 0 && cut.start <= t);
     CHECK(cut.duration >= 0);
-    CHECK(cut.end == Span::kToTheEnd || (cut.end > cut.start && cut.end <= span.end));
+    // A clip ends on the first sample boundary at or after END: less than a second after it
+    // at any rate.
+    CHECK(cut.end == Span::kToTheEnd || (cut.end > cut.start && cut.end >= span.end && cut.end - span.end < 1000000));
 }
 
 inline bool same_cut(const Cut& a, const Cut& b)
