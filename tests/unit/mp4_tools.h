@@ -1,8 +1,8 @@
-// What the MP4 tests share (test_mp4.cpp): a box reader of their own (so a cut is judged by
-// other code than the cutter's), the tables it reads out of a track, edits that turn an ffmpeg
-// file into the variants the tests need (co64, no roll group, an iTunSMPB tag) with every
-// enclosing box resized, and the source files, made once per run by ffmpeg through the shared
-// fixture (format_fixture.h).
+// What the MP4 tests share (test_mp4.cpp, test_mp4_clip.cpp): a box reader of their own (so a
+// cut is judged by other code than the cutter's), the tables it reads out of a track, ffmpeg's
+// decoding of a stream, edits that turn an ffmpeg file into the variants the tests need (co64,
+// no roll group, an iTunSMPB tag) with every enclosing box resized, and the source files, made
+// once per run by ffmpeg through the shared fixture (format_fixture.h).
 #ifndef AUDIO_STREAM_TESTS_UNIT_MP4_TOOLS_H
 #define AUDIO_STREAM_TESTS_UNIT_MP4_TOOLS_H
 

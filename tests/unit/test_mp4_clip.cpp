@@ -26,13 +26,17 @@ using test_tools::TimeCase;
 
 constexpr std::uint64_t kAacPacket = 1024;
 
-// END inside the last packet: the AAC packet of 336 samples and the ALAC one of 1360 hold
-// 19.995 s, as does the last 48 kHz AAC packet.
 const TimeCase kClips[] = {
+    // In the middle: END inside a packet, and across a chapter's start (BookWithChapters).
     {"Clip7To12_5s", 7000000, Cut::Status::Ok, 12500000},
-    {"ClipFromZeroTo5s", 0, Cut::Status::Ok, 5000000},  // ?t=,5
+    // ?t=,5: no pre-roll before the first packet; the edit skips the priming only.
+    {"ClipFromZeroTo5s", 0, Cut::Status::Ok, 5000000},
+    // START and END in one packet: the pre-roll and that packet are kept.
     {"ClipOneMillisecond", 3000000, Cut::Status::Ok, 3001000},
+    // END inside the last packet: the AAC packet of 336 samples and the ALAC one of 1360 hold
+    // 19.995 s, as does the last 48 kHz AAC packet.
     {"ClipEndInTheLastPacket", 7000000, Cut::Status::Ok, 19995000},
+    // END past the end: the cut from START.
     {"ClipEndPastTheEnd", 7000000, Cut::Status::Ok, 25000000},
     {"ClipStartPastTheEnd", 20000000, Cut::Status::PastEnd, 25000000},
 };

@@ -72,13 +72,13 @@ TEST_F(Mp4Locate, AClipKeepsTheSamplesFromThePreRollToTheOnePlayingAtEnd)
     EXPECT_EQ(a.last, 88u);
     EXPECT_EQ(a.media_time, 1024u + 44100 - 43 * 1024);
     EXPECT_EQ(a.kept_ticks, 45u * 1024);
-    EXPECT_EQ(a.first_chunk, 4u);
-    EXPECT_EQ(a.dropped, 3u);
-    EXPECT_EQ(a.last_chunk, 8u);
-    EXPECT_EQ(a.kept_in_last, 8u);
-    EXPECT_EQ(a.offsets, (std::vector<Offset>{1430, 1500, 1600, 1700, 1800}));
-    EXPECT_EQ(a.data_start, 1430u);
-    EXPECT_EQ(a.data_end, 1880u);
+    EXPECT_EQ(a.chunks.first_chunk, 4u);
+    EXPECT_EQ(a.chunks.dropped, 3u);
+    EXPECT_EQ(a.chunks.last_chunk, 8u);
+    EXPECT_EQ(a.chunks.kept_in_last, 8u);
+    EXPECT_EQ(a.chunks.offsets, (std::vector<Offset>{1430, 1500, 1600, 1700, 1800}));
+    EXPECT_EQ(a.chunks.data_start, 1430u);
+    EXPECT_EQ(a.chunks.data_end, 1880u);
 }
 
 // END one microsecond after START: END's tick rounded up is one tick on, and the clip keeps
@@ -89,11 +89,11 @@ TEST_F(Mp4Locate, AClipOfOneTickKeepsOneSampleAndItsPreRoll)
     EXPECT_EQ(a.end_ticks - a.start_ticks, 1u);
     EXPECT_EQ(a.first, 43u);
     EXPECT_EQ(a.last, 45u);
-    EXPECT_EQ(a.first_chunk, a.last_chunk);
-    EXPECT_EQ(a.dropped, 3u);
-    EXPECT_EQ(a.kept_in_last, 5u);
-    EXPECT_EQ(a.offsets, (std::vector<Offset>{1430}));
-    EXPECT_EQ(a.data_end, 1450u);
+    EXPECT_EQ(a.chunks.first_chunk, a.chunks.last_chunk);
+    EXPECT_EQ(a.chunks.dropped, 3u);
+    EXPECT_EQ(a.chunks.kept_in_last, 5u);
+    EXPECT_EQ(a.chunks.offsets, (std::vector<Offset>{1430}));
+    EXPECT_EQ(a.chunks.data_end, 1450u);
 }
 
 // END in the last (short) sample keeps it, in a chunk of its own; the edit still ends at END.
@@ -103,10 +103,10 @@ TEST_F(Mp4Locate, EndInTheLastSampleKeepsItAndEndsTheEditAtEnd)
     const AudioSpan a = locate(Span{1000000, samples_to_micros(101500, 44100) + 1}, true);
     EXPECT_EQ(a.end_ticks, 101501u);
     EXPECT_EQ(a.last, 101u);
-    EXPECT_EQ(a.last_chunk, 10u);
-    EXPECT_EQ(a.kept_in_last, 1u);
+    EXPECT_EQ(a.chunks.last_chunk, 10u);
+    EXPECT_EQ(a.chunks.kept_in_last, 1u);
     EXPECT_EQ(a.kept_ticks, 57u * 1024 + 336);
-    EXPECT_EQ(a.data_end, 2010u);
+    EXPECT_EQ(a.chunks.data_end, 2010u);
 }
 
 // No END, or one past the end: every sample to the end of the media, the presentation to the
@@ -117,8 +117,8 @@ TEST_F(Mp4Locate, TheCutFromStartKeepsEverySampleToTheEnd)
         const AudioSpan a = locate(Span{1000000, clip ? Micros{50000000} : Span::kToTheEnd}, clip);
         EXPECT_EQ(a.end_ticks, 100u * 1024 + 336 - 1024) << clip;
         EXPECT_EQ(a.last, 101u);
-        EXPECT_EQ(a.last_chunk, 10u);
-        EXPECT_EQ(a.kept_in_last, 1u);
+        EXPECT_EQ(a.chunks.last_chunk, 10u);
+        EXPECT_EQ(a.chunks.kept_in_last, 1u);
         EXPECT_EQ(a.kept_ticks, 58u * 1024 + 336 - 1024);
     }
 }

@@ -35,33 +35,35 @@ bool plays_to_the_end(const Track& t, std::uint32_t movie_timescale, const Span&
     return span.open() || samples_before(span.end, t.timescale) >= presentation(t, movie_timescale).length;
 }
 
-// The chunks holding samples [a.first, a.last) and where their bytes lie (§8.7.4, §8.7.5).
-void place_chunks(ByteSource& src, const Track& t, AudioSpan& a)
+// The chunks holding samples [first, last) and where their bytes lie.
+ChunkSpan place_chunks(ByteSource& src, const Track& t, std::uint64_t first, std::uint64_t last)
 {
-    const ChunkOf from = chunk_of(t.chunks, a.first);
-    const ChunkOf to = chunk_of(t.chunks, a.last - 1);
-    a.first_chunk = from.chunk;
-    a.dropped = static_cast<std::uint32_t>(a.first - from.first_sample);
-    a.last_chunk = to.chunk;
-    a.kept_in_last = static_cast<std::uint32_t>(a.last - to.first_sample);
+    const ChunkOf from = chunk_of(t.chunks, first);
+    const ChunkOf to = chunk_of(t.chunks, last - 1);
+    ChunkSpan c;
+    c.first_chunk = from.chunk;
+    c.dropped = static_cast<std::uint32_t>(first - from.first_sample);
+    c.last_chunk = to.chunk;
+    c.kept_in_last = static_cast<std::uint32_t>(last - to.first_sample);
     SampleSizes sizes(src, t.stsz);
     std::uint64_t sample = from.first_sample;
-    a.data_start = std::numeric_limits<Offset>::max();
-    for (ChunkCursor c(t.chunks, from.chunk); c.chunk() <= to.chunk; c.next()) {
-        const std::uint64_t skip = c.chunk() == from.chunk ? a.dropped : 0;
-        const std::uint64_t take = (c.chunk() == to.chunk ? a.kept_in_last : c.run().per_chunk) - skip;
+    c.data_start = std::numeric_limits<Offset>::max();
+    for (ChunkCursor at(t.chunks, from.chunk); at.chunk() <= to.chunk; at.next()) {
+        const std::uint64_t skip = at.chunk() == from.chunk ? c.dropped : 0;
+        const std::uint64_t take = (at.chunk() == to.chunk ? c.kept_in_last : at.run().per_chunk) - skip;
         const Offset before = skip ? sizes.sum(sample, skip) : 0;
         const Offset bytes = sizes.sum(sample + skip, take);
-        sample += c.run().per_chunk;
-        const Offset chunk = t.chunks.offsets[c.chunk()];
+        sample += at.run().per_chunk;
+        const Offset chunk = t.chunks.offsets[at.chunk()];
         const Offset offset = chunk + before;
         if (offset < chunk || offset > src.size() || bytes > src.size() - offset) {
             refuse_malformed("a chunk runs past the end of the file");
         }
-        a.offsets.push_back(offset);
-        a.data_start = std::min(a.data_start, offset);
-        a.data_end = std::max(a.data_end, offset + bytes);
+        c.offsets.push_back(offset);
+        c.data_start = std::min(c.data_start, offset);
+        c.data_end = std::max(c.data_end, offset + bytes);
     }
+    return c;
 }
 
 TrackPlan audio_plan(const Track& t, AudioSpan a, std::uint32_t timescale, bool clip)
@@ -120,7 +122,7 @@ AudioSpan locate_audio(ByteSource& src, const Track& t, std::uint32_t movie_time
     // sample to the end of the media, as the file had them.
     a.last = clip ? samples_before_tick(t.stts, p.media0 + a.end_ticks) : t.samples;
     a.kept_ticks = runs_at(t.stts, a.last).before - skipped;
-    place_chunks(src, t, a);
+    a.chunks = place_chunks(src, t, a.first, a.last);
     return a;
 }
 
@@ -140,8 +142,8 @@ Plan locate(ByteSource& src, const Movie& movie, const Span& span)
         if (audio(movie.tracks[i])) {
             const Track& t = movie.tracks[i];
             plan.tracks[i] = audio_plan(t, locate_audio(src, t, movie.timescale, span, clip), plan.movie_timescale, clip);
-            plan.data_start = std::min(plan.data_start, plan.tracks[i].audio.data_start);
-            plan.data_end = std::max(plan.data_end, plan.tracks[i].audio.data_end);
+            plan.data_start = std::min(plan.data_start, plan.tracks[i].audio.chunks.data_start);
+            plan.data_end = std::max(plan.data_end, plan.tracks[i].audio.chunks.data_end);
         }
     }
     if (plan.data_start >= plan.data_end) {

@@ -13,6 +13,18 @@
 
 namespace audio_stream::mp4 {
 
+// The chunks holding samples [first, last) of a track (§8.7.4, §8.7.5): [first_chunk,
+// last_chunk], the first less `dropped` samples before `first`, the last with `kept_in_last`.
+struct ChunkSpan {
+    std::uint64_t first_chunk = 0;
+    std::uint64_t last_chunk = 0;
+    std::uint32_t dropped = 0;
+    std::uint32_t kept_in_last = 0;
+    std::vector<Offset> offsets;  // file offsets of the kept chunks, the first moved to `first`
+    Offset data_start = 0;        // the first kept byte
+    Offset data_end = 0;          // one past the last
+};
+
 // Samples [first, last) of an audio track, how they are presented and where they lie.
 struct AudioSpan {
     std::uint64_t first = 0;        // first sample kept: the one playing at START less the pre-roll
@@ -21,15 +33,7 @@ struct AudioSpan {
     std::uint64_t end_ticks = 0;    // where presentation ends: END's ticks rounded up, or the end
     std::uint64_t media_time = 0;   // of the new edit: ticks of the kept samples before START
     std::uint64_t kept_ticks = 0;   // of the samples kept (mdhd)
-    // Chunks [first_chunk, last_chunk] hold them: the first less `dropped` samples before
-    // `first`, the last with `kept_in_last` samples.
-    std::uint64_t first_chunk = 0;
-    std::uint64_t last_chunk = 0;
-    std::uint32_t dropped = 0;
-    std::uint32_t kept_in_last = 0;
-    std::vector<Offset> offsets;  // file offsets of the kept chunks, the first moved to `first`
-    Offset data_start = 0;        // the first kept byte
-    Offset data_end = 0;          // one past the last
+    ChunkSpan chunks;
     std::uint64_t presented() const { return end_ticks - start_ticks; }
 };
 

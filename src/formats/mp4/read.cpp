@@ -11,9 +11,15 @@ namespace audio_stream::mp4 {
 namespace {
 
 // The top level (§6.2): ftyp (the first one before the moov) and the one moov.
-void walk_top(ByteSource& src, Movie& movie)
+struct Top {
+    std::optional<Box> ftyp;
+    Box moov;
+};
+
+Top walk_top(ByteSource& src)
 {
     const Offset size = src.size();
+    Top top;
     std::optional<Box> moov;
     Offset at = 0;
     for (int i = 0; at < size; ++i) {
@@ -27,8 +33,8 @@ void walk_top(ByteSource& src, Movie& movie)
         if (is(*b, "moof")) {
             refuse_unsupported("a fragmented MP4 (moof)");
         }
-        if (is(*b, "ftyp") && !movie.ftyp && !moov) {
-            movie.ftyp = b;
+        if (is(*b, "ftyp") && !top.ftyp && !moov) {
+            top.ftyp = b;
         }
         if (is(*b, "moov") && moov) {
             refuse_malformed("two moov boxes");
@@ -42,7 +48,8 @@ void walk_top(ByteSource& src, Movie& movie)
     if (moov->size() > kMaxMoov) {
         refuse_malformed("a moov of " + std::to_string(moov->size()) + " bytes (the cap is 64 MiB)");
     }
-    movie.moov = *moov;
+    top.moov = *moov;
+    return top;
 }
 
 void read_moov(BoxWalk& walk, Movie& movie)
@@ -124,8 +131,10 @@ void classify(Movie& movie)
 
 Movie read_movie(BoxWalk& walk)
 {
+    const Top top = walk_top(walk.src());
     Movie movie;
-    walk_top(walk.src(), movie);
+    movie.ftyp = top.ftyp;
+    movie.moov = top.moov;
     read_moov(walk, movie);
     classify(movie);
     return movie;

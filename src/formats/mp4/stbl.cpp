@@ -44,25 +44,25 @@ void write_runs(Out& out, const Runs& r, std::uint64_t first, std::uint64_t last
 
 // stsc (§8.7.4) of the kept chunks: the first less the samples before `first`, the ones kept
 // whole as the file describes them, the last holding the samples up to `last`.
-void write_stsc(Out& out, const Track& t, const AudioSpan& a)
+void write_stsc(Out& out, const Track& t, const ChunkSpan& c)
 {
-    const ChunkCursor first(t.chunks, a.first_chunk);
-    const ChunkCursor last(t.chunks, a.last_chunk);
-    const bool last_whole = a.kept_in_last == last.run().per_chunk;
-    const std::uint64_t whole_end = last_whole ? a.last_chunk + 1 : a.last_chunk;  // chunks kept whole
-    const std::uint32_t in_first = (a.first_chunk == a.last_chunk ? a.kept_in_last : first.run().per_chunk) - a.dropped;
+    const ChunkCursor first(t.chunks, c.first_chunk);
+    const ChunkCursor last(t.chunks, c.last_chunk);
+    const bool last_whole = c.kept_in_last == last.run().per_chunk;
+    const std::uint64_t whole_end = last_whole ? c.last_chunk + 1 : c.last_chunk;  // chunks kept whole
+    const std::uint32_t in_first = (c.first_chunk == c.last_chunk ? c.kept_in_last : first.run().per_chunk) - c.dropped;
     std::vector<Stsc> runs{{0, in_first, first.run().description}};
-    if (a.first_chunk + 1 < whole_end) {
-        const ChunkCursor second(t.chunks, a.first_chunk + 1);
+    if (c.first_chunk + 1 < whole_end) {
+        const ChunkCursor second(t.chunks, c.first_chunk + 1);
         runs.push_back({1, second.run().per_chunk, second.run().description});
         for (const Stsc& r : t.chunks.runs) {
-            if (r.first_chunk > a.first_chunk + 1 && r.first_chunk < whole_end) {
-                runs.push_back({static_cast<std::uint32_t>(r.first_chunk - a.first_chunk), r.per_chunk, r.description});
+            if (r.first_chunk > c.first_chunk + 1 && r.first_chunk < whole_end) {
+                runs.push_back({static_cast<std::uint32_t>(r.first_chunk - c.first_chunk), r.per_chunk, r.description});
             }
         }
     }
-    if (!last_whole && a.last_chunk > a.first_chunk) {
-        runs.push_back({static_cast<std::uint32_t>(a.last_chunk - a.first_chunk), a.kept_in_last,
+    if (!last_whole && c.last_chunk > c.first_chunk) {
+        runs.push_back({static_cast<std::uint32_t>(c.last_chunk - c.first_chunk), c.kept_in_last,
                         last.run().description});
     }
     const auto m = out.w.open("stsc");
@@ -171,13 +171,13 @@ void write_audio_stbl(Out& out, const Track& t, const AudioSpan& a)
             }
         }
         else if (is(b, "stsc")) {
-            write_stsc(out, t, a);
+            write_stsc(out, t, a.chunks);
         }
         else if (is(b, "stsz")) {
             write_stsz(out, t.stsz, a.first, a.last);
         }
         else if (is(b, "stco") || is(b, "co64")) {
-            write_offsets(out, PendingOffsets::Of::FileBytes, a.offsets);
+            write_offsets(out, PendingOffsets::Of::FileBytes, a.chunks.offsets);
         }
         else if (is(b, "stss")) {
             write_stss(out, t.stss, a.first, a.last);
