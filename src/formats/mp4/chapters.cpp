@@ -16,10 +16,11 @@ std::vector<ChapterSample> chapter_samples(ByteSource& src, const Track& t, Micr
         refuse_unsupported("a chapter track with an edit");
     }
     const std::uint64_t first = sample_at(from, t.timescale);
-    // The chapters end at the last chapter tick at or before `to`, so that a chapter track (in
-    // milliseconds, as a rule) never outlasts the audio, but not before a tick after `first`.
-    const std::uint64_t last = to == Span::kToTheEnd ? std::numeric_limits<std::uint64_t>::max()
-                                                     : std::max(sample_at(to, t.timescale), first + 1);
+    // As many whole chapter ticks as fit in [from, to) (one at least), so that a chapter track (in
+    // milliseconds, as a rule) never outlasts the audio it goes with and so the movie.
+    const std::uint64_t last = to == Span::kToTheEnd
+                                   ? std::numeric_limits<std::uint64_t>::max()
+                                   : first + std::max<std::uint64_t>(1, sample_at(to - from, t.timescale));
     std::vector<ChapterSample> out;
     SampleSizes sizes(src, t.stsz);
     std::uint64_t sample = 0;
