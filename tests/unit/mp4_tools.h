@@ -1,15 +1,17 @@
-// What the MP4 tests share (test_mp4.cpp): a box reader of their own (so a cut is judged by
-// other code than the cutter's), the tables it reads out of a track, edits that turn an ffmpeg
-// file into the variants the tests need (co64, no roll group, an iTunSMPB tag) with every
-// enclosing box resized, and the source files, made once per run by ffmpeg through the shared
-// fixture (format_fixture.h).
+// What the MP4 tests share (test_mp4.cpp, test_mp4_clip.cpp): a box reader of their own (so a
+// cut is judged by other code than the cutter's), the tables it reads out of a track, ffmpeg's
+// decoding of a stream, edits that turn an ffmpeg file into the variants the tests need (co64,
+// no roll group, an iTunSMPB tag) with every enclosing box resized, and the source files, made
+// once per run by ffmpeg through the shared fixture (format_fixture.h).
 #ifndef AUDIO_STREAM_TESTS_UNIT_MP4_TOOLS_H
 #define AUDIO_STREAM_TESTS_UNIT_MP4_TOOLS_H
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -236,6 +238,23 @@ inline Tables tables(const std::string& s, const Box& trak)
     return t;
 }
 
+// mvhd's timescale and duration.
+struct MovieHeader {
+    std::uint32_t timescale = 0;
+    std::uint64_t duration = 0;
+};
+
+inline MovieHeader movie_header(const std::string& s)
+{
+    MovieHeader h;
+    if (const auto m = find_box(s, {"moov", "mvhd"})) {
+        const bool v1 = s[m->payload] == 1;
+        h.timescale = static_cast<std::uint32_t>(be(s, m->payload + (v1 ? 20 : 12), 4));
+        h.duration = be(s, m->payload + (v1 ? 24 : 16), v1 ? 8 : 4);
+    }
+    return h;
+}
+
 // Where each sample of a track is in the file: [offset, offset + size).
 inline std::vector<std::pair<std::uint64_t, std::uint64_t>> sample_spans(const Tables& t)
 {
@@ -282,6 +301,52 @@ inline std::vector<std::pair<std::uint64_t, std::string>> chapter_track(const st
         for (std::size_t i = 0; i < spans.size() && i < t.deltas.size(); ++i) {
             const std::size_t len = be(s, spans[i].first, 2);
             out.emplace_back(t.deltas[i] * 1000 / t.timescale, s.substr(spans[i].first + 2, len));
+        }
+    }
+    return out;
+}
+
+// ---- decoding and comparing -------------------------------------------------------------------
+
+// The audio of stream `index` of a file, 16-bit interleaved as ffmpeg decodes it.
+inline std::vector<std::int16_t> decode(const std::string& path, int index, std::string* messages = nullptr)
+{
+    const Command c = run("ffmpeg -nostdin -v error -i '" + path + "' -map 0:a:" + std::to_string(index) +
+                          " -f s16le -c:a pcm_s16le - 2>" + (messages ? "'" + path + ".err'" : "/dev/null"));
+    if (messages) {
+        *messages = slurp(path + ".err");
+        std::filesystem::remove(path + ".err");
+    }
+    std::vector<std::int16_t> out(c.output.size() / 2);
+    std::memcpy(out.data(), c.output.data(), out.size() * 2);
+    return out;
+}
+
+inline unsigned channels_of(const std::string& path, int index)
+{
+    const Command c = run("ffprobe -v error -select_streams a:" + std::to_string(index) +
+                          " -show_entries stream=channels -of csv=p=0 '" + path + "'");
+    return static_cast<unsigned>(std::atoi(c.output.c_str()));
+}
+
+inline double correlation(const std::int16_t* a, const std::int16_t* b, std::size_t n)
+{
+    double xy = 0, xx = 0, yy = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        xy += static_cast<double>(a[i]) * b[i];
+        xx += static_cast<double>(a[i]) * a[i];
+        yy += static_cast<double>(b[i]) * b[i];
+    }
+    return xy / std::sqrt(xx * yy + 1e-9);
+}
+
+inline std::vector<Tables> audio_tables(const std::string& s)
+{
+    std::vector<Tables> out;
+    for (const Box& trak : tracks(s)) {
+        Tables t = tables(s, trak);
+        if (t.handler == "soun") {
+            out.push_back(std::move(t));
         }
     }
     return out;

@@ -35,50 +35,6 @@ const TimeCase kTimes[] = {
     {"At1000s", 1000000000, Cut::Status::PastEnd},
 };
 
-// The audio of stream `index` of a file, 16-bit interleaved as ffmpeg decodes it.
-std::vector<std::int16_t> decode(const std::string& path, int index, std::string* messages = nullptr)
-{
-    const Command c = run("ffmpeg -nostdin -v error -i '" + path + "' -map 0:a:" + std::to_string(index) +
-                          " -f s16le -c:a pcm_s16le - 2>" + (messages ? "'" + path + ".err'" : "/dev/null"));
-    if (messages) {
-        *messages = slurp(path + ".err");
-        std::filesystem::remove(path + ".err");
-    }
-    std::vector<std::int16_t> out(c.output.size() / 2);
-    std::memcpy(out.data(), c.output.data(), out.size() * 2);
-    return out;
-}
-
-unsigned channels_of(const std::string& path, int index)
-{
-    const Command c = run("ffprobe -v error -select_streams a:" + std::to_string(index) +
-                          " -show_entries stream=channels -of csv=p=0 '" + path + "'");
-    return static_cast<unsigned>(std::atoi(c.output.c_str()));
-}
-
-double correlation(const std::int16_t* a, const std::int16_t* b, std::size_t n)
-{
-    double xy = 0, xx = 0, yy = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-        xy += static_cast<double>(a[i]) * b[i];
-        xx += static_cast<double>(a[i]) * a[i];
-        yy += static_cast<double>(b[i]) * b[i];
-    }
-    return xy / std::sqrt(xx * yy + 1e-9);
-}
-
-std::vector<Tables> audio_tables(const std::string& s)
-{
-    std::vector<Tables> out;
-    for (const Box& trak : tracks(s)) {
-        Tables t = tables(s, trak);
-        if (t.handler == "soun") {
-            out.push_back(std::move(t));
-        }
-    }
-    return out;
-}
-
 class Mp4Cut : public test_tools::FormatCut<Mp4Format> {};
 
 // ISO/IEC 14496-12 §6.2: ftyp first; the cut always puts moov before mdat (a faststart file),

@@ -1,6 +1,5 @@
-// ISO/IEC 14496-12 boxes: reading their headers, walking a container's children within a budget,
-// and writing new boxes as extents (rewritten boxes in memory, large unchanged ones as file
-// extents), for the MP4 layout and cutter (mp4.h).
+// ISO/IEC 14496-12 §4.2 boxes: reading their headers, walking a container's children within a
+// budget, and reading payloads with checked big-endian reads. The bottom of the MP4 reader.
 #ifndef AUDIO_STREAM_FORMATS_MP4_BOX_H
 #define AUDIO_STREAM_FORMATS_MP4_BOX_H
 
@@ -30,7 +29,6 @@ struct Box {
 std::optional<Box> box_at(ByteSource& src, Offset at, Offset limit);
 
 bool is(const Box& b, const char* type);
-
 
 // The children of a box, in order; every box walked counts against one budget per cut, so a
 // moov of millions of empty boxes is refused (Malformed) after kMaxBoxes.
@@ -70,43 +68,6 @@ private:
     const std::string& bytes_;
     const char* what_;
 };
-
-// A body being written: memory for what is written here, file extents for what is copied.
-// Boxes are opened and closed; their 32-bit size is patched on close.
-class Writer {
-public:
-    struct Mark {
-        std::size_t extent;  // the memory block holding the header
-        std::size_t at;      // of the header in it
-        Offset start;        // length of the body before the header
-    };
-    // Where a value was written, to patch it later.
-    struct Slot {
-        std::size_t extent;
-        std::size_t at;
-    };
-    Mark open(const char* type);
-    void close(const Mark& m);
-    Slot put(std::uint64_t v, std::size_t n);
-    void put32(std::uint64_t v) { put(v, 4); }
-    void put64(std::uint64_t v) { put(v, 8); }
-    void bytes(const std::string& b);
-    void file(Offset offset, Offset length);
-    void patch(const Slot& s, std::uint64_t v, std::size_t n);
-    Offset length() const { return length_; }
-    Extents take() { return std::move(out_); }
-
-private:
-    std::string& memory();
-    Extents out_;
-    Offset length_ = 0;
-};
-
-// File bytes [at, at + length) copied unchanged: read into memory, or a file extent when at
-// least kCopyByExtent bytes. copy_box: a whole box so.
-constexpr Offset kCopyByExtent = 16 * 1024;
-void copy_bytes(ByteSource& src, Writer& w, Offset at, Offset length);
-void copy_box(BoxWalk& walk, Writer& w, const Box& b);
 
 }  // namespace audio_stream::mp4
 

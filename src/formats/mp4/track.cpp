@@ -5,14 +5,13 @@
 #include <initializer_list>
 #include <limits>
 
-#include "mp4.h"
+#include "caps.h"
 
 namespace audio_stream::mp4 {
 
 namespace {
 
 constexpr std::uint32_t kRateOne = 0x00010000;      // 16.16 media rate 1.0
-constexpr std::size_t kSizesWindow = 16 * 1024;     // stsz entries read at once (64 KiB)
 constexpr Offset kMaxSmallBox = 4096;               // tkhd, mdhd, hdlr, elst, stsd head, tref
 
 std::string small_payload(BoxWalk& walk, const Box& b, const char* what)
@@ -48,9 +47,9 @@ void read_tkhd(BoxWalk& walk, Track& t)
 {
     const std::string p = small_payload(walk, t.tkhd, "tkhd");
     const Reader r(p, "tkhd");
-    t.tkhd_v1 = r.u8(0) == 1;
-    t.id = r.u32(t.tkhd_v1 ? 20 : 12);
-    r.be_at(t.tkhd_v1 ? 28 : 20, t.tkhd_v1 ? 8 : 4);  // the duration is there to rewrite
+    const bool v1 = r.u8(0) == 1;
+    t.id = r.u32(v1 ? 20 : 12);
+    r.be_at(v1 ? 28 : 20, v1 ? 8 : 4);  // the duration is there to rewrite
 }
 
 void read_elst(BoxWalk& walk, Track& t, const Box& elst)
@@ -73,9 +72,7 @@ void read_elst(BoxWalk& walk, Track& t, const Box& elst)
     if (empty || rate != kRateOne) {
         refuse_unsupported("an edit list with an empty edit or a rate other than 1");
     }
-    t.has_edit = true;
-    t.edit_duration = duration;
-    t.edit_media_time = media_time;
+    t.edit = Edit{true, media_time, duration};
 }
 
 void read_tref(BoxWalk& walk, Track& t, const Box& tref)
@@ -99,9 +96,9 @@ void read_mdhd(BoxWalk& walk, Track& t)
 {
     const std::string p = small_payload(walk, t.mdhd, "mdhd");
     const Reader r(p, "mdhd");
-    t.mdhd_v1 = r.u8(0) == 1;
-    t.timescale = r.u32(t.mdhd_v1 ? 20 : 12);
-    r.be_at(t.mdhd_v1 ? 24 : 16, t.mdhd_v1 ? 8 : 4);
+    const bool v1 = r.u8(0) == 1;
+    t.timescale = r.u32(v1 ? 20 : 12);
+    r.be_at(v1 ? 24 : 16, v1 ? 8 : 4);
     if (t.timescale == 0) {
         refuse_malformed("a track's timescale is 0");
     }
@@ -145,17 +142,18 @@ void read_stsc(BoxWalk& walk, Track& t, const Box& b, std::uint32_t descriptions
     if (n > (p.size() - 8) / 12) {
         refuse_malformed("stsc has more entries than bytes");
     }
-    t.stsc.reserve(n);
+    std::vector<Stsc>& runs = t.chunks.runs;
+    runs.reserve(n);
     for (std::uint32_t i = 0; i < n; ++i) {
         const std::size_t at = 8 + std::size_t{12} * i;
         const std::uint32_t first = r.u32(at);
         const Stsc e{first - 1, r.u32(at + 4), r.u32(at + 8)};
-        const bool ordered = i == 0 ? first == 1 : first > t.stsc.back().first_chunk + 1;
-        if (!ordered || e.first_chunk >= t.chunks.size() || e.per_chunk == 0 || e.description == 0 ||
+        const bool ordered = i == 0 ? first == 1 : first > runs.back().first_chunk + 1;
+        if (!ordered || e.first_chunk >= t.chunks.offsets.size() || e.per_chunk == 0 || e.description == 0 ||
             e.description > descriptions) {
             refuse_malformed("stsc entries are out of order or out of range");
         }
-        t.stsc.push_back(e);
+        runs.push_back(e);
     }
 }
 
@@ -172,9 +170,9 @@ void read_chunks(BoxWalk& walk, Track& t, const Box& b)
     if (n > kMaxChunks) {
         refuse_malformed("a track of more than " + std::to_string(kMaxChunks) + " chunks (the cap)");
     }
-    t.chunks.resize(n);
+    t.chunks.offsets.resize(n);
     for (std::uint32_t i = 0; i < n; ++i) {
-        t.chunks[i] = r.be_at(8 + w * i, w);
+        t.chunks.offsets[i] = r.be_at(8 + w * i, w);
     }
 }
 
@@ -184,10 +182,9 @@ void read_stsz(BoxWalk& walk, Track& t, const Box& b)
     if (b.payload_size() < sizeof h || !walk.src().read(b.payload, h, sizeof h)) {
         refuse_malformed("stsz is too short");
     }
-    t.sample_size = be32(h + 4);
-    t.samples = be32(h + 8);
-    t.sizes_at = b.payload + 12;
-    if (t.sample_size == 0 && t.samples > (b.payload_size() - 12) / 4) {
+    t.stsz = Stsz{be32(h + 4), b.payload + 12, be32(h + 8)};
+    t.samples = t.stsz.count;
+    if (t.stsz.fixed == 0 && t.samples > (b.payload_size() - 12) / 4) {
         refuse_malformed("stsz has more entries than bytes");
     }
 }
@@ -232,6 +229,35 @@ std::uint32_t default_roll(const Track& t)
     refuse_unsupported("audio of codec '" + std::string(t.codec, 4) + "'");
 }
 
+// stts, stsc and stsz describe one number of samples (ISO/IEC 14496-12 §8.6.1.2, §8.7.3,
+// §8.7.4), and stts sums to fewer than 2^63 ticks, so the arithmetic on them cannot overflow.
+void check_counts(Track& t)
+{
+    std::uint64_t samples = 0;
+    std::uint64_t ticks = 0;
+    for (std::uint32_t i = 0; i < t.stts.entries; ++i) {
+        samples += t.stts.count(i);
+        const unsigned __int128 sum = static_cast<unsigned __int128>(t.stts.count(i)) * t.stts.value(i) + ticks;
+        if (sum > std::numeric_limits<std::int64_t>::max()) {
+            refuse_malformed("stts sums past 2^63 ticks");
+        }
+        ticks = static_cast<std::uint64_t>(sum);
+    }
+    const std::vector<Stsc>& runs = t.chunks.runs;
+    std::uint64_t stsc_samples = 0;
+    for (std::size_t i = 0; i < runs.size(); ++i) {
+        const std::uint64_t next = i + 1 < runs.size() ? runs[i + 1].first_chunk : t.chunks.offsets.size();
+        stsc_samples += (next - runs[i].first_chunk) * runs[i].per_chunk;
+    }
+    if (!t.chunks.offsets.empty() && (runs.empty() || runs[0].first_chunk != 0)) {
+        refuse_malformed("stsc does not describe the first chunk");
+    }
+    if (samples != t.samples || stsc_samples != t.samples) {
+        refuse_malformed("stts, stsc and stsz disagree on the number of samples");
+    }
+    t.ticks = ticks;
+}
+
 void read_stbl(BoxWalk& walk, Track& t)
 {
     t.stbl_kids = walk.children(t.stbl);
@@ -258,7 +284,6 @@ void read_stbl(BoxWalk& walk, Track& t)
                 refuse_malformed("more than " + std::to_string(kMaxSampleGroups) + " ctts and sbgp boxes (the cap)");
             }
             t.others.push_back(read_runs(walk, b, is(b, "ctts") ? "ctts" : "sbgp"));
-            t.has_ctts = t.has_ctts || is(b, "ctts");
             t.has_roll_group = t.has_roll_group || std::memcmp(type, "roll", 4) == 0;
         }
         if (is(b, "stss")) {
@@ -276,51 +301,13 @@ void read_stbl(BoxWalk& walk, Track& t)
     read_stsc(walk, t, need(t.stbl_kids, "stsc"), descriptions);
     read_stsz(walk, t, need(t.stbl_kids, "stsz"));
 
-    std::uint64_t samples = 0;
-    std::uint64_t ticks = 0;
-    for (std::uint32_t i = 0; i < t.stts.entries; ++i) {
-        samples += t.stts.count(i);
-        const unsigned __int128 sum = static_cast<unsigned __int128>(t.stts.count(i)) * t.stts.value(i) + ticks;
-        if (sum > std::numeric_limits<std::int64_t>::max()) {
-            refuse_malformed("stts sums past 2^63 ticks");
-        }
-        ticks = static_cast<std::uint64_t>(sum);
-    }
-    std::uint64_t stsc_samples = 0;
-    for (std::size_t i = 0; i < t.stsc.size(); ++i) {
-        const std::uint64_t next = i + 1 < t.stsc.size() ? t.stsc[i + 1].first_chunk : t.chunks.size();
-        stsc_samples += (next - t.stsc[i].first_chunk) * t.stsc[i].per_chunk;
-    }
-    if (!t.chunks.empty() && (t.stsc.empty() || t.stsc[0].first_chunk != 0)) {
-        refuse_malformed("stsc does not describe the first chunk");
-    }
-    if (samples != t.samples || stsc_samples != t.samples) {
-        refuse_malformed("stts, stsc and stsz disagree on the number of samples");
-    }
-    t.ticks = ticks;
+    check_counts(t);
     if (sgpd_roll && t.has_roll_group) {
         t.roll = roll_of(walk, *sgpd_roll);
     }
 }
 
 }  // namespace
-
-RunsAt runs_at(const Runs& r, std::uint64_t k)
-{
-    RunsAt at;
-    std::uint64_t seen = 0;
-    for (; at.entry < r.entries; ++at.entry) {
-        const std::uint32_t n = r.count(at.entry);
-        if (k < seen + n) {
-            at.left = static_cast<std::uint32_t>(seen + n - k);
-            at.before += (k - seen) * r.value(at.entry);
-            return at;
-        }
-        seen += n;
-        at.before += std::uint64_t{n} * r.value(at.entry);
-    }
-    return at;
-}
 
 Track read_track(BoxWalk& walk, const Box& trak)
 {
@@ -357,175 +344,6 @@ Track read_track(BoxWalk& walk, const Box& trak)
         t.roll = default_roll(t);
     }
     return t;
-}
-
-Offset SampleSizes::sum(std::uint64_t first, std::uint64_t count)
-{
-    if (t_.sample_size != 0) {
-        return count * t_.sample_size;
-    }
-    Offset total = 0;
-    for (std::uint64_t i = first; i < first + count; ++i) {
-        const std::uint64_t in = i - window_first_;
-        if (i < window_first_ || in >= window_.size() / 4) {
-            const std::uint64_t n = std::min<std::uint64_t>(kSizesWindow, t_.samples - i);
-            window_.resize(static_cast<std::size_t>(n * 4));
-            if (!src_.read(t_.sizes_at + i * 4, window_.data(), window_.size())) {
-                refuse_malformed("read error in stsz");
-            }
-            window_first_ = i;
-        }
-        total += be32(reinterpret_cast<const Byte*>(window_.data()) + (i - window_first_) * 4);
-    }
-    return total;
-}
-
-std::uint64_t rescale(std::uint64_t ticks, std::uint32_t from, std::uint32_t to)
-{
-    if (from == 0) {
-        return 0;
-    }
-    const unsigned __int128 v = (static_cast<unsigned __int128>(ticks) * to + from / 2) / from;
-    constexpr auto kMax = std::numeric_limits<std::uint64_t>::max();
-    return v > kMax ? kMax : static_cast<std::uint64_t>(v);
-}
-
-namespace {
-
-// The chunk that holds sample k and the samples of it before k; the first sample of each chunk
-// run, walked once.
-struct ChunkOf {
-    std::uint64_t chunk;
-    std::uint64_t first_sample;  // of the chunk
-};
-
-ChunkOf chunk_of(const Track& t, std::uint64_t k)
-{
-    std::uint64_t seen = 0;
-    for (std::size_t i = 0; i < t.stsc.size(); ++i) {
-        const std::uint64_t next = i + 1 < t.stsc.size() ? t.stsc[i + 1].first_chunk : t.chunks.size();
-        const std::uint64_t per = t.stsc[i].per_chunk;
-        const std::uint64_t in_run = (next - t.stsc[i].first_chunk) * per;
-        if (k < seen + in_run) {
-            const std::uint64_t c = (k - seen) / per;
-            return {t.stsc[i].first_chunk + c, seen + c * per};
-        }
-        seen += in_run;
-    }
-    refuse_malformed("a sample past the chunks");  // read_stbl checked the counts agree
-}
-
-std::uint32_t per_chunk(const Track& t, std::size_t& run, std::uint64_t chunk)
-{
-    while (run + 1 < t.stsc.size() && t.stsc[run + 1].first_chunk <= chunk) {
-        ++run;
-    }
-    return t.stsc[run].per_chunk;
-}
-
-}  // namespace
-
-std::optional<TrackCut> cut_track(ByteSource& src, const Track& t, std::uint32_t movie_timescale, Micros at)
-{
-    const std::uint64_t media0 = t.has_edit ? t.edit_media_time : 0;
-    if (media0 >= t.ticks) {
-        refuse_malformed("the edit starts past the end of the media");
-    }
-    std::uint64_t presented = t.ticks - media0;
-    if (t.has_edit && t.edit_duration != 0) {
-        presented = std::min(presented, rescale(t.edit_duration, movie_timescale, t.timescale));
-    }
-    TrackCut c;
-    c.start_ticks = sample_at(at, t.timescale);
-    if (c.start_ticks >= presented) {
-        return std::nullopt;
-    }
-    const std::uint64_t m = media0 + c.start_ticks;
-    // The sample presented at m: the first whose end passes m.
-    std::uint64_t sample = 0;
-    std::uint64_t ticks = 0;
-    for (std::uint32_t i = 0; i < t.stts.entries; ++i) {
-        const std::uint64_t n = t.stts.count(i);
-        const std::uint64_t d = t.stts.value(i);
-        if (d != 0 && m < ticks + n * d) {
-            sample += (m - ticks) / d;
-            break;
-        }
-        sample += n;
-        ticks += n * d;
-    }
-    c.first = sample - std::min<std::uint64_t>(sample, t.roll);
-    c.skipped = runs_at(t.stts, c.first).before;
-    c.media_time = m - c.skipped;
-    c.presented = presented - c.start_ticks;
-
-    const ChunkOf where = chunk_of(t, c.first);
-    c.chunk = where.chunk;
-    c.dropped_in_chunk = static_cast<std::uint32_t>(c.first - where.first_sample);
-    SampleSizes sizes(src, t);
-    std::size_t run = 0;
-    std::uint64_t next_sample = where.first_sample;
-    c.data_start = std::numeric_limits<Offset>::max();
-    for (std::uint64_t chunk = where.chunk; chunk < t.chunks.size(); ++chunk) {
-        const std::uint32_t per = per_chunk(t, run, chunk);
-        const std::uint32_t skip = chunk == where.chunk ? c.dropped_in_chunk : 0;
-        const Offset before = skip ? sizes.sum(next_sample, skip) : 0;
-        const Offset bytes = sizes.sum(next_sample + skip, per - skip);
-        next_sample += per;
-        const Offset offset = t.chunks[chunk] + before;
-        if (offset < t.chunks[chunk] || offset > src.size() || bytes > src.size() - offset) {
-            refuse_malformed("a chunk runs past the end of the file");
-        }
-        c.offsets.push_back(offset);
-        c.data_start = std::min(c.data_start, offset);
-        c.data_end = std::max(c.data_end, offset + bytes);
-    }
-    return c;
-}
-
-std::vector<ChapterSample> cut_chapters(ByteSource& src, const Track& t, Micros at)
-{
-    if (t.samples > kMaxChapters) {
-        refuse_malformed("more than " + std::to_string(kMaxChapters) + " chapters (the cap)");
-    }
-    if (t.has_edit && t.edit_media_time != 0) {
-        refuse_unsupported("a chapter track with an edit");
-    }
-    const std::uint64_t from = sample_at(at, t.timescale);
-    std::vector<ChapterSample> out;
-    SampleSizes sizes(src, t);
-    std::size_t run = 0;
-    std::uint64_t sample = 0;
-    std::uint64_t start = 0;
-    // The stts run of `sample` and how many samples of it came before: walked forward once, so
-    // runs of no samples (which a table may hold by the million) are passed once, not per sample.
-    std::uint32_t entry = 0;
-    std::uint64_t used = 0;
-    for (std::uint64_t chunk = 0; chunk < t.chunks.size(); ++chunk) {
-        const std::uint32_t per = per_chunk(t, run, chunk);
-        Offset offset = t.chunks[chunk];
-        for (std::uint32_t i = 0; i < per; ++i, ++sample) {
-            const Offset size = sizes.size(sample);
-            for (; entry < t.stts.entries && used == t.stts.count(entry); used = 0) {
-                ++entry;
-            }
-            const std::uint64_t ticks = entry < t.stts.entries ? t.stts.value(entry) : 0;
-            ++used;
-            if (start + ticks > from) {
-                if (size > kMaxChapterSample) {
-                    refuse_malformed("a chapter title of more than 4 KiB");
-                }
-                ChapterSample c{std::string(static_cast<std::size_t>(size), '\0'), start + ticks - std::max(start, from)};
-                if (!src.read(offset, c.bytes.data(), c.bytes.size())) {
-                    refuse_malformed("a chapter sample past the end of the file");
-                }
-                out.push_back(std::move(c));
-            }
-            start += ticks;
-            offset += size;
-        }
-    }
-    return out;
 }
 
 }  // namespace audio_stream::mp4
