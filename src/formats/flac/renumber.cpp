@@ -59,6 +59,7 @@ CutFrames renumbered(const FrameIndex& index, const Clip& clip, Offset file_size
         refuse_malformed("FLAC cut needs more than " + std::to_string(kMaxCutFrames) + " frames renumbered");
     }
     CutFrames out;
+    out.renumbered = true;
     const std::uint64_t base = index.frames[clip.first].number;
     Offset written = 0;  // bytes of audio in out
     for (std::size_t i = clip.first; i <= clip.last; ++i) {

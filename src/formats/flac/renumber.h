@@ -21,6 +21,7 @@ constexpr std::size_t kMaxCutFrames = std::size_t{1} << 18;
 
 struct CutFrames {
     Extents extents;
+    bool renumbered = false;  // else copied as they are, from the stream's frame 0
     // (file offset, offset in the cut's audio) of each tracked offset where a kept frame starts,
     // in file order.
     std::vector<std::pair<Offset, Offset>> moves;

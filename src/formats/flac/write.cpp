@@ -85,11 +85,16 @@ std::string rebased_points(const SeekTable& t, const Kept& kept, const CutFrames
 }
 
 // STREAMINFO (§8.2): the cut's total samples. The MD5 covers the whole stream's audio, so it
-// survives only a cut that is the whole stream (zero means unknown).
-std::string cut_stream_info(const Stream& s, const Clip& clip)
+// survives only a cut that is the whole stream (zero means unknown). Renumbered frames may have
+// shorter headers (a number under 128 codes in one byte, §9.1.5): the minimum frame size is
+// then unknown (0), else a short last frame falls under it and GStreamer's flacparse drops it.
+std::string cut_stream_info(const Stream& s, const Clip& clip, bool renumbered)
 {
     Byte info[kStreamInfoBytes];
     std::copy_n(s.stream_info(), kStreamInfoBytes, info);
+    if (renumbered) {
+        put_be(info + 4, 3, 0);
+    }
     info[13] = static_cast<Byte>((info[13] & 0xF0) | ((clip.total >> 32) & 0x0F));
     put_be32(info + 14, static_cast<std::uint32_t>(clip.total));
     if (clip.skipped != 0 || !clip.to_the_end) {
@@ -166,7 +171,7 @@ Cut write_cut(ByteSource& src, const Stream& s, const FrameIndex& index, const C
     kept.audio_start = s.audio_start;
     kept.file_size = src.size();
     Cut cut;
-    emit_metadata(cut.rep.extents, cut_stream_info(s, clip), kept_blocks(s, tables, kept, frames));
+    emit_metadata(cut.rep.extents, cut_stream_info(s, clip, frames.renumbered), kept_blocks(s, tables, kept, frames));
     emit_frames(cut.rep.extents, frames.extents);
     cut.rep.length = extents_length(cut.rep.extents);
     cut.status = Cut::Status::Ok;
