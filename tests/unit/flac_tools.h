@@ -301,10 +301,10 @@ inline Cached FlacFormat::make(const Source& s, const std::string& dir)
     return c;
 }
 
-// cut_flac as served (the dispatch names the cut).
-inline Cut cut_served(ByteSource& src, Micros t)
+// cut_flac as served (the dispatch names the cut); a time alone is the span from it.
+inline Cut cut_served(ByteSource& src, const Span& span)
 {
-    return test_tools::served_cut("audio/flac", src, t);
+    return test_tools::served_cut("audio/flac", src, span);
 }
 
 

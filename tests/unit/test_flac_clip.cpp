@@ -209,7 +209,7 @@ TEST(FlacClipMetadata, Rfc9639_8_5_SeekPointsBeforeEndKeptAfterItDropped)
     for (const Micros end : {Micros{9000000}, Micros{10000000}, Micros{12500000}}) {
         SCOPED_TRACE(end);
         MemorySource in(file);
-        const Cut cut = test_tools::served_cut("audio/flac", in, Span{3000000, end});
+        const Cut cut = cut_served(in, Span{3000000, end});
         ASSERT_EQ(cut.status, Cut::Status::Ok);
         const std::string out = materialise(file, cut.rep);
         const auto points = seek_points(out);
@@ -236,7 +236,7 @@ TEST(FlacClipMetadata, BytesAfterTheLastFrameAreNotPartOfAClip)
     for (const Micros end : {Micros{12500000}, Micros{19995000}, Micros{25000000}}) {
         SCOPED_TRACE(end);
         MemorySource in(file);
-        const Cut cut = test_tools::served_cut("audio/flac", in, Span{7000000, end});
+        const Cut cut = cut_served(in, Span{7000000, end});
         expect_invariants(cut, file.size(), Span{7000000, end});
         ASSERT_EQ(cut.status, Cut::Status::Ok) << cut.detail;
         const std::string out = materialise(file, cut.rep);
