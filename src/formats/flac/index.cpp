@@ -11,6 +11,13 @@ namespace flac {
 
 namespace {
 
+// Where the frame under the walk ends.
+struct Boundary {
+    enum Kind { Next, Last, Unreadable } kind;
+    Offset at = 0;         // Next: where the next frame starts
+    FrameHeader next{};    // Next: its header, whose bytes are in Walker::next_header_
+};
+
 // The walk of index_frames: one pass over the bytes, a CRC-16 running over the current frame.
 class Walker {
 public:
@@ -31,6 +38,13 @@ private:
     bool begin(Offset off, const FrameHeader& h);
     // The current frame ends at end: its CRC-16 is the two bytes before.
     bool finish(Offset end);
+    // Reads on from pos_ to where the current frame ends.
+    Boundary frame_end(Offset max_frame);
+    // Whether the next frame's header starts at pos_: it parses, is numbered the same way with
+    // the next number, and the current frame is long enough to end there.
+    bool next_header_here(FrameHeader& next);
+    // The current frame, the last, ends: the index is complete.
+    std::string close_last(Offset max_frame);
     // Where the current frame, the last, ends: at the end of the file when its CRC-16 comes out
     // zero there, else where it last does within `longest` bytes (trailing bytes such as an
     // ID3v1 tag follow), else nowhere (a damaged frame).
@@ -57,62 +71,64 @@ std::string Walker::run(Offset first)
         return detail("FLAC frame unreadable");
     }
     // A sync code inside audio data fails one of the three tests (RFC 9639 §9.1: the header
-    // itself may not be unique).
+    // itself may not be unique), and no frame is longer than twice STREAMINFO's largest.
     const Offset max_frame = info_.max_frame != 0 ? Offset{info_.max_frame} * 2 + 64 : kMaxFrameBytes;
+    for (Boundary b = frame_end(max_frame); b.kind != Boundary::Last; b = frame_end(max_frame)) {
+        if (b.kind == Boundary::Unreadable || !finish(b.at) || !begin(b.at, b.next)) {
+            return detail("FLAC frames unreadable");
+        }
+    }
+    return close_last(max_frame);
+}
+
+Boundary Walker::frame_end(Offset max_frame)
+{
     Offset fallback = 0;  // where the next header was while no CRC-16 came out zero; 0: nowhere
     for (;;) {
         std::size_t n;
         const Byte* p = in_.at(pos_, 1, n);
         if (!p) {
-            return detail("FLAC frames unreadable");
+            return {Boundary::Unreadable};
         }
-        if (n != 0 && pos_ - start_ > max_frame && fallback == 0) {
-            // No frame is this long: a damaged tail. Copy it unchanged after the last frame.
-            break;
-        }
-        if (fallback != 0 && (n == 0 || pos_ - start_ > max_frame)) {
-            // A damaged frame: its CRC-16 never came out zero, but the next frame's header was
-            // there. Keep it (as damaged as it was) and go on from that header.
-            const Offset next = fallback;
-            fallback = 0;
-            if (!finish(next) || !header(next, h) || !begin(next, h)) {
-                return detail("FLAC frames unreadable");
+        if (n == 0 || pos_ - start_ > max_frame) {
+            // The end of the file, or no frame is this long. A damaged frame, whose CRC-16 never
+            // came out zero, ends where the next frame's header was: kept as damaged as it was.
+            // Else the frame is the last, and what follows it trails (copied unchanged).
+            if (fallback == 0) {
+                return {Boundary::Last};
             }
-            continue;
-        }
-        if (n == 0) {
-            break;
+            Boundary b{Boundary::Next, fallback};
+            return header(fallback, b.next) ? b : Boundary{Boundary::Unreadable};
         }
         const auto* q = static_cast<const Byte*>(std::memchr(p, 0xFF, n));
         const std::size_t skip = q ? static_cast<std::size_t>(q - p) : n;
         crc_ = flac::crc16(p, skip, crc_);
         pos_ += skip;
-        if (!q) {
-            continue;
-        }
-        if (pos_ >= start_ + index_.frames.back().length + info_.channels + 2) {
+        if (q) {
             FrameHeader next;
-            if (header(pos_, next) && next.variable == index_.variable && next.number == following()) {
+            if (next_header_here(next)) {
                 if (crc_ == 0) {
-                    if (!finish(pos_) || !begin(pos_, next)) {
-                        return detail("FLAC frame unreadable");
-                    }
-                    continue;
+                    return {Boundary::Next, pos_, next};
                 }
-                if (fallback == 0) {
-                    fallback = pos_;  // never 0: "fLaC" comes first
-                }
+                fallback = fallback != 0 ? fallback : pos_;  // never 0: "fLaC" comes first
             }
+            static constexpr Byte kSync = 0xFF;  // q may be gone: header() moves the buffer
+            crc_ = flac::crc16(&kSync, 1, crc_);    // part of this frame after all
+            ++pos_;
         }
-        p = in_.at(pos_, 1, n);
-        if (!p || n == 0) {
-            return detail("FLAC frames unreadable");
-        }
-        crc_ = flac::crc16(p, 1, crc_);
-        ++pos_;
     }
-    // The last frame: up to where its CRC-16 last came out zero (trailing bytes, an ID3v1 tag
-    // say, are copied unchanged), or the rest of the file if it never did (a damaged frame).
+}
+
+bool Walker::next_header_here(FrameHeader& next)
+{
+    return pos_ >= start_ + index_.frames.back().length + info_.channels + 2 && header(pos_, next) &&
+           next.variable == index_.variable && next.number == following();
+}
+
+std::string Walker::close_last(Offset max_frame)
+{
+    // Up to where its CRC-16 last came out zero (trailing bytes, an ID3v1 tag say, are copied
+    // unchanged), or the rest of the file if it never did (a damaged frame).
     const std::optional<Offset> end = last_end(max_frame);
     if (!end && in_.exhausted()) {
         return detail("FLAC frames unreadable");
