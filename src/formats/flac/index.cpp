@@ -33,16 +33,17 @@ private:
         const IndexedFrame& f = index_.frames.back();
         return f.number + (index_.variable ? f.block : 1);
     }
-    bool header(Offset off, FrameHeader& h);
+    // The header at off if it parses (parse_header), its bytes kept in next_header_.
+    std::optional<FrameHeader> header(Offset off);
     // The frame at off, whose header (h, its bytes in next_header_) was just read, begins.
     bool begin(Offset off, const FrameHeader& h);
     // The current frame ends at end: its CRC-16 is the two bytes before.
     bool finish(Offset end);
     // Reads on from pos_ to where the current frame ends.
     Boundary frame_end(Offset max_frame);
-    // Whether the next frame's header starts at pos_: it parses, is numbered the same way with
+    // The next frame's header if it starts at pos_: it parses, is numbered the same way with
     // the next number, and the current frame is long enough to end there.
-    bool next_header_here(FrameHeader& next);
+    std::optional<FrameHeader> next_header_here();
     // The current frame, the last, ends: the index is complete.
     std::string close_last(Offset max_frame);
     // Where the current frame, the last, ends: at the end of the file when its CRC-16 comes out
@@ -61,13 +62,13 @@ private:
 
 std::string Walker::run(Offset first)
 {
-    FrameHeader h;
-    if (!header(first, h)) {
+    const std::optional<FrameHeader> h = header(first);
+    if (!h) {
         return detail("first FLAC frame unreadable");
     }
-    index_.variable = h.variable;
-    index_.fixed_block = h.block;
-    if (!begin(first, h)) {
+    index_.variable = h->variable;
+    index_.fixed_block = h->block;
+    if (!begin(first, *h)) {
         return detail("FLAC frame unreadable");
     }
     // A sync code inside audio data fails one of the three tests (RFC 9639 §9.1: the header
@@ -97,18 +98,17 @@ Boundary Walker::frame_end(Offset max_frame)
             if (fallback == 0) {
                 return {Boundary::Last};
             }
-            Boundary b{Boundary::Next, fallback};
-            return header(fallback, b.next) ? b : Boundary{Boundary::Unreadable};
+            const std::optional<FrameHeader> next = header(fallback);
+            return next ? Boundary{Boundary::Next, fallback, *next} : Boundary{Boundary::Unreadable};
         }
         const auto* q = static_cast<const Byte*>(std::memchr(p, 0xFF, n));
         const std::size_t skip = q ? static_cast<std::size_t>(q - p) : n;
         crc_ = flac::crc16(p, skip, crc_);
         pos_ += skip;
         if (q) {
-            FrameHeader next;
-            if (next_header_here(next)) {
+            if (const std::optional<FrameHeader> next = next_header_here()) {
                 if (crc_ == 0) {
-                    return {Boundary::Next, pos_, next};
+                    return {Boundary::Next, pos_, *next};
                 }
                 fallback = fallback != 0 ? fallback : pos_;  // never 0: "fLaC" comes first
             }
@@ -119,10 +119,13 @@ Boundary Walker::frame_end(Offset max_frame)
     }
 }
 
-bool Walker::next_header_here(FrameHeader& next)
+std::optional<FrameHeader> Walker::next_header_here()
 {
-    return pos_ >= start_ + index_.frames.back().length + info_.channels + 2 && header(pos_, next) &&
-           next.variable == index_.variable && next.number == following();
+    if (pos_ < start_ + index_.frames.back().length + info_.channels + 2) {
+        return std::nullopt;
+    }
+    const std::optional<FrameHeader> next = header(pos_);
+    return next && next->variable == index_.variable && next->number == following() ? next : std::nullopt;
 }
 
 std::string Walker::close_last(Offset max_frame)
@@ -158,22 +161,20 @@ std::string Walker::detail(const char* what) const
     return what;
 }
 
-bool Walker::header(Offset off, FrameHeader& h)
+std::optional<FrameHeader> Walker::header(Offset off)
 {
     std::size_t n;
     const Byte* p = in_.at(off, kMaxHeaderBytes, n);
     if (!p || n < 2 || (p[1] & 0xFE) != 0xF8) {
-        return false;
+        return std::nullopt;
     }
     Byte b[kMaxHeaderBytes] = {};
     std::copy_n(p, std::min(n, sizeof b), b);
-    const auto parsed = parse_header(b, std::min(n, sizeof b), info_);
-    if (!parsed) {
-        return false;
+    const std::optional<FrameHeader> h = parse_header(b, std::min(n, sizeof b), info_);
+    if (h) {
+        std::copy_n(b, h->length, next_header_);
     }
-    h = *parsed;
-    std::copy_n(b, h.length, next_header_);
-    return true;
+    return h;
 }
 
 bool Walker::begin(Offset off, const FrameHeader& h)

@@ -24,14 +24,16 @@ public:
     }
 
     // The frame at file offset `file` is at `cut` in the cut's audio.
-    void frame(Offset file, Offset cut, CutFrames& out)
+    void frame(Offset file, Offset cut)
     {
         for (; next_ != end_ && *next_ <= file; ++next_) {
             if (*next_ == file) {
-                out.moves.emplace_back(file, cut);
+                moves.emplace_back(file, cut);
             }
         }
     }
+
+    std::vector<std::pair<Offset, Offset>> moves;  // as CutFrames::moves
 
 private:
     std::vector<Offset>::const_iterator next_;
@@ -39,21 +41,23 @@ private:
 };
 
 // A cut at the stream's frame 0 keeps its frames as they are: one extent.
-CutFrames copied(const FrameIndex& index, const Clip& clip, Offset file_size, Tracker& track)
+CutFrames copied(const FrameIndex& index, const Clip& clip, Offset file_size, const std::vector<Offset>& tracked)
 {
     CutFrames out;
     const Offset base = index.frames[clip.first].offset;
+    Tracker track(tracked, base);
     for (std::size_t i = clip.first; i <= clip.last; ++i) {
-        track.frame(index.frames[i].offset, index.frames[i].offset - base, out);
+        track.frame(index.frames[i].offset, index.frames[i].offset - base);
     }
     const Offset end = clip.to_the_end ? file_size : index.end_of(clip.last);
     append_file(out.extents, base, end - base);
+    out.moves = std::move(track.moves);
     return out;
 }
 
 // RFC 9639 §9.1.5: frame numbers (or, with variable blocks, sample numbers) from 0, so that
 // the cut plays from 0:00; §9.1.8 and §9.3: the CRCs over each rewritten header follow.
-CutFrames renumbered(const FrameIndex& index, const Clip& clip, Offset file_size, Tracker& track)
+CutFrames renumbered(const FrameIndex& index, const Clip& clip, Offset file_size, const std::vector<Offset>& tracked)
 {
     if (clip.last - clip.first >= kMaxCutFrames) {
         refuse_malformed("FLAC cut needs more than " + std::to_string(kMaxCutFrames) + " frames renumbered");
@@ -61,6 +65,7 @@ CutFrames renumbered(const FrameIndex& index, const Clip& clip, Offset file_size
     CutFrames out;
     out.renumbered = true;
     const std::uint64_t base = index.frames[clip.first].number;
+    Tracker track(tracked, index.frames[clip.first].offset);
     Offset written = 0;  // bytes of audio in out
     for (std::size_t i = clip.first; i <= clip.last; ++i) {
         const IndexedFrame& f = index.frames[i];
@@ -68,7 +73,7 @@ CutFrames renumbered(const FrameIndex& index, const Clip& clip, Offset file_size
         if (header.empty()) {
             refuse_malformed("FLAC frame number out of range");
         }
-        track.frame(f.offset, written, out);
+        track.frame(f.offset, written);
         append_memory(out.extents, header);  // joins the CRC-16 of the frame before
         const Offset body_start = f.offset + f.length;
         // A truncated last frame has no CRC-16 to follow: its body goes to the end of the file.
@@ -85,6 +90,7 @@ CutFrames renumbered(const FrameIndex& index, const Clip& clip, Offset file_size
     if (clip.to_the_end && !index.truncated_last) {
         append_file(out.extents, index.last_end, file_size - index.last_end);  // trailing bytes
     }
+    out.moves = std::move(track.moves);
     return out;
 }
 
@@ -98,11 +104,10 @@ std::optional<Offset> CutFrames::moved(Offset file_offset) const
 
 CutFrames cut_frames(const FrameIndex& index, const Clip& clip, Offset file_size, const std::vector<Offset>& tracked)
 {
-    Tracker track(tracked, index.frames[clip.first].offset);
     if (index.frames[clip.first].number == 0) {
-        return copied(index, clip, file_size, track);
+        return copied(index, clip, file_size, tracked);
     }
-    return renumbered(index, clip, file_size, track);
+    return renumbered(index, clip, file_size, tracked);
 }
 
 }  // namespace flac

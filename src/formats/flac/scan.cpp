@@ -40,39 +40,43 @@ std::optional<CodedNumber> coded_number(const Byte* b, std::size_t n, bool by_sa
     return CodedNumber{v, 1 + extra};
 }
 
-// §9.1.1: samples in the frame, from the code or from the 8 or 16 bits at b[p] (p moves past).
-std::uint32_t block_size(unsigned code, const Byte* b, std::size_t& p)
+// A field of the frame header that may take bytes after the fixed part (§9.1.1, §9.1.2).
+struct Field {
+    std::uint32_t value;
+    unsigned bytes;  // taken from where the caller pointed
+};
+
+// §9.1.1: samples in the frame, from the code or from the 8 or 16 bits at p.
+Field block_size(unsigned code, const Byte* p)
 {
     if (code == 1) {
-        return 192;
+        return {192, 0};
     }
     if (code <= 5) {
-        return 576u << (code - 2);
+        return {576u << (code - 2), 0};
     }
     if (code == 6) {
-        return b[p++] + 1u;
+        return {p[0] + 1u, 1};
     }
     if (code == 7) {
-        p += 2;
-        return be16(b + p - 2) + 1u;
+        return {be16(p) + 1u, 2};
     }
-    return 256u << (code - 8);
+    return {256u << (code - 8), 0};
 }
 
-// §9.1.2: the sample rate, from the code or from the bits at b[p] (p moves past); 0 when the
-// header leaves it to STREAMINFO.
-std::uint32_t sample_rate(unsigned code, const Byte* b, std::size_t& p)
+// §9.1.2: the sample rate, from the code or from the bits at p; 0 when the header leaves it
+// to STREAMINFO.
+Field sample_rate(unsigned code, const Byte* p)
 {
     static constexpr std::uint32_t kRates[12] = {0,     88200, 176400, 192000, 8000,  16000,
                                                  22050, 24000, 32000,  44100,  48000, 96000};
     if (code < 12) {
-        return kRates[code];
+        return {kRates[code], 0};
     }
     if (code == 12) {
-        return b[p++] * 1000u;
+        return {p[0] * 1000u, 1};
     }
-    p += 2;
-    return be16(b + p - 2) * (code == 14 ? 10u : 1u);
+    return {be16(p) * (code == 14 ? 10u : 1u), 2};
 }
 
 }  // namespace
@@ -104,9 +108,13 @@ std::optional<FrameHeader> parse_header(const Byte* b, std::size_t n, const Stre
     h.number = number->value;
     h.number_length = number->length;
     std::size_t p = 4 + number->length;
-    h.block = block_size(size_code, b, p);
-    const std::uint32_t rate = sample_rate(rate_code, b, p);
-    if (p >= n || (rate != 0 && rate != info.rate) || (info.max_block != 0 && h.block > info.max_block)) {
+    const Field block = block_size(size_code, b + p);
+    p += block.bytes;
+    const Field rate = sample_rate(rate_code, b + p);
+    p += rate.bytes;
+    h.block = block.value;
+    const bool rate_differs = rate.value != 0 && rate.value != info.rate;
+    if (p >= n || rate_differs || (info.max_block != 0 && h.block > info.max_block)) {
         return std::nullopt;
     }
     if (flac::crc8(b, p) != b[p]) {

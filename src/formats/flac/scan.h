@@ -44,6 +44,7 @@ struct Frame {
 };
 
 // The frame header in b[0, n) if it parses, its CRC-8 matches and it agrees with STREAMINFO.
+// b holds kMaxHeaderBytes bytes (zeros past n), so that no field is read past it.
 std::optional<FrameHeader> parse_header(const Byte* b, std::size_t n, const StreamInfo& info);
 
 // Reads through one fixed window; the budget bounds how many bytes a cut may examine.
