@@ -2,6 +2,9 @@
 
 #include <memory>
 
+#include "index.h"
+#include "locate.h"
+#include "metadata.h"
 #include "write.h"
 
 namespace audio_stream {

@@ -86,12 +86,11 @@ Boundary Walker::frame_end(Offset max_frame)
 {
     Offset fallback = 0;  // where the next header was while no CRC-16 came out zero; 0: nowhere
     for (;;) {
-        std::size_t n;
-        const Byte* p = in_.at(pos_, 1, n);
-        if (!p) {
+        const ChunkReader::Bytes bytes = in_.at(pos_, 1);
+        if (!bytes.data) {
             return {Boundary::Unreadable};
         }
-        if (n == 0 || pos_ - start_ > max_frame) {
+        if (bytes.size == 0 || pos_ - start_ > max_frame) {
             // The end of the file, or no frame is this long. A damaged frame, whose CRC-16 never
             // came out zero, ends where the next frame's header was: kept as damaged as it was.
             // Else the frame is the last, and what follows it trails (copied unchanged).
@@ -101,9 +100,10 @@ Boundary Walker::frame_end(Offset max_frame)
             const std::optional<FrameHeader> next = header(fallback);
             return next ? Boundary{Boundary::Next, fallback, *next} : Boundary{Boundary::Unreadable};
         }
-        const auto* q = static_cast<const Byte*>(std::memchr(p, 0xFF, n));
-        const std::size_t skip = q ? static_cast<std::size_t>(q - p) : n;
-        crc_ = flac::crc16(p, skip, crc_);
+        // Up to the next 0xFF, the only byte a frame header starts with, at once.
+        const auto* q = static_cast<const Byte*>(std::memchr(bytes.data, 0xFF, bytes.size));
+        const std::size_t skip = q ? static_cast<std::size_t>(q - bytes.data) : bytes.size;
+        crc_ = flac::crc16(bytes.data, skip, crc_);
         pos_ += skip;
         if (q) {
             if (const std::optional<FrameHeader> next = next_header_here()) {
@@ -113,7 +113,7 @@ Boundary Walker::frame_end(Offset max_frame)
                 fallback = fallback != 0 ? fallback : pos_;  // never 0: "fLaC" comes first
             }
             static constexpr Byte kSync = 0xFF;  // q may be gone: header() moves the buffer
-            crc_ = flac::crc16(&kSync, 1, crc_);    // part of this frame after all
+            crc_ = flac::crc16(&kSync, 1, crc_); // part of this frame after all
             ++pos_;
         }
     }
@@ -163,14 +163,14 @@ std::string Walker::detail(const char* what) const
 
 std::optional<FrameHeader> Walker::header(Offset off)
 {
-    std::size_t n;
-    const Byte* p = in_.at(off, kMaxHeaderBytes, n);
-    if (!p || n < 2 || (p[1] & 0xFE) != 0xF8) {
+    const ChunkReader::Bytes bytes = in_.at(off, kMaxHeaderBytes);
+    if (!bytes.data || bytes.size < 2 || (bytes.data[1] & 0xFE) != 0xF8) {
         return std::nullopt;
     }
     Byte b[kMaxHeaderBytes] = {};
-    std::copy_n(p, std::min(n, sizeof b), b);
-    const std::optional<FrameHeader> h = parse_header(b, std::min(n, sizeof b), info_);
+    const std::size_t n = std::min(bytes.size, sizeof b);
+    std::copy_n(bytes.data, n, b);
+    const std::optional<FrameHeader> h = parse_header(b, n, info_);
     if (h) {
         std::copy_n(b, h->length, next_header_);
     }
@@ -202,12 +202,11 @@ bool Walker::finish(Offset end)
     if (end < start_ + f.length + 2) {
         return false;
     }
-    std::size_t n;
-    const Byte* p = in_.at(end - 2, 2, n);
-    if (!p || n < 2) {
+    const ChunkReader::Bytes crc = in_.at(end - 2, 2);
+    if (!crc.data || crc.size < 2) {
         return false;
     }
-    f.crc = be16(p);
+    f.crc = be16(crc.data);
     return true;
 }
 
@@ -220,14 +219,13 @@ std::optional<Offset> Walker::last_end(Offset longest)
     std::uint16_t crc = 0;
     const Offset limit = std::min(in_.size(), start_ + longest);
     for (Offset x = start_; x < limit;) {
-        std::size_t n;
-        const Byte* p = in_.at(x, 1, n);
-        if (!p) {
+        const ChunkReader::Bytes bytes = in_.at(x, 1);
+        if (!bytes.data) {
             return std::nullopt;
         }
-        n = static_cast<std::size_t>(std::min<Offset>(n, limit - x));
+        const auto n = static_cast<std::size_t>(std::min<Offset>(bytes.size, limit - x));
         for (std::size_t i = 0; i < n; ++i) {
-            crc = flac::crc16(p + i, 1, crc);
+            crc = flac::crc16(bytes.data + i, 1, crc);
             if (crc == 0 && x + i + 1 >= start_ + index_.frames.back().length + 2) {
                 end = x + i + 1;
             }

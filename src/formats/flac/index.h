@@ -36,15 +36,18 @@ public:
     Offset size() const { return size_; }
     bool exhausted() const { return exhausted_; }
 
-    // The bytes at off: n is how many the buffer holds from there, at least min(want, what the
-    // file has). nullptr when a read fails or the budget is spent; n == 0 at the end of the file.
-    // Defined here, inline: the walk calls it at every sync byte, and out of line g++ 12 takes
-    // a checked std::optional in Walker::run for maybe uninitialized (-Werror).
-    const Byte* at(Offset off, std::size_t want, std::size_t& n)
+    // Bytes of the buffer: `data` null when a read failed or the budget is spent.
+    struct Bytes {
+        const Byte* data = nullptr;
+        std::size_t size = 0;  // 0 at the end of the file
+    };
+
+    // The bytes at off: as many as the buffer holds from there, at least min(want, what the
+    // file has). Defined here, inline: the walk calls it at every sync byte.
+    Bytes at(Offset off, std::size_t want)
     {
-        n = 0;
         if (off >= size_) {
-            return buffer_.data();
+            return {buffer_.data(), 0};
         }
         const Offset need = std::min<Offset>(want, size_ - off);
         if (off < start_ || off + need > start_ + length_) {
@@ -52,17 +55,16 @@ public:
             const auto len = static_cast<std::size_t>(std::min<Offset>(buffer_.size(), size_ - from));
             if (len > kMaxWalkBytes - read_) {
                 exhausted_ = true;
-                return nullptr;
+                return {};
             }
             if (!src_.read(from, buffer_.data(), len)) {
-                return nullptr;
+                return {};
             }
             read_ += len;
             start_ = from;
             length_ = len;
         }
-        n = static_cast<std::size_t>(start_ + length_ - off);
-        return buffer_.data() + (off - start_);
+        return {buffer_.data() + (off - start_), static_cast<std::size_t>(start_ + length_ - off)};
     }
 
 private:
