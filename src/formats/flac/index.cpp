@@ -237,7 +237,32 @@ std::optional<Offset> Walker::last_end(Offset longest)
 
 using payload::put;
 
+// The payload: a head of these widths (variable, truncated_last, fixed_block, last_end, the
+// error's length), the error, the frame count in 8 bytes, then a record for each frame: these
+// widths (offset, number, block, CRC-16, header length, number length), then the header.
+constexpr unsigned kHeadBytes[5] = {1, 1, 4, 8, 4};
+constexpr unsigned kFrameBytes[6] = {8, 8, 4, 2, 1, 1};
 constexpr std::size_t kFrameRecord = 8 + 8 + 4 + 2 + 1 + 1 + kMaxHeaderBytes;
+
+template <std::size_t N>
+void put_all(std::string& out, const std::uint64_t (&values)[N], const unsigned (&widths)[N])
+{
+    for (std::size_t i = 0; i < N; ++i) {
+        put(out, values[i], widths[i]);
+    }
+}
+
+// False when the payload ends first.
+template <std::size_t N>
+bool take_all(payload::Reader& in, std::uint64_t (&values)[N], const unsigned (&widths)[N])
+{
+    for (std::size_t i = 0; i < N; ++i) {
+        if (!in.take(widths[i], values[i])) {
+            return false;
+        }
+    }
+    return true;
+}
 
 // Each frame fits between its start and the next one's (or the end of the audio), and its
 // coded number and block agree with the numbering.
@@ -263,20 +288,13 @@ std::string FrameIndex::payload() const
 {
     std::string out;
     out.reserve(32 + error.size() + frames.size() * kFrameRecord);
-    put(out, variable ? 1 : 0, 1);
-    put(out, truncated_last ? 1 : 0, 1);
-    put(out, fixed_block, 4);
-    put(out, last_end, 8);
-    put(out, error.size(), 4);
+    const std::uint64_t head[] = {variable ? 1u : 0u, truncated_last ? 1u : 0u, fixed_block, last_end, error.size()};
+    put_all(out, head, kHeadBytes);
     out += error;
     put(out, frames.size(), 8);
     for (const IndexedFrame& f : frames) {
-        put(out, f.offset, 8);
-        put(out, f.number, 8);
-        put(out, f.block, 4);
-        put(out, f.crc, 2);
-        put(out, f.length, 1);
-        put(out, f.number_length, 1);
+        const std::uint64_t record[] = {f.offset, f.number, f.block, f.crc, f.length, f.number_length};
+        put_all(out, record, kFrameBytes);
         out.append(reinterpret_cast<const char*>(f.header), kMaxHeaderBytes);
     }
     return out;
@@ -285,24 +303,24 @@ std::string FrameIndex::payload() const
 std::shared_ptr<const FrameIndex> FrameIndex::parse(std::string_view bytes, Offset file_size)
 {
     auto x = std::make_shared<FrameIndex>();
-    audio_stream::payload::Reader in(bytes);
-    std::uint64_t variable, truncated, block, last_end, error_length, count;
+    payload::Reader in(bytes);
+    std::uint64_t head[5];
+    std::uint64_t count;
     std::string_view error;
-    if (!in.take(1, variable) || !in.take(1, truncated) || !in.take(4, block) || !in.take(8, last_end) ||
-        !in.take(4, error_length) || !in.take_bytes(error_length, error) || !in.take(8, count) ||
-        variable > 1 || truncated > 1 || count > kMaxIndexFrames || in.left() != count * kFrameRecord) {
+    if (!take_all(in, head, kHeadBytes) || !in.take_bytes(head[4], error) || !in.take(8, count) || head[0] > 1 ||
+        head[1] > 1 || count > kMaxIndexFrames || in.left() != count * kFrameRecord) {
         return nullptr;
     }
-    x->variable = variable != 0;
-    x->truncated_last = truncated != 0;
-    x->fixed_block = static_cast<std::uint32_t>(block);
-    x->last_end = last_end;
+    x->variable = head[0] != 0;
+    x->truncated_last = head[1] != 0;
+    x->fixed_block = static_cast<std::uint32_t>(head[2]);
+    x->last_end = head[3];
     x->error = std::string(error);
     x->frames.resize(count);
     for (IndexedFrame& f : x->frames) {  // in.left() was checked: every take succeeds
         std::uint64_t v[6];
         std::string_view header;
-        in.take(8, v[0]), in.take(8, v[1]), in.take(4, v[2]), in.take(2, v[3]), in.take(1, v[4]), in.take(1, v[5]);
+        take_all(in, v, kFrameBytes);
         in.take_bytes(kMaxHeaderBytes, header);
         f.offset = v[0];
         f.number = v[1];
