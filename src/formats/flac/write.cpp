@@ -10,6 +10,7 @@ namespace flac {
 
 namespace {
 
+// A SEEKTABLE block's points, read once: they give the offsets to track, then are rebased.
 struct SeekTable {
     const Block* block;
     std::vector<SeekPoint> points;
