@@ -1,7 +1,7 @@
 // libFuzzer target: cut_flac on any bytes, at any time, alone and through a seek index cache, and
 // layout_flac (input and invariants: fuzz_cut.h). The same bytes are also read as a saved seek
 // index (FrameIndex::parse, what a child loads from AudioStreamSeekIndexDir): whatever parse
-// accepts renumbers into extents inside the file.
+// accepts renumbers into extents inside the file, as a cut and as a clip.
 #include "src/formats/flac/flac.h"
 #include "src/formats/flac/renumber.h"
 #include "tests/fuzz/fuzz_cut.h"
@@ -17,10 +17,16 @@ void check_parsed_payload(std::string_view bytes)
         return;
     }
     CHECK(index->payload() == bytes);
-    Extents out;
-    std::vector<std::pair<Offset, Offset>> moves;
-    if (flac::renumber(*index, index->frames.size() / 2, file_size, {}, out, moves).empty()) {
-        for (const auto& e : out) {
+    flac::Clip clip;
+    clip.first = index->frames.size() / 2;
+    clip.last = index->frames.size() - 1;
+    for (const bool to_the_end : {true, false}) {
+        clip.to_the_end = to_the_end;
+        flac::CutFrames frames;
+        if (!parses([&] { frames = flac::cut_frames(*index, clip, file_size, {}); })) {
+            continue;
+        }
+        for (const auto& e : frames.extents) {
             if (const auto* f = std::get_if<FileExtent>(&e)) {
                 CHECK(f->offset <= file_size && f->length <= file_size - f->offset);
             }

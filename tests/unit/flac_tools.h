@@ -1,4 +1,5 @@
-// What the FLAC tests share (test_flac.cpp, test_flac_scan.cpp, test_flac_renumber.cpp): an
+// What the FLAC tests share (test_flac.cpp, test_flac_clip.cpp, test_flac_scan.cpp,
+// test_flac_renumber.cpp): an
 // independent frame walker with bitwise CRCs (none of the cutter's code), the metadata reader,
 // and the source files, made once per run through the shared fixture (format_fixture.h).
 #ifndef AUDIO_STREAM_TESTS_UNIT_FLAC_TOOLS_H
@@ -159,7 +160,8 @@ inline Walk walk_frames(const std::string& flac)
 
 // The same stream with the variable blocking strategy (RFC 9639 §9.1: bit 0 of the second byte
 // set, headers numbered by sample): what Debian's encoders never write. SEEKTABLE dropped (its
-// offsets would move), CRC-8 and CRC-16 computed afresh.
+// offsets would move), STREAMINFO's frame sizes unknown (headers grow), CRC-8 and CRC-16
+// computed afresh.
 inline std::string to_variable(const std::string& flac)
 {
     const Walk w = walk_frames(flac);
@@ -176,6 +178,7 @@ inline std::string to_variable(const std::string& flac)
         }
         pos += 4 + len;
     }
+    kept[0].replace(4 + 4, 6, 6, '\0');  // STREAMINFO's minimum and maximum frame sizes
     for (std::size_t i = 0; i < kept.size(); ++i) {
         kept[i][0] = static_cast<char>((kept[i][0] & 0x7F) | (i + 1 == kept.size() ? 0x80 : 0));
         out += kept[i];
@@ -298,10 +301,10 @@ inline Cached FlacFormat::make(const Source& s, const std::string& dir)
     return c;
 }
 
-// cut_flac as served (the dispatch names the cut).
-inline Cut cut_served(ByteSource& src, Micros t)
+// cut_flac as served (the dispatch names the cut); a time alone is the span from it.
+inline Cut cut_served(ByteSource& src, const Span& span)
 {
-    return test_tools::served_cut("audio/flac", src, t);
+    return test_tools::served_cut("audio/flac", src, span);
 }
 
 
@@ -336,6 +339,29 @@ inline std::uint64_t total_samples(const std::string& stream_info)
         v = v << 8 | s[i];
     }
     return v;
+}
+
+// RFC 9639 §8.2: STREAMINFO's 24-bit minimum and maximum frame sizes (0: unknown).
+inline std::uint32_t frame_size_field(const std::string& stream_info, std::size_t at)
+{
+    const auto* s = reinterpret_cast<const unsigned char*>(stream_info.data());
+    return std::uint32_t{s[at]} << 16 | std::uint32_t{s[at + 1]} << 8 | s[at + 2];
+}
+
+// Every frame of a stream is within the sizes its STREAMINFO gives, where it gives them
+// (GStreamer's flacparse drops a frame under the minimum).
+inline void expect_frames_within_stream_info_sizes(const std::string& flac)
+{
+    const std::string info = metadata(flac).at(0).body;
+    const std::uint32_t min = frame_size_field(info, 4);
+    const std::uint32_t max = frame_size_field(info, 7);
+    const Walk w = walk_frames(flac);
+    for (std::size_t i = 0; i < w.frames.size(); ++i) {
+        const std::size_t end = i + 1 < w.frames.size() ? w.frames[i + 1].offset : w.end;
+        const std::size_t size = end - w.frames[i].offset;
+        EXPECT_TRUE(min == 0 || size >= min) << "frame " << i << " of " << size << " bytes, min " << min;
+        EXPECT_TRUE(max == 0 || size <= max) << "frame " << i << " of " << size << " bytes, max " << max;
+    }
 }
 
 }  // namespace flac_test

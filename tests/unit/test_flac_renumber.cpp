@@ -1,5 +1,5 @@
-// The frames after a FLAC cut (flac_renumber.cpp): renumbered from 0 whatever follows them,
-// damaged frames and trailing bytes copied as they are, and the limit on how many a cut renumbers.
+// The frames after a FLAC cut (renumber.cpp): renumbered from 0 whatever follows them, damaged
+// frames and trailing bytes copied as they are, and the limit on how many a cut or clip renumbers.
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -74,15 +74,23 @@ TEST(FlacFrames, ADamagedFrameStaysDamagedAndTheFramesAfterItAreRenumbered)
     }
 }
 
+// 265000 frames of 16 samples (8 kHz, 530 s of silence, ~4 MB), made once; empty if ffmpeg fails.
+const std::string& many_frames()
+{
+    static const std::string file = [] {
+        const std::string path = temp_dir() + "/many_frames.flac";
+        const Output made = run("ffmpeg -v error -f lavfi -i anullsrc=r=8000:cl=mono -t 530 -c:a flac "
+                                "-frame_size 16 '" + path + "'");
+        return made.status == 0 ? slurp(path) : std::string();
+    }();
+    return file;
+}
+
 TEST(FlacLimits, CutRenumberingMoreThanTwoToThe18FramesIsRefusedWithADetail)
 {
     ASSERT_TRUE(have_tools());
-    // 265000 frames of 16 samples (8 kHz, 530 s of silence, ~4 MB).
-    const std::string path = temp_dir() + "/many_frames.flac";
-    const Output made = run("ffmpeg -v error -f lavfi -i anullsrc=r=8000:cl=mono -t 530 -c:a flac -frame_size 16 '" +
-                            path + "'");
-    ASSERT_EQ(made.status, 0) << made.output;
-    const std::string file = slurp(path);
+    const std::string& file = many_frames();
+    ASSERT_FALSE(file.empty());
     MemorySource in(file);
     const Cut refused = cut_served(in, 1000000);
     expect_invariants(refused, file.size(), 1000000);
@@ -97,6 +105,26 @@ TEST(FlacLimits, CutRenumberingMoreThanTwoToThe18FramesIsRefusedWithADetail)
     EXPECT_TRUE(w.complete);
     EXPECT_EQ(w.frames.size(), 215000u);
     EXPECT_EQ(w.frames.back().number, 214999u);
+}
+
+TEST(FlacLimits, AClipRenumbersOnlyItsOwnFrames)
+{
+    ASSERT_TRUE(have_tools());
+    const std::string& file = many_frames();
+    ASSERT_FALSE(file.empty());
+    // From 1 s the cut is refused (264500 frames); a clip to 100 s renumbers 49500.
+    MemorySource in(file);
+    const Span span{1000000, 100000000};
+    const Cut clip = cut_served(in, span);
+    expect_invariants(clip, file.size(), span);
+    ASSERT_EQ(clip.status, Cut::Status::Ok) << clip.detail;
+    EXPECT_EQ(clip.end, 100000000);
+    EXPECT_EQ(clip.duration, 99000000);
+    EXPECT_LE(clip.rep.extents.size(), 2u * 49500 + 6);
+    const Walk w = walk_frames(materialise(file, clip.rep));
+    EXPECT_TRUE(w.complete);
+    EXPECT_EQ(w.frames.size(), 49500u);
+    EXPECT_EQ(w.frames.back().number, 49499u);
 }
 
 }  // namespace

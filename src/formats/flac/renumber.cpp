@@ -1,370 +1,113 @@
 #include "renumber.h"
 
 #include <algorithm>
-#include <cstring>
+#include <string>
 
 #include "frame.h"
-#include "../payload.h"
 
 namespace audio_stream {
 namespace flac {
 
 namespace {
 
-// Every frame after the cut costs two extents (~100 bytes): this bounds a cut's memory. At 4096
-// samples a frame, 2^18 frames are about 6.8 hours of 44.1 kHz audio.
-constexpr std::size_t kMaxCutFrames = std::size_t{1} << 18;
-
-// The walk of index_frames: one pass over the bytes, a CRC-16 running over the current frame.
-class Walker {
-public:
-    Walker(ByteSource& src, const StreamInfo& info, FrameIndex& index) : in_(src), info_(info), index_(index) {}
-
-    // Empty on success, else why the frames cannot be indexed.
-    std::string run(Offset first);
-
-private:
-    std::string detail(const char* what) const;
-    std::uint64_t following() const
-    {
-        const IndexedFrame& f = index_.frames.back();
-        return f.number + (index_.variable ? f.block : 1);
-    }
-    bool header(Offset off, FrameHeader& h);
-    // The frame at off, whose header (h, its bytes in next_header_) was just read, begins.
-    bool begin(Offset off, const FrameHeader& h);
-    // The current frame ends at end: its CRC-16 is the two bytes before.
-    bool finish(Offset end);
-    // Where the current frame, the last, ends: at the end of the file when its CRC-16 comes out
-    // zero there, else where it last does within `longest` bytes (trailing bytes such as an
-    // ID3v1 tag follow), else nowhere (a damaged frame).
-    std::optional<Offset> last_end(Offset longest);
-
-    ChunkReader in_;
-    const StreamInfo& info_;
-    FrameIndex& index_;
-    Offset start_ = 0;  // the current frame's
-    Offset pos_ = 0;    // bytes [start_, pos_) are under crc_
-    std::uint16_t crc_ = 0;
-    Byte next_header_[kMaxHeaderBytes] = {};
-};
-
-std::string Walker::run(Offset first)
-{
-    FrameHeader h;
-    if (!header(first, h)) {
-        return detail("first FLAC frame unreadable");
-    }
-    index_.variable = h.variable;
-    index_.fixed_block = h.block;
-    if (!begin(first, h)) {
-        return detail("FLAC frame unreadable");
-    }
-    // A sync code inside audio data fails one of the three tests (RFC 9639 §9.1: the header
-    // itself may not be unique).
-    const Offset max_frame = info_.max_frame != 0 ? Offset{info_.max_frame} * 2 + 64 : kMaxFrameBytes;
-    Offset fallback = 0;  // where the next header was while no CRC-16 came out zero; 0: nowhere
-    for (;;) {
-        std::size_t n;
-        const Byte* p = in_.at(pos_, 1, n);
-        if (!p) {
-            return detail("FLAC frames unreadable");
-        }
-        if (n != 0 && pos_ - start_ > max_frame && fallback == 0) {
-            // No frame is this long: a damaged tail. Copy it unchanged after the last frame.
-            break;
-        }
-        if (fallback != 0 && (n == 0 || pos_ - start_ > max_frame)) {
-            // A damaged frame: its CRC-16 never came out zero, but the next frame's header was
-            // there. Keep it (as damaged as it was) and go on from that header.
-            const Offset next = fallback;
-            fallback = 0;
-            if (!finish(next) || !header(next, h) || !begin(next, h)) {
-                return detail("FLAC frames unreadable");
-            }
-            continue;
-        }
-        if (n == 0) {
-            break;
-        }
-        const auto* q = static_cast<const Byte*>(std::memchr(p, 0xFF, n));
-        const std::size_t skip = q ? static_cast<std::size_t>(q - p) : n;
-        crc_ = flac::crc16(p, skip, crc_);
-        pos_ += skip;
-        if (!q) {
-            continue;
-        }
-        if (pos_ >= start_ + index_.frames.back().length + info_.channels + 2) {
-            FrameHeader next;
-            if (header(pos_, next) && next.variable == index_.variable && next.number == following()) {
-                if (crc_ == 0) {
-                    if (!finish(pos_) || !begin(pos_, next)) {
-                        return detail("FLAC frame unreadable");
-                    }
-                    continue;
-                }
-                if (fallback == 0) {
-                    fallback = pos_;  // never 0: "fLaC" comes first
-                }
-            }
-        }
-        p = in_.at(pos_, 1, n);
-        if (!p || n == 0) {
-            return detail("FLAC frames unreadable");
-        }
-        crc_ = flac::crc16(p, 1, crc_);
-        ++pos_;
-    }
-    // The last frame: up to where its CRC-16 last came out zero (trailing bytes, an ID3v1 tag
-    // say, are copied unchanged), or the rest of the file if it never did (a damaged frame).
-    const std::optional<Offset> end = last_end(max_frame);
-    if (!end && in_.exhausted()) {
-        return detail("FLAC frames unreadable");
-    }
-    const Offset last = end.value_or(in_.size());
-    if (last < start_ + index_.frames.back().length + 2) {
-        // Too short to hold a CRC-16: a truncated file. The frame stays as truncated as it was.
-        index_.truncated_last = true;
-        index_.last_end = in_.size();
-        return {};
-    }
-    if (!finish(last)) {
-        return detail("FLAC frames unreadable");
-    }
-    index_.last_end = last;
-    return {};
-}
-
-std::string Walker::detail(const char* what) const
-{
-    if (in_.exhausted()) {
-        return "FLAC stream needs more than " + std::to_string(kMaxWalkBytes >> 20) + " MiB of frames indexed";
-    }
-    if (index_.frames.size() >= kMaxIndexFrames) {
-        return "FLAC stream has more than " + std::to_string(kMaxIndexFrames) + " frames to index";
-    }
-    return what;
-}
-
-bool Walker::header(Offset off, FrameHeader& h)
-{
-    std::size_t n;
-    const Byte* p = in_.at(off, kMaxHeaderBytes, n);
-    if (!p || n < 2 || (p[1] & 0xFE) != 0xF8) {
-        return false;
-    }
-    Byte b[kMaxHeaderBytes] = {};
-    std::copy_n(p, std::min(n, sizeof b), b);
-    const auto parsed = parse_header(b, std::min(n, sizeof b), info_);
-    if (!parsed) {
-        return false;
-    }
-    h = *parsed;
-    std::copy_n(b, h.length, next_header_);
-    return true;
-}
-
-bool Walker::begin(Offset off, const FrameHeader& h)
-{
-    if (index_.frames.size() >= kMaxIndexFrames) {
-        return false;
-    }
-    IndexedFrame f{};
-    f.offset = off;
-    f.number = h.number;
-    f.block = h.block;
-    f.length = static_cast<std::uint8_t>(h.length);
-    f.number_length = static_cast<std::uint8_t>(h.number_length);
-    std::copy_n(next_header_, h.length, f.header);
-    index_.frames.push_back(f);
-    start_ = off;
-    crc_ = flac::crc16(next_header_, h.length);
-    pos_ = off + h.length;
-    return true;
-}
-
-bool Walker::finish(Offset end)
-{
-    IndexedFrame& f = index_.frames.back();
-    if (end < start_ + f.length + 2) {
-        return false;
-    }
-    std::size_t n;
-    const Byte* p = in_.at(end - 2, 2, n);
-    if (!p || n < 2) {
-        return false;
-    }
-    f.crc = be16(p);
-    return true;
-}
-
-std::optional<Offset> Walker::last_end(Offset longest)
-{
-    if (crc_ == 0 && pos_ == in_.size()) {
-        return pos_;
-    }
-    std::optional<Offset> end;
-    std::uint16_t crc = 0;
-    const Offset limit = std::min(in_.size(), start_ + longest);
-    for (Offset x = start_; x < limit;) {
-        std::size_t n;
-        const Byte* p = in_.at(x, 1, n);
-        if (!p) {
-            return std::nullopt;
-        }
-        n = static_cast<std::size_t>(std::min<Offset>(n, limit - x));
-        for (std::size_t i = 0; i < n; ++i) {
-            crc = flac::crc16(p + i, 1, crc);
-            if (crc == 0 && x + i + 1 >= start_ + index_.frames.back().length + 2) {
-                end = x + i + 1;
-            }
-        }
-        x += n;
-    }
-    return end;
-}
-
 std::string crc_bytes(std::uint16_t crc)
 {
     return {static_cast<char>(crc >> 8), static_cast<char>(crc & 0xFF)};
 }
 
-using payload::put;
+// Matches the kept frames, in file order, against the sorted tracked offsets.
+class Tracker {
+public:
+    Tracker(const std::vector<Offset>& tracked, Offset from)
+        : next_(std::lower_bound(tracked.begin(), tracked.end(), from)), end_(tracked.end())
+    {
+    }
 
-constexpr std::size_t kFrameRecord = 8 + 8 + 4 + 2 + 1 + 1 + kMaxHeaderBytes;
-
-// Each frame fits between its start and the next one's (or the end of the audio), and its
-// coded number and block agree with the numbering.
-bool valid_frames(const FrameIndex& x, Offset file_size)
-{
-    for (std::size_t i = 0; i < x.frames.size(); ++i) {
-        const IndexedFrame& f = x.frames[i];
-        const bool last = i + 1 == x.frames.size();
-        const Offset end = last ? x.last_end : x.frames[i + 1].offset;
-        const Offset need = f.offset + f.length + (last && x.truncated_last ? 0 : 2);
-        if (f.length < 6 || f.length > kMaxHeaderBytes || f.number_length < 1 || f.number_length > 7 ||
-            4u + f.number_length >= f.length || f.block == 0 || f.offset > file_size || need > end ||
-            end > file_size || (i > 0 && f.number <= x.frames[i - 1].number)) {
-            return false;
+    // The frame at file offset `file` is at `cut` in the cut's audio.
+    void frame(Offset file, Offset cut)
+    {
+        for (; next_ != end_ && *next_ <= file; ++next_) {
+            if (*next_ == file) {
+                moves.emplace_back(file, cut);
+            }
         }
     }
-    return x.fixed_block != 0 && x.last_end <= file_size;
+
+    std::vector<std::pair<Offset, Offset>> moves;  // as CutFrames::moves
+
+private:
+    std::vector<Offset>::const_iterator next_;
+    std::vector<Offset>::const_iterator end_;
+};
+
+// A cut at the stream's frame 0 keeps its frames as they are: one extent.
+CutFrames copied(const FrameIndex& index, const Clip& clip, Offset file_size, const std::vector<Offset>& tracked)
+{
+    CutFrames out;
+    const Offset base = index.frames[clip.first].offset;
+    Tracker track(tracked, base);
+    for (std::size_t i = clip.first; i <= clip.last; ++i) {
+        track.frame(index.frames[i].offset, index.frames[i].offset - base);
+    }
+    const Offset end = clip.to_the_end ? file_size : index.end_of(clip.last);
+    append_file(out.extents, base, end - base);
+    out.moves = std::move(track.moves);
+    return out;
+}
+
+// RFC 9639 §9.1.5: frame numbers (or, with variable blocks, sample numbers) from 0, so that
+// the cut plays from 0:00; §9.1.8 and §9.3: the CRCs over each rewritten header follow.
+CutFrames renumbered(const FrameIndex& index, const Clip& clip, Offset file_size, const std::vector<Offset>& tracked)
+{
+    if (clip.last - clip.first >= kMaxCutFrames) {
+        refuse_malformed("FLAC cut needs more than " + std::to_string(kMaxCutFrames) + " frames renumbered");
+    }
+    CutFrames out;
+    out.renumbered = true;
+    const std::uint64_t base = index.frames[clip.first].number;
+    Tracker track(tracked, index.frames[clip.first].offset);
+    Offset written = 0;  // bytes of audio in out
+    for (std::size_t i = clip.first; i <= clip.last; ++i) {
+        const IndexedFrame& f = index.frames[i];
+        const std::string header = renumbered_header(f.header, f.length, f.number_length, f.number - base);
+        if (header.empty()) {
+            refuse_malformed("FLAC frame number out of range");
+        }
+        track.frame(f.offset, written);
+        append_memory(out.extents, header);  // joins the CRC-16 of the frame before
+        const Offset body_start = f.offset + f.length;
+        // A truncated last frame has no CRC-16 to follow: its body goes to the end of the file.
+        const bool truncated = i + 1 == index.frames.size() && index.truncated_last;
+        const Offset body = truncated ? file_size - body_start : index.end_of(i) - 2 - body_start;
+        append_file(out.extents, body_start, body);
+        written += header.size() + body;
+        if (!truncated) {
+            const auto* h = reinterpret_cast<const Byte*>(header.data());
+            append_memory(out.extents, crc_bytes(renumbered_crc16(f.crc, f.header, f.length, h, header.size(), body)));
+            written += 2;
+        }
+    }
+    if (clip.to_the_end && !index.truncated_last) {
+        append_file(out.extents, index.last_end, file_size - index.last_end);  // trailing bytes
+    }
+    out.moves = std::move(track.moves);
+    return out;
 }
 
 }  // namespace
 
-std::string FrameIndex::payload() const
+std::optional<Offset> CutFrames::moved(Offset file_offset) const
 {
-    std::string out;
-    out.reserve(32 + error.size() + frames.size() * kFrameRecord);
-    put(out, variable ? 1 : 0, 1);
-    put(out, truncated_last ? 1 : 0, 1);
-    put(out, fixed_block, 4);
-    put(out, last_end, 8);
-    put(out, error.size(), 4);
-    out += error;
-    put(out, frames.size(), 8);
-    for (const IndexedFrame& f : frames) {
-        put(out, f.offset, 8);
-        put(out, f.number, 8);
-        put(out, f.block, 4);
-        put(out, f.crc, 2);
-        put(out, f.length, 1);
-        put(out, f.number_length, 1);
-        out.append(reinterpret_cast<const char*>(f.header), kMaxHeaderBytes);
-    }
-    return out;
+    const auto it = std::lower_bound(moves.begin(), moves.end(), std::make_pair(file_offset, Offset{0}));
+    return it != moves.end() && it->first == file_offset ? std::optional<Offset>(it->second) : std::nullopt;
 }
 
-std::shared_ptr<const FrameIndex> FrameIndex::parse(std::string_view bytes, Offset file_size)
+CutFrames cut_frames(const FrameIndex& index, const Clip& clip, Offset file_size, const std::vector<Offset>& tracked)
 {
-    auto x = std::make_shared<FrameIndex>();
-    audio_stream::payload::Reader in(bytes);
-    std::uint64_t variable, truncated, block, last_end, error_length, count;
-    std::string_view error;
-    if (!in.take(1, variable) || !in.take(1, truncated) || !in.take(4, block) || !in.take(8, last_end) ||
-        !in.take(4, error_length) || !in.take_bytes(error_length, error) || !in.take(8, count) ||
-        variable > 1 || truncated > 1 || count > kMaxIndexFrames || in.left() != count * kFrameRecord) {
-        return nullptr;
+    if (index.frames[clip.first].number == 0) {
+        return copied(index, clip, file_size, tracked);
     }
-    x->variable = variable != 0;
-    x->truncated_last = truncated != 0;
-    x->fixed_block = static_cast<std::uint32_t>(block);
-    x->last_end = last_end;
-    x->error = std::string(error);
-    x->frames.resize(count);
-    for (IndexedFrame& f : x->frames) {  // in.left() was checked: every take succeeds
-        std::uint64_t v[6];
-        std::string_view header;
-        in.take(8, v[0]), in.take(8, v[1]), in.take(4, v[2]), in.take(2, v[3]), in.take(1, v[4]), in.take(1, v[5]);
-        in.take_bytes(kMaxHeaderBytes, header);
-        f.offset = v[0];
-        f.number = v[1];
-        f.block = static_cast<std::uint32_t>(v[2]);
-        f.crc = static_cast<std::uint16_t>(v[3]);
-        f.length = static_cast<std::uint8_t>(v[4]);
-        f.number_length = static_cast<std::uint8_t>(v[5]);
-        std::copy(header.begin(), header.end(), f.header);
-    }
-    if (x->error.empty() == x->frames.empty() || (!x->frames.empty() && !valid_frames(*x, file_size))) {
-        return nullptr;
-    }
-    return x;
-}
-
-FrameIndex index_frames(ByteSource& src, const StreamInfo& info, Offset first)
-{
-    FrameIndex index;
-    index.error = Walker(src, info, index).run(first);
-    if (!index.error.empty()) {
-        index.frames.clear();
-    }
-    index.frames.shrink_to_fit();
-    return index;
-}
-
-std::string renumber(const FrameIndex& index, std::size_t from, Offset file_size, const std::vector<Offset>& tracked,
-                     Extents& out, std::vector<std::pair<Offset, Offset>>& moves)
-{
-    const std::size_t count = index.frames.size();
-    if (count - from > kMaxCutFrames) {
-        return "FLAC cut needs more than " + std::to_string(kMaxCutFrames) + " frames renumbered";
-    }
-    const std::uint64_t base = index.frames[from].number;
-    auto next_track = std::lower_bound(tracked.begin(), tracked.end(), index.frames[from].offset);
-    std::string pending;  // memory bytes not yet emitted: a CRC-16, then a header
-    Offset written = 0;   // bytes of audio emitted or pending
-    for (std::size_t i = from; i < count; ++i) {
-        const IndexedFrame& f = index.frames[i];
-        const std::string header = renumbered_header(f.header, f.length, f.number_length, f.number - base);
-        if (header.empty()) {
-            return "FLAC frame number out of range";
-        }
-        for (; next_track != tracked.end() && *next_track <= f.offset; ++next_track) {
-            if (*next_track == f.offset) {
-                moves.emplace_back(f.offset, written);
-            }
-        }
-        written += header.size();
-        pending += header;
-        const Offset body_start = f.offset + f.length;
-        if (i + 1 == count && index.truncated_last) {
-            append_memory(out, std::move(pending));
-            append_file(out, body_start, file_size - body_start);
-            return {};
-        }
-        const Offset end = i + 1 < count ? index.frames[i + 1].offset : index.last_end;
-        const Offset body = end - 2 - body_start;
-        const std::uint16_t crc = renumbered_crc16(f.crc, f.header, f.length,
-                                                   reinterpret_cast<const Byte*>(header.data()), header.size(), body);
-        append_memory(out, std::move(pending));
-        append_file(out, body_start, body);
-        pending = crc_bytes(crc);
-        written += body + 2;
-    }
-    append_memory(out, std::move(pending));
-    append_file(out, index.last_end, file_size - index.last_end);
-    return {};
+    return renumbered(index, clip, file_size, tracked);
 }
 
 }  // namespace flac

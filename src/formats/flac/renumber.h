@@ -1,131 +1,43 @@
-// The frames of a FLAC stream (RFC 9639 §9): found by one walk that reads every byte once
-// through one large buffer, kept as a seek index, and renumbered from it for each cut without
-// reading their audio.
+// The frames of a FLAC cut or clip (RFC 9639 §9), written from the seek index without reading
+// their audio: copied as they are when the cut starts at the stream's frame 0, else renumbered
+// from 0 (§9.1.5), since decoders time a stream from its first frame's number.
 #ifndef AUDIO_STREAM_FORMATS_FLAC_RENUMBER_H
 #define AUDIO_STREAM_FORMATS_FLAC_RENUMBER_H
 
-#include <algorithm>
 #include <cstddef>
-#include <cstdint>
-#include <memory>
 #include <optional>
-#include <string>
-#include <string_view>
 #include <utility>
 #include <vector>
 
-#include "../../cut.h"
-#include "scan.h"
-#include "../../cache/seek_index.h"
+#include "locate.h"
 
 namespace audio_stream {
 namespace flac {
 
-// Indexing reads every byte of the audio once (frames have no length field, RFC 9639 §9): at
-// most this much, re-reads after a damaged frame included (about 10 hours of CD-quality FLAC).
-constexpr Offset kMaxWalkBytes = Offset{4} << 30;
-constexpr std::size_t kWalkChunk = std::size_t{1} << 20;
-// Kept before the read position when the walk's buffer moves on, for a frame's CRC-16 bytes.
-constexpr std::size_t kWalkBack = 64;
+// Every frame a cut renumbers costs two extents (~100 bytes): this bounds a cut's memory. At
+// 4096 samples a frame, 2^18 frames are about 6.8 hours of 44.1 kHz audio. A clip counts only
+// its own frames.
+constexpr std::size_t kMaxCutFrames = std::size_t{1} << 18;
 
-// Sequential reads through one large buffer for the walk over the frames after the cut,
-// counted against kMaxWalkBytes.
-class ChunkReader {
-public:
-    explicit ChunkReader(ByteSource& src) : src_(src), size_(src.size()), buffer_(buffer_bytes(kWalkChunk, size_)) {}
+struct CutFrames {
+    Extents extents;
+    bool renumbered = false;  // else copied as they are, from the stream's frame 0
+    // (file offset, offset in the cut's audio) of each tracked offset where a kept frame starts,
+    // in file order.
+    std::vector<std::pair<Offset, Offset>> moves;
 
-    Offset size() const { return size_; }
-    bool exhausted() const { return exhausted_; }
-
-    // The bytes at off: n is how many the buffer holds from there, at least min(want, what the
-    // file has). nullptr when a read fails or the budget is spent; n == 0 at the end of the file.
-    // Defined here, inline: the walk calls it at every sync byte, and out of line g++ 12 takes
-    // the checked std::optional in Renumberer::run for maybe uninitialized (-Werror).
-    const Byte* at(Offset off, std::size_t want, std::size_t& n)
-    {
-        n = 0;
-        if (off >= size_) {
-            return buffer_.data();
-        }
-        const Offset need = std::min<Offset>(want, size_ - off);
-        if (off < start_ || off + need > start_ + length_) {
-            const Offset from = off - std::min<Offset>(off, kWalkBack);
-            const auto len = static_cast<std::size_t>(std::min<Offset>(buffer_.size(), size_ - from));
-            if (len > kMaxWalkBytes - read_) {
-                exhausted_ = true;
-                return nullptr;
-            }
-            if (!src_.read(from, buffer_.data(), len)) {
-                return nullptr;
-            }
-            read_ += len;
-            start_ = from;
-            length_ = len;
-        }
-        n = static_cast<std::size_t>(start_ + length_ - off);
-        return buffer_.data() + (off - start_);
-    }
-
-private:
-    ByteSource& src_;
-    Offset size_;
-    std::vector<Byte> buffer_;
-    Offset start_ = 0;
-    std::size_t length_ = 0;
-    Offset read_ = 0;
-    bool exhausted_ = false;
+    // Where the frame that starts at `file_offset` is in the cut's audio; nothing when no kept
+    // frame starts there or the offset was not tracked.
+    std::optional<Offset> moved(Offset file_offset) const;
 };
 
-// Every frame of the stream, found once (the walk reads the whole audio: frames have no length
-// field, RFC 9639 §9) and kept so that any cut is then made from memory: where each frame
-// starts, its number and length in samples, its header bytes and its CRC-16. 40 bytes a frame:
-// 1.5 MiB for an hour of 44.1 kHz audio in 4096-sample frames.
-struct IndexedFrame {
-    Offset offset;
-    std::uint64_t number;        // as the header codes it (frame or sample number)
-    std::uint32_t block;         // samples
-    std::uint16_t crc;           // the CRC-16 that ends the frame, as in the file
-    std::uint8_t length;         // header bytes, CRC-8 included
-    std::uint8_t number_length;  // bytes of the coded number, at offset 4
-    Byte header[kMaxHeaderBytes];
-};
-
-// The walk reads at most kMaxWalkBytes and indexes at most this many frames (20 MiB; 13.5 hours
-// of 44.1 kHz audio in 4096-sample frames).
-constexpr std::size_t kMaxIndexFrames = std::size_t{1} << 19;
-
-struct FrameIndex final : SeekIndex {
-    std::string error;                // why the frames could not be indexed (then no frames)
-    std::vector<IndexedFrame> frames; // in file order, each number following the one before
-    bool variable = false;            // numbered by sample
-    std::uint32_t fixed_block = 0;    // the first frame's block size: frame n starts at n * it
-    Offset last_end = 0;              // where the last frame ends; trailing bytes follow it
-    bool truncated_last = false;      // the last frame is too short to hold a CRC-16
-
-    std::uint64_t first_sample(const IndexedFrame& f) const { return variable ? f.number : f.number * fixed_block; }
-    std::size_t footprint() const override { return sizeof *this + error.size() + frames.capacity() * sizeof(IndexedFrame); }
-
-    // Little-endian fields, the frames 40 bytes each. parse() takes back only what renumber()
-    // can use safely on a file of `file_size` bytes: frames in order, inside the file, each long
-    // enough for its header and CRC-16, numbers following; else null.
-    std::string payload() const override;
-    static std::shared_ptr<const FrameIndex> parse(std::string_view payload, Offset file_size);
-};
-
-// The frames from `first` (a frame the Scanner checked) to the end of the file. Frames end
-// where the next one's header starts: a header that parses, carries exactly the next number
-// and closes a CRC-16 of zero over the frame. A damaged frame (whose CRC-16 never comes out
-// zero) ends at the next such header; bytes after a frame no frame is that long are trailing.
-FrameIndex index_frames(ByteSource& src, const StreamInfo& info, Offset first);
-
-// The frames from index.frames[from] on, renumbered from 0 (RFC 9639 §9.1.5) into out: each
-// frame's header rewritten in memory (CRC-8 recomputed) with the previous frame's CRC-16, its
-// body a file extent, its own CRC-16 following from the old one without reading the body
-// (flac::renumbered_crc16); trailing bytes as they are. `tracked` (sorted file offsets) get
-// their offsets in the renumbered audio in `moves` when a frame starts there. Empty on
-// success, else why the cut cannot be made (more than kMaxCutFrames frames to renumber).
-std::string renumber(const FrameIndex& index, std::size_t from, Offset file_size, const std::vector<Offset>& tracked,
-                     Extents& out, std::vector<std::pair<Offset, Offset>>& moves);
+// Frames clip.first through clip.last of the index, in a file of `file_size` bytes. Renumbered,
+// each frame's header is rewritten in memory (CRC-8 recomputed) with the previous frame's CRC-16,
+// its body is a file extent, and its own CRC-16 follows from the old one (renumbered_crc16). A
+// cut to the end keeps the bytes that trail the last frame (an ID3v1 tag); a clip ends with its
+// last frame. `tracked` (sorted file offsets: the SEEKTABLE's targets) get their moves. Refuses
+// (Malformed) more than kMaxCutFrames frames to renumber, or a number that no longer codes.
+CutFrames cut_frames(const FrameIndex& index, const Clip& clip, Offset file_size, const std::vector<Offset>& tracked);
 
 }  // namespace flac
 }  // namespace audio_stream

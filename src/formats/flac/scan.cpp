@@ -11,6 +11,74 @@ namespace {
 
 constexpr std::size_t kWindowBytes = 64 * 1024;
 
+struct CodedNumber {
+    std::uint64_t value;
+    unsigned length;  // bytes
+};
+
+// §9.1.5: the number at b[4], UTF-8 style: 31 bits for frame numbers, 36 for sample numbers.
+// The lead byte's leading ones count the bytes: none for one byte, 2 to 6 for 2 to 6 bytes, 7
+// (0xFE) for 7 bytes, only when numbered by sample; 1 (a continuation byte) and 8 are invalid.
+std::optional<CodedNumber> coded_number(const Byte* b, std::size_t n, bool by_sample)
+{
+    const Byte lead = b[4];
+    unsigned ones = 0;
+    while (ones < 8 && (lead & (0x80u >> ones)) != 0) {
+        ++ones;
+    }
+    if (ones == 1 || ones == 8 || (ones == 7 && !by_sample)) {
+        return std::nullopt;
+    }
+    const unsigned extra = ones == 0 ? 0 : ones - 1;
+    std::uint64_t v = lead & (0x7Fu >> ones);
+    for (unsigned i = 1; i <= extra; ++i) {
+        if (4 + i >= n || (b[4 + i] & 0xC0) != 0x80) {
+            return std::nullopt;
+        }
+        v = (v << 6) | (b[4 + i] & 0x3F);
+    }
+    return CodedNumber{v, 1 + extra};
+}
+
+// A field of the frame header that may take bytes after the fixed part (§9.1.1, §9.1.2).
+struct Field {
+    std::uint32_t value;
+    unsigned bytes;  // taken from where the caller pointed
+};
+
+// §9.1.1: samples in the frame, from the code or from the 8 or 16 bits at p.
+Field block_size(unsigned code, const Byte* p)
+{
+    if (code == 1) {
+        return {192, 0};
+    }
+    if (code <= 5) {
+        return {576u << (code - 2), 0};
+    }
+    if (code == 6) {
+        return {p[0] + 1u, 1};
+    }
+    if (code == 7) {
+        return {be16(p) + 1u, 2};
+    }
+    return {256u << (code - 8), 0};
+}
+
+// §9.1.2: the sample rate, from the code or from the bits at p; 0 when the header leaves it
+// to STREAMINFO.
+Field sample_rate(unsigned code, const Byte* p)
+{
+    static constexpr std::uint32_t kRates[12] = {0,     88200, 176400, 192000, 8000,  16000,
+                                                 22050, 24000, 32000,  44100,  48000, 96000};
+    if (code < 12) {
+        return {kRates[code], 0};
+    }
+    if (code == 12) {
+        return {p[0] * 1000u, 1};
+    }
+    return {be16(p) * (code == 14 ? 10u : 1u), 2};
+}
+
 }  // namespace
 
 std::optional<FrameHeader> parse_header(const Byte* b, std::size_t n, const StreamInfo& info)
@@ -33,66 +101,20 @@ std::optional<FrameHeader> parse_header(const Byte* b, std::size_t n, const Stre
     if (channels != info.channels || (bits_code != 0 && kBits[bits_code] != info.bits)) {
         return std::nullopt;
     }
-    // §9.1.5: the coded number, UTF-8 style, 31 bits for frame numbers, 36 for samples.
-    std::size_t p = 4;
-    unsigned extra = 0;
-    std::uint64_t v = b[p];
-    if (v < 0x80) {
-        extra = 0;
-    }
-    else if (v >= 0xC0 && v < 0xE0) { extra = 1; v &= 0x1F; }
-    else if (v >= 0xE0 && v < 0xF0) { extra = 2; v &= 0x0F; }
-    else if (v >= 0xF0 && v < 0xF8) { extra = 3; v &= 0x07; }
-    else if (v >= 0xF8 && v < 0xFC) { extra = 4; v &= 0x03; }
-    else if (v >= 0xFC && v < 0xFE) { extra = 5; v &= 0x01; }
-    else if (v == 0xFE && h.variable) { extra = 6; v = 0; }
-    else {
+    const auto number = coded_number(b, n, h.variable);
+    if (!number) {
         return std::nullopt;
     }
-    for (unsigned i = 1; i <= extra; ++i) {
-        if (p + i >= n || (b[p + i] & 0xC0) != 0x80) {
-            return std::nullopt;
-        }
-        v = (v << 6) | (b[p + i] & 0x3F);
-    }
-    h.number = v;
-    h.number_length = 1 + extra;
-    p += 1 + extra;
-    if (size_code == 1) {
-        h.block = 192;
-    }
-    else if (size_code <= 5) {
-        h.block = 576u << (size_code - 2);
-    }
-    else if (size_code == 6) {
-        h.block = b[p] + 1u;
-        p += 1;
-    }
-    else if (size_code == 7) {
-        h.block = be16(b + p) + 1u;
-        p += 2;
-    }
-    else {
-        h.block = 256u << (size_code - 8);
-    }
-    static constexpr std::uint32_t kRates[12] = {0,     88200, 176400, 192000, 8000,  16000,
-                                                 22050, 24000, 32000,  44100,  48000, 96000};
-    std::uint32_t rate = 0;
-    if (rate_code < 12) {
-        rate = kRates[rate_code];
-    }
-    else if (rate_code == 12) {
-        rate = b[p] * 1000u;
-        p += 1;
-    }
-    else {
-        rate = be16(b + p) * (rate_code == 14 ? 10u : 1u);
-        p += 2;
-    }
-    if (p >= n || (rate != 0 && rate != info.rate)) {
-        return std::nullopt;
-    }
-    if (info.max_block != 0 && h.block > info.max_block) {
+    h.number = number->value;
+    h.number_length = number->length;
+    std::size_t p = 4 + number->length;
+    const Field block = block_size(size_code, b + p);
+    p += block.bytes;
+    const Field rate = sample_rate(rate_code, b + p);
+    p += rate.bytes;
+    h.block = block.value;
+    const bool rate_differs = rate.value != 0 && rate.value != info.rate;
+    if (p >= n || rate_differs || (info.max_block != 0 && h.block > info.max_block)) {
         return std::nullopt;
     }
     if (flac::crc8(b, p) != b[p]) {

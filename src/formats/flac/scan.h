@@ -1,5 +1,5 @@
-// Finding FLAC frames without decoding them (RFC 9639 §9): the stream and frame types, the
-// frame-header parser, and the scanner that checks a frame within a fixed byte budget.
+// Finding FLAC frames without decoding them (RFC 9639 §9): the frame header type and parser,
+// and the scanner that checks one frame within a fixed byte budget (the first, before a walk).
 #ifndef AUDIO_STREAM_FORMATS_FLAC_SCAN_H
 #define AUDIO_STREAM_FORMATS_FLAC_SCAN_H
 
@@ -9,8 +9,7 @@
 #include <optional>
 #include <vector>
 
-#include "../../cut.h"
-#include "../toolbox.h"
+#include "metadata.h"
 
 namespace audio_stream {
 namespace flac {
@@ -29,15 +28,6 @@ inline std::size_t buffer_bytes(std::size_t limit, Offset file_size)
     return static_cast<std::size_t>(std::min<Offset>(limit, file_size));
 }
 
-struct StreamInfo {
-    std::uint32_t max_block = 0;
-    std::uint32_t max_frame = 0;
-    std::uint32_t rate = 0;
-    unsigned channels = 0;
-    unsigned bits = 0;
-    std::uint64_t total = 0;  // 0: unknown
-};
-
 struct FrameHeader {
     bool variable;          // numbered by sample (variable block size) rather than by frame
     std::uint64_t number;
@@ -54,6 +44,7 @@ struct Frame {
 };
 
 // The frame header in b[0, n) if it parses, its CRC-8 matches and it agrees with STREAMINFO.
+// b holds kMaxHeaderBytes bytes (zeros past n), so that no field is read past it.
 std::optional<FrameHeader> parse_header(const Byte* b, std::size_t n, const StreamInfo& info);
 
 // Reads through one fixed window; the budget bounds how many bytes a cut may examine.
