@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "src/formats/flac/flac.h"
-#include "src/formats/flac/renumber.h"
+#include "src/formats/flac/index.h"
 #include "src/cache/index_files.h"
 #include "src/cache/seek_index.h"
 #include "tests/unit/flac_tools.h"
