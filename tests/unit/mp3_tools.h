@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "src/formats/mp3/frame.h"
 #include "src/formats/mp3/mp3.h"
 #include "tests/unit/cut_tools.h"
 #include "tests/unit/format_fixture.h"

@@ -23,7 +23,7 @@
 
 #include <unistd.h>
 
-#include "src/formats/mp3/xing.h"
+#include "src/formats/mp3/new_frames.h"
 #include "src/formats/toolbox.h"
 #include "src/time_param.h"
 #include "tests/unit/cut_tools.h"

@@ -1,4 +1,4 @@
-// The MP3 seek index (mp3_walk.h): a stream that is not CBR is walked once; through the index a
+// The MP3 seek index (index.h): a stream that is not CBR is walked once; through the index a
 // cut at a new t reads only the file's first and last frames and the reservoir, the same cut as
 // one made alone; the payload round-trips and damage is refused; 8 bytes a frame.
 #include <gtest/gtest.h>
@@ -6,7 +6,7 @@
 #include <string>
 
 #include "src/formats/mp3/mp3.h"
-#include "src/formats/mp3/walk.h"
+#include "src/formats/mp3/index.h"
 #include "src/cache/seek_index.h"
 #include "tests/unit/mp3_tools.h"
 

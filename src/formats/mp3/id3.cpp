@@ -5,8 +5,6 @@
 #include <cstring>
 #include <iterator>
 
-#include "reader.h"
-
 namespace audio_stream {
 namespace mp3 {
 namespace {
@@ -112,20 +110,15 @@ Id3 read_id3v2(Reader& r)
     Id3 id3;
     bool keep = true;
     // Tags may follow one another; each turn advances at least 10 bytes.
-    for (;;) {
-        const unsigned char* h = r.at(id3.end, 10);
-        if (!h || std::memcmp(h, "ID3", 3) != 0) {
-            break;
-        }
+    for (const unsigned char* h = r.at(id3.end, 10); h && std::memcmp(h, "ID3", 3) == 0; h = r.at(id3.end, 10)) {
+        // ID3v2 §3.1: version bytes are never 0xFF, the size is syncsafe.
         if (h[3] == 0xFF || h[4] == 0xFF || ((h[6] | h[7] | h[8] | h[9]) & 0x80)) {
-            id3.error = "bad ID3v2 header";
-            return id3;
+            refuse_malformed("bad ID3v2 header");
         }
         const std::uint32_t size = syncsafe32(h + 6);
         const Offset total = 10 + Offset{size} + (h[3] == 4 && (h[5] & 0x10) ? 10 : 0);
         if (total > r.size() - id3.end) {
-            id3.error = "ID3v2 tag past the end of the file";
-            return id3;
+            refuse_malformed("ID3v2 tag past the end of the file");
         }
         std::array<unsigned char, 10> copy;
         std::memcpy(copy.data(), h, copy.size());
@@ -134,6 +127,31 @@ Id3 read_id3v2(Reader& r)
     }
     id3.keep = keep && id3.end > 0;
     return id3;
+}
+
+Offset trailing_tags_start(Reader& r, Offset start)
+{
+    Offset end = r.size();
+    // ID3v1: the last 128 bytes, starting "TAG".
+    if (end - start >= 128) {
+        const unsigned char* p = r.at(end - 128, 3);
+        if (p && std::memcmp(p, "TAG", 3) == 0) {
+            end -= 128;
+        }
+    }
+    if (end - start >= 32) {
+        const unsigned char* p = r.at(end - 32, 32);
+        if (p && std::memcmp(p, "APETAGEX", 8) == 0) {
+            // APEv2 footer: size (items + footer, little-endian), flags bit 31: a header too.
+            const std::uint32_t size = le32(p + 12);
+            const bool header = p[23] & 0x80;
+            const Offset total = Offset{size} + (header ? 32 : 0);
+            if (size >= 32 && total <= end - start) {
+                end -= total;
+            }
+        }
+    }
+    return end;
 }
 
 }  // namespace mp3
