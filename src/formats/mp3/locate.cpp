@@ -61,9 +61,11 @@ std::optional<Clip> locate_in(const Stream& s, FrameMap& map, const Span& span)
     Clip c;
     c.timeline = timeline_of(s.head, s.tag, map.count());
     c.ends = locate_ends(c.timeline, span);
+    // END's frame first: the reservoir before W is then read from the window the start's run
+    // leaves (CBR: one window near each end, as for a cut plus one).
     const std::uint64_t w = c.ends.whole;
-    const auto start = map.run(w > kReservoirFrames ? w - kReservoirFrames : 0, w);
     const auto end = c.ends.to_the_end ? std::nullopt : map.run(c.ends.last, c.ends.last);
+    const auto start = map.run(w > kReservoirFrames ? w - kReservoirFrames : 0, w);
     if (!start || (!c.ends.to_the_end && !end)) {
         return std::nullopt;
     }

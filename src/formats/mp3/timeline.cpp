@@ -45,20 +45,23 @@ Ends locate_ends(const Timeline& tl, const Span& span)
     if (span.open()) {
         return e;
     }
-    // END: the clip keeps samples [START, e). Decoders yield sample e - 1 from frame L at the
-    // latest; main_data_begin points backwards only, so nothing after L is needed. Two frames at
-    // least (L = W only for a START in the first decoded frame): ffmpeg opens an MP3 only when
-    // its first audio frame is followed by another header (libavformat/mp3dec.c, read_header).
+    // END: the clip keeps samples [START, e). Decoders yield sample e - 1 from frame `reach`;
+    // main_data_begin points backwards only, so nothing after it is needed.
     const std::uint64_t end = std::max(samples_before(span.end, tl.rate), e.sample + 1);
     if (end >= tl.samples()) {
         return e;
     }
-    const std::uint64_t last = std::max((tl.decoded(end) + tl.spf - 1) / tl.spf - 1, e.whole + 1);
-    if (last < tl.frames) {
-        e.to_the_end = false;
-        e.end = end;
-        e.last = last;
+    const std::uint64_t reach = (tl.decoded(end) + tl.spf - 1) / tl.spf - 1;
+    if (reach >= tl.frames) {
+        return e;  // no decoder yields it: the frames are all there is
     }
+    // Three frames at least (more than `reach` keeps only for a clip within a frame or two
+    // of W): ffmpeg opens an MP3 only when its first audio frame is followed by another header
+    // (libavformat/mp3dec.c, mp3_read_header), and tells one from other formats by four frame
+    // headers in a row (mp3_read_probe; the Xing/Info frame is one).
+    e.to_the_end = false;
+    e.end = end;
+    e.last = std::min(std::max(reach, e.whole + 2), tl.frames - 1);
     return e;
 }
 
@@ -79,8 +82,8 @@ Trim trim_for(const Timeline& tl, const Ends& ends, bool reservoir_lead)
     t.delay = t.lame ? std::min(before - kDecoderDelay, kMaxLameField) : 0;
     if (!ends.to_the_end) {
         // Frames W..L yield decoded samples up to (L + 1) * spf; those from e's on are padding:
-        // at least 529 (the decoder yields through e - 1), at most 2 * spf + 528 (L = W + 1 of
-        // two frames kept), within the 12 bits.
+        // at least 529 (the decoder yields through e - 1), at most 3 * spf + 528 (L = W + 2 of
+        // three frames kept, e yielded in frame W), within the 12 bits.
         t.padding = (ends.last + 1) * tl.spf - tl.decoded(ends.end) + kDecoderDelay;
     }
     else {
