@@ -42,59 +42,9 @@ using namespace test_tools;
 using namespace mp3_test;
 
 // cut_mp3 as served (the dispatch names the cut), of bytes in memory.
-Cut cut_bytes(const std::string& bytes, Micros t)
+Cut cut_bytes(const std::string& bytes, const Span& span)
 {
-    return served_cut("audio/mpeg", bytes, t);
-}
-
-// What the cut's Xing/Info frame says.
-struct XingView {
-    bool ok = false;
-    std::size_t at = 0;  // offset of the frame in the cut
-    Mp3Header header{};
-    std::string id;      // "Xing" or "Info"
-    std::uint32_t flags = 0;
-    std::uint32_t frames = 0;
-    std::uint32_t bytes = 0;
-    std::vector<unsigned> toc;
-    bool lame = false;   // a LAME extension follows
-    std::string lame_name;
-    unsigned delay = 0;  // its encoder delay and padding
-    unsigned padding = 0;
-};
-
-XingView read_xing(const std::string& cut, std::size_t at)
-{
-    XingView x;
-    x.at = at;
-    if (cut.size() < at + 4) {
-        return x;
-    }
-    const auto h = parse_mp3_header(be32(cut, at));
-    if (!h || cut.size() < at + h->size) {
-        return x;
-    }
-    x.header = *h;
-    std::size_t p = at + 4 + h->side_info;
-    x.id = cut.substr(p, 4);
-    x.flags = be32(cut, p + 4);
-    x.frames = be32(cut, p + 8);
-    x.bytes = be32(cut, p + 12);
-    if (x.flags & 4) {
-        for (int i = 0; i < 100; ++i) {
-            x.toc.push_back(static_cast<unsigned char>(cut[p + 16 + i]));
-        }
-    }
-    x.ok = (x.id == "Xing" || x.id == "Info") && (x.flags & 3) == 3;
-    const std::size_t lame = p + 16 + (x.flags & 4 ? 100 : 0) + (x.flags & 8 ? 4 : 0);
-    if (lame + 36 <= at + h->size) {
-        x.lame_name = cut.substr(lame, 4);
-        x.lame = x.lame_name == "LAME" || x.lame_name == "Lavf" || x.lame_name == "Lavc";
-        const std::uint32_t v = be32(cut, lame + 20) & 0xFFFFFF;
-        x.delay = v >> 12;
-        x.padding = v & 0xFFF;
-    }
-    return x;
+    return served_cut("audio/mpeg", bytes, span);
 }
 
 using test_tools::TimeCase;
@@ -240,7 +190,8 @@ INSTANTIATE_TEST_SUITE_P(Generated, Mp3Cut, ::testing::ValuesIn(test_tools::all_
                          test_tools::CutCaseName());
 
 // The end of the audio is where the player's timeline ends (after gapless trimming when the
-// file says so): t there or later is PastEnd, t one frame before it is still a cut.
+// file says so): t there or later is PastEnd (with an END too), t one frame before it is still
+// a cut.
 TEST_F(Mp3Files, TimeAtOrPastTheEndOfTheAudioIsPastEnd)
 {
     ASSERT_EQ(errors(), "");
@@ -250,6 +201,7 @@ TEST_F(Mp3Files, TimeAtOrPastTheEndOfTheAudioIsPastEnd)
         const Micros end = static_cast<Micros>((samples * 1000000 + f.rate - 1) / f.rate);
         for (const Micros t : {end, end + 1, Micros{1000000000}, kMaxTime}) {
             EXPECT_EQ(cut_bytes(f.bytes, t).status, Cut::Status::PastEnd) << s.name << " t=" << t;
+            EXPECT_EQ(cut_bytes(f.bytes, Span{t, t + 1000000}).status, Cut::Status::PastEnd) << "whatever END";
         }
         EXPECT_EQ(cut_bytes(f.bytes, end - 30000).status, Cut::Status::Ok) << s.name;
     }
@@ -270,23 +222,28 @@ TEST_F(Mp3Files, IdenticalInputsGiveIdenticalCuts)
 }
 
 // The CBR shortcut (arithmetic from the Info frame, then resync) lands on the very frames the
-// exact walk finds: renaming "Info" to "Xing" forces the walk, and the cuts are identical.
+// exact walk finds, at a clip's end as at its start: renaming "Info" to "Xing" forces the walk,
+// and the cuts and clips are identical.
 TEST_F(Mp3Files, CbrArithmeticAgreesWithTheFrameWalk)
 {
     ASSERT_EQ(errors(), "");
+    const Span spans[] = {Span{0},        Span{26122},          Span{1500000},
+                          Span{7000000},  Span{13333333},       Span{19900000},
+                          Span{0, 1000},  Span{7000000, 12500000}, Span{19900000, 19999000}};
     for (const char* name : {"CbrStereo44k", "CbrMono22k", "CbrMono48kSmallFrames", "CbrMpeg25Mono8k"}) {
         const std::string& info = fixture(name).bytes;
         std::string xing = info;
         const std::size_t at = xing.find("Info");
         ASSERT_NE(at, std::string::npos);
         xing.replace(at, 4, "Xing");
-        for (const Micros t : {0, 26122, 1500000, 7000000, 13333333, 19900000}) {
-            const Cut a = cut_bytes(info, t);
-            const Cut b = cut_bytes(xing, t);
-            ASSERT_EQ(a.status, Cut::Status::Ok) << name << " t=" << t;
-            EXPECT_EQ(a.start, b.start) << name << " t=" << t;
-            EXPECT_EQ(a.duration, b.duration) << name << " t=" << t;
-            EXPECT_EQ(materialise(a, info), materialise(b, xing)) << name << " t=" << t;
+        for (const Span& span : spans) {
+            const Cut a = cut_bytes(info, span);
+            const Cut b = cut_bytes(xing, span);
+            ASSERT_EQ(a.status, Cut::Status::Ok) << name << " " << span.start << "-" << span.end;
+            EXPECT_EQ(a.start, b.start) << name << " " << span.start << "-" << span.end;
+            EXPECT_EQ(a.end, b.end) << name << " " << span.start << "-" << span.end;
+            EXPECT_EQ(a.duration, b.duration) << name << " " << span.start << "-" << span.end;
+            EXPECT_EQ(materialise(a, info), materialise(b, xing)) << name << " " << span.start << "-" << span.end;
         }
     }
 }
