@@ -72,6 +72,9 @@ std::optional<Clip> locate_in(const Stream& s, FrameMap& map, const Span& span)
     const FrameInfo& first = start->frames.back();
     c.first_offset = first.offset;
     c.audio_end = end ? end->frames.back().offset + end->frames.back().size : map.audio_end();
+    if (c.audio_end <= c.first_offset) {
+        return std::nullopt;  // CBR: the resyncs near each end disagree (damage); the index decides
+    }
     c.reservoir = find_reservoir(*start);
     c.trim = trim_for(c.timeline, c.ends, c.reservoir.in_file());
     c.frames = c.ends.last - w + 1 + c.trim.lead;
