@@ -23,29 +23,32 @@ Reservoir find_reservoir(const FrameRun& run)
     return res;
 }
 
-// The lead frame's size: silent, ending with frame W's reservoir when it is in the file.
+// The lead frames' bytes: silent frames at the audio's bitrate, the last ending with frame W's
+// reservoir when it is in the file (at a bitrate that holds it).
 Offset lead_size(const Stream& s, const Clip& c)
 {
     if (c.trim.lead == 0) {
         return 0;
     }
+    const unsigned own = bitrate_index_of(s.audio_raw);
     const std::uint32_t tail = c.reservoir.in_file() ? c.reservoir.bytes : 0;
-    const unsigned index = bitrate_for(s.audio_raw, bitrate_index_of(s.audio_raw), tail);
+    const unsigned index = bitrate_for(s.audio_raw, own, tail);
     if (index == 0) {
         refuse_malformed("no bitrate holds the bit reservoir");
     }
-    return size_like(s.audio_raw, index);
+    return (c.trim.lead - 1) * Offset{size_like(s.audio_raw, own)} + size_like(s.audio_raw, index);
 }
 
 // The Xing TOC's points: linear for one bitrate (the bytes are the frames in proportion), else
-// where the clip's frame at i% of its frames starts (the lead frame, if any, is its frame 0).
-std::array<Offset, kTocSize> toc_of(const FrameMap& map, const Clip& c, Offset lead)
+// where the clip's frame at i% of its frames starts (the lead frames come first; all but the
+// last are of `silent` bytes).
+std::array<Offset, kTocSize> toc_of(const FrameMap& map, const Clip& c, Offset lead, Offset silent)
 {
     std::array<Offset, kTocSize> toc{};
     for (std::size_t i = 0; i < kTocSize; ++i) {
         const std::uint64_t rel = c.frames * i / kTocSize;
         toc[i] = c.constant ? mul_div(c.audio_bytes, i, kTocSize)
-                 : rel < c.trim.lead ? 0
+                 : rel < c.trim.lead ? rel * silent
                                      : lead + map.offset(c.ends.whole + rel - c.trim.lead) - c.first_offset;
     }
     return toc;
@@ -82,7 +85,7 @@ std::optional<Clip> locate_in(const Stream& s, FrameMap& map, const Span& span)
     c.audio_bytes = lead + (c.audio_end - c.first_offset);
     c.constant = map.constant(w, c.ends.last);
     c.bitrate_index = first.bitrate_index;
-    c.toc = toc_of(map, c, lead);
+    c.toc = toc_of(map, c, lead, size_like(s.audio_raw, bitrate_index_of(s.audio_raw)));
     return c;
 }
 

@@ -39,9 +39,9 @@ struct Clip {
     Trim trim;
     Offset first_offset = 0;       // frame W
     Offset audio_end = 0;          // the end of frame L (to the end: of the audio)
-    Reservoir reservoir;           // the lead frame ends with it when it is in the file
-    std::uint64_t frames = 0;      // in the clip, the lead frame included
-    Offset audio_bytes = 0;        // of the lead frame and frames W..L
+    Reservoir reservoir;           // the last lead frame ends with it when it is in the file
+    std::uint64_t frames = 0;      // in the clip, the lead frames included
+    Offset audio_bytes = 0;        // of the lead frames and frames W..L
     bool constant = true;          // frames W..L have one bitrate
     unsigned bitrate_index = 0;    // frame W's
     // Bytes from the clip's first audio byte to its frame at i% of its frames.

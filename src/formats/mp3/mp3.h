@@ -1,7 +1,8 @@
 // Time-seek cuts and clips of MPEG-1/2/2.5 Layer III files (CBR and VBR): a fresh Xing/Info
 // frame in memory whose counts and LAME tag describe the clip, then the audio frames from a
-// frame or two before START to the one holding END's last sample as a file extent. Exact to the
-// sample at both ends for gapless players (the LAME tag's encoder delay and end padding).
+// frame or two before START to the one holding END's last sample as a file extent (a short clip
+// keeps six frames). Exact to the sample at both ends for gapless players (the LAME tag's
+// encoder delay and end padding).
 // stream.h (the file read) -> locate.h (the frames of a span) -> write.h (the clip).
 #ifndef AUDIO_STREAM_FORMATS_MP3_H
 #define AUDIO_STREAM_FORMATS_MP3_H

@@ -7,6 +7,8 @@ namespace mp3 {
 
 namespace {
 
+constexpr std::uint64_t kMinFrames = 6;  // in a clip, lead frames included, where the fields allow
+
 // The samples the decoder yields before START's in a cut from frame W led by `lead` frames.
 std::uint64_t before_start(const Timeline& tl, const Ends& ends, std::uint64_t lead)
 {
@@ -55,13 +57,12 @@ Ends locate_ends(const Timeline& tl, const Span& span)
     if (reach >= tl.frames) {
         return e;  // no decoder yields it: the frames are all there is
     }
-    // Three frames at least (more than `reach` keeps only for a clip within a frame or two
-    // of W): ffmpeg opens an MP3 only when its first audio frame is followed by another header
-    // (libavformat/mp3dec.c, mp3_read_header), and tells one from other formats by four frame
-    // headers in a row (mp3_read_probe; the Xing/Info frame is one).
+    // A short clip keeps frames past `reach`, as many as its padding can count, up to six in
+    // all (three at least: the 12 bits hold three frames of 1152): see trim_for.
+    const std::uint64_t counted = (tl.decoded(end) + kMaxLameField - kDecoderDelay) / tl.spf - 1;
     e.to_the_end = false;
     e.end = end;
-    e.last = std::min(std::max(reach, e.whole + 2), tl.frames - 1);
+    e.last = std::min(std::max(reach, std::min(counted, e.whole + kMinFrames - 1)), tl.frames - 1);
     return e;
 }
 
@@ -69,11 +70,21 @@ Trim trim_for(const Timeline& tl, const Ends& ends, bool reservoir_lead)
 {
     Trim t;
     t.lead = reservoir_lead ? 1 : 0;
-    // A clip needs a LAME tag to carry its end padding. Its start within the decoder delay of a
-    // stream without one (W = 0) would need a negative delay: one silent frame first makes it
-    // spf - 529 + START's sample, and the start stays exact.
-    if (!ends.to_the_end && before_start(tl, ends, t.lead) < kDecoderDelay) {
-        t.lead = 1;
+    if (!ends.to_the_end) {
+        // A clip needs a LAME tag to carry its end padding. Its start within the decoder delay
+        // of a stream without one (W = 0) would need a negative delay: a silent frame first
+        // makes it spf - 529 + START's sample, and the start stays exact.
+        if (before_start(tl, ends, t.lead) < kDecoderDelay) {
+            t.lead = 1;
+        }
+        // ffmpeg recognises an MP3 for sure by seven frame headers in a row (mp3_read_probe:
+        // 51, above what any other probe reaches by chance; the Xing/Info frame is one); with
+        // fewer, two zero bytes and one of 0x80-0x83 anywhere make h263's probe tie with it,
+        // and a file of a short clip is not opened. Silent frames first make up six, as many as
+        // the 12-bit delay can count.
+        const std::uint64_t kept = ends.last - ends.whole + 1;
+        const std::uint64_t room = (kMaxLameField + kDecoderDelay - before_start(tl, ends, 0)) / tl.spf;
+        t.lead = std::max(t.lead, std::min(kept < kMinFrames ? kMinFrames - kept : 0, room));
     }
     const std::uint64_t before = before_start(tl, ends, t.lead);
     // Without a LAME tag and within the decoder delay of the start, a cut is the stream
@@ -82,8 +93,7 @@ Trim trim_for(const Timeline& tl, const Ends& ends, bool reservoir_lead)
     t.delay = t.lame ? std::min(before - kDecoderDelay, kMaxLameField) : 0;
     if (!ends.to_the_end) {
         // Frames W..L yield decoded samples up to (L + 1) * spf; those from e's on are padding:
-        // at least 529 (the decoder yields through e - 1), at most 3 * spf + 528 (L = W + 2 of
-        // three frames kept, e yielded in frame W), within the 12 bits.
+        // at least 529 (the decoder yields through e - 1), at most 4095 (locate_ends).
         t.padding = (ends.last + 1) * tl.spf - tl.decoded(ends.end) + kDecoderDelay;
     }
     else {

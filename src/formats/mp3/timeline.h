@@ -51,16 +51,17 @@ struct Ends {
 // The ends of `span`. Refuses (PastEnd) a START at or past the end of the audio.
 Ends locate_ends(const Timeline& tl, const Span& span);
 
-// What the cut's new LAME tag says, and the lead frame it needs.
+// What the cut's new LAME tag says, and the silent frames it writes before the file's.
 struct Trim {
     bool lame = false;          // a LAME tag is written (else: the stream untrimmed, as the original)
-    std::uint64_t lead = 0;     // silent frames written before the file's frames: 0 or 1
+    std::uint64_t lead = 0;     // silent frames before the file's (the last carries the reservoir)
     std::uint64_t delay = 0;    // the LAME tag's encoder delay and end padding
     std::uint64_t padding = 0;
 };
 
 // The trim of the cut or clip from frame ends.whole to ends.last; `reservoir_lead`: a frame
-// carrying frame W's bit reservoir leads the file's frames.
+// carrying frame W's bit reservoir leads the file's frames. A clip gets more silent frames
+// first where its start needs them, or to make it six frames long.
 Trim trim_for(const Timeline& tl, const Ends& ends, bool reservoir_lead);
 
 }  // namespace mp3

@@ -9,8 +9,8 @@ namespace mp3 {
 
 namespace {
 
-// What the lead frame ends with: frame W's reservoir (zeros for what lies before the frames
-// looked at), or nothing when none of it is in the file.
+// What the last lead frame ends with: frame W's reservoir (zeros for what lies before the
+// frames looked at), or nothing when none of it is in the file.
 std::string reservoir_bytes(Reader& r, const Reservoir& res)
 {
     if (!res.in_file()) {
@@ -27,17 +27,27 @@ std::string reservoir_bytes(Reader& r, const Reservoir& res)
     return tail;
 }
 
-// The Xing/Info frame, then the lead frame if any.
-std::string new_frames(Reader& r, const Stream& s, const Clip& c)
+// The lead frames: silent, the last one ending with frame W's reservoir.
+std::string lead_frames(Reader& r, const Stream& s, const Clip& c)
 {
     std::string lead;
+    for (std::uint64_t i = 1; i < c.trim.lead; ++i) {
+        lead += *reservoir_frame(s.audio_raw, {});  // the audio's own bitrate holds no tail
+    }
     if (c.trim.lead > 0) {
         auto frame = reservoir_frame(s.audio_raw, reservoir_bytes(r, c.reservoir));
         if (!frame) {
             refuse_malformed("no bitrate holds the bit reservoir");
         }
-        lead = std::move(*frame);
+        lead += *frame;
     }
+    return lead;
+}
+
+// The Xing/Info frame, then the lead frames.
+std::string new_frames(Reader& r, const Stream& s, const Clip& c)
+{
+    const std::string lead = lead_frames(r, s, c);
     NewTag tag;
     tag.audio_raw = s.audio_raw;
     tag.frames = c.frames;

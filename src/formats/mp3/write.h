@@ -1,5 +1,5 @@
 // Writing an MP3 cut or clip: the original's ID3v2 tags (when none is tied to its timeline),
-// the new Xing/Info frame and the lead frame in memory, then the file's frames W..L as one
+// the new Xing/Info frame and the lead frames in memory, then the file's frames W..L as one
 // extent: to the end of the file for a cut (trailing tags included), else to the end of frame
 // L, followed by the trailing ID3v1/APEv2 tags. The write layer of the MP3 cutter.
 #ifndef AUDIO_STREAM_FORMATS_MP3_WRITE_H
