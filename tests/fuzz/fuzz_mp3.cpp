@@ -2,7 +2,7 @@
 // layout_mp3 (input and invariants: fuzz_cut.h). The same bytes are also read as a saved seek
 // index (FrameIndex::parse): whatever parse accepts describes frames inside the file.
 #include "src/formats/mp3/mp3.h"
-#include "src/formats/mp3/walk.h"
+#include "src/formats/mp3/index.h"
 #include "tests/fuzz/fuzz_cut.h"
 
 namespace {

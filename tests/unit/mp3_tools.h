@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "src/formats/mp3/frame.h"
 #include "src/formats/mp3/mp3.h"
 #include "tests/unit/cut_tools.h"
 #include "tests/unit/format_fixture.h"
@@ -95,6 +96,57 @@ inline std::string repeat_frames(std::uint32_t raw, unsigned size, int n)
         out += frame;
     }
     return out;
+}
+
+// What a cut's (or a file's) Xing/Info frame at `at` says, read as a player would (moved from
+// test_mp3.cpp, for the clip tests too).
+struct XingView {
+    bool ok = false;
+    std::size_t at = 0;  // offset of the frame in the cut
+    Mp3Header header{};
+    std::string id;      // "Xing" or "Info"
+    std::uint32_t flags = 0;
+    std::uint32_t frames = 0;
+    std::uint32_t bytes = 0;
+    std::vector<unsigned> toc;
+    bool lame = false;   // a LAME extension follows
+    std::string lame_name;
+    unsigned delay = 0;  // its encoder delay and padding
+    unsigned padding = 0;
+};
+
+inline XingView read_xing(const std::string& cut, std::size_t at)
+{
+    XingView x;
+    x.at = at;
+    if (cut.size() < at + 4) {
+        return x;
+    }
+    const auto h = parse_mp3_header(be32(cut, at));
+    if (!h || cut.size() < at + h->size) {
+        return x;
+    }
+    x.header = *h;
+    std::size_t p = at + 4 + h->side_info;
+    x.id = cut.substr(p, 4);
+    x.flags = be32(cut, p + 4);
+    x.frames = be32(cut, p + 8);
+    x.bytes = be32(cut, p + 12);
+    if (x.flags & 4) {
+        for (int i = 0; i < 100; ++i) {
+            x.toc.push_back(static_cast<unsigned char>(cut[p + 16 + i]));
+        }
+    }
+    x.ok = (x.id == "Xing" || x.id == "Info") && (x.flags & 3) == 3;
+    const std::size_t lame = p + 16 + (x.flags & 4 ? 100 : 0) + (x.flags & 8 ? 4 : 0);
+    if (lame + 36 <= at + h->size) {
+        x.lame_name = cut.substr(lame, 4);
+        x.lame = x.lame_name == "LAME" || x.lame_name == "Lavf" || x.lame_name == "Lavc";
+        const std::uint32_t v = be32(cut, lame + 20) & 0xFFFFFF;
+        x.delay = v >> 12;
+        x.padding = v & 0xFFF;
+    }
+    return x;
 }
 
 // ---- files made by ffmpeg --------------------------------------------------------------------

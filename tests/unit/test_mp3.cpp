@@ -1,5 +1,6 @@
-// cut_mp3 and parse_mp3_header: an MP3 cut is [ID3v2 tag] + a fresh Xing/Info frame + the
-// frames from the cut on. Files are made at test time by ffmpeg (never committed), cut through
+// cut_mp3 from START: an MP3 cut is [ID3v2 tag] + a fresh Xing/Info frame + the frames from
+// the cut on (clips: test_mp3_clip.cpp; the header parse, ID3v2 tags and the lead frame:
+// test_mp3_frames.cpp). Files are made at test time by ffmpeg (never committed), cut through
 // a MemorySource, written out and checked with ffprobe/ffmpeg against the original.
 #include "src/formats/mp3/mp3.h"
 
@@ -23,7 +24,6 @@
 
 #include <unistd.h>
 
-#include "src/formats/mp3/xing.h"
 #include "src/formats/toolbox.h"
 #include "src/time_param.h"
 #include "tests/unit/cut_tools.h"
@@ -42,59 +42,9 @@ using namespace test_tools;
 using namespace mp3_test;
 
 // cut_mp3 as served (the dispatch names the cut), of bytes in memory.
-Cut cut_bytes(const std::string& bytes, Micros t)
+Cut cut_bytes(const std::string& bytes, const Span& span)
 {
-    return served_cut("audio/mpeg", bytes, t);
-}
-
-// What the cut's Xing/Info frame says.
-struct XingView {
-    bool ok = false;
-    std::size_t at = 0;  // offset of the frame in the cut
-    Mp3Header header{};
-    std::string id;      // "Xing" or "Info"
-    std::uint32_t flags = 0;
-    std::uint32_t frames = 0;
-    std::uint32_t bytes = 0;
-    std::vector<unsigned> toc;
-    bool lame = false;   // a LAME extension follows
-    std::string lame_name;
-    unsigned delay = 0;  // its encoder delay and padding
-    unsigned padding = 0;
-};
-
-XingView read_xing(const std::string& cut, std::size_t at)
-{
-    XingView x;
-    x.at = at;
-    if (cut.size() < at + 4) {
-        return x;
-    }
-    const auto h = parse_mp3_header(be32(cut, at));
-    if (!h || cut.size() < at + h->size) {
-        return x;
-    }
-    x.header = *h;
-    std::size_t p = at + 4 + h->side_info;
-    x.id = cut.substr(p, 4);
-    x.flags = be32(cut, p + 4);
-    x.frames = be32(cut, p + 8);
-    x.bytes = be32(cut, p + 12);
-    if (x.flags & 4) {
-        for (int i = 0; i < 100; ++i) {
-            x.toc.push_back(static_cast<unsigned char>(cut[p + 16 + i]));
-        }
-    }
-    x.ok = (x.id == "Xing" || x.id == "Info") && (x.flags & 3) == 3;
-    const std::size_t lame = p + 16 + (x.flags & 4 ? 100 : 0) + (x.flags & 8 ? 4 : 0);
-    if (lame + 36 <= at + h->size) {
-        x.lame_name = cut.substr(lame, 4);
-        x.lame = x.lame_name == "LAME" || x.lame_name == "Lavf" || x.lame_name == "Lavc";
-        const std::uint32_t v = be32(cut, lame + 20) & 0xFFFFFF;
-        x.delay = v >> 12;
-        x.padding = v & 0xFFF;
-    }
-    return x;
+    return served_cut("audio/mpeg", bytes, span);
 }
 
 using test_tools::TimeCase;
@@ -208,39 +158,12 @@ TEST_P(Mp3Cut, StartsAtTAndDecodesToTheOriginal)
     EXPECT_EQ(mismatches, 0u) << "worst difference " << worst << " in 0.2 s from t";
 }
 
-// The reservoir frame that leads a cut's audio: a frame of the stream (version, rate, mode),
-// without CRC, with silent side information (main_data_begin 0, no granule data), whose main
-// data ends with the bytes the next frame borrows: at the audio's bitrate when it holds them,
-// else the smallest that does.
-TEST(Mp3ReservoirFrame, IsSilentAndEndsWithTheBorrowedBytes)
-{
-    const std::uint32_t audio = 0xFFFB9064;  // MPEG-1 Layer III, 128 kbit/s, 44.1 kHz, joint stereo
-    for (const std::size_t n : {std::size_t{1}, std::size_t{300}, std::size_t{381}, std::size_t{400}, std::size_t{511}}) {
-        std::string tail(n, '\0');
-        for (std::size_t i = 0; i < n; ++i) {
-            tail[i] = static_cast<char>(1 + i % 250);
-        }
-        const auto frame = mp3::reservoir_frame(audio, tail);
-        ASSERT_TRUE(frame) << n;
-        const auto h = parse_mp3_header(be32(*frame, 0));
-        ASSERT_TRUE(h) << n;
-        EXPECT_EQ(frame->size(), h->size);
-        EXPECT_FALSE(h->crc);
-        EXPECT_EQ(h->sample_rate, 44100u);
-        EXPECT_FALSE(h->mono);
-        // 417-byte frames (128 kbit/s) hold 381 bytes, 522-byte ones (160) 486.
-        EXPECT_EQ(h->bitrate, n <= 381 ? 128u : n <= 486 ? 160u : 192u) << n;
-        EXPECT_EQ(frame->substr(4, 32), std::string(32, '\0')) << "silent side information";
-        EXPECT_EQ(frame->substr(frame->size() - n), tail);
-    }
-    EXPECT_FALSE(mp3::reservoir_frame(audio, std::string(2000, 'x'))) << "no frame holds 2000 bytes";
-}
-
 INSTANTIATE_TEST_SUITE_P(Generated, Mp3Cut, ::testing::ValuesIn(test_tools::all_cuts(kSources, kTimes)),
                          test_tools::CutCaseName());
 
 // The end of the audio is where the player's timeline ends (after gapless trimming when the
-// file says so): t there or later is PastEnd, t one frame before it is still a cut.
+// file says so): t there or later is PastEnd (with an END too), t one frame before it is still
+// a cut.
 TEST_F(Mp3Files, TimeAtOrPastTheEndOfTheAudioIsPastEnd)
 {
     ASSERT_EQ(errors(), "");
@@ -250,6 +173,7 @@ TEST_F(Mp3Files, TimeAtOrPastTheEndOfTheAudioIsPastEnd)
         const Micros end = static_cast<Micros>((samples * 1000000 + f.rate - 1) / f.rate);
         for (const Micros t : {end, end + 1, Micros{1000000000}, kMaxTime}) {
             EXPECT_EQ(cut_bytes(f.bytes, t).status, Cut::Status::PastEnd) << s.name << " t=" << t;
+            EXPECT_EQ(cut_bytes(f.bytes, Span{t, t + 1000000}).status, Cut::Status::PastEnd) << "whatever END";
         }
         EXPECT_EQ(cut_bytes(f.bytes, end - 30000).status, Cut::Status::Ok) << s.name;
     }
@@ -270,23 +194,28 @@ TEST_F(Mp3Files, IdenticalInputsGiveIdenticalCuts)
 }
 
 // The CBR shortcut (arithmetic from the Info frame, then resync) lands on the very frames the
-// exact walk finds: renaming "Info" to "Xing" forces the walk, and the cuts are identical.
+// exact walk finds, at a clip's end as at its start: renaming "Info" to "Xing" forces the walk,
+// and the cuts and clips are identical.
 TEST_F(Mp3Files, CbrArithmeticAgreesWithTheFrameWalk)
 {
     ASSERT_EQ(errors(), "");
+    const Span spans[] = {Span{0},        Span{26122},          Span{1500000},
+                          Span{7000000},  Span{13333333},       Span{19900000},
+                          Span{0, 1000},  Span{7000000, 12500000}, Span{19900000, 19999000}};
     for (const char* name : {"CbrStereo44k", "CbrMono22k", "CbrMono48kSmallFrames", "CbrMpeg25Mono8k"}) {
         const std::string& info = fixture(name).bytes;
         std::string xing = info;
         const std::size_t at = xing.find("Info");
         ASSERT_NE(at, std::string::npos);
         xing.replace(at, 4, "Xing");
-        for (const Micros t : {0, 26122, 1500000, 7000000, 13333333, 19900000}) {
-            const Cut a = cut_bytes(info, t);
-            const Cut b = cut_bytes(xing, t);
-            ASSERT_EQ(a.status, Cut::Status::Ok) << name << " t=" << t;
-            EXPECT_EQ(a.start, b.start) << name << " t=" << t;
-            EXPECT_EQ(a.duration, b.duration) << name << " t=" << t;
-            EXPECT_EQ(materialise(a, info), materialise(b, xing)) << name << " t=" << t;
+        for (const Span& span : spans) {
+            const Cut a = cut_bytes(info, span);
+            const Cut b = cut_bytes(xing, span);
+            ASSERT_EQ(a.status, Cut::Status::Ok) << name << " " << span.start << "-" << span.end;
+            EXPECT_EQ(a.start, b.start) << name << " " << span.start << "-" << span.end;
+            EXPECT_EQ(a.end, b.end) << name << " " << span.start << "-" << span.end;
+            EXPECT_EQ(a.duration, b.duration) << name << " " << span.start << "-" << span.end;
+            EXPECT_EQ(materialise(a, info), materialise(b, xing)) << name << " " << span.start << "-" << span.end;
         }
     }
 }
@@ -334,113 +263,6 @@ TEST_F(Mp3Files, TrailingTagsAreKeptButNotCounted)
         EXPECT_EQ(a.duration, b.duration);
     }
 }
-
-// ---- ID3v2 ----------------------------------------------------------------------------------
-
-struct Id3Case {
-    const char* name;
-    std::string tag;
-    bool kept;
-};
-
-std::vector<Id3Case> id3_cases()
-{
-    const std::string title = std::string("\0x", 2);
-    return {
-        {"TextFramesAreKept", id3_tag({{"TIT2", title}, {"TPE1", title}}), true},
-        {"Version24WithFooterIsKept", id3_tag({{"TIT2", title}}, 4, 0x10), true},
-        {"TwoTagsInARowAreKept", id3_tag({{"TIT2", title}}) + id3_tag({{"TALB", title}}), true},
-        // Frames tied to the original's timeline would mislead players about the cut.
-        {"LengthFrameDropsTheTag", id3_tag({{"TIT2", title}, {"TLEN", std::string("\0" "20000", 6)}}), false},
-        {"ChaptersDropTheTag", id3_tag({{"CHAP", std::string(20, '\0')}}), false},
-        {"SyncedLyricsDropTheTag", id3_tag({{"SYLT", std::string(12, '\0')}}), false},
-        {"ITunesGaplessCommentDropsTheTag",
-         id3_tag({{"COMM", std::string("\0eng" "iTunSMPB\0 00000000 00000210", 31)}}), false},
-        // Whole-tag unsynchronisation (v2.3) hides frame headers: not vouched for.
-        {"UnsynchronisedTagIsDropped", id3_tag({{"TIT2", title}}, 3, 0x80), false},
-        {"UnknownMajorVersionIsDropped", id3_tag({{"TIT2", title}}, 5), false},
-        {"BadFrameIdIsDropped", id3_tag({{"T!T2", title}}), false},
-    };
-}
-
-class Mp3Id3 : public Mp3Files, public ::testing::WithParamInterface<Id3Case> {};
-
-TEST_P(Mp3Id3, TagIsKeptFirstOnlyWhenItHoldsNoTimeline)
-{
-    ASSERT_EQ(errors(), "");
-    const std::string& original = fixture("CbrStereo44k").bytes;
-    const std::string audio = original.substr(id3_size(original));
-    const std::string file = GetParam().tag + audio;
-    const Cut cut = cut_bytes(file, 5000000);
-    ASSERT_EQ(cut.status, Cut::Status::Ok) << cut.detail;
-    expect_invariants(cut, file.size());
-    const std::string bytes = materialise(cut, file);
-    const std::string& tag = GetParam().tag;
-    if (GetParam().kept) {
-        EXPECT_EQ(bytes.substr(0, tag.size()), tag);
-        EXPECT_TRUE(read_xing(bytes, tag.size()).ok);
-    }
-    else {
-        EXPECT_TRUE(read_xing(bytes, 0).ok) << "the cut starts with its header frame";
-    }
-    // Either way the audio is the same as for the file without a tag.
-    const Cut bare = cut_bytes(audio, 5000000);
-    EXPECT_EQ(bytes.substr(bytes.size() - bare.rep.length), materialise(bare, audio));
-}
-
-INSTANTIATE_TEST_SUITE_P(Tags, Mp3Id3, ::testing::ValuesIn(id3_cases()),
-                         [](const auto& info) { return std::string(info.param.name); });
-
-// ---- parse_mp3_header -----------------------------------------------------------------------
-
-struct HeaderCase {
-    const char* name;
-    std::uint32_t raw;
-    bool valid;
-    unsigned size;         // bytes, when valid
-    unsigned sample_rate;
-    unsigned samples;
-    unsigned side_info;
-};
-
-const HeaderCase kHeaders[] = {
-    // ISO 11172-3: MPEG-1 Layer III size = 144 * bitrate / rate + padding; side info 32/17.
-    {"Mpeg1_128k44100Stereo", 0xFFFB9044, true, 417, 44100, 1152, 32},
-    {"Mpeg1_PaddingAddsAByte", 0xFFFB9244, true, 418, 44100, 1152, 32},
-    {"Mpeg1_320k32000Mono", 0xFFFBE8C4, true, 1440, 32000, 1152, 17},
-    {"Mpeg1_CrcProtectedStillParses", 0xFFFA9044, true, 417, 44100, 1152, 32},
-    // ISO 13818-3: MPEG-2 halves the frame (72 * bitrate / rate), 576 samples, side info 17/9.
-    {"Mpeg2_64k22050Stereo", 0xFFF38044, true, 208, 22050, 576, 17},
-    {"Mpeg2_32k22050Mono", 0xFFF340C4, true, 104, 22050, 576, 9},
-    // MPEG-2.5 (not ISO, universally decoded): rates 11025/12000/8000.
-    {"Mpeg25_16k8000Mono", 0xFFE328C4, true, 144, 8000, 576, 9},
-    {"NoSyncIsRefused", 0xFF7B9044, false, 0, 0, 0, 0},
-    {"ReservedVersionIsRefused", 0xFFEB9044, false, 0, 0, 0, 0},
-    {"LayerTwoIsRefused", 0xFFFD9044, false, 0, 0, 0, 0},
-    {"LayerOneIsRefused", 0xFFFF9044, false, 0, 0, 0, 0},
-    {"ReservedLayerIsRefused", 0xFFF99044, false, 0, 0, 0, 0},
-    {"FreeFormatIsRefused", 0xFFFB0044, false, 0, 0, 0, 0},
-    {"BadBitrateIsRefused", 0xFFFBF044, false, 0, 0, 0, 0},
-    {"ReservedRateIsRefused", 0xFFFB9C44, false, 0, 0, 0, 0},
-};
-
-class Mp3HeaderParse : public ::testing::TestWithParam<HeaderCase> {};
-
-TEST_P(Mp3HeaderParse, ParsesAsTheStandardSays)
-{
-    const HeaderCase& c = GetParam();
-    const auto h = parse_mp3_header(c.raw);
-    ASSERT_EQ(h.has_value(), c.valid);
-    if (h) {
-        EXPECT_EQ(h->size, c.size);
-        EXPECT_EQ(h->sample_rate, c.sample_rate);
-        EXPECT_EQ(h->samples, c.samples);
-        EXPECT_EQ(h->side_info, c.side_info);
-    }
-}
-
-INSTANTIATE_TEST_SUITE_P(Headers, Mp3HeaderParse, ::testing::ValuesIn(kHeaders),
-                         [](const auto& info) { return std::string(info.param.name); });
 
 // ---- malformed input: a short detail, never a crash ------------------------------------------
 
@@ -516,32 +338,37 @@ TEST_F(Mp3Files, ImplausibleEncoderDelayIsIgnoredAndTheCutStartsAtOrBeforeT)
     }
 }
 
+// A cut from a random START below `range`, or half the time a clip to a random END after it.
+Span random_span(std::mt19937& rng, Micros range)
+{
+    const Micros t = static_cast<Micros>(rng() % range);
+    return rng() % 2 ? Span{t} : Span{t, t + 1 + static_cast<Micros>(rng() % 5000000)};
+}
+
+// Prefixes and random mutations of a VBR file (found through its index) and a CBR one (by
+// arithmetic, at both ends of a clip), cut and clipped: a status, and the invariants.
 TEST_F(Mp3Files, TruncatedAndMutatedFilesNeverBreakTheInvariants)
 {
     ASSERT_EQ(errors(), "");
-    const std::string& file = fixture("VbrMono22kId3v23").bytes;
     std::mt19937 rng(6);
-    for (std::size_t n = 0; n <= file.size(); n += (n < 2000 ? 1 : 997)) {
-        const std::string prefix = file.substr(0, n);
-        const Cut cut = cut_bytes(prefix, static_cast<Micros>(rng() % 3000000));
-        if (cut.status == Cut::Status::Ok) {
-            expect_invariants(cut, prefix.size());
+    for (const char* name : {"VbrMono22kId3v23", "CbrMono22k"}) {
+        const std::string& file = fixture(name).bytes;
+        for (std::size_t n = 0; n <= file.size(); n += (n < 2000 ? 1 : 997)) {
+            const std::string prefix = file.substr(0, n);
+            const Span span = random_span(rng, 3000000);
+            expect_invariants(cut_bytes(prefix, span), prefix.size(), span);
         }
-    }
-    for (int i = 0; i < 1000; ++i) {
-        std::string m = file;
-        const int edits = 1 + static_cast<int>(rng() % 8);
-        for (int e = 0; e < edits; ++e) {
-            const std::size_t at = rng() % (rng() % 2 ? 600 : m.size());  // favour the headers
-            m[at] = static_cast<char>(rng());
-        }
-        const Cut cut = cut_bytes(m, static_cast<Micros>(rng() % 21000000));
-        if (cut.status == Cut::Status::Ok) {
-            expect_invariants(cut, m.size());
-            EXPECT_EQ(materialise(cut, m).size(), cut.rep.length);
-        }
-        else {
-            EXPECT_TRUE(cut.rep.extents.empty());
+        for (int i = 0; i < 1000; ++i) {
+            std::string m = file;
+            const int edits = 1 + static_cast<int>(rng() % 8);
+            for (int e = 0; e < edits; ++e) {
+                const std::size_t at = rng() % (rng() % 2 ? 600 : m.size());  // favour the headers
+                m[at] = static_cast<char>(rng());
+            }
+            const Span span = random_span(rng, 21000000);
+            const Cut cut = cut_bytes(m, span);
+            expect_invariants(cut, m.size(), span);
+            EXPECT_EQ(materialise(cut, m).size(), cut.rep.length) << name;
         }
     }
 }

@@ -1,12 +1,12 @@
-// The MP3 seek index (mp3_walk.h): a stream that is not CBR is walked once; through the index a
-// cut at a new t reads only the file's first and last frames and the reservoir, the same cut as
-// one made alone; the payload round-trips and damage is refused; 8 bytes a frame.
+// The MP3 seek index (index.h): a stream that is not CBR is walked once; through the index a
+// cut or clip at a new span reads only the file's first and last frames and the reservoir, the
+// same cut as one made alone; the payload round-trips and damage is refused; 8 bytes a frame.
 #include <gtest/gtest.h>
 
 #include <string>
 
 #include "src/formats/mp3/mp3.h"
-#include "src/formats/mp3/walk.h"
+#include "src/formats/mp3/index.h"
 #include "src/cache/seek_index.h"
 #include "tests/unit/mp3_tools.h"
 
@@ -58,30 +58,44 @@ TEST(Mp3SeekIndex, ACutAtANewTIsMadeFromTheIndexAndIsTheSameCut)
         ASSERT_EQ(cut_mp3(first, 2000000, indexes).status, Cut::Status::Ok);
         EXPECT_TRUE(indexes.built());
         EXPECT_GE(first.bytes_read, file.size());
-        for (Micros t : {Micros{0}, Micros{30000}, Micros{95500000}, Micros{299000000}}) {
+        // Clips too: the index finds both ends, and a clip reads no more than a cut.
+        const Span spans[] = {Span{0},          Span{30000},           Span{95500000},
+                              Span{299000000},  Span{0, 5000000},      Span{95500000, 200000000},
+                              Span{30000, 31000}, Span{298000000, 299999000}};
+        for (const Span& span : spans) {
             CountingSource again(file);
             IndexSource cached(&cache, identity_of(file));
-            const Cut b = cut_mp3(again, t, cached);
+            const Cut b = cut_mp3(again, span, cached);
             ASSERT_EQ(b.status, Cut::Status::Ok) << b.detail;
             EXPECT_FALSE(cached.built());
-            EXPECT_LE(again.bytes_read, kIndexedReads) << "t " << t;
+            EXPECT_LE(again.bytes_read, kIndexedReads) << "span " << span.start << "-" << span.end;
             MemorySource fresh(file);
-            const Cut c = cut_mp3(fresh, t);
-            EXPECT_EQ(b.rep.extents, c.rep.extents) << "t " << t;
+            const Cut c = cut_mp3(fresh, span);
+            EXPECT_EQ(b.rep.extents, c.rep.extents) << "span " << span.start << "-" << span.end;
             EXPECT_EQ(b.start, c.start);
+            EXPECT_EQ(b.end, c.end);
             EXPECT_EQ(b.duration, c.duration);
         }
     }
 }
 
+// A CBR stream's frames are found by arithmetic at both ends of a clip: no index, and a clip
+// reads one window more than the cut from its START (the one near END).
 TEST(Mp3SeekIndex, ACbrStreamNeedsNoIndex)
 {
     const Fixture& f = fixture("CbrStereo44k");
     ASSERT_TRUE(f.errors.empty()) << f.errors;
     SeekIndexCache cache(1 << 20);
-    MemorySource src(f.bytes);
-    IndexSource indexes(&cache, identity_of(f.bytes));
-    ASSERT_EQ(cut_mp3(src, 7000000, indexes).status, Cut::Status::Ok);
+    const auto bytes_read = [&](const Span& span) {
+        CountingSource src(f.bytes);
+        IndexSource indexes(&cache, identity_of(f.bytes));
+        EXPECT_EQ(cut_mp3(src, span, indexes).status, Cut::Status::Ok);
+        return src.bytes_read;
+    };
+    const Offset cut = bytes_read(Span{7000000});
+    EXPECT_LE(cut, kIndexedReads);
+    EXPECT_LE(bytes_read(Span{7000000, 12500000}), cut + mp3::kWindow);
+    EXPECT_LE(bytes_read(Span{0, 1000}), bytes_read(Span{0}));
     EXPECT_EQ(cache.entries(), 0u);
 }
 

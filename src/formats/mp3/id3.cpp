@@ -4,8 +4,7 @@
 #include <array>
 #include <cstring>
 #include <iterator>
-
-#include "reader.h"
+#include <optional>
 
 namespace audio_stream {
 namespace mp3 {
@@ -28,6 +27,54 @@ bool tied_to_timeline(const unsigned char* id, std::size_t len)
                        [&](const char* s) { return std::memcmp(id, s, 3) == 0; });
 }
 
+// Where the frames of the tag start after its extended header, if any (ID3v2.3 §3.2, ID3v2.4
+// §3.2: v2.4 gives the whole size, syncsafe; v2.3 the size after the field); nullopt when that
+// header is unclear.
+std::optional<Offset> frames_start(Reader& r, Offset p, Offset end, unsigned major, unsigned flags)
+{
+    if (!(flags & 0x40)) {
+        return p;
+    }
+    const unsigned char* e = end - p >= 4 ? r.at(p, 4) : nullptr;
+    if (!e || (major == 4 && (e[0] | e[1] | e[2] | e[3]) & 0x80)) {
+        return std::nullopt;
+    }
+    const Offset ext = major == 4 ? syncsafe32(e) : Offset{be32(e)} + 4;
+    if (ext > end - p) {
+        return std::nullopt;
+    }
+    return p + ext;
+}
+
+// The body length of the frame whose header is f (6 bytes in ID3v2.2, else 10), or nullopt
+// when a cut may not keep it: an id that is not A-Z/0-9, a frame tied to the timeline, a v2.4
+// size that is not syncsafe.
+std::optional<Offset> keepable_length(const unsigned char* f, unsigned major)
+{
+    const std::size_t id_len = major == 2 ? 3 : 4;
+    const bool id = std::all_of(f, f + id_len, [](unsigned char c) { return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); });
+    if (!id || tied_to_timeline(f, id_len) || (major == 4 && ((f[4] | f[5] | f[6] | f[7]) & 0x80))) {
+        return std::nullopt;
+    }
+    return major == 2 ? Offset{be24(f + 3)} : major == 3 ? Offset{be32(f + 4)} : Offset{syncsafe32(f + 4)};
+}
+
+// Whether the frame with header f, whose body of len bytes is at `body`, may hold iTunes
+// gapless data (iTunSMPB, kept in a comment or user text frame): its first 64 bytes say so,
+// or cannot be read.
+bool itunes_gapless(Reader& r, const unsigned char* f, unsigned major, Offset body, Offset len)
+{
+    const std::size_t id_len = major == 2 ? 3 : 4;
+    const bool text = std::memcmp(f, "COMM", id_len) == 0 || std::memcmp(f, "TXXX", id_len) == 0 ||
+                      std::memcmp(f, "COM", id_len) == 0 || std::memcmp(f, "TXX", id_len) == 0;
+    if (!text || len == 0) {
+        return false;
+    }
+    const auto n = static_cast<std::size_t>(std::min<Offset>(len, 64));
+    const unsigned char* b = r.at(body, n);
+    return !b || std::search(b, b + n, "iTunSMPB", "iTunSMPB" + 8) != b + n;
+}
+
 // Whether the ID3v2 tag at pos (header h, body of `size` bytes) can be kept in a cut.
 // Anything unclear says no: the tag is then left out, which costs only metadata.
 bool id3_keepable(Reader& r, Offset pos, const unsigned char* h, std::uint32_t size)
@@ -38,21 +85,13 @@ bool id3_keepable(Reader& r, Offset pos, const unsigned char* h, std::uint32_t s
     if (major < 2 || major > 4 || (major < 4 && (flags & 0x80)) || (major == 2 && (flags & 0x40))) {
         return false;
     }
-    Offset p = pos + 10;
-    const Offset end = p + size;
-    if (flags & 0x40) {
-        const unsigned char* e = end - p >= 4 ? r.at(p, 4) : nullptr;
-        if (!e || (major == 4 && (e[0] | e[1] | e[2] | e[3]) & 0x80)) {
-            return false;
-        }
-        const Offset ext = major == 4 ? syncsafe32(e) : Offset{be32(e)} + 4;
-        if (ext > end - p) {
-            return false;
-        }
-        p += ext;
+    const Offset end = pos + 10 + size;
+    const auto first = frames_start(r, pos + 10, end, major, flags);
+    if (!first) {
+        return false;
     }
-    const std::size_t id_len = major == 2 ? 3 : 4;
     const std::size_t head = major == 2 ? 6 : 10;
+    Offset p = *first;
     for (unsigned n = 0; end - p >= head; ++n) {
         const unsigned char* f = r.at(p, head);
         if (!f || n == kMaxId3Frames) {
@@ -61,46 +100,11 @@ bool id3_keepable(Reader& r, Offset pos, const unsigned char* h, std::uint32_t s
         if (f[0] == 0) {
             return true;  // padding
         }
-        for (std::size_t i = 0; i < id_len; ++i) {
-            if (!((f[i] >= 'A' && f[i] <= 'Z') || (f[i] >= '0' && f[i] <= '9'))) {
-                return false;
-            }
-        }
-        if (tied_to_timeline(f, id_len)) {
+        const auto len = keepable_length(f, major);
+        if (!len || *len > end - p - head || itunes_gapless(r, f, major, p + head, *len)) {
             return false;
         }
-        Offset len = 0;
-        if (major == 2) {
-            len = be24(f + 3);
-        }
-        else if (major == 3) {
-            len = be32(f + 4);
-        }
-        else {
-            if ((f[4] | f[5] | f[6] | f[7]) & 0x80) {
-                return false;
-            }
-            len = syncsafe32(f + 4);
-        }
-        if (len > end - p - head) {
-            return false;
-        }
-        // iTunes keeps gapless data (iTunSMPB) in a comment or user text frame.
-        const bool text = std::memcmp(f, "COMM", id_len) == 0 || std::memcmp(f, "TXXX", id_len) == 0 ||
-                          std::memcmp(f, "COM", id_len) == 0 || std::memcmp(f, "TXX", id_len) == 0;
-        if (text && len > 0) {
-            const auto n_body = static_cast<std::size_t>(std::min<Offset>(len, 64));
-            const unsigned char* b = r.at(p + head, n_body);
-            if (!b) {
-                return false;
-            }
-            for (std::size_t i = 0; i + 8 <= n_body; ++i) {
-                if (std::memcmp(b + i, "iTunSMPB", 8) == 0) {
-                    return false;
-                }
-            }
-        }
-        p += head + len;
+        p += head + *len;
     }
     return true;
 }
@@ -112,20 +116,15 @@ Id3 read_id3v2(Reader& r)
     Id3 id3;
     bool keep = true;
     // Tags may follow one another; each turn advances at least 10 bytes.
-    for (;;) {
-        const unsigned char* h = r.at(id3.end, 10);
-        if (!h || std::memcmp(h, "ID3", 3) != 0) {
-            break;
-        }
+    for (const unsigned char* h = r.at(id3.end, 10); h && std::memcmp(h, "ID3", 3) == 0; h = r.at(id3.end, 10)) {
+        // ID3v2 §3.1: version bytes are never 0xFF, the size is syncsafe.
         if (h[3] == 0xFF || h[4] == 0xFF || ((h[6] | h[7] | h[8] | h[9]) & 0x80)) {
-            id3.error = "bad ID3v2 header";
-            return id3;
+            refuse_malformed("bad ID3v2 header");
         }
         const std::uint32_t size = syncsafe32(h + 6);
         const Offset total = 10 + Offset{size} + (h[3] == 4 && (h[5] & 0x10) ? 10 : 0);
         if (total > r.size() - id3.end) {
-            id3.error = "ID3v2 tag past the end of the file";
-            return id3;
+            refuse_malformed("ID3v2 tag past the end of the file");
         }
         std::array<unsigned char, 10> copy;
         std::memcpy(copy.data(), h, copy.size());
@@ -134,6 +133,31 @@ Id3 read_id3v2(Reader& r)
     }
     id3.keep = keep && id3.end > 0;
     return id3;
+}
+
+Offset trailing_tags_start(Reader& r, Offset start)
+{
+    Offset end = r.size();
+    // ID3v1: the last 128 bytes, starting "TAG".
+    if (end - start >= 128) {
+        const unsigned char* p = r.at(end - 128, 3);
+        if (p && std::memcmp(p, "TAG", 3) == 0) {
+            end -= 128;
+        }
+    }
+    if (end - start >= 32) {
+        const unsigned char* p = r.at(end - 32, 32);
+        if (p && std::memcmp(p, "APETAGEX", 8) == 0) {
+            // APEv2 footer: size (items + footer, little-endian), flags bit 31: a header too.
+            const std::uint32_t size = le32(p + 12);
+            const bool header = p[23] & 0x80;
+            const Offset total = Offset{size} + (header ? 32 : 0);
+            if (size >= 32 && total <= end - start) {
+                end -= total;
+            }
+        }
+    }
+    return end;
 }
 
 }  // namespace mp3

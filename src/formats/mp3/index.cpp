@@ -1,6 +1,7 @@
-// The MP3 seek index's payload (mp3_walk.h): what a child saves to AudioStreamSeekIndexDir and
-// another loads, checked before use.
-#include "walk.h"
+// The MP3 seek index: made by one walk over the stream, saved by a child to
+// AudioStreamSeekIndexDir as its payload and loaded by another, checked before use.
+#include "index.h"
+
 #include "../payload.h"
 
 namespace audio_stream {
@@ -11,6 +12,32 @@ namespace {
 constexpr std::size_t kRecord = 4 + 2 + 2;
 
 }  // namespace
+
+FrameIndex build_index(Reader& r, Offset audio, Offset end, std::uint32_t ref)
+{
+    FrameIndex x;
+    x.base = audio;
+    FrameScanner scan(r, audio, end, ref);
+    while (const auto f = scan.next()) {
+        if (x.frames.size() == kMaxIndexFrames || f->info.offset - audio > 0xFFFFFFFFu) {
+            x.error = "MP3 stream too long to index (" + std::to_string(kMaxIndexFrames) + " frames, 4 GiB)";
+            x.audio_end = scan.last_end();
+            x.frames = {};
+            return x;
+        }
+        x.side_info = static_cast<std::uint8_t>(f->header.side_info);
+        const auto packed = static_cast<std::uint16_t>(f->header.size | (f->header.crc ? 1u << 11 : 0) |
+                                                       f->header.bitrate_index << 12);
+        x.frames.push_back({static_cast<std::uint32_t>(f->info.offset - audio), packed, f->info.main_data_begin});
+    }
+    x.audio_end = scan.last_end();
+    if (r.failed()) {
+        x.error = "read error";
+        x.frames = {};
+    }
+    x.frames.shrink_to_fit();
+    return x;
+}
 
 std::string FrameIndex::payload() const
 {

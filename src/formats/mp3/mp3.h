@@ -1,11 +1,11 @@
-// Time-seek cuts of MPEG-1/2/2.5 Layer III files (CBR and VBR): a fresh Xing/Info frame in
-// memory carrying the remaining frame and byte counts, then the audio frames from the cut on
-// as one file extent.
+// Time-seek cuts and clips of MPEG-1/2/2.5 Layer III files (CBR and VBR): a fresh Xing/Info
+// frame in memory whose counts and LAME tag describe the clip, then the audio frames from a
+// frame or two before START to the one holding END's last sample as a file extent (a short clip
+// keeps six frames). Exact to the sample at both ends for gapless players (the LAME tag's
+// encoder delay and end padding).
+// stream.h (the file read) -> locate.h (the frames of a span) -> write.h (the clip).
 #ifndef AUDIO_STREAM_FORMATS_MP3_H
 #define AUDIO_STREAM_FORMATS_MP3_H
-
-#include <cstdint>
-#include <optional>
 
 #include "../../audio_layout.h"
 #include "../../cut.h"
@@ -13,26 +13,10 @@
 
 namespace audio_stream {
 
-struct Mp3Header {
-    bool lsf;                  // MPEG-2 or 2.5 (low sampling frequencies): 576 samples per frame
-    bool crc;                  // a 16-bit CRC follows the header
-    bool mono;
-    unsigned bitrate_index;    // 1..14
-    unsigned bitrate;          // kbit/s
-    unsigned sample_rate;      // Hz
-    unsigned size;             // bytes, header included
-    unsigned samples;          // per frame
-    unsigned side_info;        // bytes of side information after the header (and CRC)
-};
-
-// The Layer III frame header in the 32 bits `h` (big-endian order), or nullopt for anything
-// else: no sync, a reserved version, sample rate or bitrate, free format, Layer I or II.
-std::optional<Mp3Header> parse_mp3_header(std::uint32_t h);
-
-// The cut of the MP3 file in `src` starting at time t (t >= 0, on the timeline a gapless
-// player shows: the LAME/Lavc encoder delay is honoured). See mp3.cpp for the choices made. A
-// stream that is not CBR is walked once for its seek index (mp3::FrameIndex, from `indexes`);
-// a CBR one is found by arithmetic.
+// The cut of the MP3 file in `src` over `span`, on the timeline a gapless player shows (the
+// LAME/Lavf/Lavc encoder delay and padding honoured), or on the decoder's when the file has no
+// LAME tag. A stream that is not CBR is walked once for its seek index (mp3::FrameIndex, from
+// `indexes`); a CBR one is found by arithmetic. See timeline.h and locate.h for the choices made.
 Cut cut_mp3(ByteSource& src, const Span& span, IndexSource& indexes);
 
 // The same with an index of its own, made for this cut alone.

@@ -1,5 +1,5 @@
-// The MP3 cutter's byte reader and the arithmetic helper its files share (mp3.cpp,
-// mp3_id3.cpp, mp3_xing.cpp). Internal to the cutter.
+// The MP3 cutter's byte reader and the arithmetic helper its files share: the bottom of the read
+// layer (frame.h, id3.h, xing.h, index.h, stream.h read through it). Internal to the cutter.
 #ifndef AUDIO_STREAM_FORMATS_MP3_READER_H
 #define AUDIO_STREAM_FORMATS_MP3_READER_H
 
@@ -8,7 +8,6 @@
 #include <cstdint>
 #include <vector>
 
-#include "../../cut.h"
 #include "../toolbox.h"
 
 namespace audio_stream {
