@@ -6,7 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -170,6 +172,29 @@ inline std::string serialise(const std::vector<TestPage>& pages)
     return out;
 }
 
+// RFC 3533 §6: the pages of one stream, numbered from 0, BOS on the first only and EOS on the
+// last only, granule positions (other than -1) never decreasing, and the first audio page (after
+// the two header pages) starting a fresh packet. The index of the first audio page with a granule
+// position (0 if none).
+inline std::size_t expect_one_stream(const std::vector<TestPage>& pages)
+{
+    std::int64_t last_granule = 0;
+    std::size_t first_granule_page = 0;
+    for (std::size_t i = 0; i < pages.size(); ++i) {
+        EXPECT_EQ(pages[i].sequence, i);
+        EXPECT_EQ(pages[i].serial, pages[0].serial);
+        EXPECT_EQ((pages[i].type & 2) != 0, i == 0) << "BOS only on the first page";
+        EXPECT_EQ((pages[i].type & 4) != 0, i + 1 == pages.size()) << "EOS only on the last page";
+        if (pages[i].granule != -1) {
+            EXPECT_GE(pages[i].granule, last_granule);
+            last_granule = pages[i].granule;
+            first_granule_page = i >= 2 && first_granule_page == 0 ? i : first_granule_page;
+        }
+    }
+    EXPECT_TRUE(pages.size() > 2 && (pages[2].type & 1) == 0) << "the first audio page begins with a fresh packet";
+    return first_granule_page;
+}
+
 // Moves the first 255-byte segment of each audio page's first packet to the end of the page
 // before, so that a packet straddles every audio page boundary (RFC 3533 §6: continued flag).
 inline std::string straddle(const std::string& file, std::size_t header_pages)
@@ -286,6 +311,72 @@ inline Cached OggFormat::make(const Source& s, const std::string&)
 inline const Cached& source(const Source& s) { return OggFiles::file(s); }
 
 inline std::string info_command(Codec codec) { return codec == Codec::Vorbis ? "ogginfo" : "opusinfo"; }
+
+// (Moved here from test_ogg.cpp: the clip tests use it too.)
+// The offset of `part` within `whole` near `guess` (within `reach` samples), by least squares;
+// sets `correlation` to the normalised correlation there. When no offset within `reach` keeps
+// the window inside `whole`, returns reach + 1 with correlation 0 (and reads nothing past it).
+inline long best_lag(const std::vector<std::int16_t>& whole, std::size_t guess, const std::vector<std::int16_t>& part,
+              std::size_t from, std::size_t length, long reach, double& correlation)
+{
+    long best = 0;
+    double best_error = -1;
+    for (long lag = -reach; lag <= reach; ++lag) {
+        const long at = static_cast<long>(guess) + lag;
+        if (at < 0 || static_cast<std::size_t>(at) + length > whole.size()) {
+            continue;
+        }
+        double error = 0;
+        for (std::size_t i = 0; i < length; i += 3) {
+            const double d = double(whole[at + i]) - part[from + i];
+            error += d * d;
+        }
+        if (best_error < 0 || error < best_error) {
+            best_error = error;
+            best = lag;
+        }
+    }
+    if (best_error < 0) {
+        correlation = 0;
+        return reach + 1;
+    }
+    double xy = 0;
+    double xx = 0;
+    double yy = 0;
+    for (std::size_t i = 0; i < length; ++i) {
+        const double x = whole[guess + best + i];
+        const double y = part[from + i];
+        xy += x * y;
+        xx += x * x;
+        yy += y * y;
+    }
+    correlation = xy / std::sqrt(xx * yy + 1e-9);
+    return best;
+}
+
+// What ogginfo or opusinfo says of a file, checked to say no warning or error.
+inline std::string expect_info_clean(Codec codec, const std::string& path)
+{
+    const Output r = run(info_command(codec) + " '" + path + "'");
+    EXPECT_EQ(r.status, 0) << r.output;
+    for (const char* bad : {"WARNING", "Warning", "ERROR", "Error", "error"}) {
+        EXPECT_EQ(r.output.find(bad), std::string::npos) << r.output;
+    }
+    return r.output;
+}
+
+// The playback length opusinfo prints (whole milliseconds), in seconds; -1 if it prints none.
+inline double playback_seconds(const std::string& info)
+{
+    const auto at = info.find("Playback length: ");
+    int minutes = 0;
+    double seconds = 0;
+    if (at == std::string::npos ||
+        std::sscanf(info.c_str() + at, "Playback length: %dm:%lfs", &minutes, &seconds) != 2) {
+        return -1;
+    }
+    return minutes * 60 + seconds;
+}
 
 // RFC 7845 §5.1: the pre-skip of the OpusHead on the first page.
 inline std::int64_t pre_skip(const std::string& file)

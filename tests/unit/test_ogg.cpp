@@ -88,19 +88,8 @@ TEST_P(OggCut, Rfc3533_PagesRenumberedRebasedAndCrcChecked)
     const auto pages = parse_pages(bytes_, error);
     ASSERT_EQ(error, "");
     ASSERT_GE(pages.size(), 3u);
-    std::int64_t last_granule = 0;
-    for (std::size_t i = 0; i < pages.size(); ++i) {
-        EXPECT_EQ(pages[i].sequence, i);
-        EXPECT_EQ(pages[i].serial, pages[0].serial);
-        EXPECT_EQ((pages[i].type & 2) != 0, i == 0) << "BOS only on the first page";
-        EXPECT_EQ((pages[i].type & 4) != 0, i + 1 == pages.size()) << "EOS only on the last page";
-        if (pages[i].granule != -1) {
-            EXPECT_GE(pages[i].granule, last_granule);
-            last_granule = pages[i].granule;
-        }
-    }
-    // The first audio page begins with a fresh packet.
-    EXPECT_EQ(pages[2].type & 1, 0u);
+    expect_one_stream(pages);
+    const std::int64_t last_granule = pages.back().granule;
     if (src_.codec == Codec::Opus) {
         // RFC 7845 §4.6: at least 80 ms of pre-roll, unless the cut is at the stream's start.
         if (time_.t >= 80000) {
@@ -157,11 +146,7 @@ TEST_P(OggCut, InfoToolIsClean)
     if (!ok()) {
         return;
     }
-    const Output r = run(info_command(src_.codec) + " '" + path_ + "'");
-    EXPECT_EQ(r.status, 0) << r.output;
-    for (const char* bad : {"WARNING", "Warning", "ERROR", "Error", "error"}) {
-        EXPECT_EQ(r.output.find(bad), std::string::npos) << r.output;
-    }
+    expect_info_clean(src_.codec, path_);
 }
 
 TEST_P(OggCut, FfmpegDecodesWithoutErrors)
@@ -186,60 +171,13 @@ TEST_P(OggCut, DurationIsOriginalLessStart)
         const double skip_change = static_cast<double>(pre_skip(bytes_) - pre_skip(source(src_).bytes)) / 48000;
         EXPECT_NEAR(probed, source(src_).probed - start + skip_change, 1e-3);
         // opusinfo subtracts the pre-skip: the playback length is exact (printed in ms).
-        const std::string info = run("opusinfo '" + path_ + "'").output;
-        const auto at = info.find("Playback length: ");
-        ASSERT_NE(at, std::string::npos) << info;
-        int minutes = 0;
-        double seconds = 0;
-        ASSERT_EQ(std::sscanf(info.c_str() + at, "Playback length: %dm:%lfs", &minutes, &seconds), 2);
-        EXPECT_NEAR(minutes * 60 + seconds, 20.0 - start, 1.5e-3);
+        EXPECT_NEAR(playback_seconds(run("opusinfo '" + path_ + "'").output), 20.0 - start, 1.5e-3);
         EXPECT_NEAR(static_cast<double>(cut_.duration) / 1e6, 20.0 - start, 1e-5);
     }
     else {
         EXPECT_NEAR(probed, source(src_).probed - start, 1e-5);
         EXPECT_NEAR(static_cast<double>(cut_.duration) / 1e6, source(src_).probed - start, 1e-5);
     }
-}
-
-// The offset of `part` within `whole` near `guess` (within `reach` samples), by least squares;
-// sets `correlation` to the normalised correlation there. When no offset within `reach` keeps
-// the window inside `whole`, returns reach + 1 with correlation 0 (and reads nothing past it).
-long best_lag(const std::vector<std::int16_t>& whole, std::size_t guess, const std::vector<std::int16_t>& part,
-              std::size_t from, std::size_t length, long reach, double& correlation)
-{
-    long best = 0;
-    double best_error = -1;
-    for (long lag = -reach; lag <= reach; ++lag) {
-        const long at = static_cast<long>(guess) + lag;
-        if (at < 0 || static_cast<std::size_t>(at) + length > whole.size()) {
-            continue;
-        }
-        double error = 0;
-        for (std::size_t i = 0; i < length; i += 3) {
-            const double d = double(whole[at + i]) - part[from + i];
-            error += d * d;
-        }
-        if (best_error < 0 || error < best_error) {
-            best_error = error;
-            best = lag;
-        }
-    }
-    if (best_error < 0) {
-        correlation = 0;
-        return reach + 1;
-    }
-    double xy = 0;
-    double xx = 0;
-    double yy = 0;
-    for (std::size_t i = 0; i < length; ++i) {
-        const double x = whole[guess + best + i];
-        const double y = part[from + i];
-        xy += x * y;
-        xx += x * x;
-        yy += y * y;
-    }
-    correlation = xy / std::sqrt(xx * yy + 1e-9);
-    return best;
 }
 
 TEST_P(OggCut, DecodedAudioMatchesOriginalAtStart)

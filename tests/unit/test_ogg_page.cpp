@@ -1,5 +1,5 @@
-// The page layer of Ogg cuts (ogg_page.cpp): malformed and damaged pages give a status and a detail,
-// never a crash, a hang or a negative duration.
+// The page layer of Ogg cuts and clips (page.h): malformed and damaged pages give a status and a
+// detail, never a crash, a hang or a negative duration.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -138,9 +138,9 @@ TEST(OggHostile, TruncatedFilesCutWithinWhatIsThere)
         const std::string& file = source(kSources[which]).bytes;
         for (std::size_t len = 0; len < file.size(); len += 1499) {
             const std::string part = file.substr(0, len);
-            for (const Micros t : {Micros{0}, Micros{3000000}, Micros{15000000}}) {
+            for (const Span t : {Span{0}, Span{3000000}, Span{15000000}, Span{3000000, 3500000}, Span{0, 1000}}) {
                 MemorySource in(part);
-                const Cut cut = cut_served(in, t);
+                const Cut cut = test_tools::served_cut("audio/ogg", in, t);
                 expect_ogg_invariants(cut, part.size(), t);
                 if (cut.status == Cut::Status::Ok) {
                     // A truncated stream still ends with an EOS page, its CRCs all valid.
@@ -169,9 +169,11 @@ TEST(OggHostile, RandomlyDamagedFilesNeverBreakTheInvariants)
                 const std::size_t at = (random() % 2) ? random() % 4096 : random() % damaged.size();
                 damaged[at] = static_cast<char>(random());
             }
-            const Micros t = static_cast<Micros>(random() % 21000000);
+            // Every other round a clip, up to 3 s long.
+            const Micros start = static_cast<Micros>(random() % 21000000);
+            const Span t = round % 2 ? Span{start} : Span{start, start + 1 + static_cast<Micros>(random() % 3000000)};
             MemorySource in(damaged);
-            const Cut cut = cut_served(in, t);
+            const Cut cut = test_tools::served_cut("audio/ogg", in, t);
             expect_ogg_invariants(cut, damaged.size(), t);
         }
     }

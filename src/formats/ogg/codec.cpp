@@ -10,29 +10,6 @@ namespace {
 
 constexpr std::uint32_t kOpusRate = 48000;
 
-// The packets of a page from lacing value `from` on: calls f(first segment, body offset, length,
-// complete) for each, in order, until f returns false.
-template <typename F>
-void for_each_packet(const Page& page, std::size_t from, F f)
-{
-    Offset offset = page.body_offset(from);
-    for (std::size_t seg = from; seg < page.segments;) {
-        std::size_t end = seg;
-        Offset length = 0;
-        while (end < page.segments && page.lacing(end) == 255) {
-            length += 255;
-            ++end;
-        }
-        const bool complete = end < page.segments;
-        length += complete ? page.lacing(end) : 0;
-        if (!f(seg, offset, length, complete)) {
-            return;
-        }
-        offset += length;
-        seg = end + 1;
-    }
-}
-
 }  // namespace
 
 std::optional<StreamHeader> identify(const Byte* p, Offset n)
@@ -149,38 +126,17 @@ std::int64_t opus_samples(const Byte* p, Offset n)
     return total <= 5760 ? total : 0;
 }
 
-std::optional<std::int64_t> opus_page_samples(const Pages& pages, const Page& page, std::size_t from)
+std::optional<std::int64_t> opus_page_samples(const Byte* body, const Page& page, std::size_t from)
 {
     std::int64_t sum = 0;
-    bool valid = true;
-    for_each_packet(page, from, [&](std::size_t, Offset offset, Offset length, bool complete) {
-        if (complete) {
-            const std::int64_t d = opus_samples(pages.body(page) + offset, length);
-            valid = valid && d != 0;
-            sum += d;
+    for (const Packet& k : packets(page, from)) {
+        const std::int64_t d = k.complete ? opus_samples(body + k.offset, k.length) : 0;
+        if (k.complete && d == 0) {
+            return std::nullopt;
         }
-        return valid;
-    });
-    return valid ? std::optional<std::int64_t>(sum) : std::nullopt;
-}
-
-void refine_opus(const Pages& pages, CutPoint& at, std::int64_t want)
-{
-    const Page& page = at.page;
-    const auto samples = opus_page_samples(pages, page, at.segment);
-    if (!samples || (page.granule() >= 0 && at.granule + *samples != page.granule())) {
-        return;
+        sum += d;
     }
-    std::int64_t start = at.granule;
-    for_each_packet(page, at.segment, [&](std::size_t seg, Offset offset, Offset length, bool complete) {
-        if (start > want) {
-            return false;
-        }
-        at.segment = seg;
-        at.granule = start;
-        start += complete ? opus_samples(pages.body(page) + offset, length) : 0;
-        return complete;
-    });
+    return sum;
 }
 
 }  // namespace ogg

@@ -1,6 +1,6 @@
 // The codec layer of an Ogg cut: what the first packet says the stream is (Vorbis I §4.2.2,
-// RFC 7845 §5.1), and Opus packet durations (RFC 6716 §3.1), with which a cut starts at the
-// packet nearest the target rather than at a page boundary.
+// RFC 7845 §5.1), the block size of a Vorbis packet (Vorbis I §4.3.1) and the samples of an
+// Opus packet (RFC 6716 §3.1): what a packet's duration is made of.
 #ifndef AUDIO_STREAM_FORMATS_OGG_CODEC_H
 #define AUDIO_STREAM_FORMATS_OGG_CODEC_H
 
@@ -50,22 +50,9 @@ std::optional<VorbisBlock> vorbis_block(const VorbisModes& m, const Byte* p, Off
 // frame count byte. 0 when the packet is not a valid one.
 std::int64_t opus_samples(const Byte* p, Offset n);
 
-// Where a cut begins: a packet that starts fresh in `page`, at lacing value `segment`, whose
-// first sample has granule position `granule`.
-struct CutPoint {
-    Page page;
-    std::size_t segment = 0;
-    std::int64_t granule = 0;
-};
-
-// Opus: samples in the packets that end on the loaded page, from lacing value `from` on;
-// nullopt if one of them is not a valid Opus packet.
-std::optional<std::int64_t> opus_page_samples(const Pages& pages, const Page& page, std::size_t from);
-
-// Opus: moves the cut to the last packet of the loaded page, from at.segment on, that starts at
-// or before `want`. Starts add up packet durations (RFC 6716 §3.1); when they do not add up to
-// the page's granule position the cut stays where it is, only further from the target.
-void refine_opus(const Pages& pages, CutPoint& at, std::int64_t want);
+// Opus: samples in the packets that end on a page, from lacing value `from` on; nullopt if one
+// of them is not a valid Opus packet. `body` is the page's body, loaded.
+std::optional<std::int64_t> opus_page_samples(const Byte* body, const Page& page, std::size_t from);
 
 }  // namespace ogg
 }  // namespace audio_stream

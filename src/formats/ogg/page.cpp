@@ -13,6 +13,9 @@ namespace {
 
 // Bytes examined while searching (capture-pattern scans, CRC checks) per cut.
 constexpr Offset kScanBudget = Offset{16} << 20;
+// A search reads this much at a time: a page (4 to 20 KiB as encoders write them) usually starts
+// within the first read, and a bisection makes one search per step.
+constexpr std::size_t kScanChunk = 4 * 1024;
 
 // RFC 3533 §6: CRC-32, polynomial 0x04C11DB7, MSB first, initial 0, no final xor.
 constexpr std::uint32_t kPoly = 0x04C11DB7;
@@ -39,6 +42,20 @@ std::optional<std::size_t> Page::open_packet() const
     return i;
 }
 
+std::size_t Page::last_packet_start() const
+{
+    std::size_t i = segments;
+    while (i > 0 && lacing(i - 1) == 255) {
+        --i;
+    }
+    // i - 1 is the last packet's final segment; its start follows the packet before it.
+    std::size_t start = i > 0 ? i - 1 : 0;
+    while (start > 0 && lacing(start - 1) == 255) {
+        --start;
+    }
+    return start;
+}
+
 std::size_t Page::completed_packets() const
 {
     std::size_t n = 0;
@@ -55,6 +72,30 @@ Offset Page::body_offset(std::size_t segment) const
         o += lacing(i);
     }
     return o;
+}
+
+std::vector<Packet> packets(const Page& p, std::size_t from)
+{
+    std::vector<Packet> out;
+    Offset offset = p.body_offset(from);
+    for (std::size_t seg = from; seg < p.segments;) {
+        Packet k;
+        k.first = seg;
+        k.offset = offset;
+        while (seg < p.segments && p.lacing(seg) == 255) {
+            k.length += 255;
+            ++seg;
+        }
+        k.complete = seg < p.segments;
+        if (k.complete) {
+            k.length += p.lacing(seg);
+            ++seg;
+        }
+        k.stop = seg;
+        offset += k.length;
+        out.push_back(k);
+    }
+    return out;
 }
 
 Pages::Pages(ByteSource& src) : src_(src), size_(src.size()), budget_(kScanBudget) {}
@@ -80,23 +121,51 @@ bool Pages::header_at(Offset off, Page& p)
     return p.length() <= size_ - off;
 }
 
-bool Pages::load(const Page& p)
+bool Pages::read_checked(const Page& p, std::vector<Byte>& into)
 {
-    buffer_.resize(kMaxPage);
     const auto n = static_cast<std::size_t>(p.length());
-    if (!spend(n) || !src_.read(p.offset, buffer_.data(), n)) {
+    into.resize(n);
+    if (!spend(n) || !src_.read(p.offset, into.data(), n)) {
         return false;
     }
-    std::memset(buffer_.data() + kCrcAt, 0, 4);
-    const bool ok = crc_update(0, buffer_.data(), n) == p.crc();
-    put_le(buffer_.data() + kCrcAt, 4, p.crc());
+    std::memset(into.data() + kCrcAt, 0, 4);
+    const bool ok = crc_update(0, into.data(), n) == p.crc();
+    put_le(into.data() + kCrcAt, 4, p.crc());
     return ok;
+}
+
+bool Pages::holds(std::size_t slot, const Page& p) const
+{
+    return kept_[slot].offset == p.offset && kept_[slot].bytes.size() == p.length();
+}
+
+bool Pages::load(const Page& p)
+{
+    if (!holds(recent_, p)) {
+        recent_ = 1 - recent_;
+        if (!holds(recent_, p)) {
+            kept_[recent_].offset = p.offset;
+            kept_[recent_].ok = read_checked(p, kept_[recent_].bytes);
+        }
+    }
+    return kept_[recent_].ok;
+}
+
+bool Pages::verify(const Page& p)
+{
+    return read_checked(p, scratch_);
+}
+
+const Byte* Pages::body(const Page& p) const
+{
+    const std::size_t slot = !holds(recent_, p) && holds(1 - recent_, p) ? 1 - recent_ : recent_;
+    return kept_[slot].bytes.data() + p.header_length();
 }
 
 bool Pages::find_granule_page(Offset from, Offset to, std::uint32_t serial, Page& out)
 {
     to = std::min(to, size_);
-    scan_.resize(64 * 1024);
+    scan_.resize(kScanChunk);
     for (Offset at = from; at < to;) {
         const auto n = static_cast<std::size_t>(std::min<Offset>(scan_.size(), size_ - at));
         if (n < 4 || !spend(n) || !src_.read(at, scan_.data(), n)) {
@@ -107,7 +176,7 @@ bool Pages::find_granule_page(Offset from, Offset to, std::uint32_t serial, Page
                 continue;
             }
             Page p;
-            if (header_at(at + i, p) && p.serial() == serial && p.granule() >= 0 && load(p)) {
+            if (header_at(at + i, p) && p.serial() == serial && p.granule() >= 0 && verify(p)) {
                 out = p;
                 return true;
             }
@@ -135,9 +204,12 @@ void add_memory(Extents& out, const Byte* p, std::size_t n)
     out.push_back(MemoryBlock{std::string(reinterpret_cast<const char*>(p), n)});
 }
 
-void emit_patched(Extents& out, const Page& page, Offset at, const Byte* old_bytes, const Byte* new_bytes,
-                  std::size_t n)
+void emit_patched(Extents& out, const Page& page, const Patch& patch)
 {
+    const Offset at = patch.at;
+    const Byte* old_bytes = patch.old_bytes;
+    const Byte* new_bytes = patch.new_bytes;
+    const std::size_t n = patch.n;
     std::size_t first = 0;
     while (first < n && old_bytes[first] == new_bytes[first]) {
         ++first;
@@ -172,45 +244,40 @@ void emit_patched(Extents& out, const Page& page, Offset at, const Byte* old_byt
     append_file(out, page.offset + from + (n - first), page.length() - from - (n - first));
 }
 
-void emit_rebased(Extents& out, const Page& page, Byte type, std::int64_t granule, std::uint32_t sequence)
+void emit_rebased(Extents& out, const Page& page, const Fields& f)
 {
     Byte fields[kCrcAt - 5];
-    fields[0] = type;
-    put_le(fields + 1, 8, static_cast<std::uint64_t>(granule));
+    fields[0] = f.type;
+    put_le(fields + 1, 8, static_cast<std::uint64_t>(f.granule));
     std::copy(page.header + 14, page.header + 18, fields + 9);  // the serial number stays
-    put_le(fields + 13, 4, sequence);
-    emit_patched(out, page, 5, page.header + 5, fields, sizeof fields);
+    put_le(fields + 13, 4, f.sequence);
+    emit_patched(out, page, Patch{5, page.header + 5, fields, sizeof fields});
 }
 
-void emit_part(Extents& out, const Page& page, const Byte* body, std::size_t from, std::size_t to, Byte type,
-               std::int64_t granule, std::uint32_t sequence)
+void emit_part(Extents& out, const Page& page, const Byte* body, Lacing part, const Fields& f)
 {
-    const Offset skip = page.body_offset(from);
-    const std::size_t kept = to - from;
+    const Offset skip = page.body_offset(part.from);
+    const std::size_t kept = part.to - part.from;
     Byte h[kMaxHeader];
     std::copy(page.header, page.header + kFixedHeader, h);
-    std::copy(page.header + kFixedHeader + from, page.header + kFixedHeader + to, h + kFixedHeader);
-    h[5] = static_cast<Byte>(type & ~kContinued);
+    std::copy(page.header + kFixedHeader + part.from, page.header + kFixedHeader + part.to, h + kFixedHeader);
+    // RFC 3533 §6: a part that starts after a packet's end starts fresh.
+    const Byte continued = part.from == 0 ? page.type() & kContinued : 0;
+    h[5] = static_cast<Byte>((f.type & ~kContinued) | continued);
     bool completes = false;
-    for (std::size_t i = from; i < to; ++i) {
+    for (std::size_t i = part.from; i < part.to; ++i) {
         completes = completes || page.lacing(i) < 255;
     }
-    put_le(h + 6, 8, static_cast<std::uint64_t>(completes ? granule : -1));
-    put_le(h + 18, 4, sequence);
+    put_le(h + 6, 8, static_cast<std::uint64_t>(completes ? f.granule : -1));
+    put_le(h + 18, 4, f.sequence);
     h[26] = static_cast<Byte>(kept);
     std::memset(h + kCrcAt, 0, 4);
-    const Offset length = page.body_offset(to) - skip;
+    const Offset length = page.body_offset(part.to) - skip;
     std::uint32_t crc = crc_update(0, h, kFixedHeader + kept);
     crc = crc_update(crc, body + skip, static_cast<std::size_t>(length));
     put_le(h + kCrcAt, 4, crc);
     add_memory(out, h, kFixedHeader + kept);
     append_file(out, page.offset + page.header_length() + skip, length);
-}
-
-void emit_trimmed(Extents& out, const Page& page, const Byte* body, std::size_t segment, Byte type,
-                  std::int64_t granule, std::uint32_t sequence)
-{
-    emit_part(out, page, body, segment, page.segments, type, granule, sequence);
 }
 
 }  // namespace ogg

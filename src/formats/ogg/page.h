@@ -1,6 +1,6 @@
 // The Ogg page layer (RFC 3533): page headers, their CRC-32, a budgeted page reader, and the
 // rewriting of page headers whose new CRC follows from the old one without reading the body.
-// Codec-blind: what the packets mean is the business of ogg.cpp.
+// Codec-blind: what the packets mean is the business of codec.h and timing.h.
 #ifndef AUDIO_STREAM_FORMATS_OGG_PAGE_H
 #define AUDIO_STREAM_FORMATS_OGG_PAGE_H
 
@@ -48,11 +48,29 @@ struct Page {
     Offset end() const { return offset + length(); }
     // The packet left unfinished at the end of the page, if any: its first segment.
     std::optional<std::size_t> open_packet() const;
+    // The first segment of the last packet that ends on the page (0 when it began on an earlier
+    // page, or when none ends on it).
+    std::size_t last_packet_start() const;
     std::size_t completed_packets() const;
     Offset body_offset(std::size_t segment) const;
 };
 
-// Page access with a search budget. One page buffer (at most kMaxPage bytes) per cut.
+// A packet's lacing values on a page, [first, stop), and its bytes there (RFC 3533 §6: a lacing
+// value below 255 ends a packet). The first packet of a continued page began on an earlier page.
+struct Packet {
+    std::size_t first = 0;
+    std::size_t stop = 0;
+    Offset offset = 0;  // in the page body
+    Offset length = 0;  // on this page
+    bool complete = false;
+};
+
+// The packets of the page from lacing value `from` on, in order; the last may be incomplete.
+std::vector<Packet> packets(const Page& p, std::size_t from = 0);
+
+// Page access with a search budget. A cut keeps the last two pages it loaded (a cut's first page
+// and a clip's last are each read once, while locating and while writing), and one more buffer
+// checks the pages a search finds.
 class Pages {
 public:
     explicit Pages(ByteSource& src);
@@ -63,44 +81,77 @@ public:
     // The page header at off: capture pattern, version 0, the whole page inside the file.
     bool header_at(Offset off, Page& p);
 
-    // Reads the whole page into the buffer; false if its CRC does not match.
+    // Reads the whole page and keeps it; false if its CRC does not match.
     bool load(const Page& p);
 
-    const Byte* body(const Page& p) const { return buffer_.data() + p.header_length(); }
+    // Whether the page's CRC matches, keeping nothing.
+    bool verify(const Page& p);
+
+    // The body of a page loaded (of the last page loaded if p is not kept).
+    const Byte* body(const Page& p) const;
+
+    // n bytes at off, outside the page buffers (a packet's first bytes on an earlier page).
+    bool read(Offset off, Byte* out, std::size_t n) { return src_.read(off, out, n); }
 
     // The first page of `serial` in [from, to) that carries a granule position and whose CRC
     // matches: a capture pattern inside packet data does not pass.
     bool find_granule_page(Offset from, Offset to, std::uint32_t serial, Page& out);
 
 private:
+    struct Kept {
+        Offset offset = 0;
+        bool ok = false;
+        std::vector<Byte> bytes;
+    };
+
     bool spend(Offset n);
+    bool read_checked(const Page& p, std::vector<Byte>& into);
+    bool holds(std::size_t slot, const Page& p) const;
 
     ByteSource& src_;
     Offset size_;
     Offset budget_;
-    std::vector<Byte> buffer_;
+    Kept kept_[2];
+    std::size_t recent_ = 0;  // the slot loaded last
+    std::vector<Byte> scratch_;
     std::vector<Byte> scan_;
 };
 
 void add_memory(Extents& out, const Byte* p, std::size_t n);
 
-// Emits the page with bytes [at, at + n) replaced (not overlapping the CRC field): the new CRC is
-// the old one xor the CRC of the difference, shifted over the bytes after it.
-void emit_patched(Extents& out, const Page& page, Offset at, const Byte* old_bytes, const Byte* new_bytes,
-                  std::size_t n);
+// Bytes [at, at + n) of a page (not overlapping the CRC field) and what replaces them.
+struct Patch {
+    Offset at = 0;
+    const Byte* old_bytes = nullptr;
+    const Byte* new_bytes = nullptr;
+    std::size_t n = 0;
+};
+
+// Emits the page patched: the new CRC is the old one xor the CRC of the difference, shifted over
+// the bytes after it.
+void emit_patched(Extents& out, const Page& page, const Patch& patch);
+
+// What a rewritten page header says.
+struct Fields {
+    Byte type = 0;
+    std::int64_t granule = -1;
+    std::uint32_t sequence = 0;
+};
 
 // A header patch: flags, granule position and sequence number (bytes 5..21).
-void emit_rebased(Extents& out, const Page& page, Byte type, std::int64_t granule, std::uint32_t sequence);
+void emit_rebased(Extents& out, const Page& page, const Fields& f);
 
-// The page from lacing value `segment` on: the packets before it are dropped, and the new header
-// has flags `type` (never continued), `granule` (-1 when no packet ends on what stays) and
-// `sequence`, its CRC computed over what stays. `body` is the page's body, loaded.
-void emit_trimmed(Extents& out, const Page& page, const Byte* body, std::size_t segment, Byte type,
-                  std::int64_t granule, std::uint32_t sequence);
+// Lacing values [from, to) of a page (to <= segments).
+struct Lacing {
+    std::size_t from = 0;
+    std::size_t to = 0;
+};
 
-// The same for lacing values [from, to) of the page (to <= segments): a page of its own.
-void emit_part(Extents& out, const Page& page, const Byte* body, std::size_t from, std::size_t to, Byte type,
-               std::int64_t granule, std::uint32_t sequence);
+// Lacing values `part` of the page as a page of its own: the packets outside are dropped, and the
+// new header has the fields `f` (continued only if the part starts the page and the page was
+// continued; granule position -1 when no packet ends in the part), its CRC computed over what
+// stays. `body` is the page's body, loaded.
+void emit_part(Extents& out, const Page& page, const Byte* body, Lacing part, const Fields& f);
 
 }  // namespace ogg
 }  // namespace audio_stream
