@@ -26,21 +26,6 @@ void refuse_past_end()
     throw Refusal{Cut::Status::PastEnd, {}};
 }
 
-Cut malformed(std::string detail)
-{
-    Cut cut;
-    cut.status = Cut::Status::Malformed;
-    cut.detail = std::move(detail);
-    return cut;
-}
-
-Cut past_end()
-{
-    Cut cut;
-    cut.status = Cut::Status::PastEnd;
-    return cut;
-}
-
 std::uint64_t sample_at(Micros t, std::uint32_t rate)
 {
     if (t <= 0) {

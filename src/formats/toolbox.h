@@ -61,10 +61,6 @@ bool parses(Read&& read)
     }
 }
 
-// Transitional: a refused cut as a value (formats not yet on the Refusal idiom).
-Cut malformed(std::string detail);
-Cut past_end();
-
 // floor(t * rate / 1e6): the sample that plays at time t. A negative t counts as 0; a product
 // past 64 bits saturates (no file has that many samples, so the cut is past its end).
 std::uint64_t sample_at(Micros t, std::uint32_t rate);

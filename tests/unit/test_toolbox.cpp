@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <new>
 
 #include "src/time_param.h"
 
@@ -164,21 +165,50 @@ TEST(Endian, Id3v2_SyncsafeIntegers)
 
 // ---- refused cuts ------------------------------------------------------------------------------
 
+// The one error idiom: a Refusal thrown at any depth is the entry point's Cut of that status
+// (moved here from the value-returning malformed() and past_end() it replaces).
 TEST(RefusedCut, MalformedCarriesItsDetailAndNoExtents)
 {
-    const Cut cut = malformed("not a FLAC stream");
+    const Cut cut = as_cut([]() -> Cut { refuse_malformed("not a FLAC stream"); });
     EXPECT_EQ(cut.status, Cut::Status::Malformed);
     EXPECT_EQ(cut.detail, "not a FLAC stream");
     EXPECT_TRUE(cut.rep.extents.empty());
     EXPECT_EQ(cut.rep.length, 0u);
 }
 
+TEST(RefusedCut, UnsupportedCarriesItsDetail)
+{
+    const Cut cut = as_cut([]() -> Cut { refuse_unsupported("a video track"); });
+    EXPECT_EQ(cut.status, Cut::Status::Unsupported);
+    EXPECT_EQ(cut.detail, "a video track");
+}
+
 TEST(RefusedCut, PastEndHasNoExtents)
 {
-    const Cut cut = past_end();
+    const Cut cut = as_cut([]() -> Cut { refuse_past_end(); });
     EXPECT_EQ(cut.status, Cut::Status::PastEnd);
     EXPECT_TRUE(cut.detail.empty());
     EXPECT_TRUE(cut.rep.extents.empty());
+}
+
+TEST(RefusedCut, AnOkCutPassesThroughAndOtherExceptionsAreNotCaught)
+{
+    Cut ok;
+    ok.status = Cut::Status::Ok;
+    ok.start = 7;
+    EXPECT_EQ(as_cut([&] { return ok; }).start, 7);
+    EXPECT_THROW(as_cut([]() -> Cut { throw std::bad_alloc(); }), std::bad_alloc);
+}
+
+TEST(RefusedCut, ParsesSaysWhetherTheReadWasRefused)
+{
+    int steps = 0;
+    EXPECT_TRUE(parses([&] { ++steps; }));
+    EXPECT_FALSE(parses([&] {
+        ++steps;
+        refuse_malformed("short");
+    }));
+    EXPECT_EQ(steps, 2);
 }
 
 }  // namespace
