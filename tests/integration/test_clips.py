@@ -36,6 +36,8 @@ FORMATS = {
     "aac.m4a": ("audio/mp4", 44100, False, 1024),  # ffmpeg: the last packet whole
     "alac.m4a": ("audio/mp4", 44100, True, 4096),
 }
+# A clip shorter than a packet of these may start up to one packet early (seconds).
+SHORT_EARLY = {"vorbis.ogg": 1024 / 44100, "opus.opus": 0.020}
 # (?t= as written, START, END): the middle, from 0, one millisecond, END inside the last packet
 # (the last 1024 samples of every format), forms Media Fragments allows.
 CLIPS = (
@@ -131,7 +133,14 @@ class ClipFormats(ClipCase):
         self.assertEqual(resp.header("Content-Length"), str(len(resp.body)))
         start_us, end_us = clip_etag(resp.header("ETag"))
         cut = self.clip(name, t.split(",")[0] or "0")
-        self.assertEqual(ts.etag_start(cut.header("ETag")), start_us, "a clip starts where the cut at START does")
+        if name in SHORT_EARLY and end - start < SHORT_EARLY[name]:
+            # Shorter than a packet: an Ogg clip may start up to one packet before the cut (a
+            # Vorbis first page must keep the priming packet and a granule of at least 1; ffmpeg
+            # drops an Opus pre-skip left over on the packet that carries the end trim).
+            self.assertLessEqual(start_us, ts.etag_start(cut.header("ETag")))
+            self.assertLessEqual(micros(start) - start_us, micros(SHORT_EARLY[name]))
+        else:
+            self.assertEqual(ts.etag_start(cut.header("ETag")), start_us, "a clip starts where the cut at START does")
         self.assertLessEqual(start_us, micros(start))
         self.assertGreaterEqual(end_us, micros(end))
         self.assertLess(end_us - micros(end), 1e6 / rate + 1, "the first sample boundary at or after END")
@@ -159,7 +168,7 @@ class ClipFormats(ClipCase):
             self.assertGreaterEqual(frames, last - first, "the clip plays to END")
             self.assertLess(frames - (last - first), 1152, "from at most a frame before START")
             return self.check_probe(name, path, resp.body, (last - first) / rate, 0.15)
-        self.assertGreaterEqual(frames, last - first, "the clip plays to END")
+        self.assertGreaterEqual(frames, last - first - 1, "the clip plays to END, within a sample")
         self.assertLessEqual(frames - (last - first), max(overrun, 1), "and ends there")
         original = self.decoded[name]
         if lossless:
@@ -182,8 +191,8 @@ class ClipFormats(ClipCase):
         """A lossy clip begins and ends where the original's samples do: the best lag is 0 at
         both ends (what is long enough to judge)."""
         window = min(4096, count)
-        if window < 256:
-            return  # a millisecond: its count is all that can be judged
+        if window < 1024:
+            return  # a few milliseconds of a lossy codec: its count is all that can be judged
         lag, corr = ts.best_lag(original, first, got, window, range(-64, 65))
         self.assertEqual(lag, 0, "aligned at its start")
         self.assertGreater(corr, 0.95)
