@@ -5,11 +5,7 @@
 #include <utility>
 
 #include "../ascii.h"
-#include "flac/flac.h"
-#include "mp3/mp3.h"
-#include "mp4/mp4.h"
-#include "ogg/ogg.h"
-#include "wav/wav.h"
+#include "formats.h"
 
 namespace audio_stream {
 

@@ -2,7 +2,7 @@
 // layout_flac (input and invariants: fuzz_cut.h). The same bytes are also read as a saved seek
 // index (FrameIndex::parse, what a child loads from AudioStreamSeekIndexDir): whatever parse
 // accepts renumbers into extents inside the file, as a cut and as a clip.
-#include "src/formats/flac/flac.h"
+#include "src/formats/formats.h"
 #include "src/formats/flac/renumber.h"
 #include "tests/fuzz/fuzz_cut.h"
 

@@ -1,7 +1,7 @@
 // libFuzzer target: cut_mp3 on any bytes, at any time, alone and through a seek index cache, and
 // layout_mp3 (input and invariants: fuzz_cut.h). The same bytes are also read as a saved seek
 // index (FrameIndex::parse): whatever parse accepts describes frames inside the file.
-#include "src/formats/mp3/mp3.h"
+#include "src/formats/formats.h"
 #include "src/formats/mp3/index.h"
 #include "tests/fuzz/fuzz_cut.h"
 

@@ -327,10 +327,11 @@ class ChromiumPlayback(ServerTestCase):
         self.assertIsNotNone(m, f"a strong clip ETag: {head}")
         start, end = int(m.group(1)) / 1e6, int(m.group(2)) / 1e6
         page = f"/cut/index.html?autotest={seek_to}&file={name}&start={urllib.parse.quote(span)}&toend=1"
-        if evaluate is None:
-            result, _, _ = self.run_chromium(page)
+        if evaluate is chromium_evaluate:
+            result = evaluate(self.server.url(page), PAGE_RESULT, ready="location.pathname",
+                              ready_value="/cut/index.html")
         else:
-            result = evaluate(self.server.url(page), FIREFOX_RESULT)
+            result = evaluate(self.server.url(page), "return " + PAGE_RESULT)
         self.assertIsInstance(result, dict, f"{browser}: no result")
         self.assertIsNone(result.get("error"), f"{browser}: media error: {result}")
         self.assertTrue(result["src"].endswith(url), result)
@@ -348,7 +349,7 @@ class ChromiumPlayback(ServerTestCase):
     def test_chromium_plays_clips_from_the_demo_page(self):
         for name in self.CLIP_FILES:
             with self.subTest(file=name):
-                self.play_clip(None, "Chromium", name, "0:30,0:45", 12)
+                self.play_clip(chromium_evaluate, "Chromium", name, "0:30,0:45", 12)
 
     def test_firefox_plays_clips_from_the_demo_page(self):
         for name in self.CLIP_FILES:
@@ -356,8 +357,9 @@ class ChromiumPlayback(ServerTestCase):
                 self.play_clip(firefox_evaluate, "Firefox", name, "0:30,0:45", 12)
 
 
-# Firefox (Marionette) waits for the demo page's autotest result, as --dump-dom hands it over.
-FIREFOX_RESULT = """return new Promise((resolve) => {
+# The demo page's autotest result, once it is there (what --dump-dom hands over), as a promise
+# the browser awaits: over DevTools (Chromium) or Marionette (Firefox), in real time.
+PAGE_RESULT = """new Promise((resolve) => {
   const poll = setInterval(() => {
     const text = document.getElementById("result").textContent;
     if (text) { clearInterval(poll); resolve(JSON.parse(text)); }
@@ -504,10 +506,12 @@ EXACT_FILES = {"vbr.mp3": ["-c:a", "libmp3lame", "-q:a", "4"],
 EXACT_TIMES = ("0.03", "12.3", "19.99")
 
 
-def chromium_evaluate(url, expression, timeout=BROWSER_TIMEOUT):
-    """Headless Chromium opens url and evaluates expression (awaiting a promise) over the
-    DevTools protocol on a pipe: fd 3 takes commands, fd 4 answers, each a JSON text ended by
-    NUL. Returns the value; the browser and its helpers are killed after."""
+def chromium_evaluate(url, expression, timeout=BROWSER_TIMEOUT, ready="typeof window.probe", ready_value="object"):
+    """Headless Chromium opens url and, once the page is complete and `ready` evaluates to
+    `ready_value`, evaluates expression (awaiting a promise) over the DevTools protocol on a
+    pipe: fd 3 takes commands, fd 4 answers, each a JSON text ended by NUL. Real time, unlike
+    --dump-dom's virtual time (in which a media element never reaches its end). Returns the
+    value; the browser and its helpers are killed after."""
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if not chromium:
         raise AssertionError("chromium is not installed (scripts/ensure-deps test)")
@@ -557,10 +561,19 @@ def chromium_evaluate(url, expression, timeout=BROWSER_TIMEOUT):
     try:
         target = call("Target.createTarget", {"url": url})["targetId"]
         session = call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
-        check = {"expression": "document.readyState + typeof window.probe", "returnByValue": True}
-        while call("Runtime.evaluate", check, session)["result"].get("value") != "completeobject":
+        check = {"expression": f"document.readyState + ({ready})", "returnByValue": True}
+
+        def loaded():
+            try:
+                return call("Runtime.evaluate", check, session)["result"].get("value") == "complete" + ready_value
+            except AssertionError as e:
+                if "Execution context was destroyed" in str(e):  # the page was still navigating
+                    return False
+                raise
+
+        while not loaded():
             if time.monotonic() > deadline:
-                raise AssertionError(f"the probe page did not load within {timeout} s")
+                raise AssertionError(f"the page did not load within {timeout} s")
             time.sleep(0.1)
         result = call("Runtime.evaluate", {"expression": expression, "awaitPromise": True,
                                            "returnByValue": True}, session)

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "src/formats/flac/flac.h"
+#include "src/formats/formats.h"
 #include "tests/unit/cut_tools.h"
 #include "tests/unit/format_fixture.h"
 

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "src/formats/mp3/frame.h"
-#include "src/formats/mp3/mp3.h"
+#include "src/formats/formats.h"
 #include "tests/unit/cut_tools.h"
 #include "tests/unit/format_fixture.h"
 

@@ -17,7 +17,8 @@
 #include <string>
 #include <vector>
 
-#include "src/formats/mp4/mp4.h"
+#include "src/formats/formats.h"
+#include "src/formats/mp4/caps.h"
 #include "tests/unit/cut_tools.h"
 #include "tests/unit/format_fixture.h"
 

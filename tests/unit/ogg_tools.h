@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "src/formats/ogg/ogg.h"
+#include "src/formats/formats.h"
 #include "tests/unit/cut_tools.h"
 #include "tests/unit/format_fixture.h"
 

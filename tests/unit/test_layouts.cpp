@@ -16,7 +16,7 @@
 #include "src/audio_layout.h"
 #include "src/byte_source.h"
 #include "src/formats/dispatch.h"
-#include "src/formats/mp4/mp4.h"
+#include "src/formats/formats.h"
 #include "tests/unit/cut_tools.h"
 #include "tests/unit/flac_tools.h"
 #include "tests/unit/mp3_tools.h"

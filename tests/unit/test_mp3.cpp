@@ -2,7 +2,7 @@
 // the cut on (clips: test_mp3_clip.cpp; the header parse, ID3v2 tags and the lead frame:
 // test_mp3_frames.cpp). Files are made at test time by ffmpeg (never committed), cut through
 // a MemorySource, written out and checked with ffprobe/ffmpeg against the original.
-#include "src/formats/mp3/mp3.h"
+#include "src/formats/formats.h"
 
 #include <gtest/gtest.h>
 

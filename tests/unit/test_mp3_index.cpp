@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "src/formats/mp3/mp3.h"
+#include "src/formats/formats.h"
 #include "src/formats/mp3/index.h"
 #include "src/cache/seek_index.h"
 #include "tests/unit/mp3_tools.h"

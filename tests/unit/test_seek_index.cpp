@@ -11,7 +11,7 @@
 #include <thread>
 #include <vector>
 
-#include "src/formats/flac/flac.h"
+#include "src/formats/formats.h"
 #include "src/formats/flac/index.h"
 #include "src/cache/index_files.h"
 #include "src/cache/seek_index.h"

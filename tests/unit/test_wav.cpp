@@ -1,7 +1,7 @@
 // cut_wav: a RIFF/WAVE cut or clip is a fresh RIFF/fmt/data header and the sample frames kept.
 // Files are made at test time by ffmpeg (never committed) or by hand, cut through a
 // MemorySource, written out and checked with ffprobe/ffmpeg: exact to the sample.
-#include "src/formats/wav/wav.h"
+#include "src/formats/formats.h"
 
 #include <gtest/gtest.h>
 

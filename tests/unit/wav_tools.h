@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "src/formats/wav/wav.h"
+#include "src/formats/formats.h"
 #include "tests/unit/cut_tools.h"
 #include "tests/unit/format_fixture.h"
 

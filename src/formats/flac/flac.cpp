@@ -1,4 +1,7 @@
-#include "flac.h"
+// Time-seek cuts and clips of native FLAC files (RFC 9639).
+// metadata.h, scan.h, index.h (the stream and its frames, read once: the seek index) ->
+// locate.h (the frames of a span) -> renumber.h, write.h (the cut) -> here.
+#include "../formats.h"
 
 #include <memory>
 
@@ -9,6 +12,22 @@
 
 namespace audio_stream {
 
+// "fLaC", a rewritten STREAMINFO (total samples = what the cut holds, MD5 zeroed), the
+// VORBIS_COMMENT and PICTURE blocks as file extents, a SEEKTABLE keeping the points inside the
+// cut (samples and offsets rebased), then the frames from the one holding sample
+// floor(START * rate) to the end of the file, renumbered from 0 (RFC 9639 §9.1.5) so that
+// decoders time the cut from 0:00. Each renumbered frame costs two extents: its rewritten
+// header (with the previous frame's CRC-16) in memory, its body from the file.
+//
+// With an END before the end of the audio, a clip: frames cannot be cut inside, so the frames
+// end with the one holding sample e - 1, e = ceil(END * rate) (no bytes after it), and
+// STREAMINFO's total samples say e - (the first frame's first sample): the decoders that honour
+// it stop at END, to the sample. cut.end is e as a time.
+//
+// Finding the frames reads the whole audio once: that walk is the file's seek index
+// (flac::FrameIndex, from `indexes`), made once per file, refused (Malformed) past
+// kMaxWalkBytes bytes or kMaxIndexFrames frames; a cut or clip from it reads only the metadata
+// and is refused past kMaxCutFrames frames to renumber (a clip counts only its own).
 Cut cut_flac(ByteSource& src, const Span& span, IndexSource& indexes)
 {
     return as_cut([&] {
@@ -23,12 +42,15 @@ Cut cut_flac(ByteSource& src, const Span& span, IndexSource& indexes)
     });
 }
 
+// The same with an index of its own, made for this cut alone.
 Cut cut_flac(ByteSource& src, const Span& span)
 {
     IndexSource none;
     return cut_flac(src, span, none);
 }
 
+// The audio starts after the metadata blocks; STREAMINFO's total samples give the duration (0
+// when it says unknown or the metadata does not parse).
 AudioLayout layout_flac(ByteSource& src)
 {
     AudioLayout l{src.size(), 0, src.size(), 0};

@@ -1,9 +1,32 @@
-#include "ogg.h"
+// Time-seek cuts and clips of Ogg Vorbis and Ogg Opus files (RFC 3533, Vorbis I §A, RFC 7845).
+#include "../formats.h"
 
 #include "write.h"
 
 namespace audio_stream {
 
+// The header pages as they are, then the audio pages from a packet at or before START, each with
+// its granule position rebased to the cut, its sequence number following the headers', the last
+// one flagged end-of-stream, and its CRC recomputed from the old one (CRC linearity: the audio is
+// never read). Each rewritten page header costs a small MemoryBlock and a FileExtent.
+//
+// Vorbis starts at a packet at least half a long block before START (decoders produce audio
+// from the second packet on, as after any seek), and its granule positions are rebased to START:
+// the first page's is then lower than the samples decoded from it, which tells decoders to
+// discard those before START (Vorbis I §A.2), so the output starts at START. Opus starts at the
+// packet 80 ms (RFC 7845 §4.6 pre-roll) before START, and the OpusHead pre-skip is set so that
+// the output starts exactly at START.
+//
+// A clip (END set) ends with the page on which END's packet ends (the first packet that ends at
+// or after END), cut after that packet and given END's granule position: decoders trim the last
+// packet to it (Vorbis I §A.2, RFC 7845 §4.4), so the output ends at END's sample. A clip shorter
+// than a packet may start up to a packet before START: Vorbis where its primed packet's output
+// does, Opus where the packet holding START and END does (ffmpeg cancels what is left of the
+// pre-skip on the packet that carries the end trim). END at or past the end is the cut from
+// START. A clip reads what the cut from START reads but for the pages after END, and END's page.
+//
+// The codec is read from the first packet; other codecs and multiplexed streams are Malformed.
+// A chained file is cut within its first logical stream.
 Cut cut_ogg(ByteSource& src, const Span& span)
 {
     return as_cut([&] {
@@ -13,6 +36,8 @@ Cut cut_ogg(ByteSource& src, const Span& span)
     });
 }
 
+// The audio starts after the header pages; the duration is the last page's granule position
+// (less the Opus pre-skip), found within the last kMaxPage bytes; 0 when none is.
 AudioLayout layout_ogg(ByteSource& src)
 {
     AudioLayout l{src.size(), 0, src.size(), 0};

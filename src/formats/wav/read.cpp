@@ -7,9 +7,9 @@ namespace audio_stream::wav {
 
 namespace {
 
-constexpr std::uint16_t kFormatPcm = 0x0001;
-constexpr std::uint16_t kFormatFloat = 0x0003;
-constexpr std::uint16_t kFormatExtensible = 0xFFFE;
+// The fmt chunk's wFormatTag values a cut knows (Microsoft's mmreg.h).
+enum FormatTag : std::uint16_t { kFormatPcm = 0x0001, kFormatFloat = 0x0003, kFormatExtensible = 0xFFFE };
+
 // A fmt chunk is 16 bytes (PCM), 18 (with cbSize) or 40 (EXTENSIBLE); anything much larger
 // is not a WAVE we can describe, and the copy we keep must stay small.
 constexpr std::uint32_t kMaxFmtSize = 1024;
