@@ -56,7 +56,13 @@ public:
             index_.erase(it);
         }
         entries_.emplace_front(id, std::move(value), footprint);
-        index_.emplace(id, entries_.begin());
+        try {
+            index_.emplace(id, entries_.begin());
+        }
+        catch (...) {
+            entries_.pop_front();  // an entry the index does not know would never be counted
+            throw;
+        }
         bytes_ += footprint;
         evict_locked(entries_.begin());
     }

@@ -53,22 +53,22 @@ std::shared_ptr<const SeekIndex> SeekIndexCache::get(const FileIdentity& file, I
         }
         building_.insert(key);
     }
-    std::shared_ptr<const SeekIndex> made;
-    try {
-        made = load_or_build(key, build, parse, built);
-    }
-    catch (...) {
-        std::lock_guard<std::mutex> lock(building_mutex_);
-        building_.erase(key);
-        built_.notify_all();
-        throw;
-    }
+    // However this ends (an index, none, or an exception from building or keeping it), the key
+    // leaves building_ and the waiting threads wake: they find the index, or build for themselves.
+    struct Done {
+        SeekIndexCache& cache;
+        const Key& key;
+        ~Done()
+        {
+            std::lock_guard<std::mutex> lock(cache.building_mutex_);
+            cache.building_.erase(key);
+            cache.built_.notify_all();
+        }
+    } done{*this, key};
+    auto made = load_or_build(key, build, parse, built);
     if (made) {
         lru_.insert(file, kind, made, made->footprint());
     }
-    std::lock_guard<std::mutex> lock(building_mutex_);
-    building_.erase(key);
-    built_.notify_all();
     return made;
 }
 
