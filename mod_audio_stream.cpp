@@ -6,7 +6,7 @@
 #include "src/apache/handler.h"
 #include "src/apache/server_dirs.h"
 #include "src/apache/log.h"
-#include "src/apache/stats.h"
+#include "src/apache/stats_store.h"
 
 namespace {
 
@@ -47,7 +47,7 @@ module AP_MODULE_DECLARE_DATA audio_stream_module = {
     as::create_dir_config,
     as::merge_dir_config,
     as::create_server_config,
-    nullptr,  // no server merge: the only server setting is the child's cut cache
+    nullptr,  // no server merge: the server record holds only the child's state (caches, pool)
     as::directives,
     register_hooks,
     AP_MODULE_FLAG_NONE,

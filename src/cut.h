@@ -37,9 +37,10 @@ struct Cut {
     Status status = Status::Malformed;
     Representation rep;      // rep.etag_suffix names the cut: set by cut_for_type (formats/dispatch.h)
     Micros start = 0;        // where the cut really starts (a frame/page boundary at or before START)
-    // Where it really ends (the sample at END, or the end of the frame holding it where a format
-    // cannot end inside a frame), or Span::kToTheEnd when it runs to the end of the audio: an
-    // END at or past the end of the audio makes the same cut as no END.
+    // Where it really ends, as its headers tell players: the first sample boundary at or after
+    // END (a FLAC clip holds the rest of END's frame too, which its STREAMINFO leaves out), or
+    // Span::kToTheEnd when it runs to the end of the audio: an END at or past the end of the
+    // audio makes the same cut as no END.
     Micros end = Span::kToTheEnd;
     Micros duration = 0;     // of the cut, as its rewritten headers tell players
     std::string detail;      // for the error log when Malformed or Unsupported

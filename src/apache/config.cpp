@@ -7,7 +7,7 @@
 
 #include "../config_values.h"
 #include "server_dirs.h"
-#include "stats.h"
+#include "stats_store.h"
 
 namespace audio_stream::apache {
 

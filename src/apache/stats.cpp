@@ -124,15 +124,17 @@ void stats_note_file(request_rec* r, apr_file_t* fd, bool cut)
     state.stats = true;
     state.cut = cut;
     const FileIdentity id = file_identity(r->finfo);
+    const char* type = r->content_type ? r->content_type : "";
+    const unsigned format = format_of_type(type);
     LayoutCache* const layouts = layout_cache(r->server);
-    if (auto known = layouts ? layouts->find(id) : std::nullopt) {
+    if (auto known = layouts ? layouts->find(id, format) : std::nullopt) {
         state.layout = *known;
     }
     else {
         AprFileSource src(fd, static_cast<Offset>(r->finfo.size));
-        state.layout = layout_for_type(r->content_type ? r->content_type : "", src);
+        state.layout = layout_for_type(type, src);
         if (layouts) {
-            layouts->insert(id, state.layout);
+            layouts->insert(id, format, state.layout);
         }
     }
     state.layout_known = true;

@@ -1,6 +1,6 @@
-// Download counting in httpd (README, "Download counts"): the AudioStreamStatsCache directive,
-// the shared cache (a mod_socache provider) made at post_config and joined by every child,
-// and the AUDIO_* request variables, set at log time from what was actually sent.
+// Download counting in httpd (README, "Download counts"), the request side: what the handler
+// notes of a request, and the AUDIO_* request variables, set at log time from what was actually
+// sent (the shared cache they are counted in: stats_store.h).
 #ifndef AUDIO_STREAM_APACHE_STATS_H
 #define AUDIO_STREAM_APACHE_STATS_H
 
@@ -10,17 +10,6 @@
 #include "request_state.h"
 
 namespace audio_stream::apache {
-
-// AudioStreamStatsCache provider[:args] (server config only): the provider must be loaded.
-const char* set_stats_cache(cmd_parms* cmd, void* conf, const char* arg) noexcept;
-// Told by the AudioStreamStats setter: On anywhere in the configuration needs a cache.
-void note_stats_setting(apr_int64_t value) noexcept;
-
-int stats_pre_config(apr_pool_t* pconf, apr_pool_t* plog, apr_pool_t* ptemp) noexcept;
-// Fails the configuration (configtest too) when AudioStreamStats On has no cache to use.
-int stats_check_config(apr_pool_t* pconf, apr_pool_t* plog, apr_pool_t* ptemp, server_rec* s) noexcept;
-int stats_post_config(apr_pool_t* pconf, apr_pool_t* plog, apr_pool_t* ptemp, server_rec* s) noexcept;
-void stats_child_init(apr_pool_t* pchild, server_rec* s) noexcept;
 
 // The handler's side, when AudioStreamStats is On for the request (each a no-op otherwise).
 // The request is ours: it gets its variables whatever its outcome.

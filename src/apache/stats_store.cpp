@@ -16,7 +16,6 @@
 #include "apr_shm.h"
 #include "util_mutex.h"
 
-#include "stats.h"
 
 namespace audio_stream::apache {
 

@@ -21,10 +21,14 @@ struct Found {
 // cutter knows.
 std::shared_ptr<const Cut> find_cut(request_rec* r, apr_file_t* fd, const Span& span, Found& found)
 {
+    const CutKey key{format_of_type(r->content_type), span};
+    if (key.format == 0) {
+        return nullptr;  // before the cache: a file a format read under another type is not this one
+    }
     const FileIdentity id = file_identity(r->finfo);
     CutCache* const cache = cut_cache(r->server);
     if (cache) {
-        if (auto hit = cache->find(id, span)) {
+        if (auto hit = cache->find(id, key)) {
             found.cached = true;
             return hit;
         }
@@ -38,7 +42,7 @@ std::shared_ptr<const Cut> find_cut(request_rec* r, apr_file_t* fd, const Span& 
     }
     auto cut = std::make_shared<const Cut>(std::move(*made));
     if (cache && cut->status == Cut::Status::Ok) {
-        cache->insert(id, span, cut);
+        cache->insert(id, key, cut);
     }
     return cut;
 }

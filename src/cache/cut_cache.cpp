@@ -14,11 +14,12 @@ std::size_t cut_footprint(const Cut& cut)
     return total;
 }
 
-std::size_t SpanHash::operator()(const Span& s) const
+std::size_t CutKeyHash::operator()(const CutKey& k) const
 {
-    // Two 64-bit values into one: an odd multiplier spreads the start over the word.
-    return static_cast<std::size_t>(static_cast<std::uint64_t>(s.start) * 0x9E3779B97F4A7C15ull ^
-                                    static_cast<std::uint64_t>(s.end));
+    // Three values into one: an odd multiplier spreads each over the word before the next.
+    const std::uint64_t spread = 0x9E3779B97F4A7C15ull;
+    return static_cast<std::size_t>(
+        (static_cast<std::uint64_t>(k.span.start) * spread ^ static_cast<std::uint64_t>(k.span.end)) * spread ^ k.format);
 }
 
 }  // namespace audio_stream

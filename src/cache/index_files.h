@@ -11,8 +11,8 @@
 // While one process builds the index of a file, the others that want it wait on an advisory
 // lock (flock) per file and kind, then load what it saved: a file is read once per server even
 // when every child is asked for it at the same moment.
-#ifndef AUDIO_STREAM_FORMATS_INDEX_FILES_H
-#define AUDIO_STREAM_FORMATS_INDEX_FILES_H
+#ifndef AUDIO_STREAM_CACHE_INDEX_FILES_H
+#define AUDIO_STREAM_CACHE_INDEX_FILES_H
 
 #include <cstddef>
 #include <cstdint>

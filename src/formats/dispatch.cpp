@@ -16,6 +16,7 @@ using Layout = AudioLayout (*)(ByteSource&);
 
 struct Format {
     std::string_view type;
+    unsigned id;  // format_of_type
     Cutter cut;
     Layout layout;
 };
@@ -27,11 +28,11 @@ Cut without_index(ByteSource& src, const Span& span, IndexSource&)
     return cut(src, span);
 }
 
-constexpr Format kMp3{"", cut_mp3, layout_mp3};
-constexpr Format kFlac{"", cut_flac, layout_flac};
-constexpr Format kOgg{"", without_index<cut_ogg>, layout_ogg};
-constexpr Format kWav{"", without_index<cut_wav>, layout_wav};
-constexpr Format kMp4{"", without_index<cut_mp4>, layout_mp4};
+constexpr Format kMp3{"", 1, cut_mp3, layout_mp3};
+constexpr Format kFlac{"", 2, cut_flac, layout_flac};
+constexpr Format kOgg{"", 3, without_index<cut_ogg>, layout_ogg};
+constexpr Format kWav{"", 4, without_index<cut_wav>, layout_wav};
+constexpr Format kMp4{"", 5, without_index<cut_mp4>, layout_mp4};
 
 constexpr Format named(std::string_view type, Format f)
 {
@@ -85,6 +86,12 @@ std::string cut_etag_suffix(const Cut& cut)
 bool can_cut_type(std::string_view content_type)
 {
     return find_cutter(content_type) != nullptr;
+}
+
+unsigned format_of_type(std::string_view content_type)
+{
+    const Format* f = find_format(content_type);
+    return f ? f->id : 0;
 }
 
 std::optional<Cut> cut_for_type(std::string_view content_type, ByteSource& src, const Span& span)

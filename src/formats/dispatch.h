@@ -32,6 +32,11 @@ AudioLayout layout_for_type(std::string_view content_type, ByteSource& src);
 // True when cut_for_type knows the type.
 bool can_cut_type(std::string_view content_type);
 
+// Which format reads a file of `content_type`: the same number for every name of one format, 0
+// for a type none reads. What a per-file cache keys by beside the file: one file served under
+// two types (ForceType in one directory, another AddType in the next) is two different readings.
+unsigned format_of_type(std::string_view content_type);
+
 }  // namespace audio_stream
 
 #endif

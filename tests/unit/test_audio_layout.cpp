@@ -180,12 +180,15 @@ bool same(const AudioLayout& a, const AudioLayout& b)
            a.duration == b.duration;
 }
 
+// LayoutCache keys layouts by the format that read the file too (formats/dispatch.h).
+constexpr unsigned kMp3 = 1;
+
 TEST(LayoutCache, FindsWhatWasInsertedForTheSameFile)
 {
     LayoutCache cache;
-    EXPECT_FALSE(cache.find(kFile).has_value());
-    cache.insert(kFile, kCbr);
-    const auto found = cache.find(kFile);
+    EXPECT_FALSE(cache.find(kFile, kMp3).has_value());
+    cache.insert(kFile, kMp3, kCbr);
+    const auto found = cache.find(kFile, kMp3);
     ASSERT_TRUE(found.has_value());
     EXPECT_TRUE(same(*found, kCbr));
     EXPECT_EQ(cache.entries(), 1u);
@@ -195,22 +198,30 @@ TEST(LayoutCache, FindsWhatWasInsertedForTheSameFile)
 TEST(LayoutCache, AnyChangeOfIdentityMisses)
 {
     LayoutCache cache;
-    cache.insert(kFile, kCbr);
+    cache.insert(kFile, kMp3, kCbr);
     for (const FileIdentity other : {FileIdentity{2, 42, 6000, kFile.mtime}, FileIdentity{1, 43, 6000, kFile.mtime},
                                      FileIdentity{1, 42, 6001, kFile.mtime},
                                      FileIdentity{1, 42, 6000, kFile.mtime + 1}}) {
-        EXPECT_FALSE(cache.find(other).has_value());
+        EXPECT_FALSE(cache.find(other, kMp3).has_value());
     }
+}
+
+TEST(LayoutCache, AFileReadAsAnotherFormatMisses)
+{
+    LayoutCache cache;
+    cache.insert(kFile, kMp3, kCbr);
+    EXPECT_FALSE(cache.find(kFile, 0).has_value());
+    EXPECT_FALSE(cache.find(kFile, kMp3 + 1).has_value());
 }
 
 TEST(LayoutCache, InsertingAgainReplaces)
 {
     LayoutCache cache;
-    cache.insert(kFile, kCbr);
+    cache.insert(kFile, kMp3, kCbr);
     const AudioLayout other{6000, 10, 6000, 5 * kSecond};
-    cache.insert(kFile, other);
+    cache.insert(kFile, kMp3, other);
     EXPECT_EQ(cache.entries(), 1u);
-    EXPECT_TRUE(same(*cache.find(kFile), other));
+    EXPECT_TRUE(same(*cache.find(kFile, kMp3), other));
 }
 
 // Past kMaxEntries the least recently used goes: bounded, the newest and the used kept.
@@ -219,19 +230,19 @@ TEST(LayoutCache, IsBoundedLeastRecentlyUsedOut)
     LayoutCache cache;
     const std::size_t max = LayoutCache::kMaxEntries;
     for (std::uint64_t i = 0; i < max; ++i) {
-        cache.insert({1, i, 6000, 0}, {6000, i, 6000, 1});
+        cache.insert({1, i, 6000, 0}, kMp3, {6000, i, 6000, 1});
     }
     EXPECT_EQ(cache.entries(), max);
-    EXPECT_TRUE(cache.find({1, 0, 6000, 0}).has_value());  // 0 used since it was made
-    EXPECT_EQ(cache.find({1, max - 1, 6000, 0})->audio_start, max - 1);
+    EXPECT_TRUE(cache.find({1, 0, 6000, 0}, kMp3).has_value());  // 0 used since it was made
+    EXPECT_EQ(cache.find({1, max - 1, 6000, 0}, kMp3)->audio_start, max - 1);
     // One more: the oldest not used since (1) goes, the used one (0) stays.
-    cache.insert({1, max, 6000, 0}, {6000, 7, 6000, 1});
+    cache.insert({1, max, 6000, 0}, kMp3, {6000, 7, 6000, 1});
     EXPECT_EQ(cache.entries(), max);
-    EXPECT_TRUE(cache.find({1, 0, 6000, 0}).has_value());
-    EXPECT_FALSE(cache.find({1, 1, 6000, 0}).has_value());
-    EXPECT_EQ(cache.find({1, max, 6000, 0})->audio_start, 7u);
+    EXPECT_TRUE(cache.find({1, 0, 6000, 0}, kMp3).has_value());
+    EXPECT_FALSE(cache.find({1, 1, 6000, 0}, kMp3).has_value());
+    EXPECT_EQ(cache.find({1, max, 6000, 0}, kMp3)->audio_start, 7u);
     for (std::uint64_t i = 0; i < 3 * max; ++i) {
-        cache.insert({2, i, 6000, 0}, kCbr);
+        cache.insert({2, i, 6000, 0}, kMp3, kCbr);
         ASSERT_LE(cache.entries(), max);
     }
 }
@@ -248,12 +259,12 @@ TEST(LayoutCache, ThreadsShareItSafely)
                 // the cache so that it evicts now and then.
                 const std::uint64_t inode = n % 2 == 0 ? (n / 2) % 16 : 1000 + n;
                 const FileIdentity id{t, inode, 6000, 0};
-                if (const auto l = cache.find(id)) {
+                if (const auto l = cache.find(id, kMp3)) {
                     EXPECT_EQ(l->audio_start, inode);
                     ++found;
                 }
                 else {
-                    cache.insert(id, {6000, inode, 6000, 1});
+                    cache.insert(id, kMp3, {6000, inode, 6000, 1});
                 }
                 ASSERT_LE(cache.entries(), LayoutCache::kMaxEntries);
             }

@@ -25,35 +25,53 @@ std::shared_ptr<const Cut> make_cut(std::size_t header_bytes, Micros start)
 
 const FileIdentity kFile{1, 42, 6000, 1700000000000000};
 
+// The cut of kFile from t, read as MP3 (format 1).
+CutKey at(Micros t) { return CutKey{1, Span{t}}; }
+
 TEST(CutCache, FindsWhatWasInsertedForTheSameFileAndTime)
 {
     CutCache cache(8, 1 << 20);
     auto cut = make_cut(100, 5);
-    cache.insert(kFile, 5, cut);
-    EXPECT_EQ(cache.find(kFile, 5), cut);
-    EXPECT_EQ(cache.find(kFile, 6), nullptr);
+    cache.insert(kFile, at(5), cut);
+    EXPECT_EQ(cache.find(kFile, at(5)), cut);
+    EXPECT_EQ(cache.find(kFile, at(6)), nullptr);
+}
+
+// A clip is not the cut from its start, nor another clip; nor is a file read as another format
+// (one file served under two types) the same cut.
+TEST(CutCache, TheSpanAndTheFormatAreOfTheKey)
+{
+    CutCache cache(8, 1 << 20);
+    auto open = make_cut(10, 5);
+    auto clip = make_cut(20, 5);
+    cache.insert(kFile, CutKey{1, Span{5, 10}}, clip);
+    cache.insert(kFile, CutKey{1, Span{5}}, open);
+    EXPECT_EQ(cache.find(kFile, CutKey{1, Span{5, 10}}), clip);
+    EXPECT_EQ(cache.find(kFile, CutKey{1, Span{5}}), open);
+    EXPECT_EQ(cache.find(kFile, CutKey{1, Span{5, 11}}), nullptr);
+    EXPECT_EQ(cache.find(kFile, CutKey{3, Span{5}}), nullptr);
 }
 
 TEST(CutCache, AnyChangeOfIdentityMisses)
 {
     CutCache cache(8, 1 << 20);
-    cache.insert(kFile, 5, make_cut(10, 5));
+    cache.insert(kFile, at(5), make_cut(10, 5));
     for (FileIdentity other : {FileIdentity{2, 42, 6000, kFile.mtime}, FileIdentity{1, 43, 6000, kFile.mtime},
                                FileIdentity{1, 42, 6001, kFile.mtime}, FileIdentity{1, 42, 6000, kFile.mtime + 1}}) {
-        EXPECT_EQ(cache.find(other, 5), nullptr);
+        EXPECT_EQ(cache.find(other, at(5)), nullptr);
     }
 }
 
 TEST(CutCache, EvictsLeastRecentlyUsedBeyondMaxEntries)
 {
     CutCache cache(2, 1 << 20);
-    cache.insert(kFile, 1, make_cut(10, 1));
-    cache.insert(kFile, 2, make_cut(10, 2));
-    ASSERT_NE(cache.find(kFile, 1), nullptr);  // 1 is now the most recent
-    cache.insert(kFile, 3, make_cut(10, 3));
-    EXPECT_NE(cache.find(kFile, 1), nullptr);
-    EXPECT_EQ(cache.find(kFile, 2), nullptr);
-    EXPECT_NE(cache.find(kFile, 3), nullptr);
+    cache.insert(kFile, at(1), make_cut(10, 1));
+    cache.insert(kFile, at(2), make_cut(10, 2));
+    ASSERT_NE(cache.find(kFile, at(1)), nullptr);  // 1 is now the most recent
+    cache.insert(kFile, at(3), make_cut(10, 3));
+    EXPECT_NE(cache.find(kFile, at(1)), nullptr);
+    EXPECT_EQ(cache.find(kFile, at(2)), nullptr);
+    EXPECT_NE(cache.find(kFile, at(3)), nullptr);
     EXPECT_EQ(cache.entries(), 2u);
 }
 
@@ -62,18 +80,18 @@ TEST(CutCache, StaysWithinTheByteBudget)
     const std::size_t one = cut_footprint(*make_cut(1000, 0));
     CutCache cache(100, 3 * one);
     for (Micros t = 0; t < 10; ++t) {
-        cache.insert(kFile, t, make_cut(1000, t));
+        cache.insert(kFile, at(t), make_cut(1000, t));
         EXPECT_LE(cache.bytes(), 3 * one);
     }
     EXPECT_EQ(cache.entries(), 3u);
-    EXPECT_NE(cache.find(kFile, 9), nullptr);
-    EXPECT_EQ(cache.find(kFile, 6), nullptr);
+    EXPECT_NE(cache.find(kFile, at(9)), nullptr);
+    EXPECT_EQ(cache.find(kFile, at(6)), nullptr);
 }
 
 TEST(CutCache, RefusesACutLargerThanTheWholeBudget)
 {
     CutCache cache(10, 500);
-    cache.insert(kFile, 1, make_cut(1000, 1));
+    cache.insert(kFile, at(1), make_cut(1000, 1));
     EXPECT_EQ(cache.entries(), 0u);
     EXPECT_EQ(cache.bytes(), 0u);
 }
@@ -81,12 +99,12 @@ TEST(CutCache, RefusesACutLargerThanTheWholeBudget)
 TEST(CutCache, ReinsertingTheSameKeyKeepsOneEntry)
 {
     CutCache cache(10, 1 << 20);
-    cache.insert(kFile, 1, make_cut(10, 1));
+    cache.insert(kFile, at(1), make_cut(10, 1));
     auto second = make_cut(10, 1);
-    cache.insert(kFile, 1, second);
+    cache.insert(kFile, at(1), second);
     EXPECT_EQ(cache.entries(), 1u);
     EXPECT_EQ(cache.bytes(), cut_footprint(*second));
-    EXPECT_EQ(cache.find(kFile, 1), second);
+    EXPECT_EQ(cache.find(kFile, at(1)), second);
 }
 
 TEST(CutCache, FootprintCountsMemoryBlocksAndExtents)
@@ -108,12 +126,12 @@ TEST(CutCache, ThreadsShareItSafely)
                 // visits cannot evict even when a thread runs alone (a loaded machine runs
                 // them one after the other); the rest are 40 cold ones that keep evicting.
                 const Micros t = n % 2 == 0 ? (n / 2) % 8 : 8 + (n * 7 + i) % 40;
-                if (auto cut = cache.find(kFile, t)) {
+                if (auto cut = cache.find(kFile, at(t))) {
                     EXPECT_EQ(cut->start, t);
                     ++found;
                 }
                 else {
-                    cache.insert(kFile, t, make_cut(64, t));
+                    cache.insert(kFile, at(t), make_cut(64, t));
                 }
             }
         });

@@ -91,6 +91,30 @@ TEST(Dispatch, CutsThatAreNotOkAreNotNamed)
     EXPECT_EQ(bad->rep.etag_suffix, "");
 }
 
+// A clip through the dispatch: named by its start and its real end; an END past the end of the
+// audio is the cut from START, under the cut's name.
+TEST(Dispatch, AClipIsNamedByItsStartAndEndAndAnEndPastTheEndIsTheCut)
+{
+    const std::string file = tiny_wav(5000);
+    MemorySource src(file);
+    const auto clip = cut_for_type("audio/wav", src, Span{1500000, 2500000});
+    ASSERT_EQ(clip->status, Cut::Status::Ok) << clip->detail;
+    EXPECT_EQ(clip->rep.etag_suffix, "-t1500000-2500000");
+    const auto past = cut_for_type("audio/wav", src, Span{1500000, 9000000});
+    const auto open = cut_for_type("audio/wav", src, Span{1500000});
+    EXPECT_EQ(past->rep.etag_suffix, "-t1500000");
+    EXPECT_EQ(past->rep.extents, open->rep.extents);
+}
+
+TEST(Dispatch, EveryNameOfAFormatIsOneFormat)
+{
+    EXPECT_EQ(format_of_type("audio/mpeg"), format_of_type("audio/x-mpeg; charset=x"));
+    EXPECT_EQ(format_of_type("audio/ogg"), format_of_type("audio/opus"));
+    EXPECT_NE(format_of_type("audio/mpeg"), format_of_type("audio/ogg"));
+    EXPECT_NE(format_of_type("audio/mp4"), 0u);
+    EXPECT_EQ(format_of_type("text/plain"), 0u);
+}
+
 TEST(Dispatch, SuffixIsDashTAndTheMicroseconds)
 {
     Cut cut;
