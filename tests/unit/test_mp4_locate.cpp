@@ -135,7 +135,8 @@ TEST_F(Mp4Locate, StartAtTheEndIsPastEnd)
 }
 
 // stts queries: the sample playing at a tick (runs of no duration play at no tick), and how
-// many samples start before one (those of no duration at or before it too).
+// many samples start before one: those of no duration count like any other, when they start
+// strictly before it (the three at tick 20 are not before 20, they are before 21).
 TEST(Mp4Tables, SampleAtTickAndSamplesBeforeTick)
 {
     const Runs stts = runs_of({{2, 10}, {3, 0}, {2, 5}});  // samples start at 0, 10, 20 (x3), 20, 25
