@@ -1,5 +1,5 @@
 // cut_mp4 with an END: clips of the generated sources (mp4_tools.h) judged by the box reader of
-// mp4_tools.h against the original's tables, by ffprobe (durations, chapters) and by ffmpeg's
+// mp4_box_tools.h against the original's tables, by ffprobe (durations, chapters) and by ffmpeg's
 // decoded audio; and locate's end arithmetic on a track made by hand.
 //
 // ffmpeg 5.1 honours a clip's edit list for durations (ffprobe) and the start, but decodes
