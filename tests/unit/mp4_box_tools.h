@@ -148,7 +148,8 @@ struct Tables {
     std::vector<std::uint32_t> chap_refs;  // tref 'chap'
 };
 
-inline Tables tables(const std::string& s, const Box& trak)
+// What the track's headers say (hdlr, mdhd, tkhd, elst, tref), no table yet.
+inline Tables track_headers(const std::string& s, const Box& trak)
 {
     Tables t;
     if (const auto h = find_box(s, {"mdia", "hdlr"}, trak)) {
@@ -177,6 +178,13 @@ inline Tables tables(const std::string& s, const Box& trak)
             t.chap_refs.push_back(static_cast<std::uint32_t>(be(s, at, 4)));
         }
     }
+    return t;
+}
+
+// A track's headers and its sample tables, one entry a sample (stsc one a chunk).
+inline Tables tables(const std::string& s, const Box& trak)
+{
+    Tables t = track_headers(s, trak);
     const auto stbl = find_box(s, {"mdia", "minf", "stbl"}, trak);
     if (!stbl) {
         return t;

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -58,6 +59,32 @@ inline double correlation(const std::int16_t* a, const std::int16_t* b, std::siz
         yy += static_cast<double>(b[i]) * b[i];
     }
     return xy / std::sqrt(xx * yy + 1e-9);
+}
+
+// A chapter as ffprobe reads it: start and end in its time base (milliseconds here), title.
+struct ProbedChapter {
+    double start = 0, end = 0;
+    std::string title;
+};
+
+inline std::vector<ProbedChapter> probe_chapters(const std::string& path)
+{
+    const Command c = run("ffprobe -v error -show_chapters -of csv=p=0 '" + path + "'");
+    EXPECT_EQ(c.status, 0) << c.output;
+    std::vector<ProbedChapter> out;
+    std::istringstream lines(c.output);
+    for (std::string line; std::getline(lines, line);) {
+        std::vector<std::string> f;  // id,time_base,start,start_time,end,end_time,title
+        std::istringstream fields(line);
+        for (std::string x; std::getline(fields, x, ',');) {
+            f.push_back(x);
+        }
+        EXPECT_EQ(f.size(), 7u) << line;
+        if (f.size() == 7) {
+            out.push_back({std::stod(f[2]), std::stod(f[4]), f[6]});
+        }
+    }
+    return out;
 }
 
 // The cut of a file's bytes over `span`, as served.

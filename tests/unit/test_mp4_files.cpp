@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "src/formats/toolbox.h"
@@ -156,39 +157,48 @@ TEST(Mp4Caps, MoovOverTheCapIsMalformedUnread)
     EXPECT_NE(cut.detail.find("cap"), std::string::npos) << cut.detail;
 }
 
-// Audio past 4 GiB: the cut's chunk offsets need 64 bits, so stco becomes co64 and the mdat a
-// 64-bit box. Made from a real file: its samples split into two chunks, the second moved 5 GiB
-// on, in a sparse file of which only the boxes and the samples exist.
-// (Moved from test_mp4.cpp.)
-TEST_F(Mp4Files, AudioPast4GiBGetsCo64AndA64BitMdat)
+// A file past 4 GiB made from a real one (AacCo64: co64 already, the moov at the end): its
+// samples split into two chunks, `a` at the start of a 64-bit mdat and `b` 5 GiB on, in a sparse
+// file of which only the boxes and the samples exist.
+struct BigFile {
+    Offset a_at = 0, b_at = 0, moov_at = 0;
+    std::size_t samples_in_a = 0;
+    Offset size = 0;
+    std::vector<std::pair<Offset, std::string>> pieces;
+};
+
+BigFile past_4gib(const std::string& small)
 {
-    ASSERT_EQ(errors(), "");
-    const std::string small = fixture("AacCo64").bytes;  // co64 already, moov at the end
-    const Box trak = tracks(small).at(0);
-    const Tables t = tables(small, trak);
-    ASSERT_EQ(t.chunks.size(), 1u) << "ffmpeg writes one chunk for an audio-only file";
+    const Tables t = tables(small, tracks(small).at(0));
+    EXPECT_EQ(t.chunks.size(), 1u) << "ffmpeg writes one chunk for an audio-only file";
     const auto spans = sample_spans(t);
-    const std::size_t half = spans.size() / 2;
-    const std::uint64_t first_bytes = spans[half].first - spans[0].first;
-    const std::string a = small.substr(spans[0].first, first_bytes);
+    BigFile f;
+    f.samples_in_a = spans.size() / 2;
+    const std::size_t half = f.samples_in_a;
+    const std::string a = small.substr(spans[0].first, spans[half].first - spans[0].first);
     const std::string b = small.substr(spans[half].first, spans.back().first + spans.back().second - spans[half].first);
-    // The big file: ftyp, a 64-bit mdat of [a, zeros, b], then the moov with two chunks.
+    // ftyp, a 64-bit mdat of [a, zeros, b], then the moov with two chunks.
     const std::string ftyp = small.substr(0, top_boxes(small)[0].end);
-    const Offset a_at = ftyp.size() + 16, b_at = Offset{5} << 30;
-    const Offset moov_at = b_at + b.size();
-    const std::string mdat_header = bes(1, 4) + "mdat" + bes(moov_at - ftyp.size(), 8);
-    std::string moov = small.substr(find_box(small, {"moov"})->offset, find_box(small, {"moov"})->end - find_box(small, {"moov"})->offset);
+    f.a_at = ftyp.size() + 16;
+    f.b_at = Offset{5} << 30;
+    f.moov_at = f.b_at + b.size();
+    const std::string mdat_header = bes(1, 4) + "mdat" + bes(f.moov_at - ftyp.size(), 8);
+    const Box old_moov = *find_box(small, {"moov"});
+    std::string moov = small.substr(old_moov.offset, old_moov.end - old_moov.offset);
     const Box stbl = *find_box(moov, {"moov", "trak", "mdia", "minf", "stbl"});
-    moov = replace_box(moov, *find_box(moov, {"co64"}, stbl), full_box("co64", 0, bes(2, 4) + bes(a_at, 8) + bes(b_at, 8)));
+    moov = replace_box(moov, *find_box(moov, {"co64"}, stbl), full_box("co64", 0, bes(2, 4) + bes(f.a_at, 8) + bes(f.b_at, 8)));
     const Box stbl2 = *find_box(moov, {"moov", "trak", "mdia", "minf", "stbl"});
     moov = replace_box(moov, *find_box(moov, {"stsc"}, stbl2),
                        full_box("stsc", 0, bes(2, 4) + bes(1, 4) + bes(half, 4) + bes(1, 4) + bes(2, 4) +
                                                bes(spans.size() - half, 4) + bes(1, 4)));
-    SparseSource src(moov_at + moov.size(), {{0, ftyp + mdat_header}, {a_at, a}, {b_at, b}, {moov_at, moov}});
-    const Cut cut = cut_mp4(src, 0);
-    ASSERT_EQ(cut.status, Cut::Status::Ok) << cut.detail;
-    ASSERT_EQ(cut.rep.length, extents_length(cut.rep.extents));
-    // The headers: everything before the first file extent.
+    f.size = f.moov_at + moov.size();
+    f.pieces = {{0, ftyp + mdat_header}, {f.a_at, a}, {f.b_at, b}, {f.moov_at, moov}};
+    return f;
+}
+
+// A cut's headers: everything before its first file extent.
+std::string head_of(const Cut& cut)
+{
     std::string head;
     for (const auto& e : cut.rep.extents) {
         if (const auto* m = std::get_if<MemoryBlock>(&e)) {
@@ -198,6 +208,20 @@ TEST_F(Mp4Files, AudioPast4GiBGetsCo64AndA64BitMdat)
             break;
         }
     }
+    return head;
+}
+
+// Audio past 4 GiB: the cut's chunk offsets need 64 bits, so stco becomes co64 and the mdat a
+// 64-bit box. (Moved from test_mp4.cpp; the file it makes is past_4gib's.)
+TEST_F(Mp4Files, AudioPast4GiBGetsCo64AndA64BitMdat)
+{
+    ASSERT_EQ(errors(), "");
+    const BigFile f = past_4gib(fixture("AacCo64").bytes);
+    SparseSource src(f.size, f.pieces);
+    const Cut cut = cut_mp4(src, 0);
+    ASSERT_EQ(cut.status, Cut::Status::Ok) << cut.detail;
+    ASSERT_EQ(cut.rep.length, extents_length(cut.rep.extents));
+    const std::string head = head_of(cut);
     const auto top = boxes(head, 0, head.size());
     ASSERT_EQ(top.size(), 2u) << "ftyp and moov whole; the mdat header follows";
     const Tables out = tables(head, tracks(head).at(0));
@@ -210,9 +234,37 @@ TEST_F(Mp4Files, AudioPast4GiBGetsCo64AndA64BitMdat)
     EXPECT_EQ(be(rest, 8, 8), cut.rep.length - top[1].end);
     // Both chunks are where the cut puts the original's bytes.
     EXPECT_EQ(out.chunks[0], head.size());
-    EXPECT_EQ(out.chunks[1], head.size() + (b_at - a_at));
+    EXPECT_EQ(out.chunks[1], head.size() + (f.b_at - f.a_at));
     EXPECT_GT(out.chunks[1], Offset{1} << 32);
-    EXPECT_EQ(cut.rep.length, head.size() + (moov_at - a_at));
+    EXPECT_EQ(cut.rep.length, head.size() + (f.moov_at - f.a_at));
+}
+
+// Whether a clip needs co64 and a 64-bit mdat is decided by the bytes it keeps, not the file's:
+// a clip inside either chunk of past_4gib's file (the second 5 GiB into it) is small, with stco
+// and an 8-byte mdat header; one across both keeps the 5 GiB between them, and needs 64 bits.
+TEST_F(Mp4Files, AClipPast4GiBNeeds64BitsOnlyWhenWhatItKeepsDoes)
+{
+    ASSERT_EQ(errors(), "");
+    const BigFile f = past_4gib(fixture("AacCo64").bytes);
+    SparseSource src(f.size, f.pieces);
+    const struct {
+        Span span;
+        bool wide;
+    } cases[] = {{Span{1000000, 5000000}, false}, {Span{13000000, 17000000}, false}, {Span{5000000, 15000000}, true}};
+    for (const auto& c : cases) {
+        const Cut cut = cut_mp4(src, c.span);
+        ASSERT_EQ(cut.status, Cut::Status::Ok) << cut.detail;
+        ASSERT_NE(cut.end, Span::kToTheEnd) << "a clip";
+        const std::string head = head_of(cut);
+        const auto top = boxes(head, 0, head.size());
+        ASSERT_EQ(top.size(), 2u) << "ftyp and moov whole; the mdat header follows";
+        const Tables out = tables(head, tracks(head).at(0));
+        EXPECT_EQ(out.co64, c.wide) << c.span.start;
+        EXPECT_EQ(out.chunks.size(), c.wide ? 2u : 1u) << c.span.start;
+        EXPECT_EQ(head.size() - top[1].end, c.wide ? 16u : 8u) << "the mdat header";
+        EXPECT_EQ(out.chunks.at(0), head.size());
+        EXPECT_EQ(cut.rep.length > (Offset{1} << 32), c.wide);
+    }
 }
 
 }  // namespace
