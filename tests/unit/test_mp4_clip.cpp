@@ -1,5 +1,5 @@
 // cut_mp4 with an END: clips of the generated sources (mp4_tools.h) judged by the box reader of
-// mp4_tools.h against the original's tables, by ffprobe (durations, chapters) and by ffmpeg's
+// mp4_box_tools.h against the original's tables, by ffprobe (durations, chapters) and by ffmpeg's
 // decoded audio; and locate's end arithmetic on a track made by hand.
 //
 // ffmpeg 5.1 honours a clip's edit list for durations (ffprobe) and the start, but decodes
@@ -10,7 +10,6 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -33,6 +32,9 @@ const TimeCase kClips[] = {
     {"ClipFromZeroTo5s", 0, Cut::Status::Ok, 5000000},
     // START and END in one packet: the pre-roll and that packet are kept.
     {"ClipOneMillisecond", 3000000, Cut::Status::Ok, 3001000},
+    // Shorter than a tick of the chapter track (1 ms): its one chapter outlasts the audio, the
+    // movie does not.
+    {"ClipHalfAMillisecond", 3000000, Cut::Status::Ok, 3000500},
     // END inside the last packet: the AAC packet of 336 samples and the ALAC one of 1360 hold
     // 19.995 s, as does the last 48 kHz AAC packet.
     {"ClipEndInTheLastPacket", 7000000, Cut::Status::Ok, 19995000},
@@ -114,7 +116,8 @@ TEST_P(Mp4Clip, EndPastTheEndIsTheCutFromStart)
 // Each audio track keeps the original's samples [first, last) byte for byte: from the one that
 // plays at START less the pre-roll to the one that plays at END's last tick. Its edit presents
 // END - START to the tick of the clip's movie timescale (the first track's); tkhd says the
-// same, mdhd the ticks kept, mvhd the longest track.
+// same, mdhd the ticks kept, mvhd the longest audio track (a chapter track, of one chapter tick
+// at least, may last longer: ClipHalfAMillisecond).
 TEST_P(Mp4Clip, KeepsTheSamplesFromStartToEndAndEveryDurationSaysSo)
 {
     if (!ok() || open()) {
@@ -126,10 +129,11 @@ TEST_P(Mp4Clip, KeepsTheSamplesFromStartToEndAndEveryDurationSaysSo)
     const MovieHeader movie = movie_header(bytes_);
     EXPECT_EQ(movie.timescale, a[0].timescale) << "a clip counts movie time in the first track's ticks";
     std::uint64_t longest = 0;
-    for (const Box& trak : tracks(bytes_)) {
-        longest = std::max(longest, tables(bytes_, trak).track_duration);
+    for (const Tables& t : b) {
+        ASSERT_EQ(t.edits.size(), 1u);
+        longest = std::max(longest, t.edits[0].first);
     }
-    EXPECT_EQ(movie.duration, longest);
+    EXPECT_EQ(movie.duration, longest) << "mvhd: the longest audio track's edit";
     for (std::size_t i = 0; i < a.size(); ++i) {
         const Kept k = kept(a[i], movie_header(file().bytes).timescale, time_);
         ASSERT_EQ(b[i].sizes.size(), k.last - k.first) << i;
@@ -235,8 +239,8 @@ TEST_P(Mp4Clip, ChaptersOverlappingTheClipAreKeptAndClipped)
         return;
     }
     const std::uint64_t from = static_cast<std::uint64_t>(cut_.start) / 1000;
-    // The chapter track's milliseconds: START's, and as many whole ones as the clip lasts (never
-    // past the audio).
+    // The chapter track's milliseconds: START's, and as many whole ones as the clip lasts, one at
+    // least (so past the audio for a clip shorter than a millisecond).
     const std::uint64_t length = static_cast<std::uint64_t>(cut_.end - cut_.start) / 1000;
     const std::uint64_t to = cut_.end == Span::kToTheEnd ? 20000 : from + std::max<std::uint64_t>(1, length);
     struct Expected {
@@ -250,23 +254,13 @@ TEST_P(Mp4Clip, ChaptersOverlappingTheClipAreKeptAndClipped)
         }
     }
     ASSERT_FALSE(want.empty());
-    const Command c = run("ffprobe -v error -show_chapters -of csv=p=0 '" + path_ + "'");
-    ASSERT_EQ(c.status, 0) << c.output;
-    std::istringstream lines(c.output);
-    std::size_t i = 0;
-    for (std::string line; std::getline(lines, line); ++i) {
-        std::vector<std::string> f;  // id,time_base,start,start_time,end,end_time,title
-        std::istringstream fields(line);
-        for (std::string x; std::getline(fields, x, ',');) {
-            f.push_back(x);
-        }
-        ASSERT_EQ(f.size(), 7u) << line;
-        ASSERT_LT(i, want.size()) << c.output;
-        EXPECT_NEAR(std::stod(f[2]), double(want[i].start), 1.0) << line;
-        EXPECT_NEAR(std::stod(f[4]), double(want[i].end), 1.0) << line;
-        EXPECT_EQ(f[6], want[i].title);
+    const auto probed = probe_chapters(path_);
+    ASSERT_EQ(probed.size(), want.size());
+    for (std::size_t i = 0; i < want.size(); ++i) {
+        EXPECT_NEAR(probed[i].start, double(want[i].start), 1.0) << i;
+        EXPECT_NEAR(probed[i].end, double(want[i].end), 1.0) << i;
+        EXPECT_EQ(probed[i].title, want[i].title);
     }
-    EXPECT_EQ(i, want.size()) << c.output;
     const auto track = chapter_track(bytes_);
     const auto nero = chpl(bytes_);
     ASSERT_EQ(track.size(), want.size());
@@ -298,6 +292,27 @@ TEST_P(Mp4Clip, ChaptersOverlappingTheClipAreKeptAndClipped)
 
 INSTANTIATE_TEST_SUITE_P(Sources, Mp4Clip, ::testing::ValuesIn(test_tools::all_cuts(kSources, kClips)),
                          test_tools::CutCaseName());
+
+// Budget: a clip reads no more of the file than the cut from its START (the same boxes and
+// tables, read once; the sample sizes, chunks and chapters only up to END), and END at or past
+// the end of the audio reads exactly what that cut reads.
+TEST(Mp4ClipShape, ReadsNoMoreThanTheCutFromStart)
+{
+    ASSERT_EQ(Mp4Files::errors(), "");
+    for (const Source& s : kSources) {
+        for (const TimeCase& c : kClips) {
+            test_tools::CountingSource clip_in(Mp4Files::file(s).bytes);
+            test_tools::CountingSource cut_in(Mp4Files::file(s).bytes);
+            const Cut clip = test_tools::served_cut(Mp4Format::kNames.type, clip_in, c.span());
+            const Cut cut = test_tools::served_cut(Mp4Format::kNames.type, cut_in, c.t);
+            ASSERT_EQ(clip.status, cut.status) << s.name << " " << c.name;
+            if (clip.end == Span::kToTheEnd) {
+                EXPECT_EQ(clip_in.bytes_read, cut_in.bytes_read) << s.name << " " << c.name;
+            }
+            EXPECT_LE(clip_in.bytes_read, cut_in.bytes_read) << s.name << " " << c.name;
+        }
+    }
+}
 
 }  // namespace
 }  // namespace audio_stream

@@ -134,8 +134,52 @@ TEST_F(Mp4Locate, StartAtTheEndIsPastEnd)
     EXPECT_EQ(cut.status, Cut::Status::PastEnd);
 }
 
+// An audio track of 44.1 kHz as long as a clip of more than 2^31 of its ticks needs: 3 samples
+// of 2^30 ticks (24348 s each), 10 bytes each, in one chunk at 1000; no edit, no pre-roll.
+Track long_track()
+{
+    Track t;
+    t.kind = Kind::Audio;
+    t.timescale = 44100;
+    t.stts = runs_of({{3, 1u << 30}});
+    t.samples = 3;
+    t.ticks = std::uint64_t{3} << 30;
+    t.chunks.runs = {{0, 3, 1}};
+    t.chunks.offsets = {1000};
+    t.stsz = Stsz{10, 0, 3};
+    return t;
+}
+
+// A clip counts movie time in its first audio track's ticks when the file's clock (here 1000 Hz)
+// is coarser, so that its edit ends on END's sample; but not when the clip lasts 2^31 of those
+// ticks or more (13.5 hours at 44.1 kHz): version 0 headers hold 32 bits. Then the movie keeps
+// the file's timescale, every duration rounded up to its milliseconds.
+TEST(Mp4LocateClock, AClipOf2To31TicksOrMoreKeepsTheFilesMovieTimescale)
+{
+    const std::string bytes(4096, '\0');
+    MemorySource src(bytes);
+    Movie movie;
+    movie.timescale = 1000;
+    movie.tracks = {long_track()};
+    // 40000 s: 1764000000 ticks, below 2^31 = 2147483648.
+    const Plan fits = mp4::locate(src, movie, Span{0, Micros{40000} * 1000000});
+    ASSERT_TRUE(fits.clip());
+    EXPECT_EQ(fits.movie_timescale, 44100u);
+    EXPECT_EQ(fits.tracks[0].duration, 1764000000u);
+    EXPECT_EQ(fits.movie_duration, 1764000000u);
+    // 50000 s: 2205000000 ticks, past 2^31 (and short of the track's 3221225472).
+    const Plan coarse = mp4::locate(src, movie, Span{0, Micros{50000} * 1000000});
+    ASSERT_TRUE(coarse.clip());
+    EXPECT_EQ(coarse.movie_timescale, 1000u) << "the file's";
+    EXPECT_EQ(coarse.tracks[0].duration, 50000000u);
+    EXPECT_EQ(coarse.movie_duration, 50000000u);
+    EXPECT_EQ(coarse.tracks[0].audio.presented(), 2205000000u) << "the edit still presents END's tick";
+    EXPECT_EQ(coarse.end, Micros{50000} * 1000000);
+}
+
 // stts queries: the sample playing at a tick (runs of no duration play at no tick), and how
-// many samples start before one (those of no duration at or before it too).
+// many samples start before one: those of no duration count like any other, when they start
+// strictly before it (the three at tick 20 are not before 20, they are before 21).
 TEST(Mp4Tables, SampleAtTickAndSamplesBeforeTick)
 {
     const Runs stts = runs_of({{2, 10}, {3, 0}, {2, 5}});  // samples start at 0, 10, 20 (x3), 20, 25

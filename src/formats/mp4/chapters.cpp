@@ -16,8 +16,10 @@ std::vector<ChapterSample> chapter_samples(ByteSource& src, const Track& t, Micr
         refuse_unsupported("a chapter track with an edit");
     }
     const std::uint64_t first = sample_at(from, t.timescale);
-    // As many whole chapter ticks as fit in [from, to) (one at least), so that a chapter track (in
-    // milliseconds, as a rule) never outlasts the audio it goes with and so the movie.
+    // As many whole chapter ticks as fit in [from, to), so that a chapter track (in milliseconds,
+    // as a rule) does not outlast the audio it goes with; but one at least, so a clip shorter
+    // than a chapter tick has a chapter longer than its audio (the movie's duration, mvhd, is
+    // the audio's: locate.h).
     const std::uint64_t last = to == Span::kToTheEnd
                                    ? std::numeric_limits<std::uint64_t>::max()
                                    : first + std::max<std::uint64_t>(1, sample_at(to - from, t.timescale));

@@ -20,9 +20,9 @@ struct ChapterSample {
 
 // The samples of chapter track `t` that overlap [from, to) (to: Span::kToTheEnd for the end of
 // the track), the first shortened to begin at `from`'s tick, the last to end the whole ticks of
-// to - from later. Malformed past
-// kMaxChapters samples or kMaxChapterSample bytes a title; Unsupported with an edit that skips
-// media.
+// to - from later (one tick at least, so past `to` when to - from is shorter than a tick).
+// Malformed past kMaxChapters samples or kMaxChapterSample bytes a title; Unsupported with an
+// edit that skips media.
 std::vector<ChapterSample> chapter_samples(ByteSource& src, const Track& t, Micros from, Micros to);
 
 // Nero chapters: each starts (in 100 ns units) where the one before ends.

@@ -144,6 +144,7 @@ Plan locate(ByteSource& src, const Movie& movie, const Span& span)
             plan.tracks[i] = audio_plan(t, locate_audio(src, t, movie.timescale, span, clip), plan.movie_timescale, clip);
             plan.data_start = std::min(plan.data_start, plan.tracks[i].audio.chunks.data_start);
             plan.data_end = std::max(plan.data_end, plan.tracks[i].audio.chunks.data_end);
+            plan.movie_duration = std::max(plan.movie_duration, plan.tracks[i].duration);
         }
     }
     if (plan.data_start >= plan.data_end) {
@@ -160,7 +161,6 @@ Plan locate(ByteSource& src, const Movie& movie, const Span& span)
                 plan.chapter_bytes += c.bytes.size();
             }
         }
-        plan.movie_duration = std::max(plan.movie_duration, plan.tracks[i].duration);
     }
     return plan;
 }

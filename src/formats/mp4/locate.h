@@ -59,7 +59,10 @@ struct Plan {
     // coarser, so that an edit can end on END's sample (a 1000 Hz movie clock would round it
     // up to a whole millisecond). The cut from START keeps the file's.
     std::uint32_t movie_timescale = 0;
-    std::uint64_t movie_duration = 0;  // mvhd: the longest track, movie ticks
+    // mvhd, in movie ticks: the longest audio track's. ISO/IEC 14496-12 §8.2.2 has it the longest
+    // track's, but a chapter track keeps a whole tick of its own timescale (a millisecond, as a
+    // rule) however short the clip: the movie lasts as long as its audio.
+    std::uint64_t movie_duration = 0;
     Offset data_start = 0;          // the file bytes every audio track keeps lie in [start, end)
     Offset data_end = 0;
     Offset chapter_bytes = 0;       // of every chapter track's samples
