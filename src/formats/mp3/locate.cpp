@@ -65,8 +65,20 @@ std::array<Offset, kTocSize> toc_of(const FrameMap& map, const Clip& c, Offset l
     return toc;
 }
 
-// The clip through `map`; nullopt when the map cannot find its frames (CBR: junk or a short
-// file where the arithmetic expects them).
+// Where frame L ends, if `map` finds it after frame W's offset `first` (CBR: a resync near it
+// finds nothing before a short last frame, or disagrees with START's on damage).
+std::optional<Offset> end_of(FrameMap& map, std::uint64_t last, Offset first)
+{
+    const auto run = map.run(last, last);
+    if (!run) {
+        return std::nullopt;
+    }
+    const Offset end = run->frames.back().offset + run->frames.back().size;
+    return end > first ? std::optional<Offset>(end) : std::nullopt;
+}
+
+// The clip through `map`; nullopt when the map cannot find START's frames (CBR: junk or a short
+// file where the arithmetic expects them), and only then: the index decides both ends.
 std::optional<Clip> locate_in(Reader& r, const Stream& s, FrameMap& map, const Span& span)
 {
     if (map.count() == 0) {
@@ -86,14 +98,15 @@ std::optional<Clip> locate_in(Reader& r, const Stream& s, FrameMap& map, const S
     const FrameInfo& first = start->frames.back();
     c.first_offset = first.offset;
     c.reservoir = find_reservoir(r, *start);
-    const auto end = c.ends.to_the_end ? std::nullopt : map.run(c.ends.last, c.ends.last);
+    const auto end = c.ends.to_the_end ? std::nullopt : end_of(map, c.ends.last, c.first_offset);
     if (!c.ends.to_the_end && !end) {
-        return std::nullopt;
+        // END's frame is not found where START's were (CBR: one of the last three before a short
+        // last frame): the clip runs to the end, as where no decoder yields END (locate_ends),
+        // and is the cut from START byte for byte. The index would count the frames otherwise
+        // than the Info frame and name another body -t<START>; it would also walk the file.
+        c.ends = locate_ends(c.timeline, span.start);
     }
-    c.audio_end = end ? end->frames.back().offset + end->frames.back().size : map.audio_end();
-    if (c.audio_end <= c.first_offset) {
-        return std::nullopt;  // CBR: the resyncs near each end disagree (damage); the index decides
-    }
+    c.audio_end = end ? *end : map.audio_end();
     c.trim = trim_for(c.timeline, c.ends, c.reservoir.in_file());
     c.frames = c.ends.last - w + 1 + c.trim.lead;
     const Offset lead = lead_size(s, c);

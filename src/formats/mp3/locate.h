@@ -51,9 +51,10 @@ struct Clip {
 };
 
 // The clip of `span`: its frames found by arithmetic when the stream is CBR, else (or where
-// that fails) through the stream's index, from `indexes` or made by one walk on first use.
-// Frame W's reservoir bytes are read. Refuses (PastEnd) a START at or past the end of the
-// audio, (Malformed) a stream without audio frames, that cannot be indexed or read.
+// START's cannot be found so) through the stream's index, from `indexes` or made by one walk on
+// first use; a CBR clip whose END's frame cannot be found so runs to the end (the cut from
+// START). Frame W's reservoir bytes are read. Refuses (PastEnd) a START at or past the end of
+// the audio, (Malformed) a stream without audio frames, that cannot be indexed or read.
 Clip locate(Reader& r, const Stream& s, const Span& span, IndexSource& indexes);
 
 }  // namespace mp3
