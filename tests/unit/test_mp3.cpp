@@ -312,8 +312,6 @@ TEST_P(Mp3Malformed, IsMalformedWithADetail)
 INSTANTIATE_TEST_SUITE_P(Inputs, Mp3Malformed, ::testing::ValuesIn(bad_cases()),
                          [](const auto& info) { return std::string(info.param.name); });
 
-// Prefixes and random mutations of a real file give a status and keep the invariants:
-// lengths are checked against the file, never trusted.
 // A LAME tag whose delay and padding exceed the stream is ignored (no gapless trimming): the
 // cut then starts at or before t on the untrimmed timeline, and a t inside the stream is a cut.
 // (Found by tests/fuzz/fuzz_mp3: the frame was sought with the delay, then the delay dropped.)
