@@ -98,6 +98,18 @@ inline std::string repeat_frames(std::uint32_t raw, unsigned size, int n)
     return out;
 }
 
+// How many of the n samples of b from b_at differ from a's from a_at (interleaved: counts and
+// offsets in samples of all channels). Moved from test_mp3_clip.cpp, for the cut tests too.
+inline std::uint64_t differing(const std::vector<std::int16_t>& b, std::uint64_t b_at,
+                               const std::vector<std::int16_t>& a, std::uint64_t a_at, std::uint64_t n)
+{
+    std::uint64_t count = 0;
+    for (std::uint64_t i = 0; i < n; ++i) {
+        count += b[b_at + i] != a[a_at + i];
+    }
+    return count;
+}
+
 // What a cut's (or a file's) Xing/Info frame at `at` says, read as a player would (moved from
 // test_mp3.cpp, for the clip tests too).
 struct XingView {

@@ -1,5 +1,6 @@
 // Finding FLAC frames (flac_scan.cpp): a sync code is a frame only when its CRCs hold, and hostile
-// input (truncated, damaged) is searched within a budget and never breaks the invariants.
+// input (truncated, damaged, metadata of many SEEKTABLEs) is searched within a budget, in bounded
+// memory, and never breaks the invariants.
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -80,6 +81,59 @@ TEST(FlacHostile, RandomlyDamagedFilesNeverBreakTheInvariants)
         const Cut cut = cut_served(in, t);
         expect_invariants(cut, damaged.size(), t);
     }
+}
+
+// A metadata block: its header (RFC 9639 §8.1) and body.
+std::string block(unsigned type, bool last, const std::string& body)
+{
+    const std::size_t n = body.size();
+    return std::string{static_cast<char>(type | (last ? 0x80 : 0)), static_cast<char>(n >> 16),
+                       static_cast<char>(n >> 8), static_cast<char>(n)} + body;
+}
+
+// RFC 9639 §8.5 allows one SEEKTABLE (behaviour with more is undefined), the metadata up to 1024
+// blocks: a cut keeps and reads the first alone, so that its memory is one table's, not the
+// number of blocks (1023 full tables: 89 MB of points), and rebuilt tables do not merge
+// into one memory block past the largest one (a table of 64 KiB after STREAMINFO).
+TEST(FlacHostile, OnlyTheFirstOfManySeekTablesIsKept)
+{
+    ASSERT_TRUE(have_tools());
+    const std::string& file = source(kSources[2]).bytes;  // the flac CLI: a point every 10 s
+    const std::vector<Block> blocks = metadata(file);
+    ASSERT_GE(blocks.size(), 2u);
+    ASSERT_EQ(blocks[1].type, 3u);
+    ASSERT_GE(blocks[1].body.size(), 36u);
+    const std::string ten = blocks[1].body.substr(18, 18);  // the point at 10 s, kept by a cut at 3 s
+    std::string points;
+    for (int p = 0; p < 3640; ++p) {  // 65520 bytes: the largest table a cut reads
+        points += ten;
+    }
+    std::string made = "fLaC" + block(0, false, blocks[0].body);
+    for (int table = 0; table < 20; ++table) {
+        made += block(3, false, points);
+    }
+    for (std::size_t b = 2; b < blocks.size(); ++b) {
+        made += block(blocks[b].type, blocks[b].last, blocks[b].body);
+    }
+    made += file.substr(audio_start_of(file));
+    MemorySource in(made);
+    const Cut cut = cut_served(in, 3000000);
+    ASSERT_EQ(cut.status, Cut::Status::Ok) << cut.detail;
+    for (const auto& e : cut.rep.extents) {
+        if (const auto* m = std::get_if<MemoryBlock>(&e)) {
+            EXPECT_LE(m->bytes.size(), 4u + 4 + 34 + 4 + 64 * 1024) << "fLaC, STREAMINFO, one table";
+        }
+    }
+    const std::string out = materialise(made, cut.rep);
+    std::vector<std::string> tables;
+    for (const Block& b : metadata(out)) {
+        if (b.type == 3) {
+            tables.push_back(b.body);
+        }
+    }
+    ASSERT_EQ(tables.size(), 1u);
+    EXPECT_EQ(tables[0].size(), 3640u * 18) << "the first table's points, rebased";
+    EXPECT_TRUE(walk_frames(out).complete);
 }
 
 }  // namespace

@@ -238,18 +238,6 @@ std::uint64_t ffmpeg_early_start(const XingView& x)
     return dropping > 0 && from > dropping ? from - dropping : 0;
 }
 
-// How many of the n samples of b from b_at differ from a's from a_at (interleaved: counts and
-// offsets in samples of all channels).
-std::uint64_t differing(const std::vector<std::int16_t>& b, std::uint64_t b_at, const std::vector<std::int16_t>& a,
-                        std::uint64_t a_at, std::uint64_t n)
-{
-    std::uint64_t count = 0;
-    for (std::uint64_t i = 0; i < n; ++i) {
-        count += b[b_at + i] != a[a_at + i];
-    }
-    return count;
-}
-
 // The clip: ID3v2 first, a fresh Xing/Info frame counting exactly its frames and bytes, whose
 // LAME tag trims exactly START..END, then frames W..L. ffmpeg decodes it without a word, ends
 // it on END's sample exactly and starts it on START's (but for the case above), and its

@@ -79,8 +79,10 @@ TEST(Mp3SeekIndex, ACutAtANewTIsMadeFromTheIndexAndIsTheSameCut)
     }
 }
 
-// A CBR stream's frames are found by arithmetic at both ends of a clip: no index, and a clip
-// reads one window more than the cut from its START (the one near END).
+// A CBR stream's frames are found by arithmetic at both ends of a clip: no index. A clip whose
+// END's frame lies in the window START's run reads reads no more than the cut from its START;
+// one whose END is further (7 s -> 12.5 s: 88 kB at 128 kbit/s, more than a window) reads one
+// window more, near END: the frames there are in no window read for the cut.
 TEST(Mp3SeekIndex, ACbrStreamNeedsNoIndex)
 {
     const Fixture& f = fixture("CbrStereo44k");
@@ -95,8 +97,43 @@ TEST(Mp3SeekIndex, ACbrStreamNeedsNoIndex)
     const Offset cut = bytes_read(Span{7000000});
     EXPECT_LE(cut, kIndexedReads);
     EXPECT_LE(bytes_read(Span{7000000, 12500000}), cut + mp3::kWindow);
+    EXPECT_LE(bytes_read(Span{7000000, 8500000}), cut) << "24 kB after START: in its window";
     EXPECT_LE(bytes_read(Span{0, 1000}), bytes_read(Span{0}));
     EXPECT_EQ(cache.entries(), 0u);
+}
+
+// A CBR file whose last frame is cut short (a download stopped early): its Info frame counts
+// that frame, but no resync verifies the frames just before it (four whole frames or the end of
+// the audio), and the index leaves it out (one frame less than the Info frame says). A clip
+// whose END's frame is one of those is the cut from START, byte for byte and under the same
+// name (two bodies named -t<start> would let If-Range splice them), without a walk of the file.
+TEST(Mp3SeekIndex, ACbrClipEndingInAShortLastFrameIsTheCutFromStart)
+{
+    const Fixture& f = fixture("CbrMono22k");
+    ASSERT_TRUE(f.errors.empty()) << f.errors;
+    const std::string file = f.bytes.substr(0, f.bytes.size() - 50);  // 104-byte frames
+    CountingSource open_src(file);
+    const Cut open = served_cut("audio/mpeg", open_src, Span{7000000});
+    ASSERT_EQ(open.status, Cut::Status::Ok) << open.detail;
+    // 768 frames of 576 samples, delay 576, padding 792: 441000 samples. Frame 765 (the first of
+    // the last three, which no resync verifies) yields player samples from 765 * 576 - 576 - 529
+    // = 439535 (19.9336 s) on: END's last sample is in frames 765, 766 and 767 at these ENDs.
+    for (const Micros end : {Micros{19940000}, Micros{19970000}, Micros{19999000}}) {
+        SCOPED_TRACE(end);
+        CountingSource src(file);
+        const Cut clip = served_cut("audio/mpeg", src, Span{7000000, end});
+        ASSERT_EQ(clip.status, Cut::Status::Ok) << clip.detail;
+        EXPECT_EQ(clip.rep.extents, open.rep.extents);
+        EXPECT_EQ(clip.rep.etag_suffix, open.rep.etag_suffix);
+        EXPECT_EQ(clip.end, Span::kToTheEnd);
+        EXPECT_EQ(clip.start, open.start);
+        EXPECT_EQ(clip.duration, open.duration);
+        EXPECT_LE(src.bytes_read, open_src.bytes_read + mp3::kWindow);
+    }
+    // Frame 764 is followed by four whole frames: found, and a clip ends there.
+    const Cut before = served_cut("audio/mpeg", file, Span{7000000, 19930000});
+    ASSERT_EQ(before.status, Cut::Status::Ok) << before.detail;
+    EXPECT_EQ(before.end, samples_to_micros(samples_before(19930000, 22050), 22050));
 }
 
 TEST(Mp3SeekIndex, APayloadRoundTripsAndDamageIsRefused)

@@ -115,8 +115,10 @@ INSTANTIATE_TEST_SUITE_P(Generated, WavCut, ::testing::ValuesIn(test_tools::all_
 const TimeCase kClips[] = {
     {"Clip1500To1501ms", 1500000, Cut::Status::Ok, 1501000},
     {"ClipFromZeroTo5s", 0, Cut::Status::Ok, 5000000},  // ?t=,5
+    {"Clip7sTo12500ms", 7000000, Cut::Status::Ok, 12500000},
     {"ClipOneMicrosecond", 3000000, Cut::Status::Ok, 3000001},
     {"ClipEndInTheLastTenth", 7000000, Cut::Status::Ok, 19950000},
+    {"ClipEndAtTheEndOfTheAudio", 7000000, Cut::Status::Ok, 20000000},  // == the cut from START
     {"ClipEndPastTheEnd", 7000000, Cut::Status::Ok, 25000000},
 };
 
@@ -212,6 +214,25 @@ TEST(WavChunks, Riff_OddDataChunkIsPadded)
     ASSERT_EQ(cut.status, Cut::Status::Ok) << cut.detail;
     expect_invariants(cut, file.size());
     EXPECT_EQ(materialise(cut, file), riff(chunk("fmt ", fmt) + chunk("data", data.substr(2))));
+}
+
+// END at or before START (parse_span refuses such a span; cut_wav does not rely on it): the
+// clip keeps START's frame, as MP3 and FLAC clips do, and no size wraps.
+TEST(WavChunks, EndAtOrBeforeStartKeepsStartsFrame)
+{
+    const std::string fmt = fmt_body(1, 2, 1000, 4, 16);
+    const std::string data = ramp(4 * 10000);  // ten seconds
+    const std::string file = riff(chunk("fmt ", fmt) + chunk("data", data));
+    for (const Span span : {Span{5000000, 5000000}, Span{5000000, 4000000}}) {
+        MemorySource src(file);
+        const Cut cut = cut_wav(src, span);
+        ASSERT_EQ(cut.status, Cut::Status::Ok) << cut.detail;
+        EXPECT_EQ(cut.rep.length, extents_length(cut.rep.extents));
+        EXPECT_EQ(materialise(cut, file), riff(chunk("fmt ", fmt) + chunk("data", data.substr(5000 * 4, 4))));
+        EXPECT_EQ(cut.start, 5000000);
+        EXPECT_EQ(cut.end, 5001000);
+        EXPECT_EQ(cut.duration, 1000);
+    }
 }
 
 // Streamed WAVE: the data size is 0xFFFFFFFF (or larger than the file): clipped to the file,

@@ -21,8 +21,10 @@ namespace audio_stream {
 //
 // With an END before the end of the audio, a clip: frames cannot be cut inside, so the frames
 // end with the one holding sample e - 1, e = ceil(END * rate) (no bytes after it), and
-// STREAMINFO's total samples say e - (the first frame's first sample): the decoders that honour
-// it stop at END, to the sample. cut.end is e as a time.
+// STREAMINFO's total samples say e - (the first frame's first sample). sox 14.4.2 honours it
+// and stops at END, to the sample; ffmpeg 5.1, flac 1.4.2 and GStreamer 1.22 decode the whole
+// last frame (7 s -> 12.5 s at 44.1 kHz in 4096-sample frames: 244050 samples, 245760 from
+// them). ffprobe's duration is the total. cut.end is e as a time.
 //
 // Finding the frames reads the whole audio once: that walk is the file's seek index
 // (flac::FrameIndex, from `indexes`), made once per file, refused (Malformed) past

@@ -10,9 +10,9 @@ namespace flac {
 
 namespace {
 
-// A SEEKTABLE block's points, read once: they give the offsets to track, then are rebased.
+// The SEEKTABLE block's points, read once: they give the offsets to track, then are rebased.
 struct SeekTable {
-    const Block* block;
+    const Block* block = nullptr;  // none in the stream
     std::vector<SeekPoint> points;
 };
 
@@ -38,25 +38,25 @@ std::string block_header(unsigned type, bool last, std::uint32_t length)
     return std::string(reinterpret_cast<const char*>(h), 4);
 }
 
-std::vector<SeekTable> read_seek_tables(ByteSource& src, const Stream& s)
+// RFC 9639 §8.5: a stream has at most one SEEKTABLE, and behaviour with more is undefined. The
+// first is read and kept, any other dropped: a request holds one table's points (64 KiB of
+// them at most), not one per metadata block (up to 1023 tables).
+SeekTable first_seek_table(ByteSource& src, const Stream& s)
 {
-    std::vector<SeekTable> tables;
     for (const Block& b : s.blocks) {
         if (b.type == kSeekTable) {
-            tables.push_back({&b, read_seek_points(src, b)});
+            return {&b, read_seek_points(src, b)};
         }
     }
-    return tables;
+    return {};
 }
 
-// The file offsets the SEEKTABLEs point at, sorted: the frames tell where they moved.
-std::vector<Offset> seek_targets(const std::vector<SeekTable>& tables, const Stream& s, Offset file_size)
+// The file offsets the SEEKTABLE points at, sorted: the frames tell where they moved.
+std::vector<Offset> seek_targets(const SeekTable& table, const Stream& s, Offset file_size)
 {
     std::vector<Offset> targets;
-    for (const SeekTable& t : tables) {
-        for (const SeekPoint& p : t.points) {
-            targets.push_back(s.audio_start + std::min<Offset>(p.offset, file_size));
-        }
+    for (const SeekPoint& p : table.points) {
+        targets.push_back(s.audio_start + std::min<Offset>(p.offset, file_size));
     }
     std::sort(targets.begin(), targets.end());
     return targets;
@@ -104,19 +104,18 @@ std::string cut_stream_info(const Stream& s, const Clip& clip, bool renumbered)
     return std::string(reinterpret_cast<const char*>(info), kStreamInfoBytes);
 }
 
-// Kept: tags and pictures (players show them), the rebased SEEKTABLEs. Dropped: PADDING,
-// CUESHEET and APPLICATION data, whose positions or purpose a cut no longer matches.
-std::vector<Part> kept_blocks(const Stream& s, const std::vector<SeekTable>& tables, const Kept& kept,
-                              const CutFrames& frames)
+// Kept: tags and pictures (players show them), the first SEEKTABLE rebased. Dropped: PADDING,
+// CUESHEET and APPLICATION data, whose positions or purpose a cut no longer matches, and any
+// other SEEKTABLE.
+std::vector<Part> kept_blocks(const Stream& s, const SeekTable& table, const Kept& kept, const CutFrames& frames)
 {
     std::vector<Part> parts;
-    auto table = tables.begin();
     for (const Block& b : s.blocks) {
         if (b.type == kVorbisComment || b.type == kPicture) {
             parts.push_back({&b, {}});
         }
-        else if (b.type == kSeekTable) {
-            std::string points = rebased_points(*table++, kept, frames);
+        else if (&b == table.block) {
+            std::string points = rebased_points(table, kept, frames);
             if (!points.empty()) {
                 parts.push_back({&b, std::move(points)});
             }
@@ -163,8 +162,8 @@ void emit_frames(Extents& out, Extents& frames)
 
 Cut write_cut(ByteSource& src, const Stream& s, const FrameIndex& index, const Clip& clip)
 {
-    const std::vector<SeekTable> tables = read_seek_tables(src, s);
-    CutFrames frames = cut_frames(index, clip, src.size(), seek_targets(tables, s, src.size()));
+    const SeekTable table = first_seek_table(src, s);
+    CutFrames frames = cut_frames(index, clip, src.size(), seek_targets(table, s, src.size()));
     const std::uint64_t origin = index.first_sample(index.frames.front());
     Kept kept;
     kept.first = origin + clip.skipped;
@@ -172,7 +171,7 @@ Cut write_cut(ByteSource& src, const Stream& s, const FrameIndex& index, const C
     kept.audio_start = s.audio_start;
     kept.file_size = src.size();
     Cut cut;
-    emit_metadata(cut.rep.extents, cut_stream_info(s, clip, frames.renumbered), kept_blocks(s, tables, kept, frames));
+    emit_metadata(cut.rep.extents, cut_stream_info(s, clip, frames.renumbered), kept_blocks(s, table, kept, frames));
     emit_frames(cut.rep.extents, frames.extents);
     cut.rep.length = extents_length(cut.rep.extents);
     cut.status = Cut::Status::Ok;

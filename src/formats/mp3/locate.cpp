@@ -8,8 +8,9 @@ namespace mp3 {
 namespace {
 
 // Where frame W's main_data_begin bytes lie: the ends of the frames before it in `run` (whose
-// last frame is W), nearest first; what lies before the run is missing.
-Reservoir find_reservoir(const FrameRun& run)
+// last frame is W), nearest first; what lies before the run is missing. Their bytes are read at
+// once, from the window the run leaves (where the scan just read them).
+Reservoir find_reservoir(Reader& r, const FrameRun& run)
 {
     Reservoir res;
     std::uint32_t need = run.frames.back().main_data_begin;
@@ -20,6 +21,16 @@ Reservoir find_reservoir(const FrameRun& run)
         need -= take;
     }
     res.missing = need;
+    if (res.in_file()) {
+        res.tail.assign(res.missing, '\0');  // what lies before the frames looked at
+        for (auto piece = res.pieces.rbegin(); piece != res.pieces.rend(); ++piece) {
+            const unsigned char* p = r.at(piece->offset, piece->length);
+            if (!p) {
+                refuse_malformed("read error");
+            }
+            res.tail.append(reinterpret_cast<const char*>(p), piece->length);
+        }
+    }
     return res;
 }
 
@@ -54,9 +65,21 @@ std::array<Offset, kTocSize> toc_of(const FrameMap& map, const Clip& c, Offset l
     return toc;
 }
 
-// The clip through `map`; nullopt when the map cannot find its frames (CBR: junk or a short
-// file where the arithmetic expects them).
-std::optional<Clip> locate_in(const Stream& s, FrameMap& map, const Span& span)
+// Where frame L ends, if `map` finds it after frame W's offset `first` (CBR: a resync near it
+// finds nothing before a short last frame, or disagrees with START's on damage).
+std::optional<Offset> end_of(FrameMap& map, std::uint64_t last, Offset first)
+{
+    const auto run = map.run(last, last);
+    if (!run) {
+        return std::nullopt;
+    }
+    const Offset end = run->frames.back().offset + run->frames.back().size;
+    return end > first ? std::optional<Offset>(end) : std::nullopt;
+}
+
+// The clip through `map`; nullopt when the map cannot find START's frames (CBR: junk or a short
+// file where the arithmetic expects them), and only then: the index decides both ends.
+std::optional<Clip> locate_in(Reader& r, const Stream& s, FrameMap& map, const Span& span)
 {
     if (map.count() == 0) {
         refuse_malformed("no MPEG audio frames after the header frame");
@@ -64,21 +87,26 @@ std::optional<Clip> locate_in(const Stream& s, FrameMap& map, const Span& span)
     Clip c;
     c.timeline = timeline_of(s.head, s.tag, map.count());
     c.ends = locate_ends(c.timeline, span);
-    // END's frame first: the reservoir before W is then read from the window the start's run
-    // leaves (CBR: one window near each end, as for a cut plus one).
+    // START's frames first, W's reservoir read from their window; END's frame then from the same
+    // window when it lies there (CBR: a short clip reads no more than the cut), else from one
+    // window more.
     const std::uint64_t w = c.ends.whole;
-    const auto end = c.ends.to_the_end ? std::nullopt : map.run(c.ends.last, c.ends.last);
     const auto start = map.run(w > kReservoirFrames ? w - kReservoirFrames : 0, w);
-    if (!start || (!c.ends.to_the_end && !end)) {
+    if (!start) {
         return std::nullopt;
     }
     const FrameInfo& first = start->frames.back();
     c.first_offset = first.offset;
-    c.audio_end = end ? end->frames.back().offset + end->frames.back().size : map.audio_end();
-    if (c.audio_end <= c.first_offset) {
-        return std::nullopt;  // CBR: the resyncs near each end disagree (damage); the index decides
+    c.reservoir = find_reservoir(r, *start);
+    const auto end = c.ends.to_the_end ? std::nullopt : end_of(map, c.ends.last, c.first_offset);
+    if (!c.ends.to_the_end && !end) {
+        // END's frame is not found where START's were (CBR: one of the last three before a short
+        // last frame): the clip runs to the end, as where no decoder yields END (locate_ends),
+        // and is the cut from START byte for byte. The index would count the frames otherwise
+        // than the Info frame and name another body -t<START>; it would also walk the file.
+        c.ends = locate_ends(c.timeline, span.start);
     }
-    c.reservoir = find_reservoir(*start);
+    c.audio_end = end ? *end : map.audio_end();
     c.trim = trim_for(c.timeline, c.ends, c.reservoir.in_file());
     c.frames = c.ends.last - w + 1 + c.trim.lead;
     const Offset lead = lead_size(s, c);
@@ -95,7 +123,7 @@ Clip locate(Reader& r, const Stream& s, const Span& span, IndexSource& indexes)
 {
     if (s.cbr) {
         CbrFrames cbr(r, s);
-        if (auto clip = locate_in(s, cbr, span)) {
+        if (auto clip = locate_in(r, s, cbr, span)) {
             return *clip;
         }
     }
@@ -106,7 +134,7 @@ Clip locate(Reader& r, const Stream& s, const Span& span, IndexSource& indexes)
         refuse_malformed(index->error);
     }
     IndexedFrames indexed(*index);
-    auto clip = locate_in(s, indexed, span);
+    auto clip = locate_in(r, s, indexed, span);
     if (!clip) {
         refuse_malformed("MP3 frames missing from the index");  // never: it holds every frame
     }

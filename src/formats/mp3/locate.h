@@ -7,6 +7,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "frame_map.h"
@@ -30,6 +31,7 @@ struct Reservoir {
     std::uint32_t bytes = 0;
     std::uint32_t missing = 0;  // its first bytes, before the frames looked at (zeros are written)
     std::vector<Piece> pieces;  // the file bytes holding the rest, the last first
+    std::string tail;           // its bytes when in_file(): `missing` zeros, then the pieces'
     bool in_file() const { return missing < bytes; }
 };
 
@@ -49,9 +51,10 @@ struct Clip {
 };
 
 // The clip of `span`: its frames found by arithmetic when the stream is CBR, else (or where
-// that fails) through the stream's index, from `indexes` or made by one walk on first use.
-// Refuses (PastEnd) a START at or past the end of the audio, (Malformed) a stream without audio
-// frames or that cannot be indexed.
+// START's cannot be found so) through the stream's index, from `indexes` or made by one walk on
+// first use; a CBR clip whose END's frame cannot be found so runs to the end (the cut from
+// START). Frame W's reservoir bytes are read. Refuses (PastEnd) a START at or past the end of
+// the audio, (Malformed) a stream without audio frames, that cannot be indexed or read.
 Clip locate(Reader& r, const Stream& s, const Span& span, IndexSource& indexes);
 
 }  // namespace mp3

@@ -38,7 +38,7 @@ Cut cut_mp3(ByteSource& src, const Span& span, IndexSource& indexes)
         if (r.failed()) {
             refuse_malformed("read error");
         }
-        return mp3::write_cut(r, s, clip);
+        return mp3::write_cut(s, clip);
     });
 }
 

@@ -9,33 +9,15 @@ namespace mp3 {
 
 namespace {
 
-// What the last lead frame ends with: frame W's reservoir (zeros for what lies before the
-// frames looked at), or nothing when none of it is in the file.
-std::string reservoir_bytes(Reader& r, const Reservoir& res)
-{
-    if (!res.in_file()) {
-        return {};
-    }
-    std::string tail(res.missing, '\0');
-    for (auto piece = res.pieces.rbegin(); piece != res.pieces.rend(); ++piece) {
-        const unsigned char* p = r.at(piece->offset, piece->length);
-        if (!p) {
-            refuse_malformed("read error");
-        }
-        tail.append(reinterpret_cast<const char*>(p), piece->length);
-    }
-    return tail;
-}
-
 // The lead frames: silent, the last one ending with frame W's reservoir.
-std::string lead_frames(Reader& r, const Stream& s, const Clip& c)
+std::string lead_frames(const Stream& s, const Clip& c)
 {
     std::string lead;
     for (std::uint64_t i = 1; i < c.trim.lead; ++i) {
         lead += *reservoir_frame(s.audio_raw, {});  // the audio's own bitrate holds no tail
     }
     if (c.trim.lead > 0) {
-        auto frame = reservoir_frame(s.audio_raw, reservoir_bytes(r, c.reservoir));
+        auto frame = reservoir_frame(s.audio_raw, c.reservoir.tail);
         if (!frame) {
             refuse_malformed("no bitrate holds the bit reservoir");
         }
@@ -45,9 +27,9 @@ std::string lead_frames(Reader& r, const Stream& s, const Clip& c)
 }
 
 // The Xing/Info frame, then the lead frames.
-std::string new_frames(Reader& r, const Stream& s, const Clip& c)
+std::string new_frames(const Stream& s, const Clip& c)
 {
-    const std::string lead = lead_frames(r, s, c);
+    const std::string lead = lead_frames(s, c);
     NewTag tag;
     tag.audio_raw = s.audio_raw;
     tag.frames = c.frames;
@@ -68,14 +50,14 @@ std::string new_frames(Reader& r, const Stream& s, const Clip& c)
 
 }  // namespace
 
-Cut write_cut(Reader& r, const Stream& s, const Clip& c)
+Cut write_cut(const Stream& s, const Clip& c)
 {
     Cut cut;
     cut.status = Cut::Status::Ok;
     if (s.tags.id3.keep) {
         cut.rep.extents.push_back(FileExtent{0, s.tags.id3.end});
     }
-    cut.rep.extents.push_back(MemoryBlock{new_frames(r, s, c)});
+    cut.rep.extents.push_back(MemoryBlock{new_frames(s, c)});
     if (c.ends.to_the_end) {
         cut.rep.extents.push_back(FileExtent{c.first_offset, s.size - c.first_offset});
     }

@@ -10,9 +10,9 @@
 namespace audio_stream {
 namespace mp3 {
 
-// Reads the reservoir's bytes for the lead frame. Refuses (Malformed) where they cannot be read
-// or the counts do not fit the Xing frame.
-Cut write_cut(Reader& r, const Stream& s, const Clip& c);
+// Reads nothing (locate read the reservoir's bytes for the lead frame). Refuses (Malformed)
+// where no bitrate holds the reservoir or the counts do not fit the Xing frame.
+Cut write_cut(const Stream& s, const Clip& c);
 
 }  // namespace mp3
 }  // namespace audio_stream

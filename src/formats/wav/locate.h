@@ -11,7 +11,7 @@ namespace audio_stream::wav {
 // Sample frames [first, end) of the stream.
 struct Frames {
     std::uint64_t first = 0;  // the frame that plays at START
-    std::uint64_t end = 0;    // one past the last frame that starts before END, or the last frame
+    std::uint64_t end = 0;    // one past the last frame that starts before END, or the frame count
     bool to_the_end = true;   // no END, or one at or past the end of the audio
 };
 
