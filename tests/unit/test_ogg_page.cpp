@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "src/formats/toolbox.h"
 #include "tests/unit/ogg_tools.h"
 #include "tests/unit/printers.h"
 
@@ -196,6 +197,60 @@ TEST(OggHostile, HugeLastGranuleSaturatesTheDuration)
         expect_ogg_invariants(cut, file.size(), 3000000);
         ASSERT_EQ(cut.status, Cut::Status::Ok) << cut.detail;
         EXPECT_EQ(cut.duration, std::numeric_limits<Micros>::max());
+    }
+}
+
+// The pages of `file` before page k, then `filler` n times, then the rest of the pages.
+std::string with_pages_inserted(const std::string& file, std::size_t k, const std::string& filler, std::size_t n)
+{
+    std::string error;
+    const auto pages = parse_pages(file, error);
+    EXPECT_EQ(error, "");
+    const std::string head = serialise({pages.begin(), pages.begin() + static_cast<long>(k)});
+    std::string out = head;
+    out.reserve(file.size() + filler.size() * n);
+    for (std::size_t i = 0; i < n; ++i) {
+        out += filler;
+    }
+    return out + file.substr(head.size());
+}
+
+// An Opus clip of 120 ms or less walks from its first page to END's before writing: a stream
+// whose pages after that first page carry no granule position (or, CRC damaged, a small one
+// no bisection takes) made that walk read every page header of the file. It stops where
+// writing does, past 2^18 pages: the clip reads no more than the cut from its START.
+TEST(OggHostile, ShortOpusClipWalksNoFurtherThanTheCut)
+{
+    ASSERT_TRUE(have_tools());
+    constexpr Offset kMaxPage = 27 + 255 + 255 * 255;
+    constexpr std::size_t kPages = (std::size_t{1} << 18) + 100;
+    const std::string& file = source(kSources[4]).bytes;
+    std::string error;
+    const auto pages = parse_pages(file, error);
+    ASSERT_EQ(error, "");
+    // START 1000 samples before page 4 ends, so that the cut's first page is page 4 and ends
+    // before END (START + 50 ms): the walk to END's page goes on through what follows.
+    const std::size_t k = 4;
+    const std::int64_t start_sample = pages[k].granule - 1000 - pre_skip(file);
+    const Micros start = samples_to_micros(static_cast<std::uint64_t>(start_sample), 48000);
+    for (const std::int64_t granule : {std::int64_t{-1}, std::int64_t{1}}) {
+        TestPage empty;
+        empty.granule = granule;
+        empty.serial = pages[0].serial;
+        std::string filler = serialise({empty});
+        if (granule >= 0) {
+            filler[22] ^= 1;
+        }
+        const std::string hostile = with_pages_inserted(file, k + 1, filler, kPages);
+        test_tools::CountingSource clip_in(hostile);
+        test_tools::CountingSource cut_in(hostile);
+        const Cut clip = test_tools::served_cut("audio/ogg", clip_in, Span{start, start + 50000});
+        const Cut cut = test_tools::served_cut("audio/ogg", cut_in, start);
+        EXPECT_EQ(cut.status, Cut::Status::Malformed) << granule;
+        EXPECT_EQ(cut.detail, "Ogg cut needs too many pages") << granule;
+        EXPECT_EQ(clip.status, cut.status) << granule;
+        EXPECT_EQ(clip.detail, cut.detail) << granule;
+        EXPECT_LE(clip_in.bytes_read, cut_in.bytes_read + kMaxPage) << granule;
     }
 }
 

@@ -4,6 +4,7 @@
 #ifndef AUDIO_STREAM_FORMATS_OGG_READ_H
 #define AUDIO_STREAM_FORMATS_OGG_READ_H
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 
@@ -12,6 +13,26 @@
 
 namespace audio_stream {
 namespace ogg {
+
+// Every audio page a cut keeps costs two extents (~110 bytes): a walk over the pages of a stream
+// passes at most this many, which bounds a cut's memory and the work of a search.
+constexpr std::size_t kMaxCutPages = std::size_t{1} << 18;
+
+// Counts the pages a walk passes, and refuses (Malformed) the one after kMaxCutPages: a cut that
+// held them could not be served, and no real stream has that many pages without a granule
+// position past the one sought (a search walks only after its bisection, over a few pages).
+class PageWalk {
+public:
+    void pass()
+    {
+        if (++passed_ > kMaxCutPages) {
+            refuse_malformed("Ogg cut needs too many pages");
+        }
+    }
+
+private:
+    std::size_t passed_ = 0;
+};
 
 struct Stream {
     Page first;                // the identification header's page
