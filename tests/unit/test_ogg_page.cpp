@@ -200,6 +200,96 @@ TEST(OggHostile, HugeLastGranuleSaturatesTheDuration)
     }
 }
 
+// `file` with page k's granule position set to `granule`.
+std::string with_granule(const std::string& file, std::size_t k, std::int64_t granule)
+{
+    std::string error;
+    auto pages = parse_pages(file, error);
+    EXPECT_EQ(error, "");
+    pages.at(k).granule = granule;
+    return serialise(pages);
+}
+
+// Granule positions near 2^63 anywhere (the first audio page's, a middle one's, the last two's)
+// give cuts and clips that keep the invariants, or Malformed: sums of them with sample counts
+// overflowed (undefined behaviour; the sanitizer builds trap on it). An Opus stream whose first
+// audio page is there would start at no time: Malformed.
+TEST(OggHostile, GranulesNear2To63KeepTheArithmeticInRange)
+{
+    ASSERT_TRUE(have_tools());
+    const Span spans[] = {Span{0}, Span{3000000}, Span{3000000, 3050000}, Span{0, 5000000}, Span{7000000, 19990000},
+                          Span{19990000, 19995000}};
+    for (const std::size_t which : {std::size_t{1}, std::size_t{4}}) {
+        const std::string& file = source(kSources[which]).bytes;
+        std::string error;
+        const std::size_t count = parse_pages(file, error).size();
+        for (const std::size_t k : {std::size_t{2}, count / 2, count - 2, count - 1}) {
+            for (const std::int64_t huge : {std::numeric_limits<std::int64_t>::max(), std::int64_t{0x7ff0f0f0f0f0f0f0}}) {
+                const std::string hostile = with_granule(file, k, huge);
+                for (const Span& span : spans) {
+                    const Cut cut = test_tools::served_cut("audio/ogg", hostile, span);
+                    expect_ogg_invariants(cut, hostile.size(), span);
+                    if (k == 2 && kSources[which].codec == Codec::Opus) {
+                        EXPECT_EQ(cut.detail, "Ogg granule position out of range");
+                    }
+                }
+            }
+        }
+    }
+}
+
+// `file` (Vorbis) with its first audio packet alone on a page of its own, at granule position 0
+// (Vorbis I §A.2: that packet yields no audio; ogginfo calls such a page a buggy encoder's).
+std::string with_first_packet_paged_alone(const std::string& file)
+{
+    std::string error;
+    auto pages = parse_pages(file, error);
+    EXPECT_EQ(error, "");
+    TestPage& audio = pages.at(2);
+    std::size_t segments = 0;
+    std::size_t bytes = 0;
+    do {
+        bytes += audio.lacing.at(segments);
+    } while (audio.lacing.at(segments++) == 255);
+    TestPage first = audio;
+    first.granule = 0;
+    first.lacing.resize(segments);
+    first.body.resize(bytes);
+    audio.lacing.erase(audio.lacing.begin(), audio.lacing.begin() + static_cast<long>(segments));
+    audio.body.erase(0, bytes);
+    pages.insert(pages.begin() + 2, first);
+    for (std::size_t i = 0; i < pages.size(); ++i) {
+        pages[i].sequence = static_cast<std::uint32_t>(i);
+    }
+    return serialise(pages);
+}
+
+// A Vorbis stream whose first audio page ends at 0: the cut from 0 (or from a START within half a
+// long block of it) is the file, its duration the file's. The base went one sample before 0: the
+// duration counted a sample more than decoders play, and with a last granule position near 2^63
+// it overflowed.
+TEST(OggHostile, VorbisFirstPageAtZeroIsCutFromZero)
+{
+    ASSERT_TRUE(have_tools());
+    const std::string file = with_first_packet_paged_alone(source(kSources[1]).bytes);
+    for (const Micros t : {Micros{0}, Micros{10000}}) {
+        const Cut cut = test_tools::served_cut("audio/ogg", file, t);
+        expect_ogg_invariants(cut, file.size(), t);
+        ASSERT_EQ(cut.status, Cut::Status::Ok) << cut.detail;
+        EXPECT_EQ(cut.start, 0);
+        EXPECT_EQ(cut.duration, 20000000);
+        EXPECT_EQ(cut.rep.extents, (Extents{FileExtent{0, file.size()}}));
+    }
+    const Cut clip = test_tools::served_cut("audio/ogg", file, Span{0, 5000000});
+    EXPECT_EQ(clip.duration, 5000000);
+    std::string error;
+    const std::string huge = with_granule(file, parse_pages(file, error).size() - 1, std::int64_t{0x7ff0f0f0f0f0f0f0});
+    const Cut cut = test_tools::served_cut("audio/ogg", huge, 0);
+    expect_ogg_invariants(cut, huge.size(), 0);
+    ASSERT_EQ(cut.status, Cut::Status::Ok) << cut.detail;
+    EXPECT_EQ(cut.duration, std::numeric_limits<Micros>::max());
+}
+
 // The pages of `file` before page k, then `filler` n times, then the rest of the pages.
 std::string with_pages_inserted(const std::string& file, std::size_t k, const std::string& filler, std::size_t n)
 {

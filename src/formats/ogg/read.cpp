@@ -69,6 +69,9 @@ void read_origin(Pages& pages, Stream& s)
         refuse_malformed("multiplexed Ogg");
     }
     if (s.opus) {
+        if (audio.granule() >= kMaxGranule) {
+            refuse_malformed("Ogg granule position out of range");  // every time would be past it
+        }
         if (!pages.load(audio)) {
             refuse_malformed("bad Ogg page CRC");
         }
