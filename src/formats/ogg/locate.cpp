@@ -238,8 +238,9 @@ std::optional<End> end_on(Pages& pages, const Stream& s, const Clip& clip, const
                           const std::optional<Page>& before)
 {
     const std::int64_t granule = clip.end.value_or(0);
-    const bool last = ends_stream(pages, s, page);
-    if (last && granule >= page.granule()) {
+    // END at the stream's last granule position: the cut from START, with the pages after that
+    // carry none (they end no packet, RFC 3533 §6).
+    if (granule >= page.granule() && last_with_granule(pages, s, page)) {
         return std::nullopt;
     }
     const auto ends = packet_ends(pages, s, page, before);

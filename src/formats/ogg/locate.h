@@ -65,8 +65,9 @@ Clip locate(Pages& pages, const Stream& s, const Span& span);
 
 // Where a clip ends on `page`, the first page of the stream with a granule position at or after
 // the clip's END (`before`: the last page before it with one). nullopt when END is at or past
-// the end of the stream: the clip is the cut from START. When the page's packets cannot be
-// timed, the clip keeps them all, with END's granule position.
+// the end of the stream (the last granule position, whatever pages without one follow it): the
+// clip is the cut from START. When the page's packets cannot be timed, the clip keeps them all,
+// with END's granule position.
 std::optional<End> end_on(Pages& pages, const Stream& s, const Clip& clip, const Page& page,
                           const std::optional<Page>& before);
 

@@ -93,10 +93,21 @@ Stream read_stream(Pages& pages)
     return s;
 }
 
-bool ends_stream(Pages& pages, const Stream& s, const Page& p)
+bool last_with_granule(Pages& pages, const Stream& s, const Page& p)
 {
-    Page next;
-    return (p.type() & kEos) != 0 || !pages.header_at(p.end(), next) || next.serial() != s.serial;
+    PageWalk walk;
+    for (Page q = p; (q.type() & kEos) == 0;) {
+        Page next;
+        if (!pages.header_at(q.end(), next) || next.serial() != s.serial) {
+            return true;
+        }
+        if (next.granule() >= 0) {
+            return false;
+        }
+        walk.pass();
+        q = next;
+    }
+    return true;
 }
 
 std::int64_t final_granule(Pages& pages, const Stream& s)

@@ -50,9 +50,11 @@ struct Stream {
 // stream, audio sharing a page with the headers; (PastEnd) a stream without an audio page.
 Stream read_stream(Pages& pages);
 
-// Whether p is the last page of the stream: flagged end-of-stream, or followed by no page of it
-// (the end of the file, damage, or the next stream of a chained file).
-bool ends_stream(Pages& pages, const Stream& s, const Page& p);
+// Whether p is the last page of the stream that carries a granule position: no page of the
+// stream follows it (it is flagged end-of-stream, or the file ends, is damaged, or chains the
+// next stream) but pages that carry none (an empty end-of-stream page, the start of a packet a
+// truncated file leaves unfinished). Reads their headers only; Malformed past kMaxCutPages.
+bool last_with_granule(Pages& pages, const Stream& s, const Page& p);
 
 // The granule position of the stream's last page that carries one, found within the last
 // kMaxPage bytes (a page is at most that long); -1 when none is.
