@@ -246,5 +246,57 @@ TEST(OggClipShape, ReadsWhatTheCutFromStartReadsAndEndsPage)
     }
 }
 
+// The source's pages through page k, then one page of the same stream that carries no granule
+// position (RFC 3533 §6: no packet ends on it): an empty end-of-stream page (`truncated`
+// false, k the last page, whose own end-of-stream flag goes), or the start of a packet the file
+// ends in (`truncated`).
+std::string with_untimed_tail(const std::string& file, std::size_t k, bool truncated)
+{
+    std::string error;
+    auto pages = parse_pages(file, error);
+    EXPECT_EQ(error, "");
+    TestPage tail;
+    tail.granule = -1;
+    tail.serial = pages[0].serial;
+    tail.sequence = static_cast<std::uint32_t>(k + 1);
+    tail.type = 4;
+    if (truncated) {
+        tail.type = pages.at(k + 1).type & 1;
+        tail.lacing = {255};
+        tail.body = (pages[k + 1].body + std::string(255, '\0')).substr(0, 255);
+    }
+    pages.resize(k + 1);
+    pages[k].type &= ~4u;
+    pages.push_back(tail);
+    return serialise(pages);
+}
+
+// Contract rule 4: END at the last granule position is the cut from START, also when pages that
+// carry none follow it. END one sample before it is a clip.
+TEST(OggClipShape, EndAtTheLastGranuleBeforeUntimedPagesIsTheCutFromStart)
+{
+    ASSERT_TRUE(have_tools());
+    for (const Source& s : kSources) {
+        std::string error;
+        const std::size_t count = parse_pages(source(s).bytes, error).size();
+        for (const bool truncated : {false, true}) {
+            const std::size_t k = truncated ? count / 2 : count - 1;
+            const std::string file = with_untimed_tail(source(s).bytes, k, truncated);
+            const std::int64_t skip = s.codec == Codec::Opus ? pre_skip(file) : 0;
+            const auto last = static_cast<std::uint64_t>(parse_pages(file, error)[k].granule - skip);
+            const Micros start = truncated ? 3000000 : 7000000;
+            const Cut open = test_tools::served_cut("audio/ogg", file, start);
+            const Cut clip = test_tools::served_cut("audio/ogg", file, Span{start, samples_to_micros(last, s.rate)});
+            ASSERT_EQ(open.status, Cut::Status::Ok) << s.name << " " << open.detail;
+            EXPECT_EQ(clip.end, Span::kToTheEnd) << s.name << " " << truncated;
+            EXPECT_TRUE(clip.rep.extents == open.rep.extents) << s.name << " " << truncated;
+            EXPECT_EQ(clip.rep.etag_suffix, open.rep.etag_suffix) << s.name << " " << truncated;
+            EXPECT_EQ(clip.duration, open.duration) << s.name << " " << truncated;
+            const Cut shorter = test_tools::served_cut("audio/ogg", file, Span{start, samples_to_micros(last - 1, s.rate)});
+            EXPECT_EQ(shorter.end, samples_to_micros(last - 1, s.rate)) << s.name << " " << truncated;
+        }
+    }
+}
+
 }  // namespace
 }  // namespace audio_stream

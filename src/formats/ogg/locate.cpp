@@ -65,11 +65,15 @@ Search find_last_before(Pages& pages, const Stream& s, Bracket b, std::int64_t w
         refuse_malformed("Ogg scan budget exhausted");
     }
     found.before = b.before;
+    // The walk passes few pages after a bisection, but any number from a bracket it did not
+    // narrow (an Opus clip's END, from the cut's first page): it is capped as writing is.
+    PageWalk walk;
     for (Offset pos = b.lo;;) {
         Page q;
         if (!pages.header_at(pos, q) || q.serial() != s.serial) {
             return found;
         }
+        walk.pass();
         if (q.granule() > want) {
             found.after = q;
             return found;
@@ -234,8 +238,9 @@ std::optional<End> end_on(Pages& pages, const Stream& s, const Clip& clip, const
                           const std::optional<Page>& before)
 {
     const std::int64_t granule = clip.end.value_or(0);
-    const bool last = ends_stream(pages, s, page);
-    if (last && granule >= page.granule()) {
+    // END at the stream's last granule position: the cut from START, with the pages after that
+    // carry none (they end no packet, RFC 3533 §6).
+    if (granule >= page.granule() && last_with_granule(pages, s, page)) {
         return std::nullopt;
     }
     const auto ends = packet_ends(pages, s, page, before);
@@ -275,7 +280,9 @@ Clip locate(Pages& pages, const Stream& s, const Span& span)
     // pre-skip would fall on the packet that carries the end trim, and ffmpeg cancels it there
     // (the trim's side data sets the samples still to skip, to 0). So the output starts where
     // that packet does, after a pre-roll of its own: the pre-skip ends before it. END's page is
-    // then a page or two after the cut's first: the walk that ends a search finds it.
+    // then a page or two after the cut's first: the walk that ends a search finds it (in a
+    // damaged stream, whose pages carry no granule position or too small ones, it refuses where
+    // writing the clip would).
     const Bracket here{c.start.at.page.offset, c.start.at.page.offset, c.start.before};
     const Search found = find_last_before(pages, s, here, *c.end - 1);
     const auto e = found.after ? end_on(pages, s, c, *found.after, found.before) : std::nullopt;

@@ -55,14 +55,19 @@ struct Clip {
 // first, which only primes the decoder, Vorbis I §A.2) begins at or before START. Refuses
 // (PastEnd) a START past the last page.
 //
-// END's page needs no search: it is the first page from the cut on whose granule position is at
-// or after END's, which writing the clip walks to anyway (see end_on).
+// END's page is the first page from the cut on whose granule position is at or after END's, which
+// writing the clip walks to anyway (see end_on). It needs no search of its own but for an Opus
+// clip of 120 ms or less, whose start depends on where END's packet starts: the page headers from
+// the cut's first page to END's page are then walked here too (Malformed past kMaxCutPages of
+// them, as writing would refuse), and the start may be searched again within what the first
+// search found.
 Clip locate(Pages& pages, const Stream& s, const Span& span);
 
 // Where a clip ends on `page`, the first page of the stream with a granule position at or after
 // the clip's END (`before`: the last page before it with one). nullopt when END is at or past
-// the end of the stream: the clip is the cut from START. When the page's packets cannot be
-// timed, the clip keeps them all, with END's granule position.
+// the end of the stream (the last granule position, whatever pages without one follow it): the
+// clip is the cut from START. When the page's packets cannot be timed, the clip keeps them all,
+// with END's granule position.
 std::optional<End> end_on(Pages& pages, const Stream& s, const Clip& clip, const Page& page,
                           const std::optional<Page>& before);
 

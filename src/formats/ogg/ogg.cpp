@@ -22,8 +22,12 @@ namespace audio_stream {
 // packet to it (Vorbis I §A.2, RFC 7845 §4.4), so the output ends at END's sample. A clip shorter
 // than a packet may start up to a packet before START: Vorbis where its primed packet's output
 // does, Opus where the packet holding START and END does (ffmpeg cancels what is left of the
-// pre-skip on the packet that carries the end trim). END at or past the end is the cut from
-// START. A clip reads what the cut from START reads but for the pages after END, and END's page.
+// pre-skip on the packet that carries the end trim). END at or past the end (the last granule
+// position, whatever pages without one follow it) is the cut from START. A clip reads what the
+// cut from START reads but for the pages after END, and END's page; an Opus clip of 120 ms or
+// less also walks the page headers from its start to END's page before writing does, and may
+// search for its start again (within what the first search found): a page walk's cap
+// (kMaxCutPages) bounds both walks.
 //
 // The codec is read from the first packet; other codecs and multiplexed streams are Malformed.
 // A chained file is cut within its first logical stream.

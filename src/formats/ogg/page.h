@@ -25,6 +25,10 @@ constexpr std::size_t kCrcAt = 22;
 constexpr Byte kContinued = 0x01;
 constexpr Byte kBos = 0x02;
 constexpr Byte kEos = 0x04;
+// RFC 3533 §6 does not bound a granule position, but one past 2^62 (3 million years at 48 kHz) is
+// no stream's: it reads as 2^62, so that sums of granule positions and sample counts (an origin
+// plus START's sample and the pre-skip, packet ends counted on from a page's) stay in 64 bits.
+constexpr std::int64_t kMaxGranule = std::int64_t{1} << 62;
 
 // RFC 3533 §6: CRC-32, polynomial 0x04C11DB7, MSB first, initial 0, no final xor, continued
 // over n bytes.
@@ -37,8 +41,11 @@ struct Page {
     Offset body = 0;
 
     Byte type() const { return header[5]; }
-    // -1 (RFC 3533: no packet ends on this page) for any negative value.
-    std::int64_t granule() const { return std::max<std::int64_t>(static_cast<std::int64_t>(le(header + 6, 8)), -1); }
+    // -1 (RFC 3533: no packet ends on this page) for any negative value, kMaxGranule for any above.
+    std::int64_t granule() const
+    {
+        return std::clamp<std::int64_t>(static_cast<std::int64_t>(le(header + 6, 8)), -1, kMaxGranule);
+    }
     std::uint32_t serial() const { return static_cast<std::uint32_t>(le(header + 14, 4)); }
     std::uint32_t sequence() const { return static_cast<std::uint32_t>(le(header + 18, 4)); }
     std::uint32_t crc() const { return static_cast<std::uint32_t>(le(header + kCrcAt, 4)); }

@@ -69,6 +69,9 @@ void read_origin(Pages& pages, Stream& s)
         refuse_malformed("multiplexed Ogg");
     }
     if (s.opus) {
+        if (audio.granule() >= kMaxGranule) {
+            refuse_malformed("Ogg granule position out of range");  // every time would be past it
+        }
         if (!pages.load(audio)) {
             refuse_malformed("bad Ogg page CRC");
         }
@@ -90,10 +93,21 @@ Stream read_stream(Pages& pages)
     return s;
 }
 
-bool ends_stream(Pages& pages, const Stream& s, const Page& p)
+bool last_with_granule(Pages& pages, const Stream& s, const Page& p)
 {
-    Page next;
-    return (p.type() & kEos) != 0 || !pages.header_at(p.end(), next) || next.serial() != s.serial;
+    PageWalk walk;
+    for (Page q = p; (q.type() & kEos) == 0;) {
+        Page next;
+        if (!pages.header_at(q.end(), next) || next.serial() != s.serial) {
+            return true;
+        }
+        if (next.granule() >= 0) {
+            return false;
+        }
+        walk.pass();
+        q = next;
+    }
+    return true;
 }
 
 std::int64_t final_granule(Pages& pages, const Stream& s)

@@ -4,6 +4,7 @@
 #ifndef AUDIO_STREAM_FORMATS_OGG_READ_H
 #define AUDIO_STREAM_FORMATS_OGG_READ_H
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 
@@ -12,6 +13,26 @@
 
 namespace audio_stream {
 namespace ogg {
+
+// Every audio page a cut keeps costs two extents (~110 bytes): a walk over the pages of a stream
+// passes at most this many, which bounds a cut's memory and the work of a search.
+constexpr std::size_t kMaxCutPages = std::size_t{1} << 18;
+
+// Counts the pages a walk passes, and refuses (Malformed) the one after kMaxCutPages: a cut that
+// held them could not be served, and no real stream has that many pages without a granule
+// position past the one sought (a search walks only after its bisection, over a few pages).
+class PageWalk {
+public:
+    void pass()
+    {
+        if (++passed_ > kMaxCutPages) {
+            refuse_malformed("Ogg cut needs too many pages");
+        }
+    }
+
+private:
+    std::size_t passed_ = 0;
+};
 
 struct Stream {
     Page first;                // the identification header's page
@@ -29,9 +50,11 @@ struct Stream {
 // stream, audio sharing a page with the headers; (PastEnd) a stream without an audio page.
 Stream read_stream(Pages& pages);
 
-// Whether p is the last page of the stream: flagged end-of-stream, or followed by no page of it
-// (the end of the file, damage, or the next stream of a chained file).
-bool ends_stream(Pages& pages, const Stream& s, const Page& p);
+// Whether p is the last page of the stream that carries a granule position: no page of the
+// stream follows it (it is flagged end-of-stream, or the file ends, is damaged, or chains the
+// next stream) but pages that carry none (an empty end-of-stream page, the start of a packet a
+// truncated file leaves unfinished). Reads their headers only; Malformed past kMaxCutPages.
+bool last_with_granule(Pages& pages, const Stream& s, const Page& p);
 
 // The granule position of the stream's last page that carries one, found within the last
 // kMaxPage bytes (a page is at most that long); -1 when none is.
