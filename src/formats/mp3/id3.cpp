@@ -5,6 +5,7 @@
 #include <cstring>
 #include <iterator>
 #include <optional>
+#include <string_view>
 
 namespace audio_stream {
 namespace mp3 {
@@ -72,7 +73,8 @@ bool itunes_gapless(Reader& r, const unsigned char* f, unsigned major, Offset bo
     }
     const auto n = static_cast<std::size_t>(std::min<Offset>(len, 64));
     const unsigned char* b = r.at(body, n);
-    return !b || std::search(b, b + n, "iTunSMPB", "iTunSMPB" + 8) != b + n;
+    constexpr std::string_view kItunSmpb = "iTunSMPB";
+    return !b || std::search(b, b + n, kItunSmpb.begin(), kItunSmpb.end()) != b + n;
 }
 
 // Whether the ID3v2 tag at pos (header h, body of `size` bytes) can be kept in a cut.
