@@ -298,5 +298,32 @@ TEST(OggClipShape, EndAtTheLastGranuleBeforeUntimedPagesIsTheCutFromStart)
     }
 }
 
+// Found by the fuzzer: a damaged Opus file whose last page carries a granule position far past the
+// audio but ends no packet (RFC 3533 §6: such a page says -1). END before that granule but after
+// the audio's end is past the end: the cut from START, by bytes and by name, not a clip that ends
+// before END.
+TEST(OggClipShape, AnEndPageThatEndsNoPacketMakesTheCutFromStart)
+{
+    const std::string hex =
+        "4f67675300020000000000000000000000000000000011dac164011e01766f726269730000000001401f000000000000"
+        "b03600000000000099014f67675300000000000000000000000000000100003bffffffb5004f67675300020000000000"
+        "000000000000000000000011dac164011e01766f726269730000000001401f000000000000b0363c000080000000004f"
+        "67675300020000000000000000000000000000000064b9c46a01134f70757348656164010136a84fb7b2ff7f00004f67"
+        "67530000008000000000000000000000010000004995be54012e4f707573546167730600000066666d70656701000000"
+        "14000000656e636f6465723d4c617663206c69626f7075734f6767530024384c00f40001100000000000006401013801"
+        "bd1f00000000004f00000000000000000000000000000000000000084ab7b2ff7f000000000000000000000000000000"
+        "00000000";
+    std::string file;
+    for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
+        file.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+    }
+    const Cut open = test_tools::served_cut("audio/ogg", file, 300000);
+    const Cut clip = test_tools::served_cut("audio/ogg", file, Span{300000, 20300000});
+    ASSERT_EQ(open.status, Cut::Status::Ok) << open.detail;
+    EXPECT_EQ(clip.end, Span::kToTheEnd);
+    EXPECT_TRUE(clip.rep.extents == open.rep.extents);
+    EXPECT_EQ(clip.rep.etag_suffix, open.rep.etag_suffix);
+}
+
 }  // namespace
 }  // namespace audio_stream

@@ -191,6 +191,12 @@ Cut write_cut(Pages& pages, ByteSource& src, const Stream& s, const Clip& clip)
     if (w.last_granule() < 0 || start.target >= w.last_granule()) {
         refuse_past_end();
     }
+    if (clipped && w.last_granule() < *clip.end) {
+        // END's page ended no packet at or after END (a damaged page: a granule position on a
+        // page that ends no packet, RFC 3533 §6): the audio ends before END, so the span is the
+        // cut from START, byte for byte and by name.
+        return write_cut(pages, src, s, Clip{start, std::nullopt});
+    }
     const std::uint32_t rate = s.header.rate;
     cut.status = Cut::Status::Ok;
     cut.rep.length = extents_length(out);
