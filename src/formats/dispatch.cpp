@@ -76,7 +76,7 @@ Cutter find_cutter(std::string_view type)
 
 std::string cut_etag_suffix(const Cut& cut)
 {
-    std::string suffix = "-t" + std::to_string(cut.start);
+    std::string suffix = "-c" + std::to_string(kCutGeneration) + "-t" + std::to_string(cut.start);
     if (cut.end != Span::kToTheEnd) {
         suffix += "-" + std::to_string(cut.end);
     }

@@ -20,8 +20,13 @@ std::optional<Cut> cut_for_type(std::string_view content_type, ByteSource& src, 
 std::optional<Cut> cut_for_type(std::string_view content_type, ByteSource& src, const Span& span,
                                 IndexSource& indexes);
 
-// What a cut appends to the file's ETag: "-t<start>" from where it really starts to the end of
-// the audio, "-t<start>-<end>" for a clip, in microseconds.
+// The generation of the formats' writers: raised with every change that alters the bytes of a
+// cut or clip of one file and span, so that a client that resumes a download across an upgrade
+// (If-Range) never joins two writers' bytes under one validator. 1 was the writers before clips.
+inline constexpr unsigned kCutGeneration = 2;
+
+// What a cut appends to the file's ETag: "-c<generation>-t<start>" from where it really starts
+// to the end of the audio, "-c<generation>-t<start>-<end>" for a clip, in microseconds.
 std::string cut_etag_suffix(const Cut& cut);
 
 // Where the audio of a file of `content_type` lies and how long it plays (formats' layout_*):

@@ -698,9 +698,17 @@ class BrowsersPlayExactStarts(ServerTestCase):
         first = (int(start * 1e6 + 0.5) * 44100 + 999999) // 1000000  # the start's sample
         query = urllib.parse.urlencode({"orig": f"/audio/{name}", "cut": f"/audio/{name}?t={t}",
                                         "sample": first, "rate": 44100})
-        result = evaluate(self.server.url(f"/probe.html?{query}"), "window.probe" if browser == "Chromium"
-                          else "return window.probe")
-        self.assertIsInstance(result, dict, f"{browser}: no probe result")
+        # The recording of what the element plays is real time: on a loaded machine the script
+        # processor misses buffers and the recording has a gap (correlation well under 0.95 at
+        # any lag, seen in CI). Such a recording is taken again, at most twice; a wrong start
+        # correlates at its wrong lag and fails every time.
+        for _ in range(3):
+            result = evaluate(self.server.url(f"/probe.html?{query}"), "window.probe" if browser == "Chromium"
+                              else "return window.probe")
+            self.assertIsInstance(result, dict, f"{browser}: no probe result")
+            if result.get("playedCorrelation", 1) > 0.95:
+                break
+            print(f"\n  {browser} {name} t={t}: the recording had a gap, again: {result}", flush=True)
         self.assertNotIn("error", result, f"{browser} {name} t={t}: {result}")
         self.assertNotIn("elementError", result, f"{browser} {name} t={t}: {result}")
         print(f"\n  {browser} {name} t={t}: start {start:.6f}, duration {result['duration']:.6f} "

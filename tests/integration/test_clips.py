@@ -244,8 +244,9 @@ class ClipHttp(ClipCase):
             self.assertNotRegex(resp.header("ETag"), r"^W/")
             self.assertEqual(resp.header("Last-Modified"), whole.header("Last-Modified"))
             self.assertEqual(resp.header("Accept-Ranges"), "bytes")
-            # The file's ETag, with the clip's start and end inside the quotes.
-            self.assertEqual(re.sub(r"-t\d+-\d+\"$", '"', resp.header("ETag")), whole.header("ETag"))
+            # The file's ETag, with the writers' generation and the clip's start and end inside
+            # the quotes.
+            self.assertEqual(re.sub(r"-c\d+-t\d+-\d+\"$", '"', resp.header("ETag")), whole.header("ETag"))
             self.assertLess(len(resp.body), len(cut.body))
             etags[t] = resp.header("ETag")
         self.assertEqual(len(set(etags.values())), len(etags), etags)

@@ -203,7 +203,7 @@ def top_level_boxes(data):
 
 
 def etag_start(etag):
-    """The cut's start in microseconds, from its strong ETag "...-t<micros>"."""
+    """The cut's start in microseconds, from its strong ETag "...-c<generation>-t<micros>"."""
     m = re.fullmatch(r'"[^"]*-t(\d+)"', etag or "")
     assert m, f"not a strong cut ETag: {etag!r}"
     return int(m.group(1))
@@ -486,8 +486,8 @@ class TimeSeekHttp(TimeSeekCase):
             self.assertEqual(resp.header("Content-Type"), "audio/mpeg")
             self.assertEqual(resp.header("Content-Length"), str(len(resp.body)))
             self.assertIsNone(resp.header("Content-Range"))
-            # The file's ETag, with the cut's start inside the quotes.
-            self.assertEqual(re.sub(r"-t\d+\"$", '"', resp.header("ETag")), whole.header("ETag"))
+            # The file's ETag, with the writers' generation and the cut's start inside the quotes.
+            self.assertEqual(re.sub(r"-c\d+-t\d+\"$", '"', resp.header("ETag")), whole.header("ETag"))
         self.assertNotEqual(a.header("ETag"), b.header("ETag"))
         self.assertNotEqual(a.body, b.body)
         self.assertEqual((again.header("ETag"), again.body), (a.header("ETag"), a.body))

@@ -125,7 +125,7 @@ inline std::string materialise(const Cut& cut, const std::string& file)
 }
 
 // Content-Length is the sum of the extents; every file extent is non-empty and inside the
-// file; the ETag suffix names the cut's start, and a clip's end.
+// file; the ETag suffix names the writers' generation, the cut's start and a clip's end.
 inline void expect_invariants(const Cut& cut, Offset file_size)
 {
     EXPECT_EQ(cut.rep.length, extents_length(cut.rep.extents));
@@ -137,7 +137,8 @@ inline void expect_invariants(const Cut& cut, Offset file_size)
         }
     }
     const bool clip = cut.end != Span::kToTheEnd;
-    EXPECT_EQ(cut.rep.etag_suffix, "-t" + std::to_string(cut.start) + (clip ? "-" + std::to_string(cut.end) : ""));
+    EXPECT_EQ(cut.rep.etag_suffix, "-c" + std::to_string(kCutGeneration) + "-t" + std::to_string(cut.start) +
+                                        (clip ? "-" + std::to_string(cut.end) : ""));
 }
 
 // The same, plus what depends on the status: an Ok cut is not empty, starts in [0, START]
