@@ -1,6 +1,8 @@
 // What every cutter needs and none should write again: the one way a cut is refused, the one
 // conversion between sample counts and microseconds (one overflow policy: saturate), and the
-// byte-order readers and writers of the formats' headers.
+// byte-order readers and writers of the formats' headers. With formats.h it is a format folder's
+// only door out: the core types a format reads and writes (ByteSource, Extents, Cut) come through
+// cut.h here, the seek-index cache through formats.h.
 #ifndef AUDIO_STREAM_FORMATS_TOOLBOX_H
 #define AUDIO_STREAM_FORMATS_TOOLBOX_H
 

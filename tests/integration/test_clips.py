@@ -20,7 +20,7 @@ import shutil
 import subprocess
 import tempfile
 
-from harness import Connection, ServerTestCase
+from harness import Connection
 import test_time_seek as ts
 
 SECONDS = 120
@@ -84,29 +84,14 @@ def generate(docroot):
             assert r.returncode == 0, (step, r.stderr)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    for path in out.values():
-        os.chmod(path, 0o644)
-        ts.aged(path)
-    return out
+    return ts.published(out)
 
 
-class ClipCase(ServerTestCase):
-    """Base: the generated files in /audio/, and what the decoders make of the originals."""
+class ClipCase(ts.TimeSeekCase):
+    """Base: the generated files in /audio/; a clip is fetched as a cut is (cut, save)."""
 
-    @classmethod
-    def prepare_docroot(cls, docroot):
-        cls.paths = generate(docroot)
-        cls.data = {n: open(p, "rb").read() for n, p in cls.paths.items()}
-
-    def clip(self, name, t, headers=(), method="GET"):
-        return self.get(f"/audio/{name}?t={t}", headers, method)
-
-    def save(self, data, suffix):
-        fd, path = tempfile.mkstemp(prefix="audio_stream_clip_", suffix=suffix)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        self.addCleanup(os.remove, path)
-        return path
+    generate = staticmethod(generate)
+    clip = ts.TimeSeekCase.cut
 
 
 class ClipFormats(ClipCase):

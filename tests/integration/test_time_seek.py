@@ -232,18 +232,25 @@ def generate(docroot):
         ffmpeg("-i", master, "-c:a", "alac", out["alac.m4a"])
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    for path in out.values():
+    return published(out)
+
+
+def published(paths):
+    """The generated files world-readable (the server runs as nobody) and a day old (strong ETags)."""
+    for path in paths.values():
         os.chmod(path, 0o644)
         aged(path)
-    return out
+    return paths
 
 
 class TimeSeekCase(ServerTestCase):
     """Base: the generated files in /audio/, and helpers to fetch and judge cuts."""
 
+    generate = staticmethod(generate)
+
     @classmethod
     def prepare_docroot(cls, docroot):
-        cls.paths = generate(docroot)
+        cls.paths = cls.generate(docroot)
         cls.data = {n: open(p, "rb").read() for n, p in cls.paths.items()}
 
     def cut(self, name, t, headers=(), method="GET"):

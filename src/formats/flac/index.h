@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include "../../cache/seek_index.h"
+#include "../formats.h"
 #include "metadata.h"
 #include "scan.h"
 

@@ -7,7 +7,6 @@
 #include <cstdint>
 #include <vector>
 
-#include "../../byte_source.h"
 #include "../toolbox.h"
 
 namespace audio_stream {

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "frame.h"
-#include "../../cache/seek_index.h"
+#include "../formats.h"
 
 namespace audio_stream {
 namespace mp3 {

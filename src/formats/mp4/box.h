@@ -9,7 +9,6 @@
 #include <string>
 #include <vector>
 
-#include "../../byte_source.h"
 #include "../toolbox.h"
 
 namespace audio_stream::mp4 {

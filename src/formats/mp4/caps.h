@@ -6,7 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "../../byte_source.h"
+#include "../toolbox.h"
 
 namespace audio_stream::mp4 {
 

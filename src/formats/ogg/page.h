@@ -10,8 +10,6 @@
 #include <optional>
 #include <vector>
 
-#include "../../byte_source.h"
-#include "../../representation.h"
 #include "../toolbox.h"
 
 namespace audio_stream {

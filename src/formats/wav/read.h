@@ -6,7 +6,6 @@
 #include <cstdint>
 #include <string>
 
-#include "../../byte_source.h"
 #include "../toolbox.h"
 
 namespace audio_stream::wav {
