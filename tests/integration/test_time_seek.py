@@ -925,3 +925,51 @@ class TimeSeekMp4(ServerTestCase):
                 self.assertEqual(self.get(f"/audio/{name}").body,
                                  open(os.path.join(self.audio, name), "rb").read())
         self.extra_expected_log.append(r"AS0025")
+
+
+class TimeSeekChainedOgg(ServerTestCase):
+    """A chained Ogg file (two links, as stream recorders write: oggenc's two streams of serial
+    numbers 1 and 2, one after the other) is refused with 501 and one AS0025 line, cut or clipped:
+    a cut within its first link would end where that link does. Each link alone is cut."""
+
+    @classmethod
+    def prepare_docroot(cls, docroot):
+        audio = os.path.join(docroot, "audio")
+        work = tempfile.mkdtemp(prefix="audio_stream_chain_src_")
+        try:
+            links = []
+            for serial, freq in ((1, 330), (2, 550)):
+                wav = os.path.join(work, f"{serial}.wav")
+                run(["sox", "-n", "-r", "44100", "-c", "2", "-b", "16", wav, "synth", "30", "sine", str(freq)],
+                    check=True)
+                link = os.path.join(audio, f"link{serial}.ogg")
+                run(["oggenc", "-Q", "-s", str(serial), "-o", link, wav], check=True)
+                links.append(open(link, "rb").read())
+            write_file(os.path.join(audio, "chained.ogg"), b"".join(links))
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        published({n: os.path.join(audio, n) for n in ("link1.ogg", "link2.ogg", "chained.ogg")})
+        cls.audio = audio
+
+    def test_a_chained_file_is_501_with_one_log_line_and_served_whole_without_t(self):
+        for t in ("17.25", "41.25", "10,20", "35,50"):
+            with self.subTest(t=t):
+                self.server.mark_log()
+                resp = self.get(f"/audio/chained.ogg?t={t}")
+                self.assertEqual(resp.status, 501, resp)
+                lines = [l for l in self.server.log_since_mark() if "AS00" in l]
+                self.assertEqual(len(lines), 1, lines)
+                self.assertRegex(lines[0], r"\[audio_stream:warn\].*AS0025: no time seek for .*chained\.ogg"
+                                 r".*a chained Ogg file \(another stream's page at byte \d+\)")
+        self.extra_expected_log.append(r"AS0025")
+        whole = open(os.path.join(self.audio, "chained.ogg"), "rb").read()
+        self.assertEqual(self.get("/audio/chained.ogg").body, whole)
+        for name in ("link1.ogg", "link2.ogg"):
+            with self.subTest(file=name):
+                cut = self.get(f"/audio/{name}?t=17.25")
+                self.assertEqual(cut.status, 200, cut)
+                fd, path = tempfile.mkstemp(prefix="audio_stream_chain_", suffix=".ogg")
+                with os.fdopen(fd, "wb") as f:
+                    f.write(cut.body)
+                self.addCleanup(os.remove, path)
+                self.assertAlmostEqual(ffprobe_duration(path), 12.75, delta=0.05)

@@ -1,6 +1,6 @@
-// The codec and stream layer of Ogg cuts (codec.h, timing.h): chained streams are cut within the
-// first, multiplexed streams and other codecs are refused with their detail, and where each packet
-// of a page ends (timing.h) on hand-made streams of known packet durations.
+// The codec and stream layer of Ogg cuts (codec.h, timing.h): chained, multiplexed streams and
+// other codecs are refused with their detail, and where each packet of a page ends (timing.h) on
+// hand-made streams of known packet durations.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -39,23 +39,31 @@ const std::string& chained_file()
     return chained;
 }
 
-TEST(OggStreams, ChainedFileIsCutWithinItsFirstStream)
+TEST(OggStreams, ChainedFileIsRefusedAsUnsupported)
 {
+    // Cut within its first link it would end where the link does: the wrong content.
     ASSERT_TRUE(have_tools());
     const std::string& chained = chained_file();
-    MemorySource in(chained);
-    const Cut cut = cut_served(in, 7000000);
-    expect_ogg_invariants(cut, chained.size(), 7000000);
-    ASSERT_EQ(cut.status, Cut::Status::Ok) << cut.detail;
-    EXPECT_EQ(cut.duration, 13000000);
-    std::string error;
-    const auto pages = parse_pages(materialise(chained, cut.rep), error);
-    ASSERT_EQ(error, "");
-    for (const auto& p : pages) {
-        EXPECT_EQ(p.serial, pages[0].serial);
+    for (const Span span : {Span{7000000, Span::kToTheEnd}, Span{7000000, 9000000}, Span{22000000, Span::kToTheEnd}}) {
+        MemorySource in(chained);
+        const Cut cut = cut_ogg(in, span);
+        EXPECT_EQ(cut.status, Cut::Status::Unsupported) << span.start;
+        EXPECT_NE(cut.detail.find("chained Ogg"), std::string::npos) << cut.detail;
+        EXPECT_TRUE(cut.rep.extents.empty());
     }
-    MemorySource late(chained);
-    EXPECT_EQ(cut_served(late, 22000000).status, Cut::Status::PastEnd);
+}
+
+TEST(OggStreams, ASecondLinkOfTheSameSerialNumberIsSeenByItsBeginningPage)
+{
+    // `cat a.opus a.opus`: a second link of the same serial number, its first page flagged.
+    ASSERT_TRUE(have_tools());
+    const std::string one =
+        slurp(make_file("chain_short", "ffmpeg -v error -f lavfi -i sine=duration=2 -c:a libopus '{out}'"));
+    const std::string twice = one + one;
+    MemorySource in(twice);
+    EXPECT_EQ(cut_ogg(in, Span{500000, Span::kToTheEnd}).status, Cut::Status::Unsupported);
+    MemorySource single(one);
+    EXPECT_EQ(cut_ogg(single, Span{500000, Span::kToTheEnd}).status, Cut::Status::Ok);
 }
 
 struct StreamCase {
@@ -103,23 +111,6 @@ TEST(OggStreams, SpeexIsAnUnsupportedCodec)
     expect_ogg_invariants(cut, bytes.size(), 0);
     EXPECT_EQ(cut.status, Cut::Status::Malformed);
     EXPECT_EQ(cut.detail, "unsupported Ogg codec");
-}
-
-TEST(OggStreams, ChainedFileIsClippedWithinItsFirstStream)
-{
-    ASSERT_TRUE(have_tools());
-    const std::string& chained = chained_file();
-    const Span span{7000000, 12500000};
-    MemorySource in(chained);
-    const Cut clip = test_tools::served_cut("audio/ogg", in, span);
-    expect_ogg_invariants(clip, chained.size(), span);
-    ASSERT_EQ(clip.status, Cut::Status::Ok) << clip.detail;
-    EXPECT_EQ(clip.end, 12500000);
-    EXPECT_EQ(clip.duration, 5500000);
-    MemorySource past(chained);
-    const Cut open = test_tools::served_cut("audio/ogg", past, Span{7000000, 22000000});
-    EXPECT_EQ(open.end, Span::kToTheEnd) << "the first stream ends at 20 s";
-    EXPECT_EQ(open.duration, 13000000);
 }
 
 // ---------------------------------------------------------------------------------------------

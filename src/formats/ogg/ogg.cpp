@@ -29,13 +29,14 @@ namespace audio_stream {
 // search for its start again (within what the first search found): a page walk's cap
 // (kMaxCutPages) bounds both walks.
 //
-// The codec is read from the first packet; other codecs and multiplexed streams are Malformed.
-// A chained file is cut within its first logical stream.
+// The codec is read from the first packet; other codecs and multiplexed streams are Malformed,
+// a chained file (a link after the first, seen in the file's last kMaxPage bytes) Unsupported.
 Cut cut_ogg(ByteSource& src, const Span& span)
 {
     return as_cut([&] {
         ogg::Pages pages(src);
         const ogg::Stream s = ogg::read_stream(pages);
+        ogg::refuse_chained(pages, s);
         return ogg::write_cut(pages, src, s, ogg::locate(pages, s, span));
     });
 }

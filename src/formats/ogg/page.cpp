@@ -164,6 +164,11 @@ const Byte* Pages::body(const Page& p) const
 
 bool Pages::find_granule_page(Offset from, Offset to, std::uint32_t serial, Page& out)
 {
+    return find_page(from, to, [serial](const Page& p) { return p.serial() == serial && p.granule() >= 0; }, out);
+}
+
+bool Pages::find_page(Offset from, Offset to, const std::function<bool(const Page&)>& wanted, Page& out)
+{
     to = std::min(to, size_);
     scan_.resize(kScanChunk);
     for (Offset at = from; at < to;) {
@@ -176,7 +181,7 @@ bool Pages::find_granule_page(Offset from, Offset to, std::uint32_t serial, Page
                 continue;
             }
             Page p;
-            if (header_at(at + i, p) && p.serial() == serial && p.granule() >= 0 && verify(p)) {
+            if (header_at(at + i, p) && wanted(p) && verify(p)) {
                 out = p;
                 return true;
             }

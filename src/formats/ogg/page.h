@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <vector>
 
@@ -98,8 +99,11 @@ public:
     // n bytes at off, outside the page buffers (a packet's first bytes on an earlier page).
     bool read(Offset off, Byte* out, std::size_t n) { return src_.read(off, out, n); }
 
-    // The first page of `serial` in [from, to) that carries a granule position and whose CRC
-    // matches: a capture pattern inside packet data does not pass.
+    // The first page in [from, to) that `wanted` accepts and whose CRC matches: a capture
+    // pattern inside packet data does not pass.
+    bool find_page(Offset from, Offset to, const std::function<bool(const Page&)>& wanted, Page& out);
+
+    // The first page of `serial` in [from, to) that carries a granule position (find_page).
     bool find_granule_page(Offset from, Offset to, std::uint32_t serial, Page& out);
 
 private:

@@ -93,6 +93,24 @@ Stream read_stream(Pages& pages)
     return s;
 }
 
+void refuse_chained(Pages& pages, const Stream& s)
+{
+    const Offset size = pages.size();
+    Offset at = std::max(s.audio_start, size > kMaxPage ? size - kMaxPage : 0);
+    Page p;
+    if (!pages.find_page(at, size, [](const Page&) { return true; }, p)) {
+        return;
+    }
+    // The pages after one found by its capture pattern and CRC follow one another.
+    do {
+        if (p.serial() != s.serial || (p.type() & kBos) != 0) {
+            refuse_unsupported("a chained Ogg file (another stream's page at byte " + std::to_string(p.offset) +
+                               ")");
+        }
+        at = p.end();
+    } while (pages.header_at(at, p) && pages.verify(p));
+}
+
 bool last_with_granule(Pages& pages, const Stream& s, const Page& p)
 {
     PageWalk walk;

@@ -50,6 +50,13 @@ struct Stream {
 // stream, audio sharing a page with the headers; (PastEnd) a stream without an audio page.
 Stream read_stream(Pages& pages);
 
+// Refuses (Unsupported) a chained file (RFC 3533 §4: another logical stream after this one),
+// found by a page of another serial number, or a beginning-of-stream page, among the pages of
+// the last kMaxPage bytes: a chain's last link ends the file. A cut within the first link would
+// be the wrong content (its audio ends where the link does), one across links would need each
+// link's headers. A second link of the same serial number longer than kMaxPage is not seen.
+void refuse_chained(Pages& pages, const Stream& s);
+
 // Whether p is the last page of the stream that carries a granule position: no page of the
 // stream follows it (it is flagged end-of-stream, or the file ends, is damaged, or chains the
 // next stream) but pages that carry none (an empty end-of-stream page, the start of a packet a
