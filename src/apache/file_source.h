@@ -26,6 +26,14 @@ private:
     Offset size_;
 };
 
+// The file as it is now (fstat of the open descriptor), not as the request's earlier stat of its
+// path saw it: what the caches of things read from the descriptor are keyed by.
+inline bool file_state(apr_file_t* fd, apr_finfo_t& now)
+{
+    return apr_file_info_get(&now, APR_FINFO_IDENT | APR_FINFO_SIZE | APR_FINFO_MTIME | APR_FINFO_CTIME, fd) ==
+           APR_SUCCESS;
+}
+
 inline FileIdentity file_identity(const apr_finfo_t& f)
 {
     return {static_cast<std::uint64_t>(f.device), static_cast<std::uint64_t>(f.inode),

@@ -41,13 +41,6 @@ void hold_slot(request_rec* r, SnapshotPool* pool, SnapshotPool::Slot* slot, int
 // again under it. Three seconds cover whole-second stamps and a tick of lag.
 constexpr apr_time_t kSettled = apr_time_from_sec(3);
 
-// The file as it is now (fstat of the open descriptor): what a snapshot's key is made of.
-bool file_state(apr_file_t* fd, apr_finfo_t& now)
-{
-    return apr_file_info_get(&now, APR_FINFO_IDENT | APR_FINFO_SIZE | APR_FINFO_MTIME | APR_FINFO_CTIME, fd) ==
-           APR_SUCCESS;
-}
-
 // What a snapshot of `body` would hold, when it can be shared (AudioStreamShareSnapshots, a
 // body that is one range of the file: a 200, a single 206 or a window of either), with the
 // ctime it was made at.

@@ -18,14 +18,20 @@ struct Found {
 };
 
 // The cut of this file over `span`, from the child's cache or made now. nullptr for a type no
-// cutter knows.
+// cutter knows. A refusal is cached as a cut is: a file that costs its parser a budget to refuse
+// costs it once, and the same request again a lookup. The key is the open descriptor's identity,
+// the file the cut is read from, not the one the request's stat of its path saw.
 std::shared_ptr<const Cut> find_cut(request_rec* r, apr_file_t* fd, const Span& span, Found& found)
 {
     const CutKey key{format_of_type(r->content_type), span};
     if (key.format == 0) {
         return nullptr;  // before the cache: a file a format read under another type is not this one
     }
-    const FileIdentity id = file_identity(r->finfo);
+    apr_finfo_t now;
+    if (!file_state(fd, now)) {
+        now = r->finfo;
+    }
+    const FileIdentity id = file_identity(now);
     CutCache* const cache = cut_cache(r->server);
     if (cache) {
         if (auto hit = cache->find(id, key)) {
@@ -33,7 +39,7 @@ std::shared_ptr<const Cut> find_cut(request_rec* r, apr_file_t* fd, const Span& 
             return hit;
         }
     }
-    AprFileSource src(fd, static_cast<Offset>(r->finfo.size));
+    AprFileSource src(fd, static_cast<Offset>(now.size));
     IndexSource indexes(seek_index_cache(r->server), id);
     auto made = cut_for_type(r->content_type, src, span, indexes);
     found.indexed = indexes.built();
@@ -41,15 +47,17 @@ std::shared_ptr<const Cut> find_cut(request_rec* r, apr_file_t* fd, const Span& 
         return nullptr;
     }
     auto cut = std::make_shared<const Cut>(std::move(*made));
-    if (cache && cut->status == Cut::Status::Ok) {
+    if (cache) {
         cache->insert(id, key, cut);
     }
     return cut;
 }
 
-// The status for a cut that cannot be served, with its one log line; nullopt for a good one.
-Answer refuse_cut(request_rec* r, const Cut* cut, const std::string& t)
+// The status for a cut that cannot be served, with its one log line (which says when the verdict
+// was the cache's); nullopt for a good one.
+Answer refuse_cut(request_rec* r, const Cut* cut, const std::string& t, bool cached)
 {
+    const char* const again = cached ? " (verdict cached)" : "";
     if (!cut) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "AS0021: no time seek for %s files: %s", r->content_type,
                       r->filename);
@@ -60,20 +68,20 @@ Answer refuse_cut(request_rec* r, const Cut* cut, const std::string& t)
         return std::nullopt;
     case Cut::Status::PastEnd:
         // No cut exists, so there is no length to put in a Content-Range.
-        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "AS0022: ?t=%s is past the end of %s", t.c_str(),
-                      r->filename);
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "AS0022: ?t=%s is past the end of %s%s", t.c_str(),
+                      r->filename, again);
         return HTTP_RANGE_NOT_SATISFIABLE;
     case Cut::Status::Unsupported:
         // A well-formed file of a kind the cutter does not cut (fragmented MP4, a video track).
-        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "AS0025: no time seek for %s at %s: %s", r->filename,
-                      t.c_str(), cut->detail.c_str());
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "AS0025: no time seek for %s at %s: %s%s", r->filename,
+                      t.c_str(), cut->detail.c_str(), again);
         return HTTP_NOT_IMPLEMENTED;
     case Cut::Status::Malformed:
         break;
     }
     // The request is fine; the file is not what its type says: the server's fault.
-    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "AS0023: cannot cut %s at %s: %s", r->filename, t.c_str(),
-                  cut->detail.c_str());
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "AS0023: cannot cut %s at %s: %s%s", r->filename, t.c_str(),
+                  cut->detail.c_str(), again);
     return HTTP_INTERNAL_SERVER_ERROR;
 }
 
@@ -94,7 +102,7 @@ Answer resolve_cut(request_rec* r, apr_file_t* fd, std::shared_ptr<const Cut>& c
     }
     Found found;
     cut = find_cut(r, fd, *span, found);
-    if (Answer refused = refuse_cut(r, cut.get(), param.value)) {
+    if (Answer refused = refuse_cut(r, cut.get(), param.value, found.cached)) {
         return refused;
     }
     if (APLOGrdebug(r)) {

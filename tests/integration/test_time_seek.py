@@ -697,6 +697,22 @@ class TimeSeekHttp(TimeSeekCase):
                 self.assertRegex(lines[0], r"\[audio_stream:error\].*AS0023: cannot cut .*" + re.escape(name))
         self.extra_expected_log.append(r"AS0023")
 
+    def test_a_refusal_is_cached_as_a_cut_is(self):
+        # The test server runs one child (start_servers=1, spare threads enough): the verdict a
+        # file's parser reached once is the cache's the next time, at its own level and status.
+        for name, t, status, level in (("junk.mp3", "6.125", 500, "error"), ("junk.m4a", "6.125", 500, "error"),
+                                        ("cbr.mp3", "99.125", 416, "debug")):
+            with self.subTest(file=name):
+                lines = []
+                for _ in range(2):
+                    self.server.mark_log()
+                    self.assertEqual(self.cut(name, t).status, status)
+                    lines += [l for l in self.server.log_since_mark() if "AS00" in l]
+                self.assertEqual(len(lines), 2, lines)
+                self.assertNotIn("(verdict cached)", lines[0])
+                self.assertRegex(lines[1], rf"\[audio_stream:{level}\].*{re.escape(name)}.*\(verdict cached\)$")
+        self.extra_expected_log.append(r"AS0023")
+
     def test_time_seek_off_serves_the_whole_file(self):
         whole = self.get("/audio/off/cbr.mp3")
         for t in ("5", "abc", "99"):
@@ -961,6 +977,7 @@ class TimeSeekChainedOgg(ServerTestCase):
                 self.assertEqual(len(lines), 1, lines)
                 self.assertRegex(lines[0], r"\[audio_stream:warn\].*AS0025: no time seek for .*chained\.ogg"
                                  r".*a chained Ogg file \(another stream's page at byte \d+\)")
+                self.assertNotIn("(verdict cached)", lines[0])
         self.extra_expected_log.append(r"AS0025")
         whole = open(os.path.join(self.audio, "chained.ogg"), "rb").read()
         self.assertEqual(self.get("/audio/chained.ogg").body, whole)
