@@ -20,6 +20,7 @@
 
 #include <unistd.h>
 
+#include "src/formats/wav/read.h"
 #include "src/time_param.h"
 #include "tests/unit/cut_tools.h"
 #include "tests/unit/format_fixture.h"
@@ -295,7 +296,19 @@ std::vector<BadCase> bad_cases()
         {"ZeroBlockAlign", riff(chunk("fmt ", fmt_body(1, 2, 1000, 0, 16)) + chunk("data", ramp(16)))},
         {"BlockAlignTooSmall", riff(chunk("fmt ", fmt_body(1, 2, 1000, 2, 16)) + chunk("data", ramp(16)))},
         {"ExtensibleTooShort", riff(chunk("fmt ", fmt_body(0xFFFE, 2, 1000, 4, 16) + le16s(0)) + chunk("data", ramp(16)))},
+        // kMaxChunks: the fmt chunk and 4096 empty ones before the data chunk.
+        {"TooManyChunks", riff(chunk("fmt ", pcm) + repeat(chunk("JUNK", ""), wav::kMaxChunks) + chunk("data", ramp(16)))},
     };
+}
+
+// kMaxChunks chunks in all before the data chunk is a WAVE file still.
+TEST(WavChunks, Riff_AsManyChunksAsTheWalkReads)
+{
+    const std::string fmt = fmt_body(1, 2, 1000, 4, 16);
+    const std::string file = riff(chunk("fmt ", fmt) + repeat(chunk("JUNK", ""), wav::kMaxChunks - 1) + chunk("data", ramp(4000)));
+    const Cut cut = cut_bytes(file, 0);
+    ASSERT_EQ(cut.status, Cut::Status::Ok) << cut.detail;
+    EXPECT_EQ(materialise(cut, file), riff(chunk("fmt ", fmt) + chunk("data", ramp(4000))));
 }
 
 class WavMalformed : public ::testing::TestWithParam<BadCase> {};

@@ -57,6 +57,17 @@ inline std::string fmt_body(std::uint16_t tag, std::uint16_t channels, std::uint
            le16s(block_align) + le16s(bits);
 }
 
+// `c` n times over.
+inline std::string repeat(const std::string& c, std::size_t n)
+{
+    std::string out;
+    out.reserve(c.size() * n);
+    for (std::size_t i = 0; i < n; ++i) {
+        out += c;
+    }
+    return out;
+}
+
 inline std::string riff(const std::string& chunks)
 {
     return "RIFF" + le32s(static_cast<std::uint32_t>(4 + chunks.size())) + "WAVE" + chunks;

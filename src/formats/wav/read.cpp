@@ -80,6 +80,7 @@ void read_fmt(ByteSource& src, Offset body, std::uint32_t len, Stream& s)
 void walk_chunks(ByteSource& src, Stream& s)
 {
     const Offset size = src.size();
+    unsigned chunks = 0;
     for (Offset pos = 12; size - pos >= 8;) {
         Byte head[8];
         if (!src.read(pos, head, sizeof head)) {
@@ -97,6 +98,9 @@ void walk_chunks(ByteSource& src, Stream& s)
         }
         if (len > size - body) {
             refuse_malformed("chunk size past the end of the file");
+        }
+        if (++chunks > kMaxChunks) {
+            refuse_malformed("more than " + std::to_string(kMaxChunks) + " chunks before the data chunk");
         }
         if (std::memcmp(head, "fmt ", 4) == 0) {
             read_fmt(src, body, len, s);
