@@ -990,3 +990,98 @@ class TimeSeekChainedOgg(ServerTestCase):
                     f.write(cut.body)
                 self.addCleanup(os.remove, path)
                 self.assertAlmostEqual(ffprobe_duration(path), 12.75, delta=0.05)
+
+
+# Debian's python3 with python3-mutagen (scripts/ensure-deps test): the tests may run under
+# another interpreter, which does not see Debian's packages.
+DEBIAN_PYTHON = "/usr/bin/python3"
+
+TAG_PODCAST = r"""
+import sys
+from mutagen.id3 import ID3, TIT2, TLEN, CTOC, CHAP, CTOCFlags, APIC
+path, version, cover = sys.argv[1], int(sys.argv[2]), open(sys.argv[3], "rb").read()
+tags = ID3()
+tags.add(TIT2(encoding=3, text="Show"))
+tags.add(CTOC(element_id="toc", flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED,
+              child_element_ids=["chp0", "chp1", "chp2"], sub_frames=[TIT2(encoding=3, text="Contents")]))
+for i, (start, end, title) in enumerate(((0, 10000, "Intro"), (10000, 20000, "Middle"), (20000, 30000, "End"))):
+    tags.add(CHAP(element_id=f"chp{i}", start_time=start, end_time=end, start_offset=0xFFFFFFFF,
+                  end_offset=0xFFFFFFFF, sub_frames=[TIT2(encoding=3, text=title)]))
+tags.add(TLEN(encoding=0, text="30000"))
+tags.add(APIC(encoding=0, mime="image/png", type=3, desc="cover", data=cover))
+tags.save(path, v2_version=version)
+"""
+
+READ_TAG = r"""
+import json, sys
+from mutagen.id3 import ID3
+t = ID3(sys.argv[1])
+print(json.dumps({"title": str(t["TIT2"]), "length": str(t["TLEN"]) if "TLEN" in t else None,
+                  "cover": t.getall("APIC")[0].data.hex(),
+                  "toc": t.getall("CTOC")[0].child_element_ids,
+                  "chapters": [[c.element_id, c.start_time, c.end_time, c.start_offset, c.end_offset,
+                                str(c.sub_frames["TIT2"])] for c in t.getall("CHAP")]}))
+"""
+
+
+class TimeSeekId3Chapters(ServerTestCase):
+    """A podcast MP3 (LAME, then chapters, a table of contents, a length and cover art written by
+    mutagen, ID3v2.3 and v2.4): a cut or clip keeps the tag, its chapters rebased (ffprobe and
+    mutagen read them), the cover art byte for byte, TLEN the cut's length."""
+
+    @classmethod
+    def prepare_docroot(cls, docroot):
+        audio = os.path.join(docroot, "audio")
+        work = tempfile.mkdtemp(prefix="audio_stream_id3_src_")
+        try:
+            wav = os.path.join(work, "talk.wav")
+            run(["sox", "-n", "-r", "44100", "-c", "2", "-b", "16", wav, "synth", "30", "sine", "200-800"],
+                check=True)
+            cls.cover = os.path.join(work, "cover.png")
+            ffmpeg("-f", "lavfi", "-i", "testsrc=size=64x64:duration=1", "-frames:v", "1", cls.cover)
+            cls.cover_bytes = open(cls.cover, "rb").read()
+            for version in (3, 4):
+                path = os.path.join(audio, f"podcast-v2{version}.mp3")
+                run(["lame", "--quiet", "-b", "128", wav, path], check=True)
+                run([DEBIAN_PYTHON, "-c", TAG_PODCAST, path, str(version), cls.cover], check=True)
+            published({n: os.path.join(audio, n) for n in os.listdir(audio) if n.startswith("podcast")})
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+    def saved(self, body):
+        fd, path = tempfile.mkstemp(prefix="audio_stream_id3_", suffix=".mp3")
+        with os.fdopen(fd, "wb") as f:
+            f.write(body)
+        self.addCleanup(os.remove, path)
+        return path
+
+    def check(self, name, t, chapters, length_ms):
+        resp = self.get(f"/audio/{name}?t={t}")
+        self.assertEqual(resp.status, 200, resp)
+        path = self.saved(resp.body)
+        probe = json.loads(run(["ffprobe", "-v", "error", "-show_chapters", "-show_format", "-of", "json", path],
+                               check=True).stdout)
+        self.assertEqual(probe["format"]["tags"].get("title"), "Show")
+        # In the tag's order, which is mutagen's: sorted by start, as players show them.
+        self.assertEqual(sorted((float(c["start_time"]), float(c["end_time"]), c["tags"]["title"])
+                                for c in probe["chapters"]),
+                         [(start / 1000, end / 1000, title) for _, start, end, title in chapters])
+        # ffmpeg decodes the cut, trimmed by its LAME tag, to the sample: the tag misleads nothing.
+        self.assertEqual(len(decode(path, False)), length_ms * 44100 // 1000)
+        tag = json.loads(run([DEBIAN_PYTHON, "-c", READ_TAG, path], check=True).stdout)
+        self.assertEqual(tag["title"], "Show")
+        self.assertEqual(tag["length"], str(length_ms))
+        self.assertEqual(bytes.fromhex(tag["cover"]), self.cover_bytes)
+        self.assertEqual(tag["toc"], [c[0] for c in chapters])
+        self.assertEqual(sorted(tag["chapters"], key=lambda c: c[1]),
+                         [[cid, start, end, 0xFFFFFFFF, 0xFFFFFFFF, title] for cid, start, end, title in chapters])
+
+    def test_cuts_and_clips_keep_the_tag_with_chapters_rebased(self):
+        for name in ("podcast-v23.mp3", "podcast-v24.mp3"):
+            with self.subTest(file=name):
+                # 12 s: "Intro" ends before it, "Middle" holds it.
+                self.check(name, "12", [("chp1", 0, 8000, "Middle"), ("chp2", 8000, 18000, "End")], 18000)
+                self.check(name, "12,25", [("chp1", 0, 8000, "Middle"), ("chp2", 8000, 13000, "End")], 13000)
+                self.check(name, ",5", [("chp0", 0, 5000, "Intro")], 5000)
+                whole = self.get(f"/audio/{name}")
+                self.assertEqual(whole.body, open(os.path.join(self.server.docroot, "audio", name), "rb").read())

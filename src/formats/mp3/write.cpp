@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "id3_write.h"
 #include "new_frames.h"
 
 namespace audio_stream {
@@ -54,10 +55,19 @@ Cut write_cut(const Stream& s, const Clip& c)
 {
     Cut cut;
     cut.status = Cut::Status::Ok;
+    // Without a LAME tag the cut is the stream untrimmed, from its first sample.
+    const Timeline& tl = c.timeline;
+    cut.start = c.trim.lame ? samples_to_micros(c.ends.sample, tl.rate) : 0;
+    cut.end = c.ends.to_the_end ? Span::kToTheEnd : samples_to_micros(c.ends.end, tl.rate);
+    // What the new tag says: its frames, less the delay and padding it trims.
+    const std::uint64_t samples = c.frames * tl.spf;
+    const std::uint64_t trimmed = c.trim.delay + c.trim.padding;
+    cut.duration = samples_to_micros(samples > trimmed ? samples - trimmed : 0, tl.rate);
     if (s.tags.id3.keep) {
-        cut.rep.extents.push_back(FileExtent{0, s.tags.id3.end});
+        const auto ms = [](Micros us) { return (static_cast<std::uint64_t>(us) + 500) / 1000; };
+        emit_id3(cut.rep.extents, s.tags.id3, TagWindow{ms(cut.start), ms(cut.start + cut.duration)});
     }
-    cut.rep.extents.push_back(MemoryBlock{new_frames(s, c)});
+    cut.rep.extents.push_back(MemoryBlock{new_frames(s, c)});  // its own block, apart from the tag's
     if (c.ends.to_the_end) {
         cut.rep.extents.push_back(FileExtent{c.first_offset, s.size - c.first_offset});
     }
@@ -68,14 +78,6 @@ Cut write_cut(const Stream& s, const Clip& c)
         }
     }
     cut.rep.length = extents_length(cut.rep.extents);
-    // Without a LAME tag the cut is the stream untrimmed, from its first sample.
-    const Timeline& tl = c.timeline;
-    cut.start = c.trim.lame ? samples_to_micros(c.ends.sample, tl.rate) : 0;
-    cut.end = c.ends.to_the_end ? Span::kToTheEnd : samples_to_micros(c.ends.end, tl.rate);
-    // What the new tag says: its frames, less the delay and padding it trims.
-    const std::uint64_t samples = c.frames * tl.spf;
-    const std::uint64_t trimmed = c.trim.delay + c.trim.padding;
-    cut.duration = samples_to_micros(samples > trimmed ? samples - trimmed : 0, tl.rate);
     return cut;
 }
 
