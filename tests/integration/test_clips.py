@@ -16,9 +16,7 @@ first sample boundary at or after END). Every oracle measures from that start:
 """
 import os
 import re
-import shutil
 import subprocess
-import tempfile
 
 from harness import Connection
 import test_time_seek as ts
@@ -64,9 +62,8 @@ def generate(docroot):
     """The sources, in docroot/audio; returns {name: path}."""
     audio = os.path.join(docroot, "audio")
     os.makedirs(audio, exist_ok=True)
-    work = tempfile.mkdtemp(prefix="audio_stream_clip_src_")
     out = {name: os.path.join(audio, name) for name in FORMATS}
-    try:
+    with ts.scratch("audio_stream_clip_src_") as work:
         master = os.path.join(work, "master.wav")
         ts.ffmpeg("-f", "lavfi", "-i", STEREO44, "-c:a", "pcm_s16le", master)
         steps = (
@@ -82,8 +79,6 @@ def generate(docroot):
         for step in steps:
             r = ts.run(step)
             assert r.returncode == 0, (step, r.stderr)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
     return ts.published(out)
 
 

@@ -13,6 +13,7 @@ Every oracle compares against that start:
 """
 import array
 import concurrent.futures
+import contextlib
 import email.utils
 import json
 import math
@@ -212,8 +213,7 @@ def etag_start(etag):
 def generate(docroot):
     """The sources, in docroot/audio; returns {name: path}."""
     audio = os.path.join(docroot, "audio")
-    work = tempfile.mkdtemp(prefix="audio_stream_seek_src_")
-    try:
+    with scratch("audio_stream_seek_src_") as work:
         master = os.path.join(work, "master.wav")
         ffmpeg("-f", "lavfi", "-i", STEREO44, "-c:a", "pcm_s16le", master)
         out = {name: os.path.join(audio, name) for name in FORMATS}
@@ -230,9 +230,26 @@ def generate(docroot):
         # ffmpeg's default: the moov after the mdat.
         ffmpeg("-i", master, "-c:a", "aac", "-b:a", "128k", out["aac.m4a"])
         ffmpeg("-i", master, "-c:a", "alac", out["alac.m4a"])
+    return published(out)
+
+
+@contextlib.contextmanager
+def scratch(prefix):
+    """A working directory for making sources, removed afterwards."""
+    work = tempfile.mkdtemp(prefix=prefix)
+    try:
+        yield work
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return published(out)
+
+
+def saved(test, data, suffix):
+    """data in a temporary file, removed when the test ends; its path."""
+    fd, path = tempfile.mkstemp(prefix="audio_stream_cut_", suffix=suffix)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    test.addCleanup(os.remove, path)
+    return path
 
 
 def published(paths):
@@ -257,11 +274,7 @@ class TimeSeekCase(ServerTestCase):
         return self.get(f"/audio/{name}?t={t}", headers, method)
 
     def save(self, data, suffix):
-        fd, path = tempfile.mkstemp(prefix="audio_stream_cut_", suffix=suffix)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        self.addCleanup(os.remove, path)
-        return path
+        return saved(self, data, suffix)
 
 
 class TimeSeekFormats(TimeSeekCase):
@@ -855,8 +868,7 @@ class TimeSeekMp4(ServerTestCase):
     @classmethod
     def prepare_docroot(cls, docroot):
         audio = os.path.join(docroot, "audio")
-        work = tempfile.mkdtemp(prefix="audio_stream_mp4_src_")
-        try:
+        with scratch("audio_stream_mp4_src_") as work:
             meta = os.path.join(work, "chapters.txt")
             with open(meta, "w") as f:
                 f.write(";FFMETADATA1\n")
@@ -870,8 +882,6 @@ class TimeSeekMp4(ServerTestCase):
                    os.path.join(audio, "fragmented.m4a"))
             ffmpeg("-f", "lavfi", "-i", "testsrc=size=64x48:rate=5:duration=30", "-f", "lavfi", "-i", tone,
                    "-c:v", "mpeg4", "-c:a", "aac", "-shortest", os.path.join(audio, "video.mp4"))
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
         for name in os.listdir(audio):
             os.chmod(os.path.join(audio, name), 0o644)
             aged(os.path.join(audio, name))
@@ -951,8 +961,7 @@ class TimeSeekChainedOgg(ServerTestCase):
     @classmethod
     def prepare_docroot(cls, docroot):
         audio = os.path.join(docroot, "audio")
-        work = tempfile.mkdtemp(prefix="audio_stream_chain_src_")
-        try:
+        with scratch("audio_stream_chain_src_") as work:
             links = []
             for serial, freq in ((1, 330), (2, 550)):
                 wav = os.path.join(work, f"{serial}.wav")
@@ -962,8 +971,6 @@ class TimeSeekChainedOgg(ServerTestCase):
                 run(["oggenc", "-Q", "-s", str(serial), "-o", link, wav], check=True)
                 links.append(open(link, "rb").read())
             write_file(os.path.join(audio, "chained.ogg"), b"".join(links))
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
         published({n: os.path.join(audio, n) for n in ("link1.ogg", "link2.ogg", "chained.ogg")})
         cls.audio = audio
 
@@ -985,11 +992,7 @@ class TimeSeekChainedOgg(ServerTestCase):
             with self.subTest(file=name):
                 cut = self.get(f"/audio/{name}?t=17.25")
                 self.assertEqual(cut.status, 200, cut)
-                fd, path = tempfile.mkstemp(prefix="audio_stream_chain_", suffix=".ogg")
-                with os.fdopen(fd, "wb") as f:
-                    f.write(cut.body)
-                self.addCleanup(os.remove, path)
-                self.assertAlmostEqual(ffprobe_duration(path), 12.75, delta=0.05)
+                self.assertAlmostEqual(ffprobe_duration(saved(self, cut.body, ".ogg")), 12.75, delta=0.05)
 
 
 # Debian's python3 with python3-mutagen (scripts/ensure-deps test): the tests may run under
@@ -1032,8 +1035,7 @@ class TimeSeekId3Chapters(ServerTestCase):
     @classmethod
     def prepare_docroot(cls, docroot):
         audio = os.path.join(docroot, "audio")
-        work = tempfile.mkdtemp(prefix="audio_stream_id3_src_")
-        try:
+        with scratch("audio_stream_id3_src_") as work:
             wav = os.path.join(work, "talk.wav")
             run(["sox", "-n", "-r", "44100", "-c", "2", "-b", "16", wav, "synth", "30", "sine", "200-800"],
                 check=True)
@@ -1045,20 +1047,11 @@ class TimeSeekId3Chapters(ServerTestCase):
                 run(["lame", "--quiet", "-b", "128", wav, path], check=True)
                 run([DEBIAN_PYTHON, "-c", TAG_PODCAST, path, str(version), cls.cover], check=True)
             published({n: os.path.join(audio, n) for n in os.listdir(audio) if n.startswith("podcast")})
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
-
-    def saved(self, body):
-        fd, path = tempfile.mkstemp(prefix="audio_stream_id3_", suffix=".mp3")
-        with os.fdopen(fd, "wb") as f:
-            f.write(body)
-        self.addCleanup(os.remove, path)
-        return path
 
     def check(self, name, t, chapters, length_ms):
         resp = self.get(f"/audio/{name}?t={t}")
         self.assertEqual(resp.status, 200, resp)
-        path = self.saved(resp.body)
+        path = saved(self, resp.body, ".mp3")
         probe = json.loads(run(["ffprobe", "-v", "error", "-show_chapters", "-show_format", "-of", "json", path],
                                check=True).stdout)
         self.assertEqual(probe["format"]["tags"].get("title"), "Show")
