@@ -1,6 +1,6 @@
 // The MP3 cutter's frame-level pieces, each through the smallest entry that shows it (moved
-// from test_mp3.cpp): the Layer III header parse (frame.h), which ID3v2 tags a cut keeps
-// as they are (id3.h, through cut_mp3; rewritten ones: test_mp3_id3.cpp), and the silent lead frame carrying a bit reservoir (new_frames.h).
+// from test_mp3.cpp): the Layer III header parse (frame.h) and the silent lead frame carrying a
+// bit reservoir (new_frames.h). Which ID3v2 tags a cut keeps: test_mp3_id3.cpp.
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -17,57 +17,6 @@ namespace {
 
 using namespace test_tools;
 using namespace mp3_test;
-
-// ---- ID3v2 ----------------------------------------------------------------------------------
-
-struct Id3Case {
-    const char* name;
-    std::string tag;
-    bool kept;
-};
-
-std::vector<Id3Case> id3_cases()
-{
-    const std::string title = std::string("\0x", 2);
-    return {
-        {"TextFramesAreKept", id3_tag({{"TIT2", title}, {"TPE1", title}}), true},
-        {"Version24WithFooterIsKept", id3_tag({{"TIT2", title}}, 4, 0x10), true},
-        {"TwoTagsInARowAreKept", id3_tag({{"TIT2", title}}) + id3_tag({{"TALB", title}}), true},
-        // Tags whose frames describe the original's timeline are rewritten: test_mp3_id3.cpp.
-        // Whole-tag unsynchronisation (v2.3) hides frame headers: not vouched for.
-        {"UnsynchronisedTagIsDropped", id3_tag({{"TIT2", title}}, 3, 0x80), false},
-        {"UnknownMajorVersionIsDropped", id3_tag({{"TIT2", title}}, 5), false},
-        {"BadFrameIdIsDropped", id3_tag({{"T!T2", title}}), false},
-    };
-}
-
-class Mp3Id3 : public Mp3Files, public ::testing::WithParamInterface<Id3Case> {};
-
-TEST_P(Mp3Id3, TagWithoutTimelineFramesIsKeptAsItIs)
-{
-    ASSERT_EQ(errors(), "");
-    const std::string& original = fixture("CbrStereo44k").bytes;
-    const std::string audio = original.substr(id3_size(original));
-    const std::string file = GetParam().tag + audio;
-    const Cut cut = served_cut("audio/mpeg", file, 5000000);
-    ASSERT_EQ(cut.status, Cut::Status::Ok) << cut.detail;
-    expect_invariants(cut, file.size());
-    const std::string bytes = materialise(cut, file);
-    const std::string& tag = GetParam().tag;
-    if (GetParam().kept) {
-        EXPECT_EQ(bytes.substr(0, tag.size()), tag);
-        EXPECT_TRUE(read_xing(bytes, tag.size()).ok);
-    }
-    else {
-        EXPECT_TRUE(read_xing(bytes, 0).ok) << "the cut starts with its header frame";
-    }
-    // Either way the audio is the same as for the file without a tag.
-    const Cut bare = served_cut("audio/mpeg", audio, 5000000);
-    EXPECT_EQ(bytes.substr(bytes.size() - bare.rep.length), materialise(bare, audio));
-}
-
-INSTANTIATE_TEST_SUITE_P(Tags, Mp3Id3, ::testing::ValuesIn(id3_cases()),
-                         [](const auto& info) { return std::string(info.param.name); });
 
 // ---- parse_mp3_header -----------------------------------------------------------------------
 

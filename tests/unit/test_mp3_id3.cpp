@@ -84,35 +84,44 @@ std::string podcast_tag(unsigned major)
                major);
 }
 
-class Mp3Id3Rewrite : public Mp3Files, public ::testing::WithParamInterface<unsigned> {
+// Cuts of the fixture's audio behind hand-made tags.
+class Mp3Id3Cuts : public Mp3Files {
 protected:
-    // The cut of the podcast tag before the fixture's audio over `span`: its bytes, and the same
-    // cut's audio without the tag (what follows the tag in it).
-    std::string cut_with(const std::string& tag_bytes, const Span& span, Cut* out = nullptr)
+    struct Made {
+        Cut cut;
+        std::string bytes;  // the whole cut
+        std::string tags;   // what comes before its audio
+    };
+
+    // The cut of `tag_bytes` before the fixture's audio over `span`; its audio must be the same
+    // cut's of the audio alone, whatever becomes of the tags.
+    Made cut_with(const std::string& tag_bytes, const Span& span)
     {
         const std::string& original = fixture("CbrStereo44k").bytes;
         const std::string audio = original.substr(id3_size(original));
         const std::string file = tag_bytes + audio;
-        const Cut cut = served_cut("audio/mpeg", file, span);
-        EXPECT_EQ(cut.status, Cut::Status::Ok) << cut.detail;
-        expect_invariants(cut, file.size());
-        const std::string bytes = materialise(cut, file);
+        Made m;
+        m.cut = served_cut("audio/mpeg", file, span);
+        EXPECT_EQ(m.cut.status, Cut::Status::Ok) << m.cut.detail;
+        expect_invariants(m.cut, file.size());
+        m.bytes = materialise(m.cut, file);
         const Cut bare = served_cut("audio/mpeg", audio, span);
-        EXPECT_EQ(bytes.substr(bytes.size() - bare.rep.length), materialise(bare, audio));
-        if (out) {
-            *out = cut;
-        }
-        return bytes.substr(0, bytes.size() - bare.rep.length);
+        EXPECT_EQ(m.bytes.substr(m.bytes.size() - bare.rep.length), materialise(bare, audio));
+        m.tags = m.bytes.substr(0, m.bytes.size() - bare.rep.length);
+        return m;
     }
 };
+
+class Mp3Id3Rewrite : public Mp3Id3Cuts, public ::testing::WithParamInterface<unsigned> {};
 
 TEST_P(Mp3Id3Rewrite, ACutKeepsTheTagWithItsChaptersRebased)
 {
     ASSERT_EQ(errors(), "");
     const unsigned major = GetParam();
     const auto title = [&](const std::string& t) { return frame("TIT2", text(t), major); };
-    Cut cut;
-    const std::string got = cut_with(podcast_tag(major), Span{5000000, Span::kToTheEnd}, &cut);
+    const Made made = cut_with(podcast_tag(major), Span{5000000, Span::kToTheEnd});
+    const Cut& cut = made.cut;
+    const std::string& got = made.tags;
     ASSERT_EQ(cut.start, 5000000);
     ASSERT_EQ(cut.duration, 15000000);
     // chp0 ends before 5 s: gone. chp1 holds 5 s: from 0. The others 5 s earlier.
@@ -140,7 +149,7 @@ TEST_P(Mp3Id3Rewrite, AClipKeepsTheChaptersItOverlapsEndingAtItsEnd)
     ASSERT_EQ(errors(), "");
     const unsigned major = GetParam();
     const auto title = [&](const std::string& t) { return frame("TIT2", text(t), major); };
-    const std::string got = cut_with(podcast_tag(major), Span{5000000, 12000000});
+    const std::string got = cut_with(podcast_tag(major), Span{5000000, 12000000}).tags;
     const std::string expected =
         tag(frame("TIT2", text("Show"), major) +
                 frame("CTOC", ctoc("toc", 0x03, {"chp1", "chp2"}, title("Contents")), major) +
@@ -173,46 +182,57 @@ TEST_F(Mp3Files, Id3v22LengthIsRewrittenAndLyricsDropped)
     EXPECT_EQ(materialise(cut, file).substr(0, expected.size()), expected);
 }
 
-// What a cut cannot vouch for leaves the tag out; the cut is made all the same.
-struct LeftOut {
+// A tag without timeline frames goes into a cut as it is (moved from test_mp3_frames.cpp); what
+// a cut cannot vouch for leaves the tags out, and the cut is made all the same.
+struct Id3Case {
     const char* name;
     std::string tag;
+    bool kept;
 };
 
-std::vector<LeftOut> left_out_cases()
+std::vector<Id3Case> id3_cases()
 {
+    const std::string title = std::string("\0x", 2);
     std::string many;
     for (unsigned i = 0; i <= mp3::kMaxId3Edits; ++i) {
         many += frame("CHAP", chap("c" + std::to_string(i), i, i + 1, 0, 0, ""), 3);
     }
     return {
-        {"CompressedChapter", tag(frame("CHAP", chap("chp0", 0, 4000, 0, 0, ""), 4, 0x08), 4)},
-        {"ChapterIdWithoutTerminator", tag(frame("CHAP", std::string(300, 'x'), 3), 3)},
-        {"ChapterTooShortForItsTimes", tag(frame("CHAP", std::string("chp0\0\0\0\0\0", 9), 3), 3)},
-        {"TocWithMissingChildren", tag(frame("CTOC", std::string("toc\0\3\4a\0b\0", 10), 3), 3)},
-        {"MoreEditsThanTheCap", tag(many, 3)},
+        {"TextFramesAreKept", id3_tag({{"TIT2", title}, {"TPE1", title}}), true},
+        {"Version24WithFooterIsKept", id3_tag({{"TIT2", title}}, 4, 0x10), true},
+        {"TwoTagsInARowAreKept", id3_tag({{"TIT2", title}}) + id3_tag({{"TALB", title}}), true},
+        // Whole-tag unsynchronisation (v2.3) hides frame headers: not vouched for.
+        {"UnsynchronisedTagIsDropped", id3_tag({{"TIT2", title}}, 3, 0x80), false},
+        {"UnknownMajorVersionIsDropped", id3_tag({{"TIT2", title}}, 5), false},
+        {"BadFrameIdIsDropped", id3_tag({{"T!T2", title}}), false},
+        {"CompressedChapter", tag(frame("CHAP", chap("chp0", 0, 4000, 0, 0, ""), 4, 0x08), 4), false},
+        {"ChapterIdWithoutTerminator", tag(frame("CHAP", std::string(300, 'x'), 3), 3), false},
+        {"ChapterTooShortForItsTimes", tag(frame("CHAP", std::string("chp0\0\0\0\0\0", 9), 3), 3), false},
+        {"TocWithMissingChildren", tag(frame("CTOC", std::string("toc\0\3\4a\0b\0", 10), 3), 3), false},
+        {"MoreEditsThanTheCap", tag(many, 3), false},
         {"MoreElementIdBytesThanTheCap",
-         tag(frame("CTOC", ctoc("toc", 0, std::vector<std::string>(70, std::string(250, 'i')), ""), 3), 3)},
+         tag(frame("CTOC", ctoc("toc", 0, std::vector<std::string>(70, std::string(250, 'i')), ""), 3), 3), false},
     };
 }
 
-class Mp3Id3LeftOut : public Mp3Files, public ::testing::WithParamInterface<LeftOut> {};
+class Mp3Id3 : public Mp3Id3Cuts, public ::testing::WithParamInterface<Id3Case> {};
 
-TEST_P(Mp3Id3LeftOut, TheCutStartsWithItsHeaderFrame)
+TEST_P(Mp3Id3, TagIsKeptAsItIsOrLeftOut)
 {
     ASSERT_EQ(errors(), "");
-    const std::string& original = fixture("CbrStereo44k").bytes;
-    const std::string audio = original.substr(id3_size(original));
-    const std::string file = GetParam().tag + audio;
-    const Cut cut = served_cut("audio/mpeg", file, Span{5000000, Span::kToTheEnd});
-    ASSERT_EQ(cut.status, Cut::Status::Ok) << cut.detail;
-    const std::string bytes = materialise(cut, file);
-    EXPECT_TRUE(read_xing(bytes, 0).ok);
-    const Cut bare = served_cut("audio/mpeg", audio, Span{5000000, Span::kToTheEnd});
-    EXPECT_EQ(bytes, materialise(bare, audio));
+    const std::string& tag = GetParam().tag;
+    const Made made = cut_with(tag, Span{5000000, Span::kToTheEnd});
+    if (GetParam().kept) {
+        EXPECT_EQ(made.tags, tag);
+        EXPECT_TRUE(read_xing(made.bytes, tag.size()).ok);
+    }
+    else {
+        EXPECT_EQ(made.tags, "");
+        EXPECT_TRUE(read_xing(made.bytes, 0).ok) << "the cut starts with its header frame";
+    }
 }
 
-INSTANTIATE_TEST_SUITE_P(Tags, Mp3Id3LeftOut, ::testing::ValuesIn(left_out_cases()),
+INSTANTIATE_TEST_SUITE_P(Tags, Mp3Id3, ::testing::ValuesIn(id3_cases()),
                          [](const auto& info) { return std::string(info.param.name); });
 
 }  // namespace
