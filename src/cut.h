@@ -33,6 +33,7 @@ struct Cut {
         PastEnd,     // the start is at or past the end of the audio
         Malformed,   // the file is not a well-formed stream of its format
         Unsupported, // well-formed, but of a kind the cutter does not cut (fragmented MP4, video)
+        OverBudget,  // cutting it would cost more than a request's budget (byte_source.h)
     };
     Status status = Status::Malformed;
     Representation rep;      // rep.etag_suffix names the cut: set by cut_for_type (formats/dispatch.h)
@@ -43,7 +44,7 @@ struct Cut {
     // audio makes the same cut as no END.
     Micros end = Span::kToTheEnd;
     Micros duration = 0;     // of the cut, as its rewritten headers tell players
-    std::string detail;      // for the error log when Malformed or Unsupported
+    std::string detail;      // for the error log when Malformed, Unsupported or OverBudget
 };
 
 }  // namespace audio_stream

@@ -16,7 +16,7 @@ class AprFileSource final : public ByteSource {
 public:
     AprFileSource(apr_file_t* fd, Offset size) : fd_(fd), size_(size) {}
     Offset size() const override { return size_; }
-    bool read(Offset offset, void* buf, std::size_t len) override
+    bool fetch(Offset offset, void* buf, std::size_t len) override
     {
         return read_exactly(fd_, offset, static_cast<char*>(buf), len) == APR_SUCCESS;
     }
@@ -37,7 +37,8 @@ inline bool file_state(apr_file_t* fd, apr_finfo_t& now)
 inline FileIdentity file_identity(const apr_finfo_t& f)
 {
     return {static_cast<std::uint64_t>(f.device), static_cast<std::uint64_t>(f.inode),
-            static_cast<std::uint64_t>(f.size), static_cast<std::int64_t>(f.mtime)};
+            static_cast<std::uint64_t>(f.size), static_cast<std::int64_t>(f.mtime),
+            static_cast<std::int64_t>(f.ctime)};
 }
 
 }  // namespace audio_stream::apache

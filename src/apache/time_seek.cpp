@@ -17,14 +17,23 @@ struct Found {
     bool indexed = false;  // made now, reading the file to build its seek index
 };
 
+// A file's verdict, whatever the span: the key a refusal of the file itself is kept under too.
+const Span kWholeFile{-1, -1};
+
+bool refuses_the_file(Cut::Status s)
+{
+    return s == Cut::Status::Malformed || s == Cut::Status::Unsupported || s == Cut::Status::OverBudget;
+}
+
 // The cut of this file over `span`, from the child's cache or made now. nullptr for a type no
-// cutter knows. A refusal is cached as a cut is: a file that costs its parser a budget to refuse
-// costs it once, and the same request again a lookup. The key is the open descriptor's identity,
-// the file the cut is read from, not the one the request's stat of its path saw.
+// cutter knows. A refusal is cached as a cut is, and one that is about the file (malformed,
+// unsupported, over the budget) for every span: a file that costs its parser a budget to refuse
+// costs it once, and any request for it again a lookup. The key is the open descriptor's
+// identity, the file the cut is read from, not the one the request's stat of its path saw.
 std::shared_ptr<const Cut> find_cut(request_rec* r, apr_file_t* fd, const Span& span, Found& found)
 {
-    const CutKey key{format_of_type(r->content_type), span};
-    if (key.format == 0) {
+    const unsigned format = format_of_type(r->content_type);
+    if (format == 0) {
         return nullptr;  // before the cache: a file a format read under another type is not this one
     }
     apr_finfo_t now;
@@ -34,9 +43,11 @@ std::shared_ptr<const Cut> find_cut(request_rec* r, apr_file_t* fd, const Span& 
     const FileIdentity id = file_identity(now);
     CutCache* const cache = cut_cache(r->server);
     if (cache) {
-        if (auto hit = cache->find(id, key)) {
-            found.cached = true;
-            return hit;
+        for (const Span& key : {kWholeFile, span}) {
+            if (auto hit = cache->find(id, CutKey{format, key})) {
+                found.cached = true;
+                return hit;
+            }
         }
     }
     AprFileSource src(fd, static_cast<Offset>(now.size));
@@ -48,7 +59,7 @@ std::shared_ptr<const Cut> find_cut(request_rec* r, apr_file_t* fd, const Span& 
     }
     auto cut = std::make_shared<const Cut>(std::move(*made));
     if (cache) {
-        cache->insert(id, key, cut);
+        cache->insert(id, CutKey{format, refuses_the_file(cut->status) ? kWholeFile : span}, cut);
     }
     return cut;
 }
@@ -74,6 +85,11 @@ Answer refuse_cut(request_rec* r, const Cut* cut, const std::string& t, bool cac
     case Cut::Status::Unsupported:
         // A well-formed file of a kind the cutter does not cut (fragmented MP4, a video track).
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "AS0025: no time seek for %s at %s: %s%s", r->filename,
+                      t.c_str(), cut->detail.c_str(), again);
+        return HTTP_NOT_IMPLEMENTED;
+    case Cut::Status::OverBudget:
+        // Maybe well-formed, but built to cost more than any real file: not cut.
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "AS0026: no time seek for %s at %s: %s%s", r->filename,
                       t.c_str(), cut->detail.c_str(), again);
         return HTTP_NOT_IMPLEMENTED;
     case Cut::Status::Malformed:

@@ -19,8 +19,8 @@ namespace {
 
 // "ASIX", a format version, then the identity the payload belongs to.
 constexpr char kMagic[4] = {'A', 'S', 'I', 'X'};
-constexpr std::uint32_t kVersion = 1;
-constexpr std::size_t kHeaderBytes = 4 + 4 + 4 + 8 * 4 + 8;
+constexpr std::uint32_t kVersion = 2;  // 2: the identity has the ctime
+constexpr std::size_t kHeaderBytes = 4 + 4 + 4 + 8 * 5 + 8;
 
 void put64(std::string& out, std::uint64_t v)
 {
@@ -37,6 +37,7 @@ std::string header(const FileIdentity& file, unsigned kind, std::size_t payload)
     put64(h, file.inode);
     put64(h, file.size);
     put64(h, static_cast<std::uint64_t>(file.mtime));
+    put64(h, static_cast<std::uint64_t>(file.ctime));
     put64(h, payload);
     return h;
 }
@@ -86,8 +87,9 @@ std::string IndexFiles::prefix(const FileIdentity& file, unsigned kind) const
 
 std::string IndexFiles::path(const FileIdentity& file, unsigned kind) const
 {
-    char state[48];
-    std::snprintf(state, sizeof state, "%" PRIx64 "-%" PRIx64 ".idx", file.size, static_cast<std::uint64_t>(file.mtime));
+    char state[72];
+    std::snprintf(state, sizeof state, "%" PRIx64 "-%" PRIx64 "-%" PRIx64 ".idx", file.size,
+                  static_cast<std::uint64_t>(file.mtime), static_cast<std::uint64_t>(file.ctime));
     return dir_ + "/" + prefix(file, kind) + state;
 }
 

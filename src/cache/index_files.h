@@ -1,7 +1,7 @@
 // Seek indexes on disk: one directory that all of a server's children share (and that outlives
 // restarts when it is not on a tmpfs), so that a file is indexed once per server rather than
 // once per child. One file per (audio file, state, kind of index), named by the file's device
-// and inode and by its size and mtime: a changed audio file misses, and the first save of its
+// and inode and by its size, mtime and ctime: a changed audio file misses, and the first save of its
 // new index removes the old one's. Files are written under a temporary name and renamed, so a
 // reader sees a whole index or none; what a reader loads is still only bytes to validate (each
 // index type's parse checks them against the file). Saving keeps the directory within its byte

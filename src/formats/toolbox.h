@@ -34,23 +34,28 @@ struct Refusal {
 // The start is at or past the end of the audio.
 [[noreturn]] void refuse_past_end();
 
-// make()'s cut, or the Cut of the Refusal it threw.
+// make()'s cut, or the Cut of the Refusal it threw, or an OverBudget cut when it spent the
+// request's budget (byte_source.h).
 template <typename Make>
 Cut as_cut(Make&& make)
 {
+    Cut cut;
     try {
         return std::forward<Make>(make)();
     }
     catch (const Refusal& r) {
-        Cut cut;
         cut.status = r.status;
         cut.detail = r.detail;
-        return cut;
     }
+    catch (const BudgetSpent& b) {
+        cut.status = Cut::Status::OverBudget;
+        cut.detail = b.detail;
+    }
+    return cut;
 }
 
-// Runs read(): false when it threw a Refusal (a layout of a file that does not parse is the
-// whole file, of unknown duration).
+// Runs read(): false when it threw a Refusal or spent the budget (a layout of a file that does
+// not parse is the whole file, of unknown duration).
 template <typename Read>
 bool parses(Read&& read)
 {
@@ -59,6 +64,9 @@ bool parses(Read&& read)
         return true;
     }
     catch (const Refusal&) {
+        return false;
+    }
+    catch (const BudgetSpent&) {
         return false;
     }
 }

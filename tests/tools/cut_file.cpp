@@ -2,7 +2,7 @@
 // the cutters on real files by hand, with decoders as oracles:
 //   build/cut-file audio/mpeg in.mp3 30,90 > clip.mp3 && ffprobe clip.mp3
 // SPAN is what ?t= takes (time_param.h). Prints status, start, end, duration and the ETag suffix
-// to stderr; the bytes to stdout. Exit 0 for an Ok cut, 1 for any other status, 2 for bad usage.
+// to stderr, with what the cut spent of a request's budget; the bytes to stdout. Exit 0 for an Ok cut, 1 for any other status, 2 for bad usage.
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -21,7 +21,7 @@ public:
         size_ = static_cast<audio_stream::Offset>(std::ftell(f_));
     }
     audio_stream::Offset size() const override { return size_; }
-    bool read(audio_stream::Offset offset, void* buf, std::size_t len) override
+    bool fetch(audio_stream::Offset offset, void* buf, std::size_t len) override
     {
         return offset <= size_ && len <= size_ - offset && std::fseek(f_, static_cast<long>(offset), SEEK_SET) == 0 &&
                std::fread(buf, 1, len, f_) == len;
@@ -53,15 +53,19 @@ int main(int argc, char** argv)
         std::fprintf(stderr, "cut-file: no cutter for %s\n", argv[1]);
         return 2;
     }
-    static const char* const kStatus[] = {"ok", "past-end", "malformed", "unsupported"};
+    static const char* const kStatus[] = {"ok", "past-end", "malformed", "unsupported", "over-budget"};
     std::fprintf(stderr, "status %s start %lld end %lld duration %lld etag %s %s\n",
                  kStatus[static_cast<int>(cut->status)], static_cast<long long>(cut->start),
                  cut->end == Span::kToTheEnd ? -1LL : static_cast<long long>(cut->end),
                  static_cast<long long>(cut->duration), cut->rep.etag_suffix.c_str(), cut->detail.c_str());
+    const ParseBudget& spent = src.spent();  // what the request's budget would have counted
+    std::fprintf(stderr, "spent %llu reads %llu bytes %llu steps\n", static_cast<unsigned long long>(spent.reads),
+                 static_cast<unsigned long long>(spent.bytes), static_cast<unsigned long long>(spent.steps));
     if (cut->status != Cut::Status::Ok) {
         return 1;
     }
     std::string buf;
+    const ByteSource::Unbudgeted serving(src);  // the body is the server's to read, not the parser's
     for (const auto& e : cut->rep.extents) {
         if (const auto* x = std::get_if<FileExtent>(&e)) {
             buf.resize(static_cast<std::size_t>(x->length));

@@ -243,9 +243,9 @@ struct CutCaseName {
 // A MemorySource that counts the bytes read from it: what an index saves.
 class CountingSource final : public ByteSource {
 public:
-    explicit CountingSource(std::string_view bytes) : inner_(bytes) {}
+    explicit CountingSource(std::string_view bytes) : inner_(bytes) { inner_.set_budget(kNoBudget); }
     Offset size() const override { return inner_.size(); }
-    bool read(Offset offset, void* buf, std::size_t len) override
+    bool fetch(Offset offset, void* buf, std::size_t len) override
     {
         bytes_read += len;
         return inner_.read(offset, buf, len);

@@ -117,7 +117,7 @@ public:
     {
     }
     Offset size() const override { return size_; }
-    bool read(Offset offset, void* buf, std::size_t len) override
+    bool fetch(Offset offset, void* buf, std::size_t len) override
     {
         if (offset > size_ || len > size_ - offset) {
             return false;

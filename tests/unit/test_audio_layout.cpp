@@ -170,8 +170,8 @@ TEST(FileIdentity, TheExtraNumberChangesTheHash)
     EXPECT_EQ(identity_hash(kFile), identity_hash(kFile, 0));
     EXPECT_NE(identity_hash(kFile, 0), identity_hash(kFile, 1));
     EXPECT_NE(identity_hash(kFile, 1), identity_hash(kFile, std::uint64_t{1} << 56));
-    // FNV-1a of 40 zero bytes, as written: the function is stable across builds.
-    EXPECT_EQ(identity_hash({0, 0, 0, 0}), static_cast<std::size_t>(0x310ea34061520363ull));
+    // FNV-1a of 48 zero bytes, as written: the function is stable across builds.
+    EXPECT_EQ(identity_hash({0, 0, 0, 0}), static_cast<std::size_t>(0x902dca9c47fa0dc3ull));
 }
 
 bool same(const AudioLayout& a, const AudioLayout& b)
@@ -201,7 +201,8 @@ TEST(LayoutCache, AnyChangeOfIdentityMisses)
     cache.insert(kFile, kMp3, kCbr);
     for (const FileIdentity other : {FileIdentity{2, 42, 6000, kFile.mtime}, FileIdentity{1, 43, 6000, kFile.mtime},
                                      FileIdentity{1, 42, 6001, kFile.mtime},
-                                     FileIdentity{1, 42, 6000, kFile.mtime + 1}}) {
+                                     FileIdentity{1, 42, 6000, kFile.mtime + 1},
+                                     FileIdentity{1, 42, 6000, kFile.mtime, kFile.ctime + 1}}) {
         EXPECT_FALSE(cache.find(other, kMp3).has_value());
     }
 }

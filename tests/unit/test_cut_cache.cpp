@@ -57,7 +57,8 @@ TEST(CutCache, AnyChangeOfIdentityMisses)
     CutCache cache(8, 1 << 20);
     cache.insert(kFile, at(5), make_cut(10, 5));
     for (FileIdentity other : {FileIdentity{2, 42, 6000, kFile.mtime}, FileIdentity{1, 43, 6000, kFile.mtime},
-                               FileIdentity{1, 42, 6001, kFile.mtime}, FileIdentity{1, 42, 6000, kFile.mtime + 1}}) {
+                               FileIdentity{1, 42, 6001, kFile.mtime}, FileIdentity{1, 42, 6000, kFile.mtime + 1},
+                               FileIdentity{1, 42, 6000, kFile.mtime, kFile.ctime + 1}}) {
         EXPECT_EQ(cache.find(other, at(5)), nullptr);
     }
 }

@@ -268,8 +268,8 @@ TEST(IndexFiles, SavedPayloadsComeBackForTheSameFileStateAndKindOnly)
 TEST(IndexFiles, TheDirectoryKeepsWithinItsBudgetLeastRecentlyUsedOut)
 {
     test_tools::TempDir dir("index_files");
-    // Each saved file: a 52-byte header and a 100-byte payload; room for three.
-    IndexFiles files(dir.path(), 1 << 20, 3 * 152);
+    // Each saved file: a 60-byte header and a 100-byte payload; room for three.
+    IndexFiles files(dir.path(), 1 << 20, 3 * 160);
     FileIdentity ids[5] = {kFile, kFile, kFile, kFile, kFile};
     const std::string payload(100, 'p');
     for (int i = 0; i < 3; ++i) {

@@ -209,6 +209,21 @@ TEST(RefusedCut, ParsesSaysWhetherTheReadWasRefused)
         refuse_malformed("short");
     }));
     EXPECT_EQ(steps, 2);
+    EXPECT_FALSE(parses([] { throw BudgetSpent{"over"}; }));
+}
+
+TEST(RefusedCut, ASpentBudgetIsAnOverBudgetCutNamingTheBudget)
+{
+    MemorySource src("abc");
+    src.set_budget({1, 100, 100});
+    char b;
+    const Cut cut = as_cut([&]() -> Cut {
+        src.read(0, &b, 1);
+        src.read(1, &b, 1);
+        refuse_malformed("never reached");
+    });
+    EXPECT_EQ(cut.status, Cut::Status::OverBudget);
+    EXPECT_EQ(cut.detail, "over the request's budget of 1 reads");
 }
 
 }  // namespace

@@ -128,6 +128,7 @@ Clip locate(Reader& r, const Stream& s, const Span& span, IndexSource& indexes)
         }
     }
     const auto index = indexes.get<FrameIndex>(IndexKind::Mp3, [&] {
+        const ByteSource::Unbudgeted own_bounds(r.source());  // kMaxIndexFrames, kMaxIndexBytes
         return std::make_shared<const FrameIndex>(build_index(r, s.audio, s.tags.limit, s.ref));
     });
     if (!index->error.empty()) {

@@ -27,6 +27,7 @@ class Reader {
 public:
     explicit Reader(ByteSource& src) : src_(src), size_(src.size()), buf_(kWindow) {}
     Offset size() const { return size_; }
+    ByteSource& source() { return src_; }
     Offset window_end() const { return base_ + len_; }
     bool failed() const { return failed_; }
 

@@ -116,6 +116,7 @@ Runs read_runs(BoxWalk& walk, const Box& b, const char* what)
     if (runs.entries > (runs.payload.size() - runs.header) / 8) {
         refuse_malformed(std::string(what) + " has more entries than bytes");
     }
+    walk.src().step(runs.entries);  // held, and walked by every question asked of it
     return runs;
 }
 
@@ -142,6 +143,7 @@ void read_stsc(BoxWalk& walk, Track& t, const Box& b, std::uint32_t descriptions
     if (n > (p.size() - 8) / 12) {
         refuse_malformed("stsc has more entries than bytes");
     }
+    walk.src().step(n);
     std::vector<Stsc>& runs = t.chunks.runs;
     runs.reserve(n);
     for (std::uint32_t i = 0; i < n; ++i) {
@@ -170,6 +172,7 @@ void read_chunks(BoxWalk& walk, Track& t, const Box& b)
     if (n > kMaxChunks) {
         refuse_malformed("a track of more than " + std::to_string(kMaxChunks) + " chunks (the cap)");
     }
+    walk.src().step(n);  // a track's chunks are held: the request's budget bounds all tracks' together
     t.chunks.offsets.resize(n);
     for (std::uint32_t i = 0; i < n; ++i) {
         t.chunks.offsets[i] = r.be_at(8 + w * i, w);
