@@ -98,12 +98,14 @@ Representation whole_file(Offset size)
 
 Extents slice_extents(const Extents& extents, Offset first, Offset length)
 {
+    return slice_extents_from(extents, 0, 0, first, length);
+}
+
+Extents slice_extents_from(const Extents& extents, std::size_t from, Offset pos, Offset first, Offset length)
+{
     Extents out;
-    Offset pos = 0;  // offset of the current extent within the representation
-    for (const auto& e : extents) {
-        if (length == 0) {
-            break;
-        }
+    for (std::size_t i = from; i < extents.size() && length > 0; ++i) {
+        const Extent& e = extents[i];
         const Offset len = extent_length(e);
         if (first >= pos + len) {
             pos += len;
@@ -122,6 +124,23 @@ Extents slice_extents(const Extents& extents, Offset first, Offset length)
         pos += len;
     }
     return out;
+}
+
+ExtentStarts::ExtentStarts(const Extents& extents)
+{
+    ends_.reserve(extents.size());
+    Offset end = 0;
+    for (const auto& e : extents) {
+        end += extent_length(e);
+        ends_.push_back(end);
+    }
+}
+
+Extents ExtentStarts::slice(const Extents& extents, Offset first, Offset length) const
+{
+    // The first extent that ends after `first`: the ones before it hold none of the slice.
+    const std::size_t from = static_cast<std::size_t>(std::upper_bound(ends_.begin(), ends_.end(), first) - ends_.begin());
+    return slice_extents_from(extents, from, from == 0 ? 0 : ends_[from - 1], first, length);
 }
 
 Extents next_slice(const Extents& body, SliceCursor& at, std::size_t max_extents, Offset max_bytes)

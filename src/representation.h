@@ -68,6 +68,22 @@ Representation whole_file(Offset size);
 // within extents_length(extents); empty pieces are never emitted.
 Extents slice_extents(const Extents& extents, Offset first, Offset length);
 
+// The same from extent `from` on, whose first byte is at `pos` of the representation.
+Extents slice_extents_from(const Extents& extents, std::size_t from, Offset pos, Offset first, Offset length);
+
+// Where each extent of a body ends, found once: slices of it (the parts of a multipart answer)
+// then start by a binary search instead of a walk over the extents before them, so that many
+// ranges over a cut of many extents cost the ranges, not ranges x extents.
+class ExtentStarts {
+public:
+    explicit ExtentStarts(const Extents& extents);
+    // slice_extents(extents, first, length), for the extents this was made from.
+    Extents slice(const Extents& extents, Offset first, Offset length) const;
+
+private:
+    std::vector<Offset> ends_;
+};
+
 // Where next_slice goes on from: an extent of the body and the bytes of it already taken.
 struct SliceCursor {
     std::size_t index = 0;

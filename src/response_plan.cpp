@@ -85,6 +85,7 @@ Plan multipart(const PlanRequest& req, const std::vector<ByteRange>& ranges)
     p.content_type = "multipart/byteranges; boundary=" + boundary;
     p.note = std::to_string(ranges.size()) + " parts";
     p.total = rep.length;
+    const ExtentStarts starts(rep.extents);
     for (const auto& r : ranges) {
         std::string head = "\r\n--" + boundary + "\r\n";
         if (!req.content_type.empty()) {
@@ -96,7 +97,7 @@ Plan multipart(const PlanRequest& req, const std::vector<ByteRange>& ranges)
         p.parts.push_back({r, p.content_length});
         p.content_length += r.length();
         p.body.push_back(MemoryBlock{std::move(head)});
-        for (auto& e : slice_extents(rep.extents, r.first, r.length())) {
+        for (auto& e : starts.slice(rep.extents, r.first, r.length())) {
             p.body.push_back(std::move(e));
         }
     }

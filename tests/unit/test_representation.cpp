@@ -103,6 +103,33 @@ TEST_P(SliceExtentsTest, SlicesExactly)
     const Extents out = slice_extents(c.extents, c.first, c.length);
     EXPECT_EQ(out, c.expected);
     EXPECT_EQ(extents_length(out), c.length);
+    // The same slice found by the extents' ends (multipart parts).
+    EXPECT_EQ(ExtentStarts(c.extents).slice(c.extents, c.first, c.length), c.expected);
+}
+
+// Every slice of a body of many short extents (a cut of one per frame, empty blocks among
+// them) is the same whether its start is found by a binary search or a walk from the first.
+TEST(ExtentStarts, EverySliceOfManyExtentsIsTheWalksSlice)
+{
+    std::mt19937 rng(31);
+    Extents body;
+    for (int i = 0; i < 2000; ++i) {
+        const Offset n = rng() % 7;
+        if (rng() % 2) {
+            body.push_back(MemoryBlock{std::string(static_cast<std::size_t>(n), static_cast<char>('a' + i % 26))});
+        }
+        else {
+            body.push_back(FileExtent{Offset{1000} * i, n + 1});
+        }
+    }
+    const Offset total = extents_length(body);
+    const ExtentStarts starts(body);
+    for (int i = 0; i < 3000; ++i) {
+        const Offset first = rng() % total;
+        const Offset length = rng() % (total - first + 1);
+        ASSERT_EQ(starts.slice(body, first, length), slice_extents(body, first, length)) << first << "+" << length;
+    }
+    EXPECT_EQ(starts.slice(body, total, 0), Extents{});
 }
 
 INSTANTIATE_TEST_SUITE_P(Representation, SliceExtentsTest, ::testing::ValuesIn(slice_cases()),
