@@ -48,12 +48,24 @@ std::string make_boundary(std::string_view seed, Offset length)
     return buf;
 }
 
-Plan whole(const Representation& rep, std::string note)
+// The representation's extents as a body: shared when another owns them, else copied.
+void whole_body(const PlanRequest& req, Plan& p)
 {
+    if (req.shared_extents) {
+        p.shared_body = req.shared_extents;
+    }
+    else {
+        p.body = req.representation->extents;
+    }
+}
+
+Plan whole(const PlanRequest& req, std::string note)
+{
+    const Representation& rep = *req.representation;
     Plan p;
     p.status = 200;
     p.content_length = rep.length;
-    p.body = rep.extents;
+    whole_body(req, p);
     if (rep.length > 0) {
         p.parts.push_back({{0, rep.length - 1}, 0});
     }
@@ -62,13 +74,19 @@ Plan whole(const Representation& rep, std::string note)
     return p;
 }
 
-Plan single_part(const Representation& rep, ByteRange window, std::string note)
+Plan single_part(const PlanRequest& req, ByteRange window, std::string note)
 {
+    const Representation& rep = *req.representation;
     Plan p;
     p.status = 206;
     p.content_range = content_range(window.first, window.last, rep.length);
     p.content_length = window.length();
-    p.body = slice_extents(rep.extents, window.first, window.length());
+    if (window.first == 0 && window.length() == rep.length) {
+        whole_body(req, p);  // bytes=0-: a download's first request
+    }
+    else {
+        p.body = slice_extents(rep.extents, window.first, window.length());
+    }
     p.parts.push_back({window, 0});
     p.total = rep.length;
     p.note = std::move(note);
@@ -113,15 +131,15 @@ Plan plan_response(const PlanRequest& req)
 {
     const Representation& rep = *req.representation;
     if (req.range.empty()) {
-        return whole(rep, "no range");
+        return whole(req, "no range");
     }
     const ParsedRange parsed = parse_range(req.range, req.max_ranges);
     if (parsed.status == ParsedRange::Status::Invalid) {
         // RFC 9110 §14.2: an invalid or unknown-unit Range is ignored.
-        return whole(rep, "invalid range ignored");
+        return whole(req, "invalid range ignored");
     }
     if (parsed.status == ParsedRange::Status::TooMany) {
-        return whole(rep, "more ranges than AudioStreamMaxRanges");
+        return whole(req, "more ranges than AudioStreamMaxRanges");
     }
     const ResolvedRanges resolved = resolve_ranges(parsed.specs, rep.length);
     if (!resolved.satisfiable) {
@@ -138,12 +156,12 @@ Plan plan_response(const PlanRequest& req)
             parsed.specs.size() == 1 && parsed.specs.front().kind == RangeSpec::Kind::Open;
         const Window w =
             apply_piece_window(resolved.ranges.front(), open_ended, req.media_request, req.piece);
-        return single_part(rep, w.range, w.capped ? "piece" : "exact");
+        return single_part(req, w.range, w.capped ? "piece" : "exact");
     }
     Plan p = multipart(req, resolved.ranges);
     // Written without a multiplication so that no length can overflow it.
     if (p.content_length > rep.length && p.content_length - rep.length > rep.length) {
-        return whole(rep, "multipart larger than twice the file");
+        return whole(req, "multipart larger than twice the file");
     }
     return p;
 }

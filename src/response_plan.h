@@ -2,6 +2,7 @@
 #ifndef AUDIO_STREAM_RESPONSE_PLAN_H
 #define AUDIO_STREAM_RESPONSE_PLAN_H
 
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -20,6 +21,9 @@ struct PlanRequest {
     unsigned max_ranges;            // 0: unlimited
     std::string_view content_type;  // of the representation, repeated in multipart parts
     std::string_view boundary_seed; // makes the multipart boundary (use the ETag)
+    // The representation's extents when something else owns them (a cached cut): an answer of
+    // the whole then shares them rather than copying (a cut may hold a million extents).
+    std::shared_ptr<const Extents> shared_extents;
 };
 
 // A range of the representation the body carries, and where its bytes start in the body
@@ -34,10 +38,14 @@ struct Plan {
     std::string content_range;   // 206 single part, or "bytes */len" for 416
     std::string content_type;    // set only for multipart/byteranges
     Offset content_length = 0;
-    Extents body;
+    Extents body;                          // the body, unless `shared_body` is it
+    std::shared_ptr<const Extents> shared_body;  // the representation's, when the body is all of it
     std::vector<Part> parts;     // in body order; none for a 416 or an empty representation
     Offset total = 0;            // the representation's length
     std::string note;            // why: for the debug log ("piece", "invalid range ignored", ...)
+
+    // The body as extents, whichever holds it.
+    const Extents& body_extents() const { return shared_body ? *shared_body : body; }
 };
 
 // A multipart answer larger than twice the representation is replaced by a 200 of the whole:

@@ -15,12 +15,12 @@ bool snapshot(request_rec* r, apr_file_t* fd, const Plan& plan, const DirConfig&
 {
     const Offset size = snapshot_size(conf);
     if (plan.content_length <= size) {
-        return take_snapshot(r, fd, plan.body, conf, d.snapshot);
+        return take_snapshot(r, fd, plan.body_extents(), conf, d.snapshot);
     }
     // Download counting confirms what a client received window by window, each flushed before
     // the next; snapshots are handed on with no word of when they are written, so a counted
     // body goes in counted chunks instead.
-    const FileExtent* range = single_file_range(plan.body);
+    const FileExtent* range = single_file_range(plan.body_extents());
     if (!range || size == 0 || d.counter) {
         return false;
     }
@@ -46,7 +46,7 @@ const char* Delivery::name(const Plan& plan) const
         return snapshot.shared ? "shared snapshot" : "snapshot";
     case Body::Files: break;
     }
-    if (file_bytes(plan.body) == 0) {
+    if (file_bytes(plan.body_extents()) == 0) {
         return "no file bytes";
     }
     return transport == Transport::Http1 ? "sendfile" : "chunks";
@@ -62,17 +62,18 @@ Delivery decide_delivery(request_rec* r, apr_file_t* fd, const Plan& plan, const
     if (r->header_only) {
         d.body = Delivery::Body::None;
     }
-    else if (read_into_memory(plan.body, read_threshold(conf))) {
+    else if (read_into_memory(plan.body_extents(), read_threshold(conf))) {
         d.body = Delivery::Body::Read;
     }
-    else if (d.transport == Delivery::Transport::Http2 && file_bytes(plan.body) > 0 && snapshot(r, fd, plan, conf, d)) {
+    else if (d.transport == Delivery::Transport::Http2 && file_bytes(plan.body_extents()) > 0 &&
+             snapshot(r, fd, plan, conf, d)) {
         d.body = Delivery::Body::Snapshot;
     }
     else {
         d.body = Delivery::Body::Files;
     }
     d.window = d.counter && d.body == Delivery::Body::Files && plan.content_length > kCountedWindow ? kCountedWindow : 0;
-    d.sliced = d.body == Delivery::Body::Files && (plan.body.size() > kExtentsPerSlice || d.window > 0);
+    d.sliced = d.body == Delivery::Body::Files && (plan.body_extents().size() > kExtentsPerSlice || d.window > 0);
     return d;
 }
 

@@ -211,7 +211,7 @@ int refuse_unreadable(request_rec* r, const Plan& plan, apr_status_t rv)
 {
     ap_log_rerror(APLOG_MARK, APLOG_ERR, rv == APR_EOF ? APR_SUCCESS : rv, r,
                   "AS0030: cannot read %" APR_UINT64_T_FMT " bytes of %s (%s)",
-                  static_cast<apr_uint64_t>(file_bytes(plan.body)), r->filename,
+                  static_cast<apr_uint64_t>(file_bytes(plan.body_extents())), r->filename,
                   rv == APR_EOF ? "the file is shorter than its size said" : "read error");
     return HTTP_INTERNAL_SERVER_ERROR;
 }
@@ -219,7 +219,7 @@ int refuse_unreadable(request_rec* r, const Plan& plan, apr_status_t rv)
 // The body of a Read delivery, or a 500 before anything was sent.
 int emit_read(request_rec* r, apr_bucket_brigade* bb, apr_file_t* fd, const Plan& plan)
 {
-    const apr_status_t rv = append_extents_read(r, bb, fd, plan.body);
+    const apr_status_t rv = append_extents_read(r, bb, fd, plan.body_extents());
     if (rv != APR_SUCCESS) {
         apr_brigade_cleanup(bb);
         return refuse_unreadable(r, plan, rv);
@@ -248,7 +248,7 @@ apr_status_t append_snapshot(request_rec* r, apr_bucket_brigade* bb, apr_file_t*
 int emit_snapshot(request_rec* r, apr_bucket_brigade* bb, apr_file_t* fd, const Plan& plan, const Delivery& how)
 {
     const apr_status_t rv = how.chain.windows.empty()
-                                ? append_snapshot(r, bb, fd, plan.body, how.snapshot)
+                                ? append_snapshot(r, bb, fd, plan.body_extents(), how.snapshot)
                                 : append_snapshot(r, bb, fd, Extents{how.chain.windows.front()}, how.snapshot);
     if (rv != APR_SUCCESS) {
         return refuse_unreadable(r, plan, rv);
@@ -309,18 +309,19 @@ int emit(request_rec* r, apr_file_t* fd, const Plan& plan, const Delivery& how)
     if (how.body == Delivery::Body::Files && how.transport == Delivery::Transport::Http1) {
         // The core writes file-bucket bodies after we return: only log_transaction can see a
         // file that shrank under them.
-        remember_sent_file(r, file_end(plan.body));
+        remember_sent_file(r, file_end(plan.body_extents()));
     }
     apr_status_t rv;
     if (how.sliced) {
-        rv = pass_in_slices(r, bb, fd, plan.body, how);
+        rv = pass_in_slices(r, bb, fd, plan.body_extents(), how);
     }
     else if (!how.chain.windows.empty()) {
         rv = pass_chain(r, bb, fd, how);
     }
     else {
         if (how.body == Delivery::Body::Files) {
-            append_extents(r, bb, fd, plan.body.data(), plan.body.data() + plan.body.size());
+            const Extents& body = plan.body_extents();
+            append_extents(r, bb, fd, body.data(), body.data() + body.size());
         }
         APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(bb->bucket_alloc));
         rv = how.body == Delivery::Body::Files ? pass(r, bb, how.transport) : ap_pass_brigade(r->output_filters, bb);

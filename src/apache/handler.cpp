@@ -132,8 +132,9 @@ struct Planned {
     bool media_request;
 };
 
-Planned plan_request(const request_rec* r, const Representation& rep)
+Planned plan_request(const request_rec* r, const Resolved& resolved)
 {
+    const Representation& rep = resolved.rep();
     const DirConfig& conf = dir_config(r);
     const char* range = apr_table_get(r->headers_in, "Range");
     const char* if_range = range ? apr_table_get(r->headers_in, "If-Range") : nullptr;
@@ -151,6 +152,10 @@ Planned plan_request(const request_rec* r, const Representation& rep)
     request.max_ranges = max_ranges(conf);
     request.content_type = r->content_type;
     request.boundary_seed = etag ? etag : r->filename;
+    if (resolved.cut) {
+        // The cut's extents, kept alive by the plan (download counting reads it at log time).
+        request.shared_extents = std::shared_ptr<const Extents>(resolved.cut, &resolved.cut->rep.extents);
+    }
     return {plan_response(request), range, if_range && !honour_range, request.media_request};
 }
 
@@ -212,7 +217,7 @@ int serve(request_rec* r)
     if (const int status = ap_meets_conditions(r); status != OK) {
         return status;
     }
-    Planned planned = plan_request(r, resolved.rep());
+    Planned planned = plan_request(r, resolved);
     // Download counting reads the plan at log time: it then lives as long as the request.
     const DirConfig& conf = dir_config(r);
     const Plan& plan = stats(conf) ? *pool_owned<Plan>(r->pool, std::move(planned.plan)) : planned.plan;

@@ -78,7 +78,7 @@ void log_counted(request_rec* r, request_rec* owner, RequestState& state)
     std::vector<FileRange> ranges;
     std::string sent_text_value = "-";
     if (sent > 0) {
-        ranges = sent_file_ranges(state.plan->body, state.plan->parts, sent);
+        ranges = sent_file_ranges(state.plan->body_extents(), state.plan->parts, sent);
         sent_text_value = sent_text(state.plan->parts, state.plan->total, sent);
     }
     const Offset threshold = state.layout_known ? download_threshold(state.layout) : 0;

@@ -39,7 +39,7 @@ PlanRequest request(const Representation& rep, std::string_view range, bool medi
                     std::string_view content_type = "audio/mpeg",
                     std::string_view seed = "\"5f3a-3200000\"")
 {
-    return PlanRequest{&rep, range, media, piece, max_ranges, content_type, seed};
+    return PlanRequest{&rep, range, media, piece, max_ranges, content_type, seed, nullptr};
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -369,7 +369,7 @@ void expect_parts_in_body(const Plan& p, const Representation& rep)
 {
     for (const Part& part : p.parts) {
         ASSERT_LE(part.body_offset + part.range.length(), p.content_length);
-        EXPECT_EQ(slice_extents(p.body, part.body_offset, part.range.length()),
+        EXPECT_EQ(slice_extents(p.body_extents(), part.body_offset, part.range.length()),
                   slice_extents(rep.extents, part.range.first, part.range.length()))
             << "part " << part.range.first << "-" << part.range.last;
     }
@@ -478,6 +478,38 @@ TEST(PlanParts, ACutsPartsAreInTheCutsOffsets)
     EXPECT_EQ(multi.parts[2].range, (ByteRange{1003, 1007}));  // the last file byte, then "TAIL"
     expect_parts_in_body(multi, rep);
     EXPECT_EQ(multi.total, 1008u);
+}
+
+// A cached cut's extents are shared by an answer of all of it (a 200, or bytes=0-), not copied:
+// a cut may hold a million extents, and every request for it would copy them. Any other slice
+// is its own.
+TEST(PlanParts, AnAnswerOfTheWholeCutSharesItsExtents)
+{
+    auto rep = std::make_shared<Representation>();
+    rep->extents = {MemoryBlock{"HEAD"}, FileExtent{100, 1000}, MemoryBlock{"TAIL"}};
+    rep->length = extents_length(rep->extents);
+    const std::shared_ptr<const Extents> shared(rep, &rep->extents);
+    for (const char* range : {"", "bytes=0-", "bytes=0-1007", "bytes=-2000"}) {
+        PlanRequest req = request(*rep, range);
+        req.shared_extents = shared;
+        const Plan p = plan_response(req);
+        EXPECT_EQ(p.shared_body, shared) << range;
+        EXPECT_TRUE(p.body.empty()) << range;
+        EXPECT_EQ(&p.body_extents(), &rep->extents) << range;
+        expect_parts_in_body(p, *rep);
+    }
+    for (const char* range : {"bytes=1-", "bytes=0-1006", "bytes=0-1,6-7"}) {
+        PlanRequest req = request(*rep, range);
+        req.shared_extents = shared;
+        const Plan p = plan_response(req);
+        EXPECT_EQ(p.shared_body, nullptr) << range;
+        EXPECT_EQ(&p.body_extents(), &p.body) << range;
+        expect_parts_in_body(p, *rep);
+    }
+    // Without a sharer (the plain file's one extent), the body is a copy.
+    const Plan copied = plan_response(request(*rep, ""));
+    EXPECT_EQ(copied.shared_body, nullptr);
+    EXPECT_EQ(copied.body, rep->extents);
 }
 
 }  // namespace

@@ -18,7 +18,7 @@ using Ranges = std::vector<FileRange>;
 
 PlanRequest request(const Representation& rep, std::string_view range)
 {
-    return PlanRequest{&rep, range, false, PiecePolicy{0, PieceScope::Media}, 0, "audio/mpeg", "\"etag\""};
+    return PlanRequest{&rep, range, false, PiecePolicy{0, PieceScope::Media}, 0, "audio/mpeg", "\"etag\"", nullptr};
 }
 
 // ---- sent_file_ranges ------------------------------------------------------------------------
