@@ -101,22 +101,59 @@ class RealWorldClips(test_clips.ClipFormats):
         return math.ceil(frames * 1000000 / rate) / 1000000
 
     def check_clip(self, name, t, start, end):
-        if name != "trailers.mp3":
-            return super().check_clip(name, t, start, end)
-        # ffmpeg 5.1 leaves the LAME tag's end trim undone on a short MP3 with an APEv2 tag after
-        # its frames (a clip of 1 ms decodes to 2,991 samples, of 0.2 s 47 too many; the same
-        # frames without the APE tag decode exactly, and mutagen reads the same length from both).
-        # So the oracle is the ABR file's clip, judged in full above: the same frames, between the
-        # rewritten ID3v2 tag and the file's own APEv2 and ID3v1 trailers.
-        resp, plain = self.clip(name, t), self.clip("lame-abr.mp3", t)
+        if name == "trailers.mp3":
+            return self.check_as_the_abr_file(t)
+        return super().check_clip(name, t, start, end)
+
+    def check_as_the_abr_file(self, t):
+        """ffmpeg 5.1 leaves the LAME tag's end trim undone on a short MP3 with an APEv2 tag after
+        its frames (a clip of 1 ms decodes to 2,991 samples, of 0.2 s 47 too many; the same frames
+        without the APE tag decode exactly, and mutagen reads the same length from both). So the
+        oracle of trailers.mp3 is the ABR file's clip or cut, judged in full: the same frames,
+        between the rewritten ID3v2 tag and the file's own APEv2 and ID3v1 trailers."""
+        resp, plain = self.clip("trailers.mp3", t), self.clip("lame-abr.mp3", t)
         self.assertEqual((resp.status, plain.status), (200, 200))
-        data = self.data[name]
-        trailer = data[data.rindex(b"APETAGEX", 0, len(data) - 128 - 32):]  # the APE header, items, footer, ID3v1
+        data = self.data["trailers.mp3"]
+        trailer = data[data.rindex(b"APETAGEX", 0, len(data) - 128 - 32):]  # APE header, items, footer; ID3v1
         body = resp.body
         self.assertEqual(body[:3], b"ID3")
         tag = 10 + (body[6] << 21 | body[7] << 14 | body[8] << 7 | body[9])
         self.assertTrue(body.endswith(trailer), "the APEv2 and ID3v1 trailers kept")
-        self.assertTrue(body[tag:len(body) - len(trailer)] == plain.body, "the ABR file's clip, frame for frame")
+        self.assertTrue(body[tag:len(body) - len(trailer)] == plain.body, "the ABR file's frames, byte for byte")
+
+    def test_cuts_play_from_their_start_to_the_end(self):
+        # A cut (no END) judged as the clips are: decoded silently, the original's samples from
+        # where its ETag says it starts to the end of the file, ffprobe's duration, flac -t.
+        for name in REAL:
+            for t in ("30", "100"):
+                with self.subTest(file=name, t=t):
+                    if name == "trailers.mp3":
+                        self.check_as_the_abr_file(t)
+                    else:
+                        self.check_cut(name, t)
+
+    def check_cut(self, name, t):
+        ctype, rate, lossless, overrun = REAL[name]
+        resp = self.clip(name, t)
+        self.assertEqual(resp.status, 200, resp)
+        self.assertEqual(resp.header("Content-Type"), ctype)
+        start_us = ts.etag_start(resp.header("ETag"))
+        self.assertLessEqual(start_us, float(t) * 1e6)
+        path = self.save(resp.body, os.path.splitext(name)[1])
+        r = ts.run(["ffmpeg", "-nostdin", "-v", "error", "-i", path, "-f", "null", "-"])
+        self.assertEqual((r.returncode, r.stdout + r.stderr), (0, ""), "ffmpeg decodes it silently")
+        self.check_tool(name, path)
+        channels = self.channels[name] if lossless else 1
+        original = self.decoded[name]
+        first = (start_us * rate + 999999) // 1000000
+        expected = len(original) // channels - first
+        got = ts.decode(path, lossless)
+        self.assertEqual(len(got) // channels, expected, "to the end of the file, sample for sample")
+        if lossless:
+            self.assertTrue(got == original[first * channels:], "the decoded cut is the original's samples")
+        else:
+            self.check_alignment(original, got, first, expected)
+        self.check_probe(name, path, resp.body, expected / rate, 0.15)
 
     def test_the_files_are_what_their_tools_say(self):
         # The sources are the kinds named: the rates, channels and encodings the tests rely on.
