@@ -21,6 +21,11 @@ void refuse_unsupported(std::string detail)
     throw Refusal{Cut::Status::Unsupported, std::move(detail)};
 }
 
+void refuse_over_budget(std::string detail)
+{
+    throw Refusal{Cut::Status::OverBudget, std::move(detail)};
+}
+
 void refuse_past_end()
 {
     throw Refusal{Cut::Status::PastEnd, {}};

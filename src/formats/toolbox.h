@@ -31,6 +31,9 @@ struct Refusal {
 [[noreturn]] void refuse_malformed(std::string detail);
 // Well-formed, but of a kind the cutter does not cut.
 [[noreturn]] void refuse_unsupported(std::string detail);
+// A format's own cap on a cut's cost (Ogg: pages a cut walks), as the request's budget is
+// (byte_source.h): OverBudget.
+[[noreturn]] void refuse_over_budget(std::string detail);
 // The start is at or past the end of the audio.
 [[noreturn]] void refuse_past_end();
 

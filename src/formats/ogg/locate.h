@@ -58,7 +58,7 @@ struct Clip {
 // END's page is the first page from the cut on whose granule position is at or after END's, which
 // writing the clip walks to anyway (see end_on). It needs no search of its own but for an Opus
 // clip of 120 ms or less, whose start depends on where END's packet starts: the page headers from
-// the cut's first page to END's page are then walked here too (Malformed past kMaxCutPages of
+// the cut's first page to END's page are then walked here too (OverBudget past kMaxCutPages of
 // them, as writing would refuse), and the start may be searched again within what the first
 // search found.
 Clip locate(Pages& pages, const Stream& s, const Span& span);

@@ -106,7 +106,7 @@ bool Pages::header_at(Offset off, Page& p)
         return false;
     }
     const std::size_t n = static_cast<std::size_t>(std::min<Offset>(kMaxHeader, size_ - off));
-    if (!src_.read(off, p.header, n) || std::memcmp(p.header, "OggS", 4) != 0 || p.header[4] != 0) {
+    if (!window_bytes(off, p.header, n) || std::memcmp(p.header, "OggS", 4) != 0 || p.header[4] != 0) {
         return false;
     }
     p.offset = off;
@@ -121,11 +121,25 @@ bool Pages::header_at(Offset off, Page& p)
     return p.length() <= size_ - off;
 }
 
+bool Pages::window_bytes(Offset off, Byte* out, std::size_t n)
+{
+    if (off < headers_at_ || off - headers_at_ > headers_.size() || n > headers_.size() - (off - headers_at_)) {
+        headers_.resize(static_cast<std::size_t>(std::min<Offset>(std::max(kHeaderWindow, n), size_ - off)));
+        if (!src_.read(off, headers_.data(), headers_.size())) {
+            headers_.clear();
+            return false;
+        }
+        headers_at_ = off;
+    }
+    std::memcpy(out, headers_.data() + (off - headers_at_), n);
+    return true;
+}
+
 bool Pages::read_checked(const Page& p, std::vector<Byte>& into)
 {
     const auto n = static_cast<std::size_t>(p.length());
     into.resize(n);
-    if (!spend(n) || !src_.read(p.offset, into.data(), n)) {
+    if (!spend(n) || !window_bytes(p.offset, into.data(), n)) {
         return false;
     }
     std::memset(into.data() + kCrcAt, 0, 4);

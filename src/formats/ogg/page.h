@@ -20,6 +20,11 @@ namespace ogg {
 constexpr std::size_t kFixedHeader = 27;
 constexpr std::size_t kMaxHeader = kFixedHeader + 255;
 constexpr std::size_t kMaxPage = kMaxHeader + 255 * 255;
+// Page headers (and the pages whose CRC is checked) are read through a window of at least this
+// many bytes: a walk over pages smaller than it (an empty page is 27 bytes) costs one read per
+// window, not one or two per page; a real page (4 KiB or more) still costs one read of its
+// header's neighbourhood.
+constexpr std::size_t kHeaderWindow = 512;
 constexpr std::size_t kCrcAt = 22;
 constexpr Byte kContinued = 0x01;
 constexpr Byte kBos = 0x02;
@@ -114,6 +119,7 @@ private:
     };
 
     bool spend(Offset n);
+    bool window_bytes(Offset off, Byte* out, std::size_t n);
     bool read_checked(const Page& p, std::vector<Byte>& into);
     bool holds(std::size_t slot, const Page& p) const;
 
@@ -124,6 +130,8 @@ private:
     std::size_t recent_ = 0;  // the slot loaded last
     std::vector<Byte> scratch_;
     std::vector<Byte> scan_;
+    std::vector<Byte> headers_;  // the window header_at and the CRC checks read through (kHeaderWindow)
+    Offset headers_at_ = 0;
 };
 
 void add_memory(Extents& out, const Byte* p, std::size_t n);

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string>
 
 #include "codec.h"
 #include "page.h"
@@ -18,15 +19,16 @@ namespace ogg {
 // passes at most this many, which bounds a cut's memory and the work of a search.
 constexpr std::size_t kMaxCutPages = std::size_t{1} << 18;
 
-// Counts the pages a walk passes, and refuses (Malformed) the one after kMaxCutPages: a cut that
-// held them could not be served, and no real stream has that many pages without a granule
-// position past the one sought (a search walks only after its bisection, over a few pages).
+// Counts the pages a walk passes, and refuses the one after kMaxCutPages (OverBudget, as the
+// request's budget: a cost, not a malformation): a cut that held them could not be served, and
+// no real stream has that many pages without a granule position past the one sought (a search
+// walks only after its bisection, over a few pages).
 class PageWalk {
 public:
     void pass()
     {
         if (++passed_ > kMaxCutPages) {
-            refuse_malformed("Ogg cut needs too many pages");
+            refuse_over_budget("an Ogg cut of more than " + std::to_string(kMaxCutPages) + " pages (the cap)");
         }
     }
 

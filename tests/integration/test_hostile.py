@@ -1,0 +1,59 @@
+"""Hostile files through a real httpd (hostile_files.py): each refused with its status and one
+log line, the verdict kept for the file whatever t asks (the next request is a lookup), the file
+itself served as ever without t, and normal files answered throughout."""
+import os
+import subprocess
+
+from harness import ServerTestCase, write_file
+from hostile_files import ogg_empty_pages, wav_empty_chunks
+from test_time_seek import published, scratch
+
+
+class HostileFiles(ServerTestCase):
+
+    @classmethod
+    def prepare_docroot(cls, docroot):
+        audio = os.path.join(docroot, "audio")
+        os.makedirs(audio, exist_ok=True)
+        with scratch("audio_stream_hostile_src_") as work:
+            wav = os.path.join(work, "a.wav")
+            subprocess.run(["sox", "-n", "-r", "44100", "-c", "2", "-b", "16", wav, "synth", "3", "sine", "440"],
+                           check=True, timeout=60)
+            real = os.path.join(audio, "real.ogg")
+            subprocess.run(["oggenc", "-Q", "-o", real, wav], check=True, timeout=60)
+            # 300,000 empty pages (7.8 MB): more than a cut walks from its first audio page.
+            write_file(os.path.join(audio, "empty-pages.ogg"), ogg_empty_pages(open(real, "rb").read(), 300000))
+        write_file(os.path.join(audio, "chunks.wav"), wav_empty_chunks(100000))
+        cls.files = published({n: os.path.join(audio, n) for n in ("real.ogg", "empty-pages.ogg", "chunks.wav")})
+
+    def refusals(self, name, times, status):
+        """The AS00 lines of each ?t= request on name, each answered `status`."""
+        lines = []
+        for t in times:
+            self.server.mark_log()
+            resp = self.get(f"/audio/{name}?t={t}")
+            self.assertEqual(resp.status, status, (name, t, resp))
+            got = [l for l in self.server.log_since_mark() if "AS00" in l]
+            self.assertEqual(len(got), 1, got)
+            lines += got
+        return lines
+
+    def test_a_walk_past_the_request_budget_is_501_with_one_line_then_a_lookup(self):
+        lines = self.refusals("empty-pages.ogg", ("0.5", "0.75", "1,2"), 501)
+        # The walk's own cap (2^18 pages a cut), a cost refusal as the request's budget is.
+        self.assertRegex(lines[0], r"\[audio_stream:warn\].*AS0026: no time seek for .*empty-pages\.ogg at 0\.5: "
+                                   r"an Ogg cut of more than 262144 pages \(the cap\)$")
+        # Another t, a clip: the file's verdict, not walked again.
+        for line in lines[1:]:
+            self.assertRegex(line, r"AS0026: .*empty-pages\.ogg.*\(verdict cached\)$")
+        self.extra_expected_log.append(r"AS0026")
+        self.assertEqual(self.get("/audio/empty-pages.ogg").body, open(self.files["empty-pages.ogg"], "rb").read())
+        self.assertEqual(self.get("/audio/real.ogg?t=0.5").status, 200)
+
+    def test_a_walk_past_a_format_cap_is_500_once_per_file(self):
+        lines = self.refusals("chunks.wav", ("0.5", "0.25"), 500)
+        self.assertRegex(lines[0], r"\[audio_stream:error\].*AS0023: cannot cut .*chunks\.wav at 0\.5: "
+                                   r"more than 4096 chunks before the data chunk$")
+        self.assertRegex(lines[1], r"AS0023: .*chunks\.wav at 0\.25: .*\(verdict cached\)$")
+        self.extra_expected_log.append(r"AS0023")
+        self.assertEqual(self.get("/audio/chunks.wav").status, 200)
