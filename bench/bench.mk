@@ -7,11 +7,15 @@
 # make bench-count: the work per request of both over h2c, counted rather than timed (bench/count:
 # user-space instructions under callgrind, system calls under strace; build/count-results.md).
 #   make bench-count COUNT_ARGS='--workloads range64k --requests 2000'
+# make bench-hostile: what each hostile file (tests/integration/hostile_files.py) costs a request,
+# first and repeated, and the children's peak RSS, beside a normal file of its format (bench/hostile).
+#   make bench-hostile HOSTILE_ARGS='--record BENCHMARKS.md'
 BENCH_ARGS ?=
 TIME_SEEK_ARGS ?=
 COUNT_ARGS ?=
+HOSTILE_ARGS ?=
 
-.PHONY: bench bench-count
+.PHONY: bench bench-count bench-hostile
 
 bench:
 	@$(DEPS) bench
@@ -24,3 +28,8 @@ bench-count:
 	@$(DEPS) bench
 	@$(MAKE) --no-print-directory $(MODULE)
 	@bench/count --module $(abspath $(MODULE)) $(COUNT_ARGS)
+
+bench-hostile:
+	@$(DEPS) test
+	@$(MAKE) --no-print-directory $(MODULE)
+	@bench/hostile --module $(abspath $(MODULE)) $(HOSTILE_ARGS)
