@@ -34,6 +34,14 @@ inline bool file_state(apr_file_t* fd, apr_finfo_t& now)
            APR_SUCCESS;
 }
 
+// The state of the file the request opened (file_state), or the request's stat of its path when
+// fstat fails.
+inline apr_finfo_t opened_state(const request_rec* r, apr_file_t* fd)
+{
+    apr_finfo_t now;
+    return file_state(fd, now) ? now : r->finfo;
+}
+
 inline FileIdentity file_identity(const apr_finfo_t& f)
 {
     return {static_cast<std::uint64_t>(f.device), static_cast<std::uint64_t>(f.inode),

@@ -123,7 +123,9 @@ void stats_note_file(request_rec* r, apr_file_t* fd, bool cut)
     RequestState& state = request_state(r);
     state.stats = true;
     state.cut = cut;
-    const FileIdentity id = file_identity(r->finfo);
+    // The layout is read from the descriptor: keyed by its identity, not the path's earlier stat.
+    const apr_finfo_t now = opened_state(r, fd);
+    const FileIdentity id = file_identity(now);
     const char* type = r->content_type ? r->content_type : "";
     const unsigned format = format_of_type(type);
     LayoutCache* const layouts = layout_cache(r->server);
@@ -131,7 +133,7 @@ void stats_note_file(request_rec* r, apr_file_t* fd, bool cut)
         state.layout = *known;
     }
     else {
-        AprFileSource src(fd, static_cast<Offset>(r->finfo.size));
+        AprFileSource src(fd, static_cast<Offset>(now.size));
         state.layout = layout_for_type(type, src);
         if (layouts) {
             layouts->insert(id, format, state.layout);

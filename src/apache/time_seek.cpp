@@ -36,10 +36,7 @@ std::shared_ptr<const Cut> find_cut(request_rec* r, apr_file_t* fd, const Span& 
     if (format == 0) {
         return nullptr;  // before the cache: a file a format read under another type is not this one
     }
-    apr_finfo_t now;
-    if (!file_state(fd, now)) {
-        now = r->finfo;
-    }
+    const apr_finfo_t now = opened_state(r, fd);
     const FileIdentity id = file_identity(now);
     CutCache* const cache = cut_cache(r->server);
     if (cache) {

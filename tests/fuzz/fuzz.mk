@@ -63,13 +63,13 @@ $(FUZZ_DIR)/if_range: $(FUZZ_DIR)/obj/if_range.o $(FUZZ_DIR)/obj/src/if_range.o
 	$(FUZZ_CXX) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(APR_LIBS)
 
 # One cutter each, through the shared harness tests/fuzz/fuzz_cut.h: every file of its folder
-# (src/formats/<format>/), the formats' toolbox and the seek index cache.
+# (src/formats/<format>/), the formats' toolbox, the byte source's budget and the seek index cache.
 FORMAT_OBJ = $(patsubst src/%.cpp,$(FUZZ_DIR)/obj/src/%.o,$(wildcard src/formats/$(1)/*.cpp))
 $(addprefix $(FUZZ_DIR)/obj/,$(addsuffix .o,$(FORMAT_FUZZ))): tests/fuzz/fuzz_cut.h
 $(foreach f,$(FORMAT_FUZZ),$(eval $(FUZZ_DIR)/$(f): $(call FORMAT_OBJ,$(f))))
 $(addprefix $(FUZZ_DIR)/,$(FORMAT_FUZZ)): $(FUZZ_DIR)/%: $(FUZZ_DIR)/obj/%.o \
     $(FUZZ_DIR)/obj/src/formats/toolbox.o $(FUZZ_DIR)/obj/src/representation.o \
-    $(FUZZ_DIR)/obj/src/audio_layout.o $(FUZZ_DIR)/obj/src/cache/seek_index.o \
+    $(FUZZ_DIR)/obj/src/byte_source.o $(FUZZ_DIR)/obj/src/audio_layout.o $(FUZZ_DIR)/obj/src/cache/seek_index.o \
     $(FUZZ_DIR)/obj/src/cache/index_files.o
 	$(FUZZ_CXX) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $(filter %.o,$^)
 

@@ -123,6 +123,9 @@ bool Pages::header_at(Offset off, Page& p)
 
 bool Pages::window_bytes(Offset off, Byte* out, std::size_t n)
 {
+    if (off > size_ || n > size_ - off) {
+        return false;
+    }
     if (off < headers_at_ || off - headers_at_ > headers_.size() || n > headers_.size() - (off - headers_at_)) {
         headers_.resize(static_cast<std::size_t>(std::min<Offset>(std::max(kHeaderWindow, n), size_ - off)));
         if (!src_.read(off, headers_.data(), headers_.size())) {
