@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "src/formats/mp4/writer.h"
 #include "src/formats/toolbox.h"
 #include "tests/unit/mp4_tools.h"
 #include "tests/unit/printers.h"
@@ -201,6 +202,61 @@ TEST_F(Mp4Files, ChapterTimesOfAHostileSttsAreFoundInOnePass)
     const Cut over = cut_bytes(with_chapter_stts_of_zero_runs(book, 4000000, n), 7000000);
     EXPECT_EQ(over.status, Cut::Status::OverBudget);
     EXPECT_EQ(over.detail, "over the request's budget of " + std::to_string(kRequestBudget.steps) + " steps");
+}
+
+// Boxes the cut copies unchanged are read into memory only while the cut's copies stay within
+// kMaxCopiedBytes; the rest are file extents. 4,090 unknown boxes of 16 KiB less a byte in a
+// udta made every cut hold 64 MiB (each box under kCopyByExtent).
+TEST_F(Mp4Files, CopiedBoxesPastTheMemoryCapAreFileExtents)
+{
+    ASSERT_EQ(errors(), "");
+    const std::string& aac = fixture("AacMoovAtEnd").bytes;
+    const Box moov = *find_box(aac, {"moov"});
+    ASSERT_EQ(moov.end, aac.size()) << "the moov last: growing it moves no sample";
+    const Box udta = *find_box(aac, {"moov", "udta"});
+    const auto with_boxes = [&](int n) {
+        std::string kids;
+        for (int i = 0; i < n; ++i) {
+            kids += box("zzzz", std::string(16383 - 8, static_cast<char>('a' + i % 26)));
+        }
+        std::string grown = aac.substr(0, udta.end) + kids + aac.substr(udta.end);
+        grown.replace(udta.offset, 4, bes(udta.end - udta.offset + kids.size(), 4));
+        grown.replace(moov.offset, 4, bes(moov.end - moov.offset + kids.size(), 4));
+        return grown;
+    };
+    const auto memory = [](const Cut& cut) {
+        Offset n = 0;
+        for (const auto& e : cut.rep.extents) {
+            if (const auto* m = std::get_if<MemoryBlock>(&e)) {
+                n += m->bytes.size();
+            }
+        }
+        return n;
+    };
+    const Offset baseline = memory(cut_bytes(aac, 5000000));
+    for (const int n : {10, 300}) {
+        const std::string file = with_boxes(n);
+        const Cut cut = cut_bytes(file, 5000000);
+        ASSERT_EQ(cut.status, Cut::Status::Ok) << cut.detail;
+        const std::string out = materialise(cut, file);
+        const auto zzzz_of = [](const std::string& in) {
+            std::string all;
+            for (const Box& b : kids(in, *find_box(in, {"moov", "udta"}))) {
+                all += b.type == "zzzz" ? in.substr(b.offset, b.end - b.offset) : "";
+            }
+            return all;
+        };
+        const std::string zzzz = zzzz_of(out), original = zzzz_of(file);
+        EXPECT_EQ(zzzz.size(), std::size_t{16383} * n) << "every box kept";
+        EXPECT_TRUE(zzzz == original) << "byte for byte";
+        if (n == 10) {
+            EXPECT_GE(memory(cut), baseline + 16383 * 10) << "a few small boxes are copied";
+        }
+        else {
+            EXPECT_LE(memory(cut), baseline + mp4::kMaxCopiedBytes) << "the rest are the file's";
+            EXPECT_LT(memory(cut), baseline + Offset{16383} * n / 4) << "most of them stay in the file";
+        }
+    }
 }
 
 // The invariants of a cut over `span` of a truncated or mutated file; a clip also lasts no more

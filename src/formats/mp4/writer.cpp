@@ -59,9 +59,18 @@ void Writer::patch(const Slot& s, std::uint64_t v, std::size_t n)
     put_be(reinterpret_cast<Byte*>(m.data()) + s.at, n, v);
 }
 
+bool Writer::may_copy(Offset length)
+{
+    if (length >= kCopyByExtent || copied_ + length > kMaxCopiedBytes) {
+        return false;
+    }
+    copied_ += length;
+    return true;
+}
+
 void copy_bytes(ByteSource& src, Writer& w, Offset at, Offset length)
 {
-    if (length >= kCopyByExtent) {
+    if (!w.may_copy(length)) {
         w.file(at, length);
         return;
     }

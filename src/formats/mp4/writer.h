@@ -36,16 +36,22 @@ public:
     void patch(const Slot& s, std::uint64_t v, std::size_t n);
     Offset length() const { return length_; }
     Extents take() { return std::move(out_); }
+    // Whether `length` bytes copied unchanged may go into memory (counted if so): under
+    // kCopyByExtent, and while the cut's copies stay within kMaxCopiedBytes.
+    bool may_copy(Offset length);
 
 private:
     std::string& memory();
     Extents out_;
     Offset length_ = 0;
+    Offset copied_ = 0;
 };
 
 // File bytes [at, at + length) copied unchanged: read into memory, or a file extent when at
-// least kCopyByExtent bytes. copy_box: a whole box so.
+// least kCopyByExtent bytes, or when the cut has copied kMaxCopiedBytes already (4,090 boxes of
+// 16 KiB less a byte in a udta made a cut hold 64 MiB). copy_box: a whole box so.
 constexpr Offset kCopyByExtent = 16 * 1024;
+constexpr Offset kMaxCopiedBytes = Offset{1} << 20;
 void copy_bytes(ByteSource& src, Writer& w, Offset at, Offset length);
 void copy_box(BoxWalk& walk, Writer& w, const Box& b);
 
