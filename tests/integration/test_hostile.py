@@ -24,7 +24,13 @@ class HostileFiles(ServerTestCase):
             # 300,000 empty pages (7.8 MB): more than a cut walks from its first audio page.
             write_file(os.path.join(audio, "empty-pages.ogg"), ogg_empty_pages(open(real, "rb").read(), 300000))
         write_file(os.path.join(audio, "chunks.wav"), wav_empty_chunks(100000))
-        cls.files = published({n: os.path.join(audio, n) for n in ("real.ogg", "empty-pages.ogg", "chunks.wav")})
+        # 248,063 frames of 16 samples (11 MB): a cut from 1 s renumbers 245,000 of them (the cap
+        # is 262,144), more extents than the cut cache held before it was sized for the largest.
+        subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "sine=f=440:r=44100", "-ac", "1",
+                        "-t", "90", "-c:a", "flac", "-frame_size", "16", os.path.join(audio, "small-frames.flac")],
+                       check=True, timeout=120)
+        cls.files = published({n: os.path.join(audio, n)
+                               for n in ("real.ogg", "empty-pages.ogg", "chunks.wav", "small-frames.flac")})
 
     def refusals(self, name, times, status):
         """The AS00 lines of each ?t= request on name, each answered `status`."""
@@ -57,3 +63,19 @@ class HostileFiles(ServerTestCase):
         self.assertRegex(lines[1], r"AS0023: .*chunks\.wav at 0\.25: .*\(verdict cached\)$")
         self.extra_expected_log.append(r"AS0023")
         self.assertEqual(self.get("/audio/chunks.wav").status, 200)
+
+    def test_the_largest_cuts_are_cached_too(self):
+        # A player's range requests on one cut: the first makes it, the others are lookups.
+        bodies = []
+        for _ in range(3):
+            self.server.mark_log()
+            resp = self.get("/audio/small-frames.flac?t=1", (("Range", "bytes=1000-1999"),))
+            self.assertEqual(resp.status, 206, resp)
+            bodies.append(resp.body)
+            lines = [l for l in self.server.log_since_mark() if "AS0024" in l]
+            self.assertEqual(len(lines), 1, lines)
+            self.assertRegex(lines[0], r"AS0024: \?t=1 -> cut from \d+ us, (\d+) bytes \((made|cached)")
+            cached = lines[0].endswith("(cached)")
+            self.assertEqual(cached, len(bodies) > 1, lines[0])
+        self.assertEqual(bodies[0], bodies[1])
+        self.assertEqual(bodies[0], bodies[2])

@@ -60,7 +60,7 @@ CutFrames copied(const FrameIndex& index, const Clip& clip, Offset file_size, co
 CutFrames renumbered(const FrameIndex& index, const Clip& clip, Offset file_size, const std::vector<Offset>& tracked)
 {
     if (clip.last - clip.first >= kMaxCutFrames) {
-        refuse_malformed("FLAC cut needs more than " + std::to_string(kMaxCutFrames) + " frames renumbered");
+        refuse_over_budget("a FLAC cut of more than " + std::to_string(kMaxCutFrames) + " frames renumbered (the cap)");
     }
     CutFrames out;
     out.renumbered = true;
