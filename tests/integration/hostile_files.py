@@ -8,8 +8,14 @@ Families (the request each one costs without a budget is in the bench's table):
   wav_empty_chunks  a WAV whose `data` chunk comes after a run of empty chunks
   flac_seektables   a real FLAC with a thousand full SEEKTABLE blocks before its audio
   mp3_then_nothing  an MP3's first frames, then a sparse gigabyte of zeros (no frame to find)
+  mp4_many_chunks   an AAC M4A (moov last) whose track is copied 7 times, each with 2^21
+                    one-sample chunks (stts, stsc, stsz and stco made for it)
+  mp4_udta_boxes    an AAC M4A (moov last) with 4,090 unknown boxes of 16 KiB less a byte in udta
+  ogg_tiny_pages    a valid Opus file of one 20 ms packet a page (ffmpeg's -page_duration): a cut
+                    from its start holds as many pages as Ogg's cap allows
 """
 import struct
+import subprocess
 
 
 def ogg_crc(data):
@@ -76,3 +82,91 @@ def mp3_then_nothing(real_mp3, path, gap=1 << 30, keep=4096):
     with open(path, "wb") as f:
         f.write(real_mp3[:keep])
         f.truncate(keep + gap)
+
+
+def mp4_boxes(data, start, end):
+    """(type, offset, size, header bytes) of the boxes in data[start:end]."""
+    out = []
+    while start + 8 <= end:
+        size, kind = struct.unpack_from(">I4s", data, start)
+        header = 8
+        if size == 1:
+            size, header = struct.unpack_from(">Q", data, start + 8)[0], 16
+        elif size == 0:
+            size = end - start
+        out.append((kind.decode("latin-1"), start, size, header))
+        start += size
+    return out
+
+
+def mp4_box(kind, payload):
+    return struct.pack(">I4s", 8 + len(payload), kind.encode()) + payload
+
+
+def mp4_child(data, box, kind):
+    _, offset, size, header = box
+    return next(b for b in mp4_boxes(data, offset + header, offset + size) if b[0] == kind)
+
+
+def mp4_rebuilt(data, box, kids):
+    """box with its children replaced by `kids` (bytes), its 32-bit size set."""
+    _, offset, _, header = box
+    return mp4_box(box[0], data[offset + 8:offset + header] + kids)
+
+
+def mp4_with_moov(real_m4a, moov_kids):
+    """real_m4a (moov last) with its moov's children replaced."""
+    moov = next(b for b in mp4_boxes(real_m4a, 0, len(real_m4a)) if b[0] == "moov")
+    assert moov[1] + moov[2] == len(real_m4a), "the moov last: rebuilding it moves no sample"
+    return real_m4a[:moov[1]] + mp4_rebuilt(real_m4a, moov, moov_kids)
+
+
+def mp4_many_chunks(real_m4a, tracks=7, chunks=1 << 21):
+    moov = next(b for b in mp4_boxes(real_m4a, 0, len(real_m4a)) if b[0] == "moov")
+    mdat = next(b for b in mp4_boxes(real_m4a, 0, len(real_m4a)) if b[0] == "mdat")
+    trak = mp4_child(real_m4a, moov, "trak")
+    mdia = mp4_child(real_m4a, trak, "mdia")
+    minf = mp4_child(real_m4a, mdia, "minf")
+    stbl = mp4_child(real_m4a, minf, "stbl")
+    stsd = mp4_child(real_m4a, stbl, "stsd")
+    full = lambda kind, payload: mp4_box(kind, b"\0\0\0\0" + payload)  # noqa: E731
+    tables = (real_m4a[stsd[1]:stsd[1] + stsd[2]] +
+              full("stts", struct.pack(">III", 1, chunks, 1024)) +
+              full("stsc", struct.pack(">IIII", 1, 1, 1, 1)) +
+              full("stsz", struct.pack(">II", 1, chunks)) +
+              full("stco", struct.pack(">I", chunks) + struct.pack(">I", mdat[1] + mdat[3]) * chunks))
+
+    def rebuilt(box, replace):
+        kids = b""
+        for kid in mp4_boxes(real_m4a, box[1] + box[3], box[1] + box[2]):
+            kids += replace(kid) if replace(kid) is not None else real_m4a[kid[1]:kid[1] + kid[2]]
+        return mp4_rebuilt(real_m4a, box, kids)
+
+    new_stbl = mp4_box("stbl", tables)
+    new_minf = rebuilt(minf, lambda b: new_stbl if b[0] == "stbl" else None)
+    new_mdia = rebuilt(mdia, lambda b: new_minf if b[0] == "minf" else None)
+    new_trak = rebuilt(trak, lambda b: new_mdia if b[0] == "mdia" else None)
+    tkhd_id = 8 + 4 + 8  # in the trak: its header, then tkhd's header, version and flags, two times
+    copies = b""
+    for i in range(tracks):
+        copy = bytearray(new_trak)
+        copy[tkhd_id:tkhd_id + 4] = struct.pack(">I", i + 1)
+        copies += bytes(copy)
+    others = b"".join(real_m4a[b[1]:b[1] + b[2]] for b in mp4_boxes(real_m4a, moov[1] + moov[3], moov[1] + moov[2])
+                      if b[0] != "trak")
+    return mp4_with_moov(real_m4a, others + copies)
+
+
+def mp4_udta_boxes(real_m4a, count=4090, size=16383):
+    moov = next(b for b in mp4_boxes(real_m4a, 0, len(real_m4a)) if b[0] == "moov")
+    kids = b"".join(real_m4a[b[1]:b[1] + b[2]] for b in mp4_boxes(real_m4a, moov[1] + moov[3], moov[1] + moov[2])
+                    if b[0] != "udta")
+    udta = mp4_box("udta", b"".join(mp4_box("zzzz", bytes([97 + i % 26]) * (size - 8)) for i in range(count)))
+    return mp4_with_moov(real_m4a, kids + udta)
+
+
+def ogg_tiny_pages(path, pages=260000):
+    """An Opus file of `pages` pages of one 20 ms packet each (6 kbps), written to path."""
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "sine=f=440:r=48000", "-t",
+                    str(pages // 50), "-c:a", "libopus", "-b:a", "6k", "-page_duration", "20000", path],
+                   check=True, timeout=600)
