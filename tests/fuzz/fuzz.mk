@@ -1,7 +1,7 @@
 # Robustness targets, included by the top Makefile (uses its variables).
 #   make fuzz       libFuzzer (clang) on the Range planner, If-Range, the five time-seek
 #                   cutters (WAV, MP3, FLAC, Ogg, MP4) with their layouts, FUZZ_SECONDS each
-#                   (FUZZ_TARGETS picks some)
+#                   (FUZZ_TARGETS picks some; FUZZ_RUNS=N stops each after N executions)
 #   make test-asan  module + unit tests with ASan and UBSan (g++), then the whole suite on them
 #   make soak       wrk and abandoned connections against a private httpd for SOAK_SECONDS
 # Output: build/fuzz/ (binaries, working corpus, crash artifacts), build/asan/.

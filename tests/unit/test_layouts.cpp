@@ -17,6 +17,7 @@
 #include "src/byte_source.h"
 #include "src/formats/dispatch.h"
 #include "src/formats/formats.h"
+#include "src/formats/ogg/chain.h"
 #include "tests/unit/cut_tools.h"
 #include "tests/unit/flac_tools.h"
 #include "tests/unit/mp3_tools.h"
@@ -405,6 +406,97 @@ TEST(OggLayoutHandMade, WhatDoesNotParseIsTheWholeFileOfUnknownDuration)
     p.lacing = {80};
     const std::string speex = ogg_test::serialise({p});
     EXPECT_EQ(layout_of(layout_ogg, speex), unknown(speex.size()));
+}
+
+// Chained files (RFC 3533 §4: links one after another, as stream recorders write them): the
+// duration is the sum of the links', each read by the same layout on its own.
+class OggChainLayout : public OggLayout {
+protected:
+    static std::string link(const std::string& name, const std::string& make)
+    {
+        return test_tools::slurp(ogg_test::make_file(name, "ffmpeg -v error -y -f lavfi " + make + " '{out}'"));
+    }
+    static Micros alone(const std::string& bytes) { return layout_of(layout_ogg, bytes).duration; }
+};
+
+TEST_F(OggChainLayout, TheDurationIsTheSumOfTheLinks)
+{
+    ASSERT_EQ(errors(), "");
+    // A minute of Vorbis at 44.1 kHz (about 1 MB of noise: the first link walked over
+    // its pages), then 5 s of Opus and 3 s of Vorbis at 22.05 kHz.
+    const std::string vorbis = link("LinkVorbis", "-i anoisesrc=duration=60:sample_rate=44100 -c:a libvorbis -b:a 160k");
+    const std::string opus = link("LinkOpus", "-i sine=frequency=880:duration=5 -c:a libopus");
+    const std::string low = link("LinkLow", "-i sine=duration=3:sample_rate=22050 -c:a libvorbis");
+    ASSERT_GT(vorbis.size(), 8 * ogg::kMaxPage);  // pages of 4 KiB and more
+    const Micros sum = alone(vorbis) + alone(opus) + alone(low);
+    EXPECT_NEAR(sum / 1e6, 68.0, 0.05);
+    const std::string chain = vorbis + opus + low;
+    const AudioLayout l = layout_of(layout_ogg, chain);
+    expect_layout_invariants(l, chain.size());
+    EXPECT_EQ(l.duration, sum);
+    EXPECT_EQ(l.audio_start, layout_of(layout_ogg, vorbis).audio_start);
+    // Opus first, then the long Vorbis link, which ends the file.
+    EXPECT_EQ(layout_of(layout_ogg, opus + vorbis).duration, alone(opus) + alone(vorbis));
+}
+
+TEST_F(OggChainLayout, LinksOfOneSerialNumberAreSeenByTheirBeginningPages)
+{
+    ASSERT_EQ(errors(), "");
+    // `cat a.ogg a.ogg a.ogg`: every link of the same serial number, its first page flagged.
+    const std::string one = link("LinkTwice", "-i sine=duration=2 -c:a libopus");
+    EXPECT_EQ(alone(one + one + one), 3 * alone(one));
+}
+
+TEST_F(OggChainLayout, PastTheLinksFollowedTheDurationIsUnknown)
+{
+    ASSERT_EQ(errors(), "");
+    const std::string one = link("LinkShort", "-i sine=duration=0.5 -c:a libopus");
+    std::string chain;
+    for (std::size_t i = 0; i < ogg::kMaxLinks; ++i) {
+        chain += one;
+    }
+    EXPECT_EQ(alone(chain), static_cast<Micros>(ogg::kMaxLinks) * alone(one));
+    chain += one;
+    const AudioLayout l = layout_of(layout_ogg, chain);
+    EXPECT_EQ(l.duration, 0);  // unknown: the whole file is the threshold
+    EXPECT_EQ(download_threshold(l), chain.size());
+}
+
+TEST_F(OggChainLayout, AChainOfMorePagesThanAWalkPassesHasAnUnknownDuration)
+{
+    ASSERT_EQ(errors(), "");
+    // Empty pages (no granule position) before the first link's audio pages, then a second
+    // link: a walk over kMaxCutPages pages in all sums the links; one page more stops it
+    // (OverBudget), and the duration is unknown.
+    const std::string one = link("LinkShort", "-i sine=duration=0.5 -c:a libopus");
+    std::string error;
+    auto pages = ogg_test::parse_pages(one, error);
+    ASSERT_EQ(error, "");
+    const std::size_t audio = pages.size() - 2;  // pages a walk passes in each link
+    ogg_test::TestPage empty = pages[2];
+    empty.type = 0;
+    empty.granule = -1;
+    empty.lacing.clear();
+    empty.body.clear();
+    const auto padded = [&](std::size_t n) {
+        auto more = pages;
+        more.insert(more.begin() + 2, n, empty);
+        for (std::size_t i = 0; i < more.size(); ++i) {
+            more[i].sequence = static_cast<std::uint32_t>(i);
+        }
+        return ogg_test::serialise(more) + one;
+    };
+    EXPECT_EQ(alone(padded(ogg::kMaxCutPages - 2 * audio)), 2 * alone(one));
+    EXPECT_EQ(alone(padded(ogg::kMaxCutPages - 2 * audio + 1)), 0);
+}
+
+TEST_F(OggChainLayout, ALinkThatCannotBeReadMakesTheDurationUnknown)
+{
+    ASSERT_EQ(errors(), "");
+    const std::string opus = link("LinkOpus", "-i sine=frequency=880:duration=5 -c:a libopus");
+    // The second link's headers cut short: its first page, then its last pages.
+    const std::string broken = opus + opus.substr(0, 100) + opus.substr(opus.size() - 2000);
+    EXPECT_EQ(alone(broken), 0);
 }
 
 TEST_F(OggLayout, DamagedFilesKeepTheInvariants)

@@ -1,6 +1,7 @@
 // Time-seek cuts and clips of Ogg Vorbis and Ogg Opus files (RFC 3533, Vorbis I §A, RFC 7845).
 #include "../formats.h"
 
+#include "chain.h"
 #include "write.h"
 
 namespace audio_stream {
@@ -42,7 +43,8 @@ Cut cut_ogg(ByteSource& src, const Span& span)
 }
 
 // The audio starts after the header pages; the duration is the last page's granule position
-// (less the Opus pre-skip), found within the last kMaxPage bytes; 0 when none is.
+// (less the Opus pre-skip), found within the last kMaxPage bytes, 0 when none is; a chained
+// file's is the sum of its links' (chain.h), unknown (0) when they cannot all be read.
 AudioLayout layout_ogg(ByteSource& src)
 {
     AudioLayout l{src.size(), 0, src.size(), 0};
@@ -50,11 +52,7 @@ AudioLayout layout_ogg(ByteSource& src)
         ogg::Pages pages(src);
         const ogg::Stream s = ogg::read_stream(pages);
         l.audio_start = s.audio_start;
-        // The duration is the last granule position less the Opus pre-skip (RFC 7845 §4).
-        const std::int64_t last = ogg::final_granule(pages, s);
-        if (last > s.origin + s.header.pre_skip) {
-            l.duration = ogg::granule_micros(last - s.origin - s.header.pre_skip, s.header.rate);
-        }
+        l.duration = ogg::chain_duration(pages, s).value_or(0);
     });
     return l;
 }

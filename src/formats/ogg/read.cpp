@@ -9,10 +9,10 @@ namespace {
 
 // The codec, from the first page, which holds the identification packet alone (RFC 7845 §3,
 // Vorbis I §A.2).
-void read_first_page(Pages& pages, Stream& s)
+void read_first_page(Pages& pages, Stream& s, Offset at)
 {
     Page& first = s.first;
-    if (!pages.header_at(0, first) || (first.type() & kBos) == 0) {
+    if (!pages.header_at(at, first) || (first.type() & kBos) == 0) {
         refuse_malformed("not an Ogg stream");
     }
     if (first.segments == 0 || first.completed_packets() != 1 || first.open_packet() || !pages.load(first)) {
@@ -84,31 +84,38 @@ void read_origin(Pages& pages, Stream& s)
 
 }  // namespace
 
-Stream read_stream(Pages& pages)
+Stream read_stream(Pages& pages, Offset at)
 {
     Stream s;
-    read_first_page(pages, s);
+    read_first_page(pages, s, at);
     read_header_pages(pages, s);
     read_origin(pages, s);
     return s;
 }
 
-void refuse_chained(Pages& pages, const Stream& s)
+std::optional<Offset> chained_at(Pages& pages, const Stream& s)
 {
     const Offset size = pages.size();
     Offset at = std::max(s.audio_start, size > kMaxPage ? size - kMaxPage : 0);
     Page p;
     if (!pages.find_page(at, size, [](const Page&) { return true; }, p)) {
-        return;
+        return std::nullopt;
     }
     // The pages after one found by its capture pattern and CRC follow one another.
     do {
         if (p.serial() != s.serial || (p.type() & kBos) != 0) {
-            refuse_unsupported("a chained Ogg file (another stream's page at byte " + std::to_string(p.offset) +
-                               ")");
+            return p.offset;
         }
         at = p.end();
     } while (pages.header_at(at, p) && pages.verify(p));
+    return std::nullopt;
+}
+
+void refuse_chained(Pages& pages, const Stream& s)
+{
+    if (const auto at = chained_at(pages, s)) {
+        refuse_unsupported("a chained Ogg file (another stream's page at byte " + std::to_string(*at) + ")");
+    }
 }
 
 bool last_with_granule(Pages& pages, const Stream& s, const Page& p)

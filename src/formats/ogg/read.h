@@ -48,9 +48,16 @@ struct Stream {
     std::optional<VorbisModes> modes;  // Vorbis, when the setup header's end is on its last page
 };
 
-// The stream of the file: refuses (Malformed) what is not Ogg, another codec, a multiplexed
-// stream, audio sharing a page with the headers; (PastEnd) a stream without an audio page.
-Stream read_stream(Pages& pages);
+// The stream whose first page is at `at` (a chained file's links after the first start later):
+// refuses (Malformed) what is not Ogg, another codec, a multiplexed stream, audio sharing a page
+// with the headers; (PastEnd) a stream without an audio page.
+Stream read_stream(Pages& pages, Offset at = 0);
+
+// Where a page of another logical stream, or a beginning-of-stream page, starts among the pages
+// of the file's last kMaxPage bytes: a chained file's (RFC 3533 §4) last link ends the file.
+// nullopt for a file of one stream (a second link of the same serial number longer than kMaxPage
+// is not seen).
+std::optional<Offset> chained_at(Pages& pages, const Stream& s);
 
 // Refuses (Unsupported) a chained file (RFC 3533 §4: another logical stream after this one),
 // found by a page of another serial number, or a beginning-of-stream page, among the pages of
