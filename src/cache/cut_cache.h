@@ -13,7 +13,8 @@
 
 namespace audio_stream {
 
-// Bytes a cut holds in memory: what the cache counts against its budget.
+// Bytes a cut holds in memory, as malloc gives them (the extents' capacity, each block's heap
+// bytes): what the cache counts against its budget.
 std::size_t cut_footprint(const Cut& cut);
 
 struct CutKey {

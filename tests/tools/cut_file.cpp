@@ -8,6 +8,7 @@
 #include <string>
 
 #include "src/byte_source.h"
+#include "src/cache/cut_cache.h"
 #include "src/formats/dispatch.h"
 #include "src/time_param.h"
 
@@ -61,6 +62,7 @@ int main(int argc, char** argv)
     const ParseBudget& spent = src.spent();  // what the request's budget would have counted
     std::fprintf(stderr, "spent %llu reads %llu bytes %llu steps\n", static_cast<unsigned long long>(spent.reads),
                  static_cast<unsigned long long>(spent.bytes), static_cast<unsigned long long>(spent.steps));
+    std::fprintf(stderr, "holds %zu bytes of memory (as the cut cache counts it)\n", cut_footprint(*cut));
     if (cut->status != Cut::Status::Ok) {
         return 1;
     }

@@ -112,7 +112,11 @@ TEST(CutCache, FootprintCountsMemoryBlocksAndExtents)
 {
     const auto small = make_cut(10, 0);
     const auto large = make_cut(1010, 0);
-    EXPECT_EQ(cut_footprint(*large) - cut_footprint(*small), 1000u);
+    // 10 bytes fit in the string's own buffer; 1010 cost their heap chunk (and its header).
+    EXPECT_EQ(cut_footprint(*large) - cut_footprint(*small), 1024u);
+    auto spare = std::make_shared<Cut>(*small);
+    spare->rep.extents.reserve(100);
+    EXPECT_EQ(cut_footprint(*spare) - cut_footprint(*small), (100 - small->rep.extents.capacity()) * sizeof(Extent));
 }
 
 TEST(CutCache, ThreadsShareItSafely)

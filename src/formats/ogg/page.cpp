@@ -102,16 +102,14 @@ Pages::Pages(ByteSource& src) : src_(src), size_(src.size()), budget_(kScanBudge
 
 bool Pages::header_at(Offset off, Page& p)
 {
-    if (off >= size_ || size_ - off < kFixedHeader) {
-        return false;
-    }
-    const std::size_t n = static_cast<std::size_t>(std::min<Offset>(kMaxHeader, size_ - off));
-    if (!window_bytes(off, p.header, n) || std::memcmp(p.header, "OggS", 4) != 0 || p.header[4] != 0) {
+    // The fixed header, then its lacing values: a page's header is read as far as it goes, so a
+    // window of tiny pages serves as many as it holds.
+    if (!window_bytes(off, p.header, kFixedHeader) || std::memcmp(p.header, "OggS", 4) != 0 || p.header[4] != 0) {
         return false;
     }
     p.offset = off;
     p.segments = p.header[26];
-    if (kFixedHeader + p.segments > n) {
+    if (!window_bytes(off + kFixedHeader, p.header + kFixedHeader, p.segments)) {
         return false;
     }
     p.body = 0;
@@ -127,13 +125,19 @@ bool Pages::window_bytes(Offset off, Byte* out, std::size_t n)
         return false;
     }
     if (off < headers_at_ || off - headers_at_ > headers_.size() || n > headers_.size() - (off - headers_at_)) {
-        headers_.resize(static_cast<std::size_t>(std::min<Offset>(std::max(kHeaderWindow, n), size_ - off)));
+        // A walk that found several pages in the window it leaves, and goes on where it ended,
+        // reads twice as much the next time (to kMaxWindow); anything else reads kHeaderWindow.
+        const bool walking = served_ >= 4 && off >= headers_at_ && off - headers_at_ <= headers_.size() + kFixedHeader;
+        window_ = walking ? std::min(2 * window_, kMaxWindow) : kHeaderWindow;
+        served_ = 0;
+        headers_.resize(static_cast<std::size_t>(std::min<Offset>(std::max(window_, n), size_ - off)));
         if (!src_.read(off, headers_.data(), headers_.size())) {
             headers_.clear();
             return false;
         }
         headers_at_ = off;
     }
+    ++served_;
     std::memcpy(out, headers_.data() + (off - headers_at_), n);
     return true;
 }

@@ -178,6 +178,19 @@ bool write_audio(Pages& pages, const Stream& s, const Clip& clip, AudioWriter& w
     return false;
 }
 
+// Two extents a page, reserved for the pages the rest of the file holds if they are the size of
+// the stream's first audio page (kMaxCutPages at most) and a sixteenth more (untouched, a reserve
+// costs address space only): a cut of many pages is then not copied
+// as its vector grows, which held twice its extents for a moment. A reserve far off (a clip, pages
+// that grow) is given back once the cut is written.
+void reserve_pages(Extents& out, const Pages& pages, const Stream& s, const Clip& clip)
+{
+    const Offset rest = pages.size() - std::min(pages.size(), clip.start.at.page.offset);
+    const Offset per_page = std::max<Offset>(s.audio.length(), kFixedHeader + 1);
+    const auto estimate = static_cast<std::size_t>(std::min<Offset>(rest / per_page, kMaxCutPages));
+    out.reserve(2 * (estimate + estimate / 16) + 8);  // and a sixteenth: one more page doubles it
+}
+
 }  // namespace
 
 Cut write_cut(Pages& pages, ByteSource& src, const Stream& s, const Clip& clip)
@@ -185,9 +198,13 @@ Cut write_cut(Pages& pages, ByteSource& src, const Stream& s, const Clip& clip)
     const Start& start = clip.start;
     Cut cut;
     Extents& out = cut.rep.extents;
+    reserve_pages(out, pages, s, clip);
     write_headers(src, s, start.pre_skip, out);
     AudioWriter w(pages, s, start, out);
     const bool clipped = write_audio(pages, s, clip, w);
+    if (out.capacity() > out.size() + out.size() / 4 + 64) {
+        out.shrink_to_fit();
+    }
     if (w.last_granule() < 0 || start.target >= w.last_granule()) {
         refuse_past_end();
     }
