@@ -62,7 +62,7 @@ TEST(Dispatch, AnOkCutIsNamedByItsStart)
     ASSERT_TRUE(cut.has_value());
     ASSERT_EQ(cut->status, Cut::Status::Ok) << cut->detail;
     EXPECT_EQ(cut->start, 3000000);
-    EXPECT_EQ(cut->rep.etag_suffix, "-c2-t3000000");
+    EXPECT_EQ(cut->rep.etag_suffix, "-c3-t3000000");
     EXPECT_EQ(cut->rep.etag_suffix, cut_etag_suffix(*cut));
 }
 
@@ -72,8 +72,8 @@ TEST(Dispatch, TimesThatStartAtTheSameFrameShareTheSuffix)
     const std::string file = tiny_wav(5000);
     MemorySource a(file);
     MemorySource b(file);
-    EXPECT_EQ(cut_for_type("audio/wav", a, 1500000)->rep.etag_suffix, "-c2-t1500000");
-    EXPECT_EQ(cut_for_type("audio/wav", b, 1500999)->rep.etag_suffix, "-c2-t1500000");
+    EXPECT_EQ(cut_for_type("audio/wav", a, 1500000)->rep.etag_suffix, "-c3-t1500000");
+    EXPECT_EQ(cut_for_type("audio/wav", b, 1500999)->rep.etag_suffix, "-c3-t1500000");
 }
 
 TEST(Dispatch, CutsThatAreNotOkAreNotNamed)
@@ -99,10 +99,10 @@ TEST(Dispatch, AClipIsNamedByItsStartAndEndAndAnEndPastTheEndIsTheCut)
     MemorySource src(file);
     const auto clip = cut_for_type("audio/wav", src, Span{1500000, 2500000});
     ASSERT_EQ(clip->status, Cut::Status::Ok) << clip->detail;
-    EXPECT_EQ(clip->rep.etag_suffix, "-c2-t1500000-2500000");
+    EXPECT_EQ(clip->rep.etag_suffix, "-c3-t1500000-2500000");
     const auto past = cut_for_type("audio/wav", src, Span{1500000, 9000000});
     const auto open = cut_for_type("audio/wav", src, Span{1500000});
-    EXPECT_EQ(past->rep.etag_suffix, "-c2-t1500000");
+    EXPECT_EQ(past->rep.etag_suffix, "-c3-t1500000");
     EXPECT_EQ(past->rep.extents, open->rep.extents);
 }
 
@@ -119,9 +119,9 @@ TEST(Dispatch, SuffixIsDashTAndTheMicroseconds)
 {
     Cut cut;
     cut.start = 0;
-    EXPECT_EQ(cut_etag_suffix(cut), "-c2-t0");
+    EXPECT_EQ(cut_etag_suffix(cut), "-c3-t0");
     cut.start = 1499954;
-    EXPECT_EQ(cut_etag_suffix(cut), "-c2-t1499954");
+    EXPECT_EQ(cut_etag_suffix(cut), "-c3-t1499954");
 }
 
 // A clip is named by where it really starts and ends: distinct from the cut from its start and
@@ -131,9 +131,9 @@ TEST(Dispatch, AClipSuffixNamesItsStartAndEnd)
     Cut cut;
     cut.start = 1499954;
     cut.end = 3000000;
-    EXPECT_EQ(cut_etag_suffix(cut), "-c2-t1499954-3000000");
+    EXPECT_EQ(cut_etag_suffix(cut), "-c3-t1499954-3000000");
     cut.end = 3000001;
-    EXPECT_EQ(cut_etag_suffix(cut), "-c2-t1499954-3000001");
+    EXPECT_EQ(cut_etag_suffix(cut), "-c3-t1499954-3000001");
 }
 
 }  // namespace

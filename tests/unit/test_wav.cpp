@@ -180,7 +180,7 @@ TEST_F(WavFiles, IdenticalInputsGiveIdenticalCuts)
     const Cut b = cut_bytes(original, 3000000);
     EXPECT_EQ(a.rep.extents, b.rep.extents);
     EXPECT_EQ(a.rep.etag_suffix, b.rep.etag_suffix);
-    EXPECT_EQ(a.rep.etag_suffix, "-c2-t3000000");
+    EXPECT_EQ(a.rep.etag_suffix, "-c3-t3000000");
 }
 
 // ---- hand-made files ----------------------------------------------------------------------

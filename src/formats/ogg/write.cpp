@@ -156,6 +156,10 @@ bool write_audio(Pages& pages, const Stream& s, const Clip& clip, AudioWriter& w
             break;  // a chained stream: keep the first
         }
         walk.pass();
+        if (p.segments == 0 && p.granule() < 0 && (p.type() & kEos) == 0) {
+            pos = p.end();
+            continue;  // a page of no packets says nothing: the cut leaves it out
+        }
         if (pending) {
             w.page(*pending);
         }
