@@ -20,16 +20,20 @@ struct Found {
 // A file's verdict, whatever the span: the key a refusal of the file itself is kept under too.
 const Span kWholeFile{-1, -1};
 
+// A refusal of the file, not of the span: a cost (OverBudget) depends on where the cut starts
+// (the FLAC frames or Ogg pages it renumbers from there), so it is kept for its span only: a
+// 4.8-hour FLAC refused at t=60 is still cut at t=4h.
 bool refuses_the_file(Cut::Status s)
 {
-    return s == Cut::Status::Malformed || s == Cut::Status::Unsupported || s == Cut::Status::OverBudget;
+    return s == Cut::Status::Malformed || s == Cut::Status::Unsupported;
 }
 
 // The cut of this file over `span`, from the child's cache or made now. nullptr for a type no
 // cutter knows. A refusal is cached as a cut is, and one that is about the file (malformed,
-// unsupported, over the budget) for every span: a file that costs its parser a budget to refuse
-// costs it once, and any request for it again a lookup. The key is the open descriptor's
-// identity, the file the cut is read from, not the one the request's stat of its path saw.
+// unsupported) for every span: a file that costs its parser a budget to refuse costs it once,
+// and any request for it again a lookup; a refusal over the budget is a lookup for its span. The
+// key is the open descriptor's identity, the file the cut is read from, not the one the
+// request's stat of its path saw.
 std::shared_ptr<const Cut> find_cut(request_rec* r, apr_file_t* fd, const Span& span, Found& found)
 {
     const unsigned format = format_of_type(r->content_type);

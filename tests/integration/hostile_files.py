@@ -170,3 +170,10 @@ def ogg_tiny_pages(path, pages=260000):
     subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "sine=f=440:r=48000", "-t",
                     str(pages // 50), "-c:a", "libopus", "-b:a", "6k", "-page_duration", "20000", path],
                    check=True, timeout=600)
+
+
+def flac_many_frames(path, seconds=6800, frame=576):
+    """A silent mono FLAC of 576-sample frames (520,833 of them in 6,800 s, near the seek index's
+    cap of 2^19; a 4.8-hour file of 1152-sample frames has about as many), written to path."""
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "anullsrc=r=44100:cl=mono", "-t", str(seconds),
+                    "-c:a", "flac", "-frame_size", str(frame), path], check=True, timeout=600)
