@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <limits>
 #include <ostream>
 #include <random>
 #include <string>
@@ -488,6 +489,23 @@ TEST_F(OggChainLayout, AChainOfMorePagesThanAWalkPassesHasAnUnknownDuration)
     };
     EXPECT_EQ(alone(padded(ogg::kMaxCutPages - 2 * audio)), 2 * alone(one));
     EXPECT_EQ(alone(padded(ogg::kMaxCutPages - 2 * audio + 1)), 0);
+}
+
+TEST_F(OggChainLayout, DurationsThatWouldOverflowSaturate)
+{
+    // Each link's last granule position 2^62 (the largest read): its duration saturates, and so
+    // does their sum (it overflowed: found by the fuzzer).
+    ASSERT_EQ(errors(), "");
+    const std::string one = link("LinkOpus", "-i sine=frequency=880:duration=5 -c:a libopus");
+    std::string error;
+    auto pages = ogg_test::parse_pages(one, error);
+    ASSERT_EQ(error, "");
+    ASSERT_GT(pages.size(), 4u);  // the first audio page's granule position is not the last's
+    pages.back().granule = std::int64_t{1} << 62;
+    const std::string huge = ogg_test::serialise(pages);
+    EXPECT_EQ(alone(huge), std::numeric_limits<Micros>::max());
+    EXPECT_EQ(alone(huge + huge), std::numeric_limits<Micros>::max());
+    EXPECT_EQ(alone(one + huge + one), std::numeric_limits<Micros>::max());
 }
 
 TEST_F(OggChainLayout, ALinkThatCannotBeReadMakesTheDurationUnknown)

@@ -1,5 +1,8 @@
 #include "chain.h"
 
+#include <algorithm>
+#include <limits>
+
 namespace audio_stream {
 namespace ogg {
 
@@ -45,7 +48,9 @@ std::optional<Micros> chain_duration(Pages& pages, const Stream& first)
     PageWalk walk;
     for (std::size_t links = 1; links <= kMaxLinks; ++links) {
         const Link link = walk_link(pages, s, walk);
-        total += link_duration(s, link.last);
+        // A damaged link's granule position near 2^62 reads as the longest duration: the sum
+        // saturates as each link's does.
+        total += std::min(link_duration(s, link.last), std::numeric_limits<Micros>::max() - total);
         if (link.end >= pages.size()) {
             return total;
         }
