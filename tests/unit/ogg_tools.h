@@ -161,6 +161,17 @@ inline std::vector<TestPage> parse_pages(const std::string& s, std::string& erro
     return pages;
 }
 
+// A page of `like`'s stream with no packets and no granule position (RFC 3533 allows it).
+inline TestPage empty_like(const TestPage& like)
+{
+    TestPage empty = like;
+    empty.type = 0;
+    empty.granule = -1;
+    empty.lacing.clear();
+    empty.body.clear();
+    return empty;
+}
+
 inline std::string serialise(const std::vector<TestPage>& pages)
 {
     std::string out;

@@ -418,6 +418,13 @@ protected:
         return test_tools::slurp(ogg_test::make_file(name, "ffmpeg -v error -y -f lavfi " + make + " '{out}'"));
     }
     static Micros alone(const std::string& bytes) { return layout_of(layout_ogg, bytes).duration; }
+    static std::vector<ogg_test::TestPage> pages_of(const std::string& bytes)
+    {
+        std::string error;
+        auto pages = ogg_test::parse_pages(bytes, error);
+        EXPECT_EQ(error, "");
+        return pages;
+    }
 };
 
 TEST_F(OggChainLayout, TheDurationIsTheSumOfTheLinks)
@@ -470,15 +477,9 @@ TEST_F(OggChainLayout, AChainOfMorePagesThanAWalkPassesHasAnUnknownDuration)
     // link: a walk over kMaxCutPages pages in all sums the links; one page more stops it
     // (OverBudget), and the duration is unknown.
     const std::string one = link("LinkShort", "-i sine=duration=0.5 -c:a libopus");
-    std::string error;
-    auto pages = ogg_test::parse_pages(one, error);
-    ASSERT_EQ(error, "");
+    const auto pages = pages_of(one);
     const std::size_t audio = pages.size() - 2;  // pages a walk passes in each link
-    ogg_test::TestPage empty = pages[2];
-    empty.type = 0;
-    empty.granule = -1;
-    empty.lacing.clear();
-    empty.body.clear();
+    const ogg_test::TestPage empty = ogg_test::empty_like(pages[2]);
     const auto padded = [&](std::size_t n) {
         auto more = pages;
         more.insert(more.begin() + 2, n, empty);
@@ -497,9 +498,7 @@ TEST_F(OggChainLayout, DurationsThatWouldOverflowSaturate)
     // does their sum (it overflowed: found by the fuzzer).
     ASSERT_EQ(errors(), "");
     const std::string one = link("LinkOpus", "-i sine=frequency=880:duration=5 -c:a libopus");
-    std::string error;
-    auto pages = ogg_test::parse_pages(one, error);
-    ASSERT_EQ(error, "");
+    auto pages = pages_of(one);
     ASSERT_GT(pages.size(), 4u);  // the first audio page's granule position is not the last's
     pages.back().granule = std::int64_t{1} << 62;
     const std::string huge = ogg_test::serialise(pages);

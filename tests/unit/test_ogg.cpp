@@ -287,11 +287,7 @@ TEST(OggCutShape, PagesOfNoPacketsAreLeftOut)
         auto pages = parse_pages(c.bytes, error);
         ASSERT_EQ(error, "") << s.name;
         ASSERT_GT(pages.size(), 12u) << s.name;
-        TestPage empty = pages[6];
-        empty.type = 0;
-        empty.granule = -1;
-        empty.lacing.clear();
-        empty.body.clear();
+        const TestPage empty = empty_like(pages[6]);
         pages.insert(pages.begin() + 7, 1000, empty);
         const std::string padded = serialise(pages);
         MemorySource plain_in(c.bytes);
