@@ -156,7 +156,9 @@ Plan plan_response(const PlanRequest& req)
             parsed.specs.size() == 1 && parsed.specs.front().kind == RangeSpec::Kind::Open;
         const Window w =
             apply_piece_window(resolved.ranges.front(), open_ended, req.media_request, req.piece);
-        return single_part(req, w.range, w.capped ? "piece" : "exact");
+        Plan p = single_part(req, w.range, w.capped ? "piece" : "exact");
+        p.capped = w.capped;
+        return p;
     }
     Plan p = multipart(req, resolved.ranges);
     // Written without a multiplication so that no length can overflow it.

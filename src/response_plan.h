@@ -43,6 +43,9 @@ struct Plan {
     std::vector<Part> parts;     // in body order; none for a 416 or an empty representation
     Offset total = 0;            // the representation's length
     std::string note;            // why: for the debug log ("piece", "invalid range ignored", ...)
+    // The piece window made it shorter than asked (a media element's open range): an answer a
+    // shared cache must not keep, nor give to another client for the same Range.
+    bool capped = false;
 
     // The body as extents, whichever holds it.
     const Extents& body_extents() const { return shared_body ? *shared_body : body; }

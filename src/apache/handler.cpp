@@ -174,6 +174,19 @@ void log_plan(request_rec* r, const Planned& p, const Plan& plan, const Delivery
                   static_cast<apr_uint64_t>(plan.content_length), plan.note.c_str(), how.name(plan));
 }
 
+// An answer the piece window made shorter than asked: a shared cache keyed by the Range (a CDN
+// that stores partials) must neither keep it nor hand it to a download tool, which would end
+// with a short file (`private`); in the media scope the cap came from Sec-Fetch-Dest (`Vary`).
+// Uncapped answers say neither: some CDNs cache nothing that varies on more than
+// Accept-Encoding.
+void set_capped_signals(request_rec* r)
+{
+    apr_table_mergen(r->headers_out, "Cache-Control", "private");
+    if (piece_policy(dir_config(r)).scope == PieceScope::Media) {
+        apr_table_mergen(r->headers_out, "Vary", "Sec-Fetch-Dest");
+    }
+}
+
 // Status and the headers the plan owns. A 416 is an error response, which replaces
 // headers_out with err_headers_out: its Content-Range goes there.
 Answer set_plan_headers(request_rec* r, const Plan& plan)
@@ -183,6 +196,9 @@ Answer set_plan_headers(request_rec* r, const Plan& plan)
         return HTTP_RANGE_NOT_SATISFIABLE;
     }
     r->status = plan.status;
+    if (plan.capped) {
+        set_capped_signals(r);
+    }
     if (!plan.content_range.empty()) {
         apr_table_setn(r->headers_out, "Content-Range", apr_pstrdup(r->pool, plan.content_range.c_str()));
     }

@@ -251,6 +251,24 @@ class PieceWindow(RangeTestCase):
         r = self.get("/audio/big.mp3", [("Range", "bytes=1000-"), ("Sec-Fetch-Dest", "audio")])
         self.assert_206(r, 1000, 1000 + PIECE - 1, BIG_LEN, self.big)
 
+    def test_a_capped_answer_is_private_and_varies_on_the_destination(self):
+        # A shared cache keyed by the Range must not give the short answer to a download tool.
+        r = self.get("/audio/big.mp3", [("Range", "bytes=0-"), ("Sec-Fetch-Dest", "audio")])
+        self.assertEqual(r.header("Cache-Control"), "private")
+        self.assertEqual(r.header("Vary"), "Sec-Fetch-Dest")
+        # Scope all: the cap does not depend on the header, so nothing varies on it.
+        r = self.get("/audio/all/big.mp3", [("Range", "bytes=10-3000000")])
+        self.assertEqual((r.header("Cache-Control"), r.header("Vary")), ("private", None))
+
+    def test_uncapped_answers_carry_no_cache_signal(self):
+        for headers in ([("Range", "bytes=1000-")], [("Range", f"bytes=0-{BIG_LEN - 1}"), ("Sec-Fetch-Dest", "audio")],
+                        [("Sec-Fetch-Dest", "audio")], [("Range", "bytes=0-99"), ("Sec-Fetch-Dest", "audio")]):
+            r = self.get("/audio/big.mp3", headers)
+            self.assertIn(r.status, (200, 206), headers)
+            self.assertEqual((r.header("Cache-Control"), r.header("Vary")), (None, None), headers)
+        r = self.get("/audio/nocap/big.mp3", [("Range", "bytes=0-"), ("Sec-Fetch-Dest", "audio")])
+        self.assertEqual((r.header("Cache-Control"), r.header("Vary")), (None, None))
+
     def test_video_destination_is_capped_too(self):
         r = self.get("/audio/big.mp3", [("Range", "bytes=0-"), ("Sec-Fetch-Dest", "video")])
         self.assert_206(r, 0, PIECE - 1, BIG_LEN, self.big)

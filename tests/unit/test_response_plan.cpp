@@ -154,6 +154,8 @@ TEST_P(PlanResponseTest, PlansExactly)
     EXPECT_EQ(p.content_length, c.content_length);
     EXPECT_EQ(p.body, c.body);
     EXPECT_EQ(p.note, c.note);
+    // Capped exactly when the piece window made the answer shorter than asked.
+    EXPECT_EQ(p.capped, std::string(c.note) == "piece");
     expect_plan_invariants(p, c.file_length);
 }
 
