@@ -12,8 +12,8 @@
 // chunks): snapshot memory is bounded whatever the load.
 //
 // A snapshot of a file's bytes can serve several requests: published under a key (the file's
-// identity, its ctime, which write(2), truncation and utimes move and nobody can set back, and
-// the byte range), it is shared by every request for the same range of the same unchanged file
+// identity, whose ctime write(2), truncation and utimes move and nobody can set back, and the
+// byte range), it is shared by every request for the same range of the same unchanged file
 // while it is in use, and found again in its free slot until that slot is taken for another
 // body (only when no other free slot is left and no new one can be made). Each request reads it
 // through a descriptor of its own (take_reader): mod_http2 seeks and reads, and two connection
@@ -37,14 +37,10 @@ namespace audio_stream {
 
 // What a shared snapshot holds: bytes [offset, offset + length) of one file in one state.
 struct SnapshotKey {
-    FileIdentity file;
-    std::int64_t ctime = 0;  // microseconds
+    FileIdentity file;  // with its ctime
     std::uint64_t offset = 0;
     std::uint64_t length = 0;
-    bool operator==(const SnapshotKey& o) const
-    {
-        return file == o.file && ctime == o.ctime && offset == o.offset && length == o.length;
-    }
+    bool operator==(const SnapshotKey& o) const { return file == o.file && offset == o.offset && length == o.length; }
 };
 
 class SnapshotPool {

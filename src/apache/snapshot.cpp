@@ -43,7 +43,7 @@ constexpr apr_time_t kSettled = apr_time_from_sec(3);
 
 // What a snapshot of `body` would hold, when it can be shared (AudioStreamShareSnapshots, a
 // body that is one range of the file: a 200, a single 206 or a window of either), with the
-// ctime it was made at.
+// file's identity (its ctime included) when it was made.
 bool snapshot_key(apr_file_t* fd, const Extents& body, const DirConfig& conf, SnapshotKey& key)
 {
     const FileExtent* f = single_file_range(body);
@@ -51,7 +51,7 @@ bool snapshot_key(apr_file_t* fd, const Extents& body, const DirConfig& conf, Sn
     if (!share_snapshots(conf) || !f || !file_state(fd, now)) {
         return false;
     }
-    key = SnapshotKey{file_identity(now), static_cast<std::int64_t>(now.ctime), f->offset, f->length};
+    key = SnapshotKey{file_identity(now), f->offset, f->length};
     return true;
 }
 
@@ -60,7 +60,7 @@ bool snapshot_key(apr_file_t* fd, const Extents& body, const DirConfig& conf, Sn
 bool settled(request_rec* r, apr_file_t* fd, const SnapshotKey& key)
 {
     apr_os_file_t os_fd = -1;
-    return r->request_time - key.ctime >= kSettled && apr_os_file_get(&os_fd, fd) == APR_SUCCESS &&
+    return r->request_time - key.file.ctime >= kSettled && apr_os_file_get(&os_fd, fd) == APR_SUCCESS &&
            timestamps_are_local(os_fd);
 }
 
@@ -68,7 +68,7 @@ bool settled(request_rec* r, apr_file_t* fd, const SnapshotKey& key)
 bool unchanged(apr_file_t* fd, const SnapshotKey& key)
 {
     apr_finfo_t now;
-    return file_state(fd, now) && file_identity(now) == key.file && static_cast<std::int64_t>(now.ctime) == key.ctime;
+    return file_state(fd, now) && file_identity(now) == key.file;
 }
 
 // A descriptor of the slot's memory file for mod_http2, with a file offset of its own

@@ -449,7 +449,7 @@ TEST_F(SnapshotHugeMemoryTest, WithADirectoryNothingIsCollapsed)
 
 SnapshotKey key_of(std::uint64_t offset, std::uint64_t length, std::int64_t ctime = 7)
 {
-    return SnapshotKey{FileIdentity{1, 2, 100000, 5}, ctime, offset, length};
+    return SnapshotKey{FileIdentity{1, 2, 100000, 5, ctime}, offset, length};
 }
 
 class SharedSnapshotTest : public SnapshotTest {
