@@ -24,9 +24,11 @@ void ByteSource::spend(std::uint64_t reads, std::uint64_t bytes, std::uint64_t s
     }
     std::string detail;
     if (overspent(spent_.reads, reads, budget_.reads, "reads", detail) ||
-        overspent(spent_.bytes, bytes, budget_.bytes, "bytes read", detail) ||
-        overspent(spent_.steps, steps, budget_.steps, "steps", detail)) {
-        throw BudgetSpent{std::move(detail)};
+        overspent(spent_.bytes, bytes, budget_.bytes, "bytes read", detail)) {
+        throw BudgetSpent{std::move(detail), false};
+    }
+    if (overspent(spent_.steps, steps, budget_.steps, "steps", detail)) {
+        throw BudgetSpent{std::move(detail), true};
     }
 }
 

@@ -38,6 +38,9 @@ inline constexpr ParseBudget kNoBudget{UINT64_MAX, UINT64_MAX, UINT64_MAX};
 // budget of 524288 reads").
 struct BudgetSpent {
     std::string detail;
+    // Spent on steps: the tables a parser holds (MP4's), the same for every span of the file, so
+    // the verdict is the file's; reads and bytes depend on where a walk starts.
+    bool whole_file = false;
 };
 
 class ByteSource {

@@ -20,12 +20,14 @@ struct Found {
 // A file's verdict, whatever the span: the key a refusal of the file itself is kept under too.
 const Span kWholeFile{-1, -1};
 
-// A refusal of the file, not of the span: a cost (OverBudget) depends on where the cut starts
-// (the FLAC frames or Ogg pages it renumbers from there), so it is kept for its span only: a
-// 4.8-hour FLAC refused at t=60 is still cut at t=4h.
-bool refuses_the_file(Cut::Status s)
+// A refusal of the file, not of the span. A cost (OverBudget) mostly depends on where the cut
+// starts (the FLAC frames or Ogg pages it renumbers from there), so it is kept for its span
+// only: a 4.8-hour FLAC refused at t=60 is still cut at t=4h; but the steps of an MP4's tables
+// are the same for every span (Cut::whole_file).
+bool refuses_the_file(const Cut& cut)
 {
-    return s == Cut::Status::Malformed || s == Cut::Status::Unsupported;
+    return cut.status == Cut::Status::Malformed || cut.status == Cut::Status::Unsupported ||
+           (cut.status == Cut::Status::OverBudget && cut.whole_file);
 }
 
 // The cut of this file over `span`, from the child's cache or made now. nullptr for a type no
@@ -60,7 +62,7 @@ std::shared_ptr<const Cut> find_cut(request_rec* r, apr_file_t* fd, const Span& 
     }
     auto cut = std::make_shared<const Cut>(std::move(*made));
     if (cache) {
-        cache->insert(id, CutKey{format, refuses_the_file(cut->status) ? kWholeFile : span}, cut);
+        cache->insert(id, CutKey{format, refuses_the_file(*cut) ? kWholeFile : span}, cut);
     }
     return cut;
 }

@@ -53,6 +53,7 @@ Cut as_cut(Make&& make)
     catch (const BudgetSpent& b) {
         cut.status = Cut::Status::OverBudget;
         cut.detail = b.detail;
+        cut.whole_file = b.whole_file;
     }
     return cut;
 }

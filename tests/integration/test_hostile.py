@@ -6,7 +6,7 @@ import os
 import subprocess
 
 from harness import ServerTestCase, write_file
-from hostile_files import ogg_empty_pages, wav_empty_chunks
+from hostile_files import mp4_many_chunks, ogg_empty_pages, wav_empty_chunks
 from test_time_seek import published, scratch
 
 
@@ -24,6 +24,10 @@ class HostileFiles(ServerTestCase):
             subprocess.run(["oggenc", "-Q", "-o", real, wav], check=True, timeout=60)
             # 300,000 empty pages (7.8 MB): more than a cut walks from its first audio page.
             write_file(os.path.join(audio, "empty-pages.ogg"), ogg_empty_pages(open(real, "rb").read(), 300000))
+            m4a = os.path.join(work, "a.m4a")
+            subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", wav, "-c:a", "aac", m4a], check=True, timeout=60)
+            # 7 tracks of 2^21 one-sample chunks (59 MB): more table entries than a request's steps.
+            write_file(os.path.join(audio, "chunks.m4a"), mp4_many_chunks(open(m4a, "rb").read()))
         write_file(os.path.join(audio, "chunks.wav"), wav_empty_chunks(100000))
         # 275,625 frames of 16 samples (12 MB): a cut from 10 s renumbers 248,063 of them (the cap
         # is 262,144), more extents than the cut cache held before it was sized for the largest;
@@ -32,7 +36,8 @@ class HostileFiles(ServerTestCase):
                         "-t", "100", "-c:a", "flac", "-frame_size", "16", os.path.join(audio, "small-frames.flac")],
                        check=True, timeout=120)
         cls.files = published({n: os.path.join(audio, n)
-                               for n in ("real.ogg", "empty-pages.ogg", "chunks.wav", "small-frames.flac")})
+                               for n in ("real.ogg", "empty-pages.ogg", "chunks.wav", "small-frames.flac",
+                                         "chunks.m4a")})
 
     def refusals(self, name, times, status):
         """The AS00 lines of each ?t= request on name, each answered `status`."""
@@ -59,6 +64,15 @@ class HostileFiles(ServerTestCase):
         self.extra_expected_log.append(r"AS0026")
         self.assertEqual(self.get("/audio/empty-pages.ogg").body, open(self.files["empty-pages.ogg"], "rb").read())
         self.assertEqual(self.get("/audio/real.ogg?t=0.5").status, 200)
+
+    def test_tables_past_the_steps_budget_are_the_files_verdict(self):
+        # An MP4's tables cost the same whatever t asks: the verdict is the file's.
+        lines = self.refusals("chunks.m4a", ("0.5", "1.5", "0.25,1"), 501)
+        self.assertRegex(lines[0], r"\[audio_stream:warn\].*AS0026: no time seek for .*chunks\.m4a at 0\.5: "
+                                   r"over the request's budget of 2097152 steps$")
+        for line in lines[1:]:
+            self.assertRegex(line, r"AS0026: .*chunks\.m4a.*\(verdict cached\)$")
+        self.extra_expected_log.append(r"AS0026")
 
     def test_a_cut_over_a_cap_does_not_refuse_a_later_t(self):
         # From 1 s a cut would renumber more FLAC frames than the cap; from 50 s it is a cut.

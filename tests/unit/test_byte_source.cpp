@@ -85,6 +85,33 @@ TEST(ParseBudget, EachOfReadsBytesAndStepsStopsAtItsLimit)
     EXPECT_EQ(steps.spent().steps, 11u);
 }
 
+// Steps are the tables a parser holds, the same whatever span it cuts: only they make the
+// verdict the file's (Cut::whole_file).
+TEST(ParseBudget, OnlyStepsSpentAreAVerdictOnTheWholeFile)
+{
+    const std::string bytes(100, 'x');
+    char buf[100];
+    const auto whole_file = [](auto&& spend) {
+        try {
+            spend();
+        }
+        catch (const BudgetSpent& b) {
+            return b.whole_file;
+        }
+        ADD_FAILURE() << "nothing spent past the budget";
+        return false;
+    };
+    MemorySource reads(bytes);
+    reads.set_budget({1, 1000, 1000});
+    EXPECT_FALSE(whole_file([&] { reads.read(0, buf, 1), reads.read(0, buf, 1); }));
+    MemorySource read_bytes(bytes);
+    read_bytes.set_budget({1000, 10, 1000});
+    EXPECT_FALSE(whole_file([&] { read_bytes.read(0, buf, 11); }));
+    MemorySource steps(bytes);
+    steps.set_budget({1000, 1000, 10});
+    EXPECT_TRUE(whole_file([&] { steps.step(11); }));
+}
+
 TEST(ParseBudget, AHugeLengthSpendsTheBytesBudgetWithoutWrapping)
 {
     MemorySource src("abcdef");

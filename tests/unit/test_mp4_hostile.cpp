@@ -202,6 +202,7 @@ TEST_F(Mp4Files, ChapterTimesOfAHostileSttsAreFoundInOnePass)
     const Cut over = cut_bytes(with_chapter_stts_of_zero_runs(book, 4000000, n), 7000000);
     EXPECT_EQ(over.status, Cut::Status::OverBudget);
     EXPECT_EQ(over.detail, "over the request's budget of " + std::to_string(kRequestBudget.steps) + " steps");
+    EXPECT_TRUE(over.whole_file);  // its tables cost the same from any START
 }
 
 // Boxes the cut copies unchanged are read into memory only while the cut's copies stay within
