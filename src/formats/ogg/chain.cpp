@@ -40,8 +40,9 @@ Micros link_duration(const Stream& s, std::int64_t last)
 
 std::optional<Micros> chain_duration(Pages& pages, const Stream& first)
 {
-    if (!chained_at(pages, first)) {
-        return link_duration(first, final_granule(pages, first));
+    const Tail tail = read_tail(pages, first);
+    if (!tail.chained_at) {
+        return link_duration(first, tail.last_granule);
     }
     Micros total = 0;
     Stream s = first;

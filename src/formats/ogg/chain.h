@@ -18,7 +18,7 @@ constexpr std::size_t kMaxLinks = 64;
 
 // The duration of the file's streams: each link's last granule position less its origin and
 // pre-skip (RFC 7845 §4) at its own rate, summed from the first link (`first`) on. A file of one
-// stream (chained_at finds no other) is a chain of one link, whose last granule position is
+// stream (read_tail finds no other) is a chain of one link, whose last granule position is
 // found within the file's last kMaxPage bytes; a chain's links are walked page by page (their
 // headers only, a read per kHeaderWindow bytes or per page), kMaxCutPages pages in all. nullopt
 // when a link's headers cannot be read, or past kMaxLinks links; OverBudget past the pages.

@@ -93,27 +93,30 @@ Stream read_stream(Pages& pages, Offset at)
     return s;
 }
 
-std::optional<Offset> chained_at(Pages& pages, const Stream& s)
+Tail read_tail(Pages& pages, const Stream& s)
 {
     const Offset size = pages.size();
-    Offset at = std::max(s.audio_start, size > kMaxPage ? size - kMaxPage : 0);
-    Page p;
-    if (!pages.find_page(at, size, [](const Page&) { return true; }, p)) {
-        return std::nullopt;
+    Tail tail;
+    Offset from = std::max(s.audio_start, size > kMaxPage ? size - kMaxPage : 0);
+    for (Page p; from < size && pages.find_page(from, size, [](const Page&) { return true; }, p);) {
+        // The pages after one found by its capture pattern and CRC follow one another: walk
+        // them by their headers. A search from each page would read the rest of the tail once
+        // a page, and a tail of many small pages would exhaust the scan budget early.
+        do {
+            if (p.serial() != s.serial || (p.type() & kBos) != 0) {
+                tail.chained_at = p.offset;
+                return tail;
+            }
+            tail.last_granule = p.granule() >= 0 ? p.granule() : tail.last_granule;
+            from = p.end();
+        } while (pages.header_at(from, p) && pages.verify(p));
     }
-    // The pages after one found by its capture pattern and CRC follow one another.
-    do {
-        if (p.serial() != s.serial || (p.type() & kBos) != 0) {
-            return p.offset;
-        }
-        at = p.end();
-    } while (pages.header_at(at, p) && pages.verify(p));
-    return std::nullopt;
+    return tail;
 }
 
 void refuse_chained(Pages& pages, const Stream& s)
 {
-    if (const auto at = chained_at(pages, s)) {
+    if (const auto at = read_tail(pages, s).chained_at) {
         refuse_unsupported("a chained Ogg file (another stream's page at byte " + std::to_string(*at) + ")");
     }
 }
@@ -133,25 +136,6 @@ bool last_with_granule(Pages& pages, const Stream& s, const Page& p)
         q = next;
     }
     return true;
-}
-
-std::int64_t final_granule(Pages& pages, const Stream& s)
-{
-    const Offset size = pages.size();
-    Offset from = std::max(s.audio_start, size > kMaxPage ? size - kMaxPage : 0);
-    std::int64_t last = -1;
-    for (Page p; from < size && pages.find_granule_page(from, size, s.serial, p);) {
-        // The pages after one found by its capture pattern and CRC follow one another: walk
-        // them by their headers. A search from each page would read the rest of the tail once
-        // a page, and a tail of many small pages would exhaust the scan budget early.
-        do {
-            if (p.serial() == s.serial && p.granule() >= 0) {
-                last = p.granule();
-            }
-            from = p.end();
-        } while (pages.header_at(from, p) && pages.verify(p));
-    }
-    return last;
 }
 
 Micros granule_micros(std::int64_t samples, std::uint32_t rate)

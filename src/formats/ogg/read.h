@@ -53,11 +53,16 @@ struct Stream {
 // with the headers; (PastEnd) a stream without an audio page.
 Stream read_stream(Pages& pages, Offset at = 0);
 
-// Where a page of another logical stream, or a beginning-of-stream page, starts among the pages
-// of the file's last kMaxPage bytes: a chained file's (RFC 3533 §4) last link ends the file.
-// nullopt for a file of one stream (a second link of the same serial number longer than kMaxPage
-// is not seen).
-std::optional<Offset> chained_at(Pages& pages, const Stream& s);
+// The file's last kMaxPage bytes (a page is at most that long), walked once: where a page of
+// another logical stream, or a beginning-of-stream page, starts (a chained file's (RFC 3533 §4)
+// last link ends the file; a second link of the same serial number longer than kMaxPage is not
+// seen), and the granule position of the stream's last page that carries one before it (-1
+// when none does). A damaged page ends a walk; the search goes on after it.
+struct Tail {
+    std::optional<Offset> chained_at;
+    std::int64_t last_granule = -1;
+};
+Tail read_tail(Pages& pages, const Stream& s);
 
 // Refuses (Unsupported) a chained file (RFC 3533 §4: another logical stream after this one),
 // found by a page of another serial number, or a beginning-of-stream page, among the pages of
@@ -71,10 +76,6 @@ void refuse_chained(Pages& pages, const Stream& s);
 // next stream) but pages that carry none (an empty end-of-stream page, the start of a packet a
 // truncated file leaves unfinished). Reads their headers only; Malformed past kMaxCutPages.
 bool last_with_granule(Pages& pages, const Stream& s, const Page& p);
-
-// The granule position of the stream's last page that carries one, found within the last
-// kMaxPage bytes (a page is at most that long); -1 when none is.
-std::int64_t final_granule(Pages& pages, const Stream& s);
 
 // A span of granule positions in microseconds; a negative one (a damaged page) counts as 0. A
 // damaged page may also carry a granule near 2^63: samples_to_micros saturates.
