@@ -182,13 +182,16 @@ bool write_audio(Pages& pages, const Stream& s, const Clip& clip, AudioWriter& w
     return false;
 }
 
-// Two extents a page, reserved for the pages the rest of the file holds if they are the size of
-// the stream's first audio page (kMaxCutPages at most) and a sixteenth more (untouched, a reserve
-// costs address space only): a cut of many pages is then not copied
-// as its vector grows, which held twice its extents for a moment. A reserve far off (a clip, pages
-// that grow) is given back once the cut is written.
+// A cut from START (not a clip, whose end is not known here) reserves two extents a page for the
+// pages the rest of the file holds if they are the size of the stream's first audio page
+// (kMaxCutPages at most) and a sixteenth more (untouched, a reserve costs address space only): a
+// cut of many pages is then not copied as its vector grows, which held twice its extents for a
+// moment. A reserve far off (pages that grow) is given back once the cut is written.
 void reserve_pages(Extents& out, const Pages& pages, const Stream& s, const Clip& clip)
 {
+    if (clip.end) {
+        return;
+    }
     const Offset rest = pages.size() - std::min(pages.size(), clip.start.at.page.offset);
     const Offset per_page = std::max<Offset>(s.audio.length(), kFixedHeader + 1);
     const auto estimate = static_cast<std::size_t>(std::min<Offset>(rest / per_page, kMaxCutPages));
