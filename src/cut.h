@@ -45,8 +45,9 @@ struct Cut {
     Micros end = Span::kToTheEnd;
     Micros duration = 0;     // of the cut, as its rewritten headers tell players
     std::string detail;      // for the error log when Malformed, Unsupported or OverBudget
-    // OverBudget for every span of the file, not only this one: the budget spent was the file's
-    // tables (BudgetSpent::whole_file), not a walk from START.
+    // The refusal holds for every span of the file, not only this one (as_cut, formats/toolbox.h):
+    // the file is malformed or unsupported, or the budget spent was its tables
+    // (BudgetSpent::whole_file), not a walk from START.
     bool whole_file = false;
 };
 

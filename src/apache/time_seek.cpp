@@ -20,20 +20,12 @@ struct Found {
 // A file's verdict, whatever the span: the key a refusal of the file itself is kept under too.
 const Span kWholeFile{-1, -1};
 
-// A refusal of the file, not of the span. A cost (OverBudget) mostly depends on where the cut
-// starts (the FLAC frames or Ogg pages it renumbers from there), so it is kept for its span
-// only: a 4.8-hour FLAC refused at t=60 is still cut at t=4h; but the steps of an MP4's tables
-// are the same for every span (Cut::whole_file).
-bool refuses_the_file(const Cut& cut)
-{
-    return cut.status == Cut::Status::Malformed || cut.status == Cut::Status::Unsupported ||
-           (cut.status == Cut::Status::OverBudget && cut.whole_file);
-}
-
 // The cut of this file over `span`, from the child's cache or made now. nullptr for a type no
-// cutter knows. A refusal is cached as a cut is, and one that is about the file (malformed,
-// unsupported) for every span: a file that costs its parser a budget to refuse costs it once,
-// and any request for it again a lookup; a refusal over the budget is a lookup for its span. The
+// cutter knows. A refusal is cached as a cut is, and one that is about the file
+// (Cut::whole_file: malformed, unsupported, its tables over the budget) for every span: a file
+// that costs its parser a budget to refuse costs it once, and any request for it again a lookup.
+// A cost that depends on where the cut starts (the FLAC frames or Ogg pages it renumbers from
+// there) is a lookup for its span: a 4.8-hour FLAC refused at t=60 is still cut at t=4h. The
 // key is the open descriptor's identity, the file the cut is read from, not the one the
 // request's stat of its path saw.
 std::shared_ptr<const Cut> find_cut(request_rec* r, apr_file_t* fd, const Span& span, Found& found)
@@ -62,7 +54,7 @@ std::shared_ptr<const Cut> find_cut(request_rec* r, apr_file_t* fd, const Span& 
     }
     auto cut = std::make_shared<const Cut>(std::move(*made));
     if (cache) {
-        cache->insert(id, CutKey{format, refuses_the_file(*cut) ? kWholeFile : span}, cut);
+        cache->insert(id, CutKey{format, cut->whole_file ? kWholeFile : span}, cut);
     }
     return cut;
 }

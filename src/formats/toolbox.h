@@ -38,7 +38,9 @@ struct Refusal {
 [[noreturn]] void refuse_past_end();
 
 // make()'s cut, or the Cut of the Refusal it threw, or an OverBudget cut when it spent the
-// request's budget (byte_source.h).
+// request's budget (byte_source.h). The one place a verdict's scope is decided (Cut::whole_file):
+// a malformed or unsupported file is refused whatever the span, and so is one over the budget of
+// steps (the file's tables); past the end, the formats' caps, reads and bytes depend on START.
 template <typename Make>
 Cut as_cut(Make&& make)
 {
@@ -49,6 +51,7 @@ Cut as_cut(Make&& make)
     catch (const Refusal& r) {
         cut.status = r.status;
         cut.detail = r.detail;
+        cut.whole_file = r.status == Cut::Status::Malformed || r.status == Cut::Status::Unsupported;
     }
     catch (const BudgetSpent& b) {
         cut.status = Cut::Status::OverBudget;

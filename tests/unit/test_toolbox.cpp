@@ -174,6 +174,7 @@ TEST(RefusedCut, MalformedCarriesItsDetailAndNoExtents)
     EXPECT_EQ(cut.detail, "not a FLAC stream");
     EXPECT_TRUE(cut.rep.extents.empty());
     EXPECT_EQ(cut.rep.length, 0u);
+    EXPECT_TRUE(cut.whole_file);  // whatever the span
 }
 
 TEST(RefusedCut, UnsupportedCarriesItsDetail)
@@ -181,6 +182,7 @@ TEST(RefusedCut, UnsupportedCarriesItsDetail)
     const Cut cut = as_cut([]() -> Cut { refuse_unsupported("a video track"); });
     EXPECT_EQ(cut.status, Cut::Status::Unsupported);
     EXPECT_EQ(cut.detail, "a video track");
+    EXPECT_TRUE(cut.whole_file);
 }
 
 TEST(RefusedCut, PastEndHasNoExtents)
@@ -189,6 +191,7 @@ TEST(RefusedCut, PastEndHasNoExtents)
     EXPECT_EQ(cut.status, Cut::Status::PastEnd);
     EXPECT_TRUE(cut.detail.empty());
     EXPECT_TRUE(cut.rep.extents.empty());
+    EXPECT_FALSE(cut.whole_file);  // another START may be inside the audio
 }
 
 TEST(RefusedCut, AnOkCutPassesThroughAndOtherExceptionsAreNotCaught)
@@ -224,6 +227,14 @@ TEST(RefusedCut, ASpentBudgetIsAnOverBudgetCutNamingTheBudget)
     });
     EXPECT_EQ(cut.status, Cut::Status::OverBudget);
     EXPECT_EQ(cut.detail, "over the request's budget of 1 reads");
+    EXPECT_FALSE(cut.whole_file);  // reads depend on where the walk starts
+}
+
+TEST(RefusedCut, AFormatsCapIsForItsSpanOnly)
+{
+    const Cut cut = as_cut([]() -> Cut { refuse_over_budget("more than 262144 pages"); });
+    EXPECT_EQ(cut.status, Cut::Status::OverBudget);
+    EXPECT_FALSE(cut.whole_file);
 }
 
 }  // namespace
