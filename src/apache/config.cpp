@@ -262,6 +262,11 @@ const command_rec directives[] = {
                   reinterpret_cast<cmd_func>(reinterpret_cast<void (*)()>(set_stats_cache)), nullptr,
                   RSRC_CONF, "Where download counts are shared: shmcb (default), memcache:host:port[,...], "
                              "redis:host:port, or any mod_socache provider[:args]"),
+    AP_INIT_TAKE1("AudioStreamStatsSecret",
+                  reinterpret_cast<cmd_func>(reinterpret_cast<void (*)()>(set_stats_secret)), nullptr,
+                  RSRC_CONF, "A file of at least 16 bytes, the same on every server of a fleet, mixed "
+                             "into the daily salt so that the stats cache alone cannot give listeners' "
+                             "addresses away"),
     AP_INIT_TAKE1("AudioStreamSeekIndexDir",
                   reinterpret_cast<cmd_func>(reinterpret_cast<void (*)()>(set_seek_index_dir)), nullptr,
                   RSRC_CONF, "Directory where the children share the files' seek indexes (relative: "

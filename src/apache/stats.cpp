@@ -101,6 +101,7 @@ void log_counted(request_rec* r, request_rec* owner, RequestState& state)
                  state.layout_known ? apr_off_t_toa(p, static_cast<apr_off_t>(threshold)) : "-");
     set_variable(r, owner, "AUDIO_CLIENT", client_name(client));
     set_variable(r, owner, "AUDIO_STATE", state_name(verdict.state));
+    set_variable(r, owner, "AUDIO_LISTENER", verdict.listener.empty() ? "-" : apr_pstrdup(p, verdict.listener.c_str()));
     if (verdict.download) {
         set_variable(r, owner, "AUDIO_DOWNLOAD", "1");
     }

@@ -1,6 +1,7 @@
 // The shared cache downloads are counted in: the AudioStreamStatsCache directive, the
 // mod_socache provider made by the parent at post_config and joined by every child, its
-// health (AS0052/AS0053), and the Tally each child records listens with.
+// health (AS0052/AS0053), the secret mixed into its salt (AS0054 without one), and the Tally
+// each child records listens with.
 #include "stats_store.h"
 
 #include <atomic>
@@ -13,6 +14,7 @@
 #include "ap_socache.h"
 #include "apr_general.h"
 #include "apr_global_mutex.h"
+#include "apr_lib.h"
 #include "apr_shm.h"
 #include "util_mutex.h"
 
@@ -27,6 +29,9 @@ constexpr const char* kMutexType = "audio-stream-stats";
 constexpr const char* kDefaultProvider = "shmcb";
 // A cache entry is a coverage of at most Coverage::kMaxRanges ranges of two 20-digit numbers.
 constexpr unsigned kMaxValue = 2048;
+// The shortest AudioStreamStatsSecret, and the most of the file read.
+constexpr apr_size_t kMinSecret = 16;
+constexpr apr_size_t kMaxSecret = 4096;
 // At most one AS0052 line per server per minute while the cache fails.
 constexpr apr_time_t kWarnEvery = apr_time_from_sec(60);
 
@@ -42,6 +47,8 @@ struct Counting {
     const char* args = nullptr;
     const ap_socache_provider_t* provider = nullptr;
     bool on_seen = false;  // AudioStreamStats On somewhere in the configuration files
+    const char* secret = nullptr;  // AudioStreamStatsSecret's bytes (secret_length of them)
+    apr_size_t secret_length = 0;
 
     ap_socache_instance_t* instance = nullptr;
     apr_global_mutex_t* mutex = nullptr;  // providers not safe across processes (shmcb)
@@ -218,6 +225,38 @@ const char* set_stats_cache(cmd_parms* cmd, void*, const char* arg) noexcept
     return nullptr;
 }
 
+const char* set_stats_secret(cmd_parms* cmd, void*, const char* arg) noexcept
+{
+    if (const char* err = ap_check_cmd_context(cmd, GLOBAL_ONLY)) {
+        return err;
+    }
+    const char* path = ap_server_root_relative(cmd->pool, arg);
+    apr_file_t* f = nullptr;
+    char* bytes = static_cast<char*>(apr_palloc(cmd->pool, kMaxSecret));
+    apr_size_t length = 0;
+    apr_status_t rv = path ? apr_file_open(&f, path, APR_FOPEN_READ, APR_OS_DEFAULT, cmd->temp_pool) : APR_EBADPATH;
+    if (rv == APR_SUCCESS) {
+        rv = apr_file_read_full(f, bytes, kMaxSecret, &length);
+        apr_file_close(f);
+    }
+    if (rv != APR_SUCCESS && !APR_STATUS_IS_EOF(rv)) {
+        char why[120];
+        return apr_psprintf(cmd->pool, "AudioStreamStatsSecret: cannot read '%s': %s", arg,
+                            apr_strerror(rv, why, sizeof why));
+    }
+    while (length > 0 && apr_isspace(bytes[length - 1])) {
+        --length;
+    }
+    if (length < kMinSecret) {
+        return apr_psprintf(cmd->pool, "AudioStreamStatsSecret: '%s' holds %" APR_SIZE_T_FMT " bytes; a secret "
+                            "needs at least %" APR_SIZE_T_FMT " (make one with: head -c 32 /dev/urandom | "
+                            "base64 > FILE)", arg, length, kMinSecret);
+    }
+    g.secret = bytes;
+    g.secret_length = length;
+    return nullptr;
+}
+
 void note_stats_setting(apr_int64_t value) noexcept
 {
     if (value != 0) {
@@ -230,6 +269,8 @@ int stats_pre_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*) noexcept
     g.name = g.args = nullptr;
     g.provider = nullptr;
     g.on_seen = false;
+    g.secret = nullptr;
+    g.secret_length = 0;
     g.instance = nullptr;
     g.mutex = nullptr;
     g.last_warning = &g.own_warning;
@@ -260,6 +301,12 @@ int stats_post_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t* ptemp, server_
     share_warning_clock(pconf, s);
     if (!g.provider) {
         return OK;
+    }
+    if (g.on_seen && !g.secret) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "AS0054: AudioStreamStats On without AudioStreamStatsSecret: "
+                     "whoever can read the stats cache (%s) finds the day's salt beside the keys, and can "
+                     "recover a listener's IPv4 address from a key by trying all 2^32 with a guessed "
+                     "User-Agent and file", g.name);
     }
     g.quiet = *s;
     g.quiet.log.level = APLOG_EMERG;
@@ -300,7 +347,8 @@ void stats_child_init(apr_pool_t* pchild, server_rec* s) noexcept
             }
         }
         if (g.instance) {
-            g.tally = new Tally([] { return static_cast<std::int64_t>(apr_time_sec(apr_time_now())); }, random_bytes);
+            g.tally = new Tally([] { return static_cast<std::int64_t>(apr_time_sec(apr_time_now())); }, random_bytes,
+                                std::string(g.secret ? g.secret : "", g.secret_length));
         }
         apr_pool_cleanup_register(
             pchild, nullptr,

@@ -12,6 +12,9 @@ namespace audio_stream::apache {
 
 // AudioStreamStatsCache provider[:args] (server config only): the provider must be loaded.
 const char* set_stats_cache(cmd_parms* cmd, void* conf, const char* arg) noexcept;
+// AudioStreamStatsSecret /path (server config only): the file's bytes (at least 16, trailing
+// white space not counted) are mixed into the daily salt (stats/listener.h, keyed_salt).
+const char* set_stats_secret(cmd_parms* cmd, void* conf, const char* arg) noexcept;
 // Told by the AudioStreamStats setter: On anywhere in the configuration needs a cache.
 void note_stats_setting(apr_int64_t value) noexcept;
 

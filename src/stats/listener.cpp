@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 
 #include <cstring>
+#include <initializer_list>
 
 #include "apr_sha1.h"
 
@@ -41,25 +42,41 @@ void add_field(apr_sha1_ctx_t& ctx, std::string_view field)
                            static_cast<unsigned int>(field.size()));
 }
 
-}  // namespace
-
-std::string listener_key(std::string_view salt, std::string_view address, std::string_view user_agent,
-                         std::string_view file, std::int64_t day)
+// The first `bytes` bytes of SHA-1 over the fields (each length-prefixed), in hex.
+std::string hashed(std::initializer_list<std::string_view> fields, std::size_t bytes = APR_SHA1_DIGESTSIZE)
 {
     apr_sha1_ctx_t ctx;
     apr_sha1_init(&ctx);
-    for (const std::string_view field : {salt, address, user_agent, file}) {
+    for (const std::string_view field : fields) {
         add_field(ctx, field);
     }
     unsigned char digest[APR_SHA1_DIGESTSIZE];
     apr_sha1_final(digest, &ctx);
     static const char kHex[] = "0123456789abcdef";
-    std::string key = "as1:" + std::to_string(day) + ":";
-    for (const unsigned char b : digest) {
-        key += kHex[b >> 4];
-        key += kHex[b & 15];
+    std::string hex;
+    for (std::size_t i = 0; i < bytes && i < sizeof digest; ++i) {
+        hex += kHex[digest[i] >> 4];
+        hex += kHex[digest[i] & 15];
     }
-    return key;
+    return hex;
+}
+
+}  // namespace
+
+std::string listener_key(std::string_view salt, std::string_view address, std::string_view user_agent,
+                         std::string_view file, std::int64_t day)
+{
+    return "as1:" + std::to_string(day) + ":" + hashed({salt, address, user_agent, file});
+}
+
+std::string listener_tag(std::string_view salt, std::string_view address, std::string_view user_agent)
+{
+    return hashed({"listener", salt, address, user_agent}, 8);
+}
+
+std::string keyed_salt(std::string_view secret, std::string_view salt)
+{
+    return secret.empty() ? std::string(salt) : hashed({"secret", secret, salt});
 }
 
 }  // namespace audio_stream::stats

@@ -20,6 +20,17 @@ std::string listener_address(std::string_view ip);
 std::string listener_key(std::string_view salt, std::string_view address, std::string_view user_agent,
                          std::string_view file, std::int64_t day);
 
+// The listener (address as listener_address gives it, and user agent) on the salt's day, for the
+// logs: 16 hex digits of SHA-1("listener", salt, address, user agent). One listener has one tag
+// a day on every server that shares the salt; the tag cannot be turned back into an address
+// without the salt, and the salt is gone from the store two days on.
+std::string listener_tag(std::string_view salt, std::string_view address, std::string_view user_agent);
+
+// The salt keys are made with: the store's daily salt as it is without a secret, else 40 hex
+// digits of SHA-1(secret, salt), so that a reader of the store (where the salt is) cannot try
+// addresses against its keys without the secret too (AudioStreamStatsSecret).
+std::string keyed_salt(std::string_view secret, std::string_view salt);
+
 }  // namespace audio_stream::stats
 
 #endif

@@ -1,6 +1,7 @@
 #include "tally.h"
 
 #include <climits>
+#include <random>
 
 #include "listener.h"
 
@@ -70,8 +71,14 @@ const char* state_name(State s)
     return "ignored";
 }
 
-Tally::Tally(Clock clock, Random random) : clock_(std::move(clock)), random_(std::move(random))
+Tally::Tally(Clock clock, Random random, std::string secret)
+    : clock_(std::move(clock)), random_(std::move(random)), secret_(std::move(secret))
 {
+    std::random_device device;
+    for (int i = 0; i < 4; ++i) {
+        const unsigned word = device();
+        memo_secret_.append(reinterpret_cast<const char*>(&word), sizeof word);
+    }
 }
 
 std::int64_t Tally::day_of(std::int64_t t)
@@ -85,19 +92,19 @@ std::string Tally::salt_for(Store& store, std::int64_t day, std::int64_t now)
 {
     std::lock_guard<std::mutex> lock(salt_mutex_);
     if (day == salt_day_ && now - salt_checked_ < kSaltRecheck) {
-        return salt_;
+        return keyed_salt_;
     }
     // A store that just failed is not asked again for a while (the threads would queue on
     // this mutex behind its timeouts); meanwhile today's salt, if this process has it, serves.
     if (now - salt_failed_ < kSaltRetry) {
-        return day == salt_day_ ? salt_ : std::string();
+        return day == salt_day_ ? keyed_salt_ : std::string();
     }
     const auto failed = [&]() {
         salt_failed_ = now;
         // The store may come back empty (restarted) and take another child's salt: read it
         // again as soon as the pause is over rather than trust this one for a minute.
         salt_checked_ = now - kSaltRecheck;
-        return day == salt_day_ ? salt_ : std::string();
+        return day == salt_day_ ? keyed_salt_ : std::string();
     };
     const std::string key = "as1:salt:" + std::to_string(day);
     std::string salt;
@@ -123,8 +130,11 @@ std::string Tally::salt_for(Store& store, std::int64_t day, std::int64_t now)
     }
     salt_day_ = day;
     salt_checked_ = put ? now - kSaltRecheck + kSaltAfterPut : now;
-    salt_ = salt;
-    return salt;
+    if (salt != salt_ || keyed_salt_.empty()) {
+        salt_ = salt;
+        keyed_salt_ = keyed_salt(secret_, salt);
+    }
+    return keyed_salt_;
 }
 
 Verdict Tally::record_alone(const Listen& l)
@@ -144,13 +154,14 @@ Verdict Tally::record_alone(const Listen& l)
 
 Verdict Tally::record(Store& store, const Listen& l)
 {
+    const std::int64_t now = clock_();
+    const std::int64_t day = day_of(now);
+    forget_past_days(day);
     const Coverage fresh = coverage_of(l.sent);
     if (!counts(l) || fresh.covered() == 0) {
         return record_alone(l);  // not degraded: nothing to count with the store
     }
-    const std::int64_t now = clock_();
-    const std::int64_t day = day_of(now);
-    const std::string memo = memo_key(l, day);
+    const std::uint64_t memo = memo_of(l, day);
     if (counted_before(memo)) {
         return {State::Dup, false};
     }
@@ -171,7 +182,7 @@ Verdict Tally::record(Store& store, const Listen& l)
     case Store::Got::Found:
         if (value == kCounted) {
             remember_counted(memo, day);
-            return {State::Dup, false, false, true};
+            return {State::Dup, false, false, true, listener_tag(salt, l.address, l.user_agent)};
         }
         if (auto decoded = Coverage::decode(value)) {
             seen = std::move(*decoded);
@@ -188,41 +199,58 @@ Verdict Tally::record(Store& store, const Listen& l)
     if (download && stored) {
         remember_counted(memo, day);
     }
-    return {download ? State::Counted : State::Partial, download, !stored, stored};
+    return {download ? State::Counted : State::Partial, download, !stored, stored,
+            listener_tag(salt, l.address, l.user_agent)};
 }
 
-std::string Tally::memo_key(const Listen& l, std::int64_t day)
+std::uint64_t Tally::memo_of(const Listen& l, std::int64_t day) const
 {
     // Each field after its length, so that no two listeners differ only in where one ends.
-    std::string memo = std::to_string(day);
+    std::string memo = memo_secret_ + std::to_string(day);
     for (const std::string_view field : {l.address, l.user_agent, l.file}) {
         memo += ':';
         memo += std::to_string(field.size());
         memo += ':';
         memo += field;
     }
-    return memo;
+    return std::hash<std::string>{}(memo);
 }
 
-bool Tally::counted_before(const std::string& memo)
+void Tally::forget_past_days(std::int64_t day)
+{
+    {
+        std::shared_lock<std::shared_mutex> lock(memo_mutex_);
+        if (day == counted_day_) {
+            return;
+        }
+    }
+    std::lock_guard<std::shared_mutex> lock(memo_mutex_);
+    counted_.clear();
+    counted_day_ = day;
+}
+
+bool Tally::counted_before(std::uint64_t memo)
 {
     std::shared_lock<std::shared_mutex> lock(memo_mutex_);
     return counted_.count(memo) != 0;
 }
 
-void Tally::remember_counted(const std::string& memo, std::int64_t day)
+void Tally::remember_counted(std::uint64_t memo, std::int64_t day)
 {
     std::lock_guard<std::shared_mutex> lock(memo_mutex_);
-    if (day == counted_day_ && counted_.count(memo) != 0) {
-        return;
+    if (day != counted_day_) {
+        return;  // a request that began before midnight and ends after: its day is gone
     }
-    if (day != counted_day_ || counted_.size() >= kMaxCounted || counted_bytes_ + memo.size() > kMaxCountedBytes) {
+    if (counted_.size() >= kMaxRemembered) {
         counted_.clear();
-        counted_bytes_ = 0;
-        counted_day_ = day;
     }
     counted_.insert(memo);
-    counted_bytes_ += memo.size();
+}
+
+std::size_t Tally::remembered()
+{
+    std::shared_lock<std::shared_mutex> lock(memo_mutex_);
+    return counted_.size();
 }
 
 }  // namespace audio_stream::stats

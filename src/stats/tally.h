@@ -70,6 +70,9 @@ struct Verdict {
     bool download;           // this request made the download count
     bool degraded = false;   // the store failed: decided from this request alone (see README)
     bool used_store = false; // the store answered
+    // The listener's key for today's logs (listener_tag): set when the day's salt was at hand
+    // (counted, partial, a dup the store told), empty otherwise.
+    std::string listener = {};
 };
 
 class Tally {
@@ -77,11 +80,18 @@ public:
     using Clock = std::function<std::int64_t()>;                 // Unix seconds
     using Random = std::function<std::string(std::size_t bytes)>;
 
-    Tally(Clock clock, Random random);
+    // `secret` (AudioStreamStatsSecret; may be empty) is mixed into the store's daily salt, so
+    // that the store alone does not give the keys away (listener.h, keyed_salt).
+    Tally(Clock clock, Random random, std::string secret = {});
 
     // Reads and updates `store`, each read-modify-write under store.lock(). Thread-safe: the
-    // salt and the memo of counted listeners are the Tally's own, under its mutex.
+    // salt and the memo of counted listeners are the Tally's own, under its mutex. Any request
+    // past a UTC midnight first empties the memo of the days before, counted or not.
     Verdict record(Store& store, const Listen& listen);
+
+    // The listeners this process remembers as counted (kMaxRemembered at most).
+    std::size_t remembered();
+    static constexpr std::size_t kMaxRemembered = 16384;
 
     // Without a store: this request alone decides (degraded when it would have used one).
     static Verdict record_alone(const Listen& listen);
@@ -102,23 +112,23 @@ private:
     std::int64_t salt_checked_ = 0;
     std::int64_t salt_failed_ = INT64_MIN / 2;  // when the store last failed to give the salt
 
-    // The listeners (day, address, user agent, file: memo_key) this process has seen counted
-    // today: a duplicate, the most common request once a player has its download, then needs
-    // no store, no salt and no SHA-1. Bounded in entries and in bytes (user agents may be
-    // long): cleared when full, and when a new day's first listener is counted (no address
-    // stays in memory past its day).
-    bool counted_before(const std::string& memo);
-    void remember_counted(const std::string& memo, std::int64_t day);
-    static std::string memo_key(const Listen& listen, std::int64_t day);
-    static constexpr std::size_t kMaxCounted = 16384;
-    static constexpr std::size_t kMaxCountedBytes = std::size_t{4} << 20;
-    std::unordered_set<std::string> counted_;
-    std::size_t counted_bytes_ = 0;
+    // The listeners (day, address, user agent, file) this process has seen counted today: a
+    // duplicate, the most common request once a player has its download, then needs no store,
+    // no salt and no SHA-1. Kept as 64-bit hashes keyed by a number random to the process, never
+    // the address; cleared when full, and by the first request of a new UTC day.
+    void forget_past_days(std::int64_t day);
+    bool counted_before(std::uint64_t memo);
+    void remember_counted(std::uint64_t memo, std::int64_t day);
+    std::uint64_t memo_of(const Listen& listen, std::int64_t day) const;
+    std::unordered_set<std::uint64_t> counted_;
     std::int64_t counted_day_ = INT64_MIN;
+    std::string memo_secret_;  // random to the process, hashed before each memo
     // A leaf lock: taken under the store's lock, never the other way round (salt_for takes
     // salt_mutex_, then the store's). Shared by the threads that only look.
     std::shared_mutex memo_mutex_;
-    std::string salt_;
+    std::string salt_;        // the store's salt of salt_day_
+    std::string keyed_salt_;  // the same, the secret mixed in (what keys are made with)
+    std::string secret_;
 };
 
 }  // namespace audio_stream::stats

@@ -187,6 +187,48 @@ def run_report(args, stdin=None):
                           env=env, timeout=60)
 
 
+class ListenersTest(unittest.TestCase):
+    """Who a listener is: the key the module logs (AUDIO_LISTENER), "-" for a duplicate it
+    answered from memory, or in older logs with %a the address (an IPv6 one cut to its /64)
+    and the User-Agent."""
+
+    def figures(self, lines):
+        with tempfile.TemporaryDirectory(prefix="audio_stream_report_") as d:
+            log = os.path.join(d, "access.log")
+            with open(log, "w", encoding="ascii") as f:
+                f.write("\n".join(lines) + "\n")
+            result = run_report(["-o", os.path.join(d, "r.html"), log])
+            self.assertEqual(result.returncode, 0, result.stderr)
+            with open(os.path.join(d, "r.html"), encoding="utf-8") as f:
+                rows, overall = Page(f.read()).table("by-day")
+        return rows, overall
+
+    def test_two_addresses_of_one_slash64_are_one_listener(self):
+        ua = "AppleCoreMedia/1.0.0"
+        rows, _ = self.figures([
+            line(DAY_A + 1, ("2001:db8:1:2::5", ua), EP1, 206, "range", "0-99/5000000", "ok", "partial", "-"),
+            line(DAY_A + 2, ("2001:db8:1:2:ffff::9", ua), EP1, 206, "range", "0-99/5000000", "ok", "partial", "-"),
+            line(DAY_A + 3, ("2001:db8:1:3::5", ua), EP1, 206, "range", "0-99/5000000", "ok", "partial", "-"),
+            line(DAY_A + 4, ("::ffff:192.0.2.1", ua), EP1, 206, "range", "0-99/5000000", "ok", "partial", "-"),
+            line(DAY_A + 5, ("192.0.2.1", ua), EP1, 206, "range", "0-99/5000000", "ok", "partial", "-"),
+        ])
+        self.assertEqual(rows["2024-03-01"][1], 3)
+
+    def test_keys_are_listeners_and_a_remembered_dup_is_none(self):
+        a, b = "0c86ff900d527ffe", "8637641c136083ca"
+        rows, overall = self.figures([
+            line(DAY_A + 1, (a, "App/1"), EP1, 200, "full", "0-4999999/5000000", "ok", "counted", "1"),
+            line(DAY_A + 2, ("-", "App/1"), EP1, 206, "range", "0-99/5000000", "ok", "dup", "-"),
+            line(DAY_A + 3, (a, "App/2"), EP2, 206, "range", "0-99/3000000", "ok", "partial", "-"),
+            line(DAY_A + 4, (b, "App/1"), EP1, 206, "range", "0-99/5000000", "ok", "partial", "-"),
+            line(DAY_C + 1, (a, "App/1"), EP1, 206, "range", "0-99/5000000", "ok", "partial", "-"),
+            line(DAY_C + 2, ("0C86FF900D527FFE", "App/1"), EP1, 206, "range", "0-99/5000000", "ok", "partial", "-"),
+        ])
+        self.assertEqual(rows["2024-03-01"][:3], [1, 2, 4])  # a's User-Agent is in its key
+        self.assertEqual(rows["2024-03-03"][:3], [0, 1, 1])  # an upper-case "key" is no line
+        self.assertEqual(overall[1], 2)
+
+
 class ReportTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):

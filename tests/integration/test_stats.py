@@ -4,6 +4,7 @@ import os
 import re
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 import unittest
@@ -27,7 +28,7 @@ def audiostats_format():
     raise AssertionError("conf/audio_stream.conf has no audiostats LogFormat")
 
 
-LINE = re.compile(r'^(?P<sec>\d+) (?P<ip>\S+) "(?P<path>[^"]*)" (?P<status>\d+) (?P<kind>\S+) '
+LINE = re.compile(r'^(?P<sec>\d+) (?P<listener>\S+) "(?P<path>[^"]*)" (?P<status>\d+) (?P<kind>\S+) '
                   r'(?P<sent>\S+) (?P<seconds>\S+) (?P<threshold>\S+) (?P<client>\S+) '
                   r'(?P<state>\S+) (?P<download>\S+) "(?P<ua>.*)"$')
 
@@ -104,10 +105,17 @@ def curl(url, *args, ua=PODCAST_UA, max_bytes=None):
     return int(status or 0), body
 
 
-def stats_conf(log_dir, cache=None, extra=""):
+# Every server of a test fleet shares it, as a real fleet does through its configuration.
+FLEET_SECRET = "a test fleet's shared secret, 32+ bytes\n"
+
+
+def stats_conf(log_dir, cache=None, extra="", secret=FLEET_SECRET):
     lines = [audiostats_format(),
              f"CustomLog {log_dir}/downloads.log audiostats env=AUDIO_DOWNLOAD",
              "AudioStreamStats On"]
+    if secret is not None:
+        harness.write_file(os.path.join(log_dir, "stats.secret"), secret.encode(), mode=0o600)
+        lines.append(f"AudioStreamStatsSecret {log_dir}/stats.secret")
     if cache:
         lines.append(f"AudioStreamStatsCache {cache}")
     return "\n".join(lines) + "\n" + extra
@@ -292,7 +300,7 @@ class Rules(StatsTestCase):
         _, _, rec = self.fetch(ua=ua)
         self.assertEqual(rec["state"], "counted")
         _, _, rec = self.fetch("-H", "X-Forwarded-For: 203.0.113.9", ua=ua)
-        self.assertEqual((rec["ip"], rec["state"]), ("127.0.0.1", "dup"))
+        self.assertEqual(rec["state"], "dup")  # the same listener: the connection's address
 
     def test_http2_is_counted(self):
         status, body, rec = self.fetch("--http2-prior-knowledge", ua="h2-listener")
@@ -461,17 +469,45 @@ class Concurrent(StatsTestCase):
                          sorted(f"Listener/{i}" for i in range(50)))
 
 
+def is_listener_key(text):
+    return re.fullmatch(r"[0-9a-f]{16}", text) is not None
+
+
 class RemoteIp(StatsTestCase):
-    """With mod_remoteip trusting the proxy, X-Forwarded-For names the listener (and %a)."""
+    """With mod_remoteip trusting the proxy, X-Forwarded-For names the listener; the log holds
+    the listener's key of the day, never the address."""
 
     modules = ("mime", "socache_shmcb", "remoteip")
     extra = "RemoteIPHeader X-Forwarded-For\nRemoteIPInternalProxy 127.0.0.1\n"
 
     def test_forwarded_clients_are_listeners(self):
+        keys = []
         for ip, state in (("203.0.113.9", "counted"), ("203.0.113.10", "counted"), ("203.0.113.9", "dup"),
                           ("2001:db8:1:2::5", "counted"), ("2001:db8:1:2:ffff::9", "dup")):
             _, _, rec = self.fetch("-H", f"X-Forwarded-For: {ip}", ua="behind-proxy")
-            self.assertEqual((rec["ip"], rec["state"]), (ip, state), "an IPv6 /64 is one listener")
+            self.assertEqual(rec["state"], state, f"{ip}: an IPv6 /64 is one listener")
+            keys.append(rec["listener"])
+        # The first request of each listener had the day's salt at hand (a dup this child
+        # remembered needs none, and logs "-").
+        self.assertTrue(all(is_listener_key(k) for k in (keys[0], keys[1], keys[3])), keys)
+        self.assertNotEqual(keys[0], keys[1])
+        self.assertEqual(keys[2:5:2], ["-", "-"])
+        with open(self.log.path) as f:
+            text = f.read()
+        for ip in ("203.0.113", "2001:db8"):
+            self.assertNotIn(ip, text)
+
+    def test_a_listener_has_one_key_whatever_the_file(self):
+        ua = "one-key-listener"
+        _, _, first = self.fetch("-r", "0-99", "-H", "X-Forwarded-For: 198.51.100.7", ua=ua)
+        _, _, other = self.fetch("-r", "0-99", "-H", "X-Forwarded-For: 198.51.100.7", ua=ua, name="short.mp3")
+        _, _, v6 = self.fetch("-r", "0-99", "-H", "X-Forwarded-For: 2001:db8:9:9::1", ua=ua)
+        _, _, v6_same = self.fetch("-r", "100-199", "-H", "X-Forwarded-For: 2001:db8:9:9:abcd::2", ua=ua)
+        self.assertEqual([r["state"] for r in (first, other, v6, v6_same)], ["partial"] * 4)
+        self.assertTrue(is_listener_key(first["listener"]), first)
+        self.assertEqual(first["listener"], other["listener"])
+        self.assertEqual(v6["listener"], v6_same["listener"])
+        self.assertNotEqual(first["listener"], v6["listener"])
 
 
 class Ipv6(StatsTestCase):
@@ -491,7 +527,8 @@ class Ipv6(StatsTestCase):
         status, body = curl(f"http://[::1]:{self.port6}/audio/ep.mp3", ua="v6-listener")
         rec = self.log.wait()[0]
         self.assertEqual((status, len(body)), (200, self.size()))
-        self.assertEqual((rec["ip"], rec["state"], rec["download"]), ("::1", "counted", "1"))
+        self.assertEqual((rec["state"], rec["download"]), ("counted", "1"))
+        self.assertTrue(is_listener_key(rec["listener"]), rec)
         status, _ = curl(f"http://[::1]:{self.port6}/audio/ep.mp3", ua="v6-listener")
         self.assertEqual(self.log.wait()[0]["state"], "dup")
 
@@ -520,6 +557,28 @@ class Redirected(StatsTestCase):
         self.assertEqual((rec["path"], rec["kind"], rec["state"], rec["download"]),
                          ("/pod/ep.mp3", "full", "counted", "1"))
         self.assertEqual(self.downloads.wait()[0]["path"], "/pod/ep.mp3")
+
+
+class NoSecret(unittest.TestCase):
+    """Counting without AudioStreamStatsSecret: one warning at startup says what a reader of
+    the cache could learn; counting works as with one."""
+
+    def test_one_startup_warning(self):
+        server = stats_server()
+        server.extra_conf = stats_conf(server.root, secret=None)
+        make_mp3(os.path.join(server.docroot, "audio", "ep.mp3"), 30)
+        try:
+            server.start()
+            status, _ = curl(server.url("/audio/ep.mp3"))
+            rec = AccessLog(os.path.join(server.root, "access.log")).wait()[0]
+            self.assertEqual((status, rec["state"]), (200, "counted"))
+            warnings = [l for l in server.read_all_logs().splitlines() if "AS0054" in l]
+            self.assertEqual(len(warnings), 1, warnings)
+            self.assertIn("AudioStreamStats On without AudioStreamStatsSecret", warnings[0])
+            self.assertIn("IPv4 address", warnings[0])
+            self.assertEqual(server.unexpected_log_lines([r"AS0054"]), [])
+        finally:
+            server.cleanup()
 
 
 class Off(unittest.TestCase):
@@ -555,6 +614,21 @@ class Config(harness.ConfigTestCase):
     def test_cache_only_in_server_config(self):
         self.assert_refused("<VirtualHost 127.0.0.1:1>\nAudioStreamStatsCache shmcb\n</VirtualHost>\n",
                             "AudioStreamStatsCache")
+
+    def test_secret_file_missing(self):
+        self.assert_refused("AudioStreamStatsSecret /nonexistent/stats.secret\n",
+                            "AudioStreamStatsSecret: cannot read '/nonexistent/stats.secret'")
+
+    def test_secret_too_short(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".secret") as f:
+            f.write("short secret \n")
+            f.flush()
+            self.assert_refused(f"AudioStreamStatsSecret {f.name}\n",
+                                f"AudioStreamStatsSecret: '{f.name}' holds 12 bytes; a secret needs at least 16")
+
+    def test_secret_only_in_server_config(self):
+        self.assert_refused("<VirtualHost 127.0.0.1:1>\nAudioStreamStatsSecret /etc/hostname\n</VirtualHost>\n",
+                            "AudioStreamStatsSecret")
 
     def test_accepted_with_shmcb(self):
         server = Httpd(modules=("mime", "socache_shmcb"), extra_conf="AudioStreamStats On\n")

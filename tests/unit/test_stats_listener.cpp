@@ -1,5 +1,6 @@
 // listener_address (an IPv6 client is its /64, an IPv4-mapped one its IPv4 address) and
-// listener_key (the salted SHA-1 that stands for a listener and a file on one UTC day).
+// listener_key (the salted SHA-1 that stands for a listener and a file on one UTC day),
+// listener_tag (the listener in the logs) and keyed_salt (AudioStreamStatsSecret).
 #include "src/stats/listener.h"
 
 #include <gtest/gtest.h>
@@ -161,6 +162,40 @@ TEST(ListenerKey, ExtremeDaysAndLongFields)
     const std::string ua(8192, 'u');
     EXPECT_TRUE(is_hex_key(listener_key("s", "a", ua, "f", 3), "as1:3:"));
     EXPECT_NE(listener_key("s", "a", ua, "f", 3), listener_key("s", "a", ua + "u", "f", 3));
+}
+
+// ---- the listener's tag in the logs, and the secret ------------------------------------------
+
+// SHA-1 over "listener", salt, address and user agent (length-prefixed), its first 8 bytes.
+TEST(ListenerTag, IsSixteenHexDigitsOfTheSha1)
+{
+    // printf '8:listener4:salt9:192.0.2.12:ua' | sha1sum
+    EXPECT_EQ(listener_tag("salt", "192.0.2.1", "ua"), "0c86ff900d527ffe");
+}
+
+// One listener a day whatever the file, another on another day (salt) or with another agent;
+// the tag is not the file's key, and holds no address.
+TEST(ListenerTag, NamesTheListenerForTheDayOnly)
+{
+    const std::string a = listener_tag("salt", listener_address("2001:db8:1:2::1"), "ua");
+    EXPECT_EQ(a, listener_tag("salt", listener_address("2001:db8:1:2:ffff::9"), "ua"));
+    EXPECT_NE(a, listener_tag("salt", listener_address("2001:db8:1:3::1"), "ua"));
+    EXPECT_NE(a, listener_tag("tlas", listener_address("2001:db8:1:2::1"), "ua"));
+    EXPECT_NE(a, listener_tag("salt", listener_address("2001:db8:1:2::1"), "ub"));
+    EXPECT_EQ(listener_key("salt", "192.0.2.1", "ua", "f", 1).find(listener_tag("salt", "192.0.2.1", "ua")),
+              std::string::npos);
+    EXPECT_EQ(a.find("2001"), std::string::npos);
+}
+
+// Without a secret the store's salt is the key's; with one, SHA-1(secret, salt), so that the
+// store's salt alone does not make the keys.
+TEST(KeyedSalt, TheSecretIsMixedIntoTheSalt)
+{
+    EXPECT_EQ(keyed_salt("", "salt"), "salt");
+    // printf '6:secret6:hunter4:salt' | sha1sum
+    EXPECT_EQ(keyed_salt("hunter", "salt"), "8637641c136083ca01c795b247db2e5d31c2369c");
+    EXPECT_NE(keyed_salt("hunter", "salt"), keyed_salt("hunted", "salt"));
+    EXPECT_NE(keyed_salt("hunter", "salt"), keyed_salt("hunter", "tlas"));
 }
 
 }  // namespace

@@ -783,58 +783,109 @@ TEST(TallyStore, ADupNeedsNoSaltWhenItsRecheckIsDue)
     EXPECT_EQ(store.gets, 2);
 }
 
-// The whole file, to the `i`-th of many listeners whose User-Agents are 8 KiB long.
-std::string long_agent(int i)
+// The `i`-th of many listeners (one address, many User-Agents).
+std::string numbered_agent(int i)
 {
-    return std::to_string(i) + std::string(8192, 'A');
+    return "Agent/" + std::to_string(i);
 }
 
-Listen long_listener(const std::string& agent)
+Listen numbered_listener(const std::string& agent)
 {
     return listen({{0, kSize}}, Kind::Full, Client::Ok, kAddress, agent);
 }
 
-// Listeners [from, to) of long_agent, each counted.
-void count_long_listeners(Tally& t, MapStore& store, int from, int to)
+// Listeners [from, to) of numbered_agent, each counted.
+void count_listeners(Tally& t, MapStore& store, int from, int to)
 {
     for (int i = from; i < to; ++i) {
-        ASSERT_EQ(t.record(store, long_listener(long_agent(i))).state, State::Counted) << i;
+        ASSERT_EQ(t.record(store, numbered_listener(numbered_agent(i))).state, State::Counted) << i;
     }
 }
 
-// Listener `i` of long_agent again: a dup, which the store tells (one read) when `asked`, else
+// Listener `i` of numbered_agent again: a dup, which the store tells (one read) when `asked`, else
 // this process.
-void expect_long_dup(Tally& t, MapStore& store, int i, bool asked)
+void expect_dup_of(Tally& t, MapStore& store, int i, bool asked)
 {
     store.reset_counts();
-    expect_verdict(t.record(store, long_listener(long_agent(i))), State::Dup, false, false, asked);
+    expect_verdict(t.record(store, numbered_listener(numbered_agent(i))), State::Dup, false, false, asked);
     EXPECT_EQ(store.gets, asked ? 1 : 0) << i;
 }
 
-// The process remembers counted listeners within a byte budget: user agents of 8 KiB fill it
-// after some hundreds, and the listeners counted first are then asked of the store again (which
-// still says counted).
-TEST(TallyStore, TheMemoOfCountedListenersIsBoundedInBytes)
+// The process remembers kMaxRemembered counted listeners, then starts over: the listeners
+// counted first are asked of the store again (which still says counted), the last are not.
+TEST(TallyStore, TheMemoOfCountedListenersIsBounded)
 {
     World w;
     Tally t = w.tally();
     MapStore store;
-    count_long_listeners(t, store, 0, 600);
-    expect_long_dup(t, store, 0, true);
-    expect_long_dup(t, store, 599, false);  // the last ones are still remembered
+    const int n = static_cast<int>(Tally::kMaxRemembered) + 100;
+    count_listeners(t, store, 0, n);
+    EXPECT_EQ(t.remembered(), 100u);
+    expect_dup_of(t, store, 0, true);
+    expect_dup_of(t, store, n - 1, false);
 }
 
-// Yesterday's listeners leave the memo with the first listener counted today: the memo then
-// holds today's only, so 500 long user agents of day 1 do not push out day 2's first ones.
+// At midnight UTC the memo is emptied by whatever request comes next, one that counts nothing
+// too: no listener of yesterday stays in this process's memory past the day.
+TEST(TallyStore, TheMemoIsEmptiedAtMidnightByTheClock)
+{
+    World w;
+    w.now = kT0 + kDay - 2;
+    Tally t = w.tally();
+    MapStore store;
+    ASSERT_EQ(t.record(store, whole()).state, State::Counted);
+    ASSERT_EQ(t.record(store, listen({{0, 1}}, Kind::Probe)).state, State::Ignored);
+    EXPECT_EQ(t.remembered(), 1u);
+    w.now = kT0 + kDay;
+    EXPECT_EQ(t.record(store, listen({{0, 1}}, Kind::Probe)).state, State::Ignored);
+    EXPECT_EQ(t.remembered(), 0u);
+}
+
+// The logs' listener: the tag of the store's salt with the address and agent, on every verdict
+// that had the salt at hand; none for a dup this process remembered, nor a request alone.
+TEST(TallyStore, VerdictsCarryTheListenersTag)
+{
+    World w;
+    Tally t = w.tally();
+    MapStore store;
+    const Verdict partial = t.record(store, listen({{0, 10}}, Kind::Range));
+    const std::string salt = store.map.at(salt_key(kDay1)).value;
+    EXPECT_EQ(partial.listener, listener_tag(salt, kAddress, kAgent));
+    EXPECT_EQ(t.record(store, whole()).listener, partial.listener);
+    EXPECT_EQ(t.record(store, whole()).listener, "");                 // remembered: no salt read
+    EXPECT_EQ(w.tally().record(store, whole()).listener, partial.listener);  // the store said counted
+    EXPECT_EQ(Tally::record_alone(whole()).listener, "");
+}
+
+// With a secret the store's keys are made with SHA-1(secret, salt): the store's salt alone
+// finds no entry, and servers that share the secret count together.
+TEST(TallyStore, ASecretKeysTheStore)
+{
+    World w;
+    Tally t([&w] { return w.now; }, [](std::size_t n) { return std::string(n, 's'); }, "fleet secret");
+    MapStore store;
+    ASSERT_EQ(t.record(store, listen({{0, 10}}, Kind::Range)).state, State::Partial);
+    const std::string salt = store.map.at(salt_key(kDay1)).value;
+    EXPECT_EQ(entry(store, kDay1), "<absent>");
+    EXPECT_TRUE(store.map.count(listener_key(keyed_salt("fleet secret", salt), kAddress, kAgent, kFile, kDay1)));
+    Tally peer([&w] { return w.now; }, [](std::size_t n) { return std::string(n, 'p'); }, "fleet secret");
+    EXPECT_EQ(peer.record(store, listen({{10, kSize - 10}}, Kind::Range)).state, State::Counted);
+    Tally stranger([&w] { return w.now; }, [](std::size_t n) { return std::string(n, 'x'); }, "other");
+    EXPECT_EQ(stranger.record(store, whole()).state, State::Counted);  // its keys are other keys
+}
+
+// Yesterday's listeners leave the memo on a new day: it then holds today's only, so day 1's
+// listeners do not push out day 2's first ones.
 TEST(TallyStore, TheMemoStartsOverOnANewDay)
 {
     World w;
     Tally t = w.tally();
     MapStore store;
-    count_long_listeners(t, store, 0, 500);
+    count_listeners(t, store, 0, 500);
     w.now += kDay;
-    count_long_listeners(t, store, 1000, 1100);
-    expect_long_dup(t, store, 1000, false);
+    count_listeners(t, store, 1000, 1100);
+    EXPECT_EQ(t.remembered(), 100u);
+    expect_dup_of(t, store, 1000, false);
 }
 
 // The cache restarted and another server put a new salt: the listener's entry is under a key
