@@ -102,11 +102,18 @@ run: deps-run
 	@$(MAKE) --no-print-directory $(MODULE)
 	@PORT=$(PORT) scripts/run-demo $(abspath $(MODULE))
 
+# The .load a2enmod reads, naming the module where apxs -i (and the package) puts it.
+LOAD_FILE := $(BUILD)/audio_stream.load
+$(LOAD_FILE): conf/audio_stream.load
+	@mkdir -p $(BUILD)
+	sed "s#@MODULE_PATH@#$$($(APXS) -q LIBEXECDIR)/mod_audio_stream.so#" $< > $@
+
 install: all
+	@$(MAKE) --no-print-directory $(LOAD_FILE)
 	$(APXS) -i -n audio_stream $(MODULE)
 	@conf_dir=/etc/apache2/mods-available; \
 	if [ -d $$conf_dir ]; then \
-	  sed "s#@MODULE_PATH@#$$($(APXS) -q LIBEXECDIR)/mod_audio_stream.so#" conf/audio_stream.load > $$conf_dir/audio_stream.load; \
+	  cp $(LOAD_FILE) $$conf_dir/audio_stream.load; \
 	  cp conf/audio_stream.conf $$conf_dir/audio_stream.conf; \
 	  echo "Installed. Enable with: a2enmod audio_stream && systemctl reload apache2"; \
 	fi
