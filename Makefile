@@ -1,5 +1,5 @@
 # mod_audio_stream: build with apxs's flags and g++, test against a private httpd.
-# Targets: all, test, unit, integration, run, install, clean (see README.md).
+# Targets: all, test, unit, integration, run, install, deb, clean (see README.md).
 
 APXS      ?= $(shell command -v apxs 2>/dev/null || command -v apxs2 2>/dev/null || echo apxs)
 CXX       ?= g++
@@ -36,7 +36,7 @@ MODULE    := $(BUILD)/mod_audio_stream.so
 UNIT_BIN  := $(BUILD)/unit_tests
 DEPS      := scripts/ensure-deps
 
-.PHONY: all check-build deps-build deps-test deps-run test unit integration run install clean cut-file
+.PHONY: all check-build deps-build deps-test deps-run deps-deb test unit integration run install deb clean cut-file
 
 # make (all) only builds; run, test, bench and fuzz install what they need first.
 all: check-build
@@ -52,6 +52,8 @@ deps-test:
 	@$(DEPS) test
 deps-run:
 	@$(DEPS) run
+deps-deb:
+	@$(DEPS) deb
 
 $(BUILD)/src/%.o: src/%.cpp $(BUILD)/src/%.d
 	@mkdir -p $(dir $@)
@@ -102,14 +104,26 @@ run: deps-run
 	@$(MAKE) --no-print-directory $(MODULE)
 	@PORT=$(PORT) scripts/run-demo $(abspath $(MODULE))
 
+# The .load a2enmod reads, naming the module where apxs -i (and the package) puts it.
+LOAD_FILE := $(BUILD)/audio_stream.load
+$(LOAD_FILE): conf/audio_stream.load
+	@mkdir -p $(BUILD)
+	sed "s#@MODULE_PATH@#$$($(APXS) -q LIBEXECDIR)/mod_audio_stream.so#" $< > $@
+
 install: all
+	@$(MAKE) --no-print-directory $(LOAD_FILE)
 	$(APXS) -i -n audio_stream $(MODULE)
 	@conf_dir=/etc/apache2/mods-available; \
 	if [ -d $$conf_dir ]; then \
-	  sed "s#@MODULE_PATH@#$$($(APXS) -q LIBEXECDIR)/mod_audio_stream.so#" conf/audio_stream.load > $$conf_dir/audio_stream.load; \
+	  cp $(LOAD_FILE) $$conf_dir/audio_stream.load; \
 	  cp conf/audio_stream.conf $$conf_dir/audio_stream.conf; \
 	  echo "Installed. Enable with: a2enmod audio_stream && systemctl reload apache2"; \
 	fi
+
+# make deb: build/libapache2-mod-audio-stream_<version>_<arch>.deb, from a copy of the tree
+# (dpkg-buildpackage writes next to the source directory: never into this one's parent).
+deb: deps-deb
+	@scripts/build-deb $(BUILD)
 
 clean:
 	rm -rf $(BUILD)
