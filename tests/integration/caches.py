@@ -192,7 +192,7 @@ class Scenarios:
         start, last, total = map(int, m.groups())
         self.assertEqual((start, total), (first, len(data)))
         self.assertGreaterEqual(last - start + 1, min(PIECE, total - start))
-        self.assertEqual(resp.body, data[start:last + 1])
+        self.assertTrue(resp.body == data[start:last + 1], "the file's own bytes")
 
     def test_media_element_gets_a_window_from_byte_0(self):
         for _ in range(2):
@@ -246,7 +246,7 @@ class Scenarios:
         self.check_cached_representations(["t=10,20", "t=10"])
 
     def outcome(self, result, got, new):
-        """What a download ended with: "old" or "new" (that version whole, curl content),
+        """What a download ended with: "old" or "new" (that version whole, curl exit 0),
         "refused" (curl refused to resume, the partial file untouched) or "cut short" (curl
         failed, the file a strict prefix of the old version); None for anything else, such as
         a file that mixes the two."""
@@ -264,7 +264,8 @@ class Scenarios:
         new bytes never meet; which outcome each cache gives is its own (replaced_outcome,
         after_replacement)."""
         first = self.via(self.path, [("Range", f"bytes=0-{RESUME_AT - 1}")])
-        self.assertEqual((first.status, first.body), (206, self.original[:RESUME_AT]))
+        self.assertEqual(first.status, 206)
+        self.assertTrue(first.body == self.original[:RESUME_AT])
         old_etag = first.header("ETag")
         new = make_mp3(self.file, 660, SECONDS + 3, DAY_AGO + 3600)
         self.assertNotEqual(self.direct(self.path).header("ETag"), old_etag)
