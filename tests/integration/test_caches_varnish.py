@@ -4,7 +4,8 @@ working directory under the class's scratch directory."""
 import os
 import subprocess
 
-from caches import CacheCase, MEDIA, PIECE, Scenarios, stop_process, wait_for_port
+from caches import (DAY_AGO, MEDIA, PIECE, RESUME_AT, SECONDS, CacheCase, Scenarios, make_mp3,
+                    run, stop_process, wait_for_port)
 from harness import free_port, write_file
 
 BACKEND = """vcl 4.1;
@@ -14,55 +15,47 @@ backend default {
     .port = "%d";
 }
 """
-# Varnish drops Range (and If-Range) from a miss's fetch and asks for the whole object; this
-# VCL carries them to the origin and makes them part of the object's hash, so each Range string
-# is an object of its own (a 206 is stored for an hour: Varnish gives 206 no heuristic TTL).
-# Builtin VCL still runs after it: a Cache-Control: private answer is not stored. Varnish
-# checks a 206 against the Range of the fetch as the client asked it, before VCL, which had
-# none ("Unexpected content-range header": a 503), so Content-Range is kept under another name
-# in the stored object and given back on delivery.
-PER_RANGE = """
-sub vcl_recv {
-    unset req.http.X-Range;
-    unset req.http.X-If-Range;
-    if (req.http.Range) {
-        set req.http.X-Range = req.http.Range;
-    }
-    if (req.http.If-Range) {
-        set req.http.X-If-Range = req.http.If-Range;
-    }
-}
 
-sub vcl_hash {
-    hash_data(req.http.X-Range);
-    hash_data(req.http.X-If-Range);
-}
+def per_range_vcl(carried=("Range", "If-Range")):
+    """VCL that stores partial answers per Range string, as some CDNs do.
 
-sub vcl_backend_fetch {
-    if (bereq.http.X-Range) {
-        set bereq.http.Range = bereq.http.X-Range;
-    }
-    if (bereq.http.X-If-Range) {
-        set bereq.http.If-Range = bereq.http.X-If-Range;
-    }
-    unset bereq.http.X-Range;
-    unset bereq.http.X-If-Range;
-}
+    Varnish drops Range and If-Range from a miss's fetch and asks for the whole object; this
+    carries the `carried` headers to the origin (under X- names through vcl_recv, where Varnish
+    would drop them) and hashes them, so each Range string is an object of its own (a 206 is
+    stored for an hour: Varnish gives 206 no heuristic TTL). Builtin VCL still runs after it:
+    a Cache-Control: private answer is not stored. Varnish checks a 206 against the Range of
+    the fetch as the client asked it, before VCL, which had none ("Unexpected content-range
+    header": a 503), so Content-Range is kept under another name in the stored object and
+    given back on delivery."""
+    recv = "".join(f"    unset req.http.X-{h};\n    if (req.http.{h}) {{\n"
+                   f"        set req.http.X-{h} = req.http.{h};\n    }}\n" for h in carried)
+    hashed = "".join(f"    hash_data(req.http.X-{h});\n" for h in carried)
+    fetch = "".join(f"    if (bereq.http.X-{h}) {{\n        set bereq.http.{h} = bereq.http.X-{h};\n"
+                    f"    }}\n    unset bereq.http.X-{h};\n" for h in carried)
+    return f"""
+sub vcl_recv {{
+{recv}}}
 
-sub vcl_backend_response {
-    if (beresp.status == 206) {
+sub vcl_hash {{
+{hashed}}}
+
+sub vcl_backend_fetch {{
+{fetch}}}
+
+sub vcl_backend_response {{
+    if (beresp.status == 206) {{
         set beresp.ttl = 1h;
         set beresp.http.X-Content-Range = beresp.http.Content-Range;
         unset beresp.http.Content-Range;
-    }
-}
+    }}
+}}
 
-sub vcl_deliver {
-    if (resp.http.X-Content-Range) {
+sub vcl_deliver {{
+    if (resp.http.X-Content-Range) {{
         set resp.http.Content-Range = resp.http.X-Content-Range;
         unset resp.http.X-Content-Range;
-    }
-}
+    }}
+}}
 """
 
 
@@ -117,7 +110,7 @@ class VarnishBuiltin(Scenarios, VarnishCase):
 class VarnishPerRange(Scenarios, VarnishCase):
     """Partial answers stored per Range (and If-Range) string."""
 
-    vcl = PER_RANGE
+    vcl = per_range_vcl()
     replaced_outcome = "refused"
 
     def test_capped_window_is_not_stored_and_exact_ranges_are(self):
@@ -160,3 +153,24 @@ class VarnishCounting(VarnishCase):
             self.assertTrue(self.is_hit(r) and r.body == self.original)
         seen = [(f[1], f[3], f[6], f[7], f[8]) for f in self.origin_log(1)]
         self.assertEqual(seen, [("-", "200", "203.0.113.7", "Player/1.0", "counted")])
+
+
+class VarnishPerRangeWithoutIfRange(VarnishCase):
+    """The same cache carrying Range but not If-Range: why README says it must carry both."""
+
+    vcl = per_range_vcl(carried=("Range",))
+
+    def test_a_resume_across_a_replaced_file_joins_two_versions(self):
+        """The origin never sees the resuming client's If-Range, so it cannot tell that the
+        client holds the old version: it answers the range of the new one, and curl appends
+        it to the old bytes with no error. Each answer was one version; the file is two."""
+        self.partial(self.original)
+        old_etag = self.direct(self.path).header("ETag")
+        new = make_mp3(self.file, 660, SECONDS + 3, DAY_AGO + 3600)
+        r = run(["curl", "-sS", "-C", "-", "-H", f"If-Range: {old_etag}", "-o", "out.mp3",
+                 self.url()], self.work)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertTrue(self.downloaded() == self.original[:RESUME_AT] + new[RESUME_AT:],
+                        "the old file's start and the new file's rest")
+        fetch = self.origin_log(2)[-1]
+        self.assertEqual((fetch[1], fetch[2], fetch[3]), (f"bytes={RESUME_AT}-", "-", "206"))
