@@ -121,12 +121,13 @@ class CacheCase(unittest.TestCase):
         cls.scratch = tempfile.mkdtemp(prefix="audio_stream_caches_")
         os.chmod(cls.scratch, 0o755)
         cls.origin = origin_httpd(cls.origin_modules, cls.origin_conf)
-        cls.original = make_mp3(os.path.join(cls.scratch, "original.mp3"), 440)
-        cls.origin.start()
         try:
+            cls.original = make_mp3(os.path.join(cls.scratch, "original.mp3"), 440)
+            cls.origin.start()
             cls.start_cache()
         except BaseException:
             cls.origin.cleanup()
+            shutil.rmtree(cls.scratch, ignore_errors=True)
             raise
 
     @classmethod
