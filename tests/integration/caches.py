@@ -86,7 +86,8 @@ def log_rows(path, needle, count=0, timeout=5):
 
 
 def wait_for_port(port, proc, what):
-    """Until something listens on 127.0.0.1:port; fails if proc exits first."""
+    """Until something listens on 127.0.0.1:port; fails if proc exits first, and stops proc
+    if it does not listen in time."""
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -96,6 +97,7 @@ def wait_for_port(port, proc, what):
                 return
         except OSError:
             time.sleep(0.05)
+    stop_process(proc)
     raise RuntimeError(f"{what} did not listen on {port} within 20 s")
 
 
