@@ -80,8 +80,8 @@ def conf_text(root, port, docroot, module, *, run_dir=None, host="127.0.0.1", mo
     port: a port or a list of them, each a Listen on host.
     docroot: DocumentRoot, the one directory granted; allow_override and options (None: not
       set) are its AllowOverride and Options.
-    module: absolute path of mod_audio_stream.so; module_defaults: Include
-      conf/audio_stream.conf.
+    module: absolute path of mod_audio_stream.so (None: not loaded, for a proxy or cache in
+      front of one that has it); module_defaults: Include conf/audio_stream.conf.
     modules: further Apache modules by short name ("mime", "dir", "http2", "remoteip", ...);
       with "mime", TypesConfig /etc/mime.types.
     user, group: who the workers run as when httpd starts as root (None: not set).
@@ -113,9 +113,10 @@ def conf_text(root, port, docroot, module, *, run_dir=None, host="127.0.0.1", mo
     out += load_modules(modules)
     if "mime" in modules:
         out.append("TypesConfig /etc/mime.types")
-    with open(os.path.join(REPO, "conf", "audio_stream.load")) as f:
-        out += f.read().replace("@MODULE_PATH@", module).splitlines()
-    if module_defaults:
+    if module:
+        with open(os.path.join(REPO, "conf", "audio_stream.load")) as f:
+            out += f.read().replace("@MODULE_PATH@", module).splitlines()
+    if module and module_defaults:
         out.append(f"Include {REPO}/conf/audio_stream.conf")
     if protocols:
         out.append(f"Protocols {protocols}")

@@ -95,9 +95,11 @@ class Httpd:
     """One httpd process: start(), stop(), and the error log since a mark."""
 
     def __init__(self, extra_conf="", modules=("mime",), log_level="warn audio_stream:debug",
-                 env=None, preload=(), **conf_options):
+                 env=None, preload=(), module=MODULE, **conf_options):
         """conf_options: httpd_conf.conf_text() options that replace the suite's own; env and
-        preload: see httpd_env."""
+        preload: see httpd_env; module: mod_audio_stream.so's path (None: an httpd without it,
+        such as a cache in front of one that has it)."""
+        self.module = module
         self.env = env
         self.preload = preload
         self.root = tempfile.mkdtemp(prefix="audio_stream_it_")
@@ -127,7 +129,7 @@ class Httpd:
         )
         options.update(self.conf_options)
         audio = httpd_conf.directory(f"{self.docroot}/audio", "SetHandler audio-stream")
-        return httpd_conf.conf_text(self.root, self.port, self.docroot, MODULE,
+        return httpd_conf.conf_text(self.root, self.port, self.docroot, self.module,
                                     extra=audio + self.extra_conf, **options)
 
     def configtest(self, conf_text=None):
