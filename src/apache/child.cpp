@@ -50,6 +50,7 @@ apr_status_t drop_child_state(void* main_v) noexcept
     delete state.indexes;
     delete state.layouts;
     delete state.snapshots;
+    delete state.warnings;
     return APR_SUCCESS;
 }
 
@@ -85,6 +86,7 @@ void child_init(apr_pool_t* pchild, server_rec* s) noexcept
         return new SeekIndexCache(kSeekIndexBytes, std::move(files));
     });
     state.layouts = make_or_log(s, "layout cache", [] { return new LayoutCache(); });
+    state.warnings = make_or_log(s, "warning flags", [] { return new ChildWarnings(); });
     const char* snapshot_files = snapshot_dir();
     if (SnapshotPool::supported()) {
         state.snapshots = make_or_log(s, "snapshot pool", [snapshot_files] {

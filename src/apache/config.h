@@ -6,6 +6,8 @@
 
 #include "glue.h"
 
+#include <atomic>
+
 #include "../cache/cut_cache.h"
 #include "../cache/layout_cache.h"
 #include "../cache/seek_index.h"
@@ -41,11 +43,17 @@ bool share_snapshots(const DirConfig& c);   // AudioStreamShareSnapshots
 // what is derived from files, cuts, seek indexes and layouts (null when they could not be
 // made: time seek then works uncached, and a layout is read per request), and the snapshot
 // pool (null: HTTP/2 bodies are read in chunks). child.cpp sets them for every server record.
+struct ChildWarnings;
 struct ChildState {
     CutCache* cuts = nullptr;
     SeekIndexCache* indexes = nullptr;
     LayoutCache* layouts = nullptr;
     SnapshotPool* snapshots = nullptr;
+    ChildWarnings* warnings = nullptr;
+};
+// Warnings about the configuration a child writes once, at the first request that meets them.
+struct ChildWarnings {
+    std::atomic<bool> same_server_cache{false};  // AS0027
 };
 CutCache* cut_cache(const server_rec* s);
 SeekIndexCache* seek_index_cache(const server_rec* s);

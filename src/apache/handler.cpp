@@ -209,9 +209,33 @@ Answer set_plan_headers(request_rec* r, const Plan& plan)
     return std::nullopt;
 }
 
+// mod_cache on this server stores what its CACHE_SAVE filter sees (CacheEnable covers the
+// path) and then answers the URL itself, in its quick handler or before ours: no piece window,
+// no count, a stored cut for as long as its lifetime. Our answers are kept out of it
+// (r->no_cache, which the filter obeys), and the child says once what to configure (AS0027).
+void keep_out_of_mod_cache(request_rec* r)
+{
+    for (const ap_filter_t* f = r->output_filters; f; f = f->next) {
+        const char* name = f->frec ? f->frec->name : nullptr;
+        if (name && (ap_cstr_casecmp(name, "CACHE_SAVE") == 0 || ap_cstr_casecmp(name, "CACHE_SAVE_SUBREQ") == 0)) {
+            r->no_cache = 1;
+            ChildWarnings* const warnings = child_state(r->server).warnings;
+            if (warnings && !warnings->same_server_cache.exchange(true)) {
+                ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                              "AS0027: mod_cache is enabled for %s (CacheEnable): the module's answers "
+                              "are kept out of it, since its hits would skip the piece window and "
+                              "download counting; add CacheDisable for this path (said once per child)",
+                              r->uri);
+            }
+            return;
+        }
+    }
+}
+
 int serve(request_rec* r)
 {
     stats_note_request(r);
+    keep_out_of_mod_cache(r);
     if (Answer a = check_method(r)) {
         return *a;
     }
