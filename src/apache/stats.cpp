@@ -14,6 +14,7 @@
 #include "../stats/tally.h"
 #include "config.h"
 #include "file_source.h"
+#include "h2_sent.h"
 #include "request_state.h"
 #include "stats_store.h"
 
@@ -48,16 +49,20 @@ Kind kind_of(const request_rec* owner, const RequestState& state)
 
 // Body bytes sent: all of them unless the connection broke (HTTP/1: the core writes the last
 // window after the handler returned, and marks the connection aborted if it could not), then
-// those known written. HTTP/2: mod_http2 marks a stream's connection aborted when the client
-// closes it even after the whole body, so there a body counts as sent once all of it was
-// handed to mod_http2 (README says what that means).
+// those known written. HTTP/2: what mod_http2 wrote for the stream (h2_sent.h); where that is
+// not kept, a body counts as sent once all of it was handed to mod_http2 (which marks a
+// stream's connection aborted when the client closes it even after the whole body).
 Offset body_sent(const request_rec* owner, const RequestState& state, Kind kind)
 {
     if (!state.plan || kind == Kind::Head || kind == Kind::NotModified || kind == Kind::Error) {
         return 0;
     }
-    const bool whole = owner->connection->master ? state.sent.all_passed : !owner->connection->aborted;
-    return whole ? state.plan->content_length : state.sent.confirmed;
+    const Offset length = state.plan->content_length;
+    if (owner->connection->master) {
+        const auto written = h2_body_written(owner, state.sent, length);
+        return written ? *written : state.sent.all_passed ? length : state.sent.confirmed;
+    }
+    return owner->connection->aborted ? state.sent.confirmed : length;
 }
 
 void set_variable(request_rec* r, request_rec* owner, const char* name, const char* value)

@@ -139,13 +139,17 @@ class StatsTestCase(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.server = stats_server(modules=cls.modules)
+        cls.server = cls.make_server()
         cls.server.extra_conf += cls.extra.replace("{docroot}", cls.server.docroot)
         audio = os.path.join(cls.server.docroot, "audio")
         cls.make_files(audio)
         cls.server.start()
         cls.log = AccessLog(os.path.join(cls.server.root, "access.log"))
         cls.downloads = AccessLog(os.path.join(cls.server.root, "downloads.log"))
+
+    @classmethod
+    def make_server(cls):
+        return stats_server(modules=cls.modules)
 
     @classmethod
     def make_files(cls, audio):
@@ -433,8 +437,10 @@ class Abandoned(StatsTestCase):
         first, last = map(int, rec["sent"].split("/")[0].split("-"))
         sent = last - first + 1
         self.assertEqual((rec["kind"], first, rec["state"]), ("full", 0, "partial"))
-        self.assertEqual(sent % WINDOW, 0, "whole windows, each handed on")
+        # What went out on the stream (test_stats_h2.py), which here includes what the
+        # loopback's socket buffers took beyond what curl read before it left.
         self.assertLess(sent, size // 4, rec)
+        self.assertGreater(sent, 0, rec)
 
 
 class Concurrent(StatsTestCase):
