@@ -100,8 +100,8 @@ void child_init(apr_pool_t* pchild, server_rec* s) noexcept
                      "AS0061: snapshot directory %s: the server's user cannot make files there; "
                      "snapshots are kept in memory files instead", snapshot_files);
     }
+    state.tally = stats_child_init(pchild, s);
     set_child_state(s, state);
-    stats_child_init(pchild, s);
     apr_pool_cleanup_register(pchild, s, drop_child_state, apr_pool_cleanup_null);
 }
 

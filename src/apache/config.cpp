@@ -45,13 +45,6 @@ struct DirConfig {
 
 namespace {
 
-// Per server: the child's caches and snapshot pool. child_init makes one of each per child
-// process and points every server's record at them (after the fork each child writes its own
-// copy); its threads share them (each locks itself).
-ChildState& server_config(const server_rec* s)
-{
-    return *static_cast<ChildState*>(ap_get_module_config(s->module_config, &audio_stream_module));
-}
 
 apr_int64_t value_or_default(apr_int64_t value, apr_int64_t fallback)
 {
@@ -86,7 +79,15 @@ void* merge_dir_config(apr_pool_t* p, void* base_v, void* add_v) noexcept
 
 void* create_server_config(apr_pool_t* p, server_rec*) noexcept
 {
-    return new (apr_pcalloc(p, sizeof(ChildState))) ChildState{};
+    return new (apr_pcalloc(p, sizeof(ServerConfig))) ServerConfig{};
+}
+
+// Per server: the child's caches and snapshot pool. child_init makes one of each per child
+// process and points every server's record at them (after the fork each child writes its own
+// copy); its threads share them (each locks itself).
+ServerConfig& server_record(const server_rec* s)
+{
+    return *static_cast<ServerConfig*>(ap_get_module_config(s->module_config, &audio_stream_module));
 }
 
 const DirConfig& dir_config(const request_rec* r)
@@ -132,33 +133,33 @@ bool share_snapshots(const DirConfig& c)
 
 const ChildState& child_state(const server_rec* s)
 {
-    return server_config(s);
+    return server_record(s).child;
 }
 
 CutCache* cut_cache(const server_rec* s)
 {
-    return server_config(s).cuts;
+    return server_record(s).child.cuts;
 }
 
 SeekIndexCache* seek_index_cache(const server_rec* s)
 {
-    return server_config(s).indexes;
+    return server_record(s).child.indexes;
 }
 
 LayoutCache* layout_cache(const server_rec* s)
 {
-    return server_config(s).layouts;
+    return server_record(s).child.layouts;
 }
 
 SnapshotPool* snapshot_pool(const server_rec* s)
 {
-    return server_config(s).snapshots;
+    return server_record(s).child.snapshots;
 }
 
 void set_child_state(server_rec* main, const ChildState& state)
 {
     for (server_rec* s = main; s; s = s->next) {
-        server_config(s) = state;
+        server_record(s).child = state;
     }
 }
 
@@ -173,7 +174,7 @@ struct Setting {
     apr_int64_t DirConfig::*field;
     std::optional<apr_int64_t> (*parse)(std::string_view);
     const char* refusal;  // a format with one %s, the value refused
-    void (*on_set)(apr_int64_t value) = nullptr;  // told every value set (stats.h)
+    void (*on_set)(cmd_parms* cmd, apr_int64_t value) = nullptr;  // told every value set (stats_store.h)
 };
 
 template <typename T>
@@ -217,7 +218,7 @@ const char* set_setting(cmd_parms* cmd, void* conf, const char* arg) noexcept
         }
         static_cast<DirConfig*>(conf)->*(setting->field) = *value;
         if (setting->on_set) {
-            setting->on_set(*value);
+            setting->on_set(cmd, *value);
         }
         return nullptr;
     }

@@ -15,6 +15,10 @@
 #include "../representation.h"
 #include "../snapshot_pool.h"
 
+namespace audio_stream::stats {
+class Tally;
+}
+
 namespace audio_stream::apache {
 
 struct DirConfig;
@@ -50,6 +54,7 @@ struct ChildState {
     LayoutCache* layouts = nullptr;
     SnapshotPool* snapshots = nullptr;
     ChildWarnings* warnings = nullptr;
+    stats::Tally* tally = nullptr;  // download counting's (null: counting alone, stats_store.h)
 };
 // Warnings about the configuration a child writes once, at the first request that meets them.
 struct ChildWarnings {
@@ -61,6 +66,16 @@ LayoutCache* layout_cache(const server_rec* s);
 SnapshotPool* snapshot_pool(const server_rec* s);
 const ChildState& child_state(const server_rec* s);
 void set_child_state(server_rec* main, const ChildState& state);
+
+// A server's record: the child's state, and download counting's settings and cache
+// (stats_store.cpp), made for the main server and shared with every virtual host at start.
+struct StatsServer;
+struct ServerConfig {
+    ChildState child;
+    StatsServer* stats = nullptr;
+    bool stats_on = false;  // AudioStreamStats On in this server's configuration files
+};
+ServerConfig& server_record(const server_rec* s);
 
 }  // namespace audio_stream::apache
 

@@ -70,6 +70,11 @@ def origin_httpd(modules=("mime", "headers"), extra="", log_format=ORIGIN_LOG_FO
     server.extra_conf = (f"<Directory {server.docroot}/audio>\n"
                          f"    AudioStreamPieceSize {PIECE // 1024}K\n</Directory>\n"
                          + readme_recipe() + extra)
+    if "AudioStreamStats On" in extra:
+        # A counting server keeps its keys with a secret (no AS0054 at start).
+        secret = os.path.join(server.root, "stats.secret")
+        write_file(secret, b"a secret of the cache tests' origin\n", mode=0o600)
+        server.extra_conf += f"AudioStreamStatsSecret {secret}\n"
     return server
 
 

@@ -110,8 +110,10 @@ class CachedScenarios:
         self.assert_window(media, 0, self.original)
         download = self.get(self.path, listener="Downloader/3.0")
         self.assertTrue(download.body == self.original)
-        self.assertEqual(self.logged(), [("MISS", "full", "counted")] + [("MISS", "full", "dup")] * 2
-                         + [("MISS", "range", "partial"), ("MISS", "full", "counted")])
+        rows = self.logged()
+        self.assertEqual(rows[:3], [("MISS", "full", "counted")] + [("MISS", "full", "dup")] * 2)
+        # Two listeners one after the other: httpd may log the second first.
+        self.assertEqual(sorted(rows[3:]), [("MISS", "full", "counted"), ("MISS", "range", "partial")])
 
     def test_a_cut_is_made_by_the_module_every_time(self):
         cuts = [self.get(self.path + "?t=10") for _ in range(3)]
