@@ -687,12 +687,52 @@ std::string mvhd(int version, std::uint32_t timescale, std::uint64_t duration)
     return box("mvhd", p);
 }
 
+// An stts of (count, delta) runs.
+std::string stts(const std::vector<std::pair<std::uint32_t, std::uint32_t>>& runs)
+{
+    std::string p = be_bytes(0, 4) + be_bytes(runs.size(), 4);
+    for (const auto& [count, delta] : runs) {
+        p += be_bytes(count, 4) + be_bytes(delta, 4);
+    }
+    return box("stts", p);
+}
+
+// An audio trak (hdlr 'soun') whose mdhd says `timescale` and `declared` ticks and whose
+// samples, by `stts_box`, play what they play: the layout reads the latter.
+std::string audio_trak(std::uint32_t timescale, const std::string& stts_box, std::uint64_t declared = 0,
+                       const char* handler = "soun")
+{
+    const std::string mdhd = box("mdhd", be_bytes(0, 4) + be_bytes(0, 8) + be_bytes(timescale, 4) +
+                                             be_bytes(declared, 4) + be_bytes(0, 4));
+    const std::string hdlr = box("hdlr", be_bytes(0, 8) + handler + std::string(13, '\0'));
+    const std::string stbl = box("stbl", box("stsd", be_bytes(0, 8)) + stts_box);
+    return box("trak", box("tkhd", std::string(84, '\0')) +
+                           box("mdia", mdhd + hdlr + box("minf", box("smhd", be_bytes(0, 8)) + stbl)));
+}
+
+// A trak of `ticks` AAC-like samples of 1024 ticks (and a shorter last one).
+std::string audio_trak(std::uint32_t timescale, std::uint64_t ticks)
+{
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> runs{{static_cast<std::uint32_t>(ticks / 1024), 1024}};
+    if (ticks % 1024 != 0) {
+        runs.emplace_back(1, static_cast<std::uint32_t>(ticks % 1024));
+    }
+    return audio_trak(timescale, stts(runs), ticks);
+}
+
+// A moov whose mvhd and audio track agree: `duration` ticks of `timescale`.
+std::string moov_of(int version, std::uint32_t timescale, std::uint64_t duration, const std::string& more = "")
+{
+    return box("moov", more + mvhd(version, timescale, duration) + audio_trak(timescale, duration));
+}
+
 const std::string kFtyp = box("ftyp", "M4A " + be_bytes(0, 4) + "M4A isom");
 
 TEST(Mp4Layout, MoovAfterTheAudioAsFfmpegWritesIt)
 {
     const std::string audio(120000, '\x21');
-    const std::string moov = box("moov", mvhd(0, 44100, 44100ull * 120) + box("trak", std::string(500, '\0')));
+    const std::string moov = box("moov", mvhd(0, 44100, 44100ull * 120) + audio_trak(44100, 44100ull * 120) +
+                                             box("trak", std::string(500, '\0')));
     const std::string file = kFtyp + box("free", "") + box("mdat", audio) + moov;
     const Offset start = kFtyp.size() + 8 + 8;
     EXPECT_EQ(layout_of(layout_mp4, file), (AudioLayout{file.size(), start, start + audio.size(), 120 * kSecond}));
@@ -703,7 +743,7 @@ TEST(Mp4Layout, MoovAfterTheAudioAsFfmpegWritesIt)
 TEST(Mp4Layout, FaststartMoovFirstVersion1Header)
 {
     const std::string audio(90000, '\x42');
-    const std::string file = kFtyp + box("moov", box("udta", "x") + mvhd(1, 1000, 90000)) + box("mdat", audio);
+    const std::string file = kFtyp + moov_of(1, 1000, 90000, box("udta", "x")) + box("mdat", audio);
     EXPECT_EQ(layout_of(layout_mp4, file),
               (AudioLayout{file.size(), file.size() - audio.size(), file.size(), 90 * kSecond}));
 }
@@ -711,11 +751,11 @@ TEST(Mp4Layout, FaststartMoovFirstVersion1Header)
 TEST(Mp4Layout, LargeSizesAndToTheEndBoxes)
 {
     const std::string audio(70000, '\x07');
-    const std::string large = kFtyp + box("moov", mvhd(0, 600, 600 * 70)) + large_box("mdat", audio);
+    const std::string large = kFtyp + moov_of(0, 600, 600 * 70) + large_box("mdat", audio);
     EXPECT_EQ(layout_of(layout_mp4, large),
               (AudioLayout{large.size(), large.size() - audio.size(), large.size(), 70 * kSecond}));
     // Size 0: the box runs to the end of the file.
-    const std::string open = kFtyp + box("moov", mvhd(0, 600, 600 * 70)) + be_bytes(0, 4) + "mdat" + audio;
+    const std::string open = kFtyp + moov_of(0, 600, 600 * 70) + be_bytes(0, 4) + "mdat" + audio;
     EXPECT_EQ(layout_of(layout_mp4, open),
               (AudioLayout{open.size(), open.size() - audio.size(), open.size(), 70 * kSecond}));
 }
@@ -723,7 +763,7 @@ TEST(Mp4Layout, LargeSizesAndToTheEndBoxes)
 TEST(Mp4Layout, TheLargestMdatIsTheAudio)
 {
     const std::string file =
-        kFtyp + box("mdat", std::string(100, 'a')) + box("moov", mvhd(0, 10, 100)) + box("mdat", std::string(5000, 'b'));
+        kFtyp + box("mdat", std::string(100, 'a')) + moov_of(0, 10, 100) + box("mdat", std::string(5000, 'b'));
     const Offset start = file.size() - 5000;
     EXPECT_EQ(layout_of(layout_mp4, file), (AudioLayout{file.size(), start, file.size(), 10 * kSecond}));
 }
@@ -736,7 +776,7 @@ TEST(Mp4Layout, OnlyTheFirstMoovIsWalked)
     for (int i = 0; i < 1000; ++i) {
         empties += box("free", "");
     }
-    const std::string moov = box("moov", empties + mvhd(0, 1000, 60000));
+    const std::string moov = moov_of(0, 1000, 60000, empties);
     std::string file = kFtyp;
     for (int i = 0; i < 1000; ++i) {
         file += moov;
@@ -752,16 +792,20 @@ TEST(Mp4Layout, OnlyTheFirstMoovIsWalked)
 TEST(Mp4Layout, WhatCannotBeTrustedIsTheWholeFileOfUnknownDuration)
 {
     const std::string audio(1000, '\x01');
-    const std::string moov = box("moov", mvhd(0, 1000, 60000));
+    const std::string moov = moov_of(0, 1000, 60000);
     const std::string good = kFtyp + moov + box("mdat", audio);
     for (const std::string& bad : {
              std::string(),                                                  // empty
              kFtyp + box("mdat", audio),                                     // no moov
              kFtyp + box("moov", box("trak", "")) + box("mdat", audio),      // no mvhd
-             kFtyp + box("moov", mvhd(0, 0, 60000)) + box("mdat", audio),    // timescale 0
-             kFtyp + box("moov", mvhd(0, 1000, 0)) + box("mdat", audio),     // duration 0
-             kFtyp + box("moov", mvhd(0, 1000, 0xFFFFFFFFu)) + box("mdat", audio),  // unknown
-             kFtyp + box("moov", mvhd(1, 1000, ~0ull)) + box("mdat", audio),
+             kFtyp + box("moov", mvhd(0, 1000, 60000)) + box("mdat", audio),       // no track
+             kFtyp + box("moov", mvhd(0, 1000, 60000) + audio_trak(0, 60000)) + box("mdat", audio),  // timescale 0
+             kFtyp + box("moov", mvhd(0, 1000, 60000) + audio_trak(1000, stts({}), 60000)) + box("mdat", audio),
+             kFtyp + box("moov", mvhd(0, 1000, 60000) + audio_trak(1000, stts({{60, 1000}}), 60000, "text")) +
+                 box("mdat", audio),                                          // no audio track
+             kFtyp + box("moov", mvhd(0, 1000, 60000) + audio_trak(1000, box("stts", be_bytes(0, 4) + be_bytes(2, 4) +
+                                                                                     be_bytes(60, 4) + be_bytes(1000, 4)))) +
+                 box("mdat", audio),                                          // stts shorter than its count
              kFtyp + moov + box("mdat", audio).substr(0, 500),               // mdat past the end
              kFtyp + moov + be_bytes(4, 4) + "mdat",                         // size below its header
              std::string("RIFF") + std::string(100, '\0'),
@@ -775,9 +819,65 @@ TEST(Mp4Layout, WhatCannotBeTrustedIsTheWholeFileOfUnknownDuration)
     }
 }
 
+// Issue 33: an mvhd (and an mdhd) that declare 0xFFFFFFFE ticks made a download of the header
+// and a byte (822 of 4,917 bytes). Players time the samples by stts: so does the layout.
+TEST(Mp4Layout, TheDurationIsTheSampleTablesNotTheDeclaredOne)
+{
+    const std::string audio(120000, '\x21');
+    const std::string lying = box("moov", mvhd(0, 44100, 0xFFFFFFFEu) + audio_trak(44100, stts({{5167, 1024}, {1, 992}}),
+                                                                                  0xFFFFFFFEu));
+    const std::string file = kFtyp + lying + box("mdat", audio);
+    const AudioLayout l = layout_of(layout_mp4, file);
+    EXPECT_EQ(l.duration, 120 * kSecond);
+    EXPECT_EQ(download_threshold(l), Offset{file.size() - audio.size() + 60000});
+    // The same lies over 3 s of samples: a download is the whole file.
+    const std::string short_file =
+        kFtyp + box("moov", mvhd(1, 1000, 0xFFFFFFFEu) + audio_trak(1000, stts({{3, 1000}}), 0xFFFFFFFEu)) +
+        box("mdat", std::string(4000, 'a'));
+    EXPECT_EQ(layout_of(layout_mp4, short_file).duration, 3 * kSecond);
+    EXPECT_EQ(download_threshold(layout_of(layout_mp4, short_file)), short_file.size());
+    // The first audio track counts; a chapter track's text samples do not.
+    const std::string text_first = kFtyp + box("moov", mvhd(0, 1000, 90000) +
+                                                           audio_trak(1000, stts({{900, 1000}}), 0, "text") +
+                                                           audio_trak(1000, 90000)) +
+                                   box("mdat", std::string(9000, 'z'));
+    EXPECT_EQ(layout_of(layout_mp4, text_first).duration, 90 * kSecond);
+}
+
+// Sample deltas that claim 136 years (or a timescale of 1 Hz): what decoders would show, but
+// no header can make a minute of audio fewer bytes than 60 s at 8 kbit/s (60,000 bytes).
+TEST(Mp4Layout, LyingSampleTablesAreHeldToTheFloor)
+{
+    const std::string audio(200000, '\x21');
+    const std::string file = kFtyp + box("moov", mvhd(0, 1, 0xFFFFFFFEu) +
+                                                     audio_trak(1, stts({{1, 0xFFFFFFFFu}}), 0xFFFFFFFEu)) +
+                             box("mdat", audio);
+    const AudioLayout l = layout_of(layout_mp4, file);
+    EXPECT_EQ(l.duration, Micros{0xFFFFFFFFu} * kSecond);
+    EXPECT_EQ(l.floor_bitrate, 8000u);
+    EXPECT_EQ(download_threshold(l), Offset{file.size() - audio.size() + 60000});
+    // Less audio than the floor: the whole file.
+    const std::string small = kFtyp + box("moov", mvhd(0, 1, 0xFFFFFFFEu) + audio_trak(1, stts({{1, 0xFFFFFFFFu}}))) +
+                              box("mdat", std::string(4000, 'a'));
+    EXPECT_EQ(download_threshold(layout_of(layout_mp4, small)), small.size());
+}
+
+// stts's entries are steps of the request's budget: past it, the duration is unknown.
+TEST(Mp4Layout, SampleTablesPastTheBudgetAreUnknown)
+{
+    const std::string file = kFtyp + box("moov", mvhd(0, 1000, 120000) + audio_trak(1000, stts(std::vector<std::pair<std::uint32_t, std::uint32_t>>(120, {1, 1000})))) +
+                             box("mdat", std::string(9000, 'z'));
+    MemorySource src(file);
+    src.set_budget(ParseBudget{1000, 1 << 20, 119});
+    EXPECT_EQ(layout_mp4(src).duration, 0);
+    MemorySource enough(file);
+    enough.set_budget(ParseBudget{1000, 1 << 20, 120});
+    EXPECT_EQ(layout_mp4(enough).duration, 120 * kSecond);
+}
+
 TEST(LayoutForType, Mp4TypesHaveALayoutAndACutter)
 {
-    const std::string file = kFtyp + box("moov", mvhd(0, 1000, 90000)) + box("mdat", std::string(9000, 'z'));
+    const std::string file = kFtyp + moov_of(0, 1000, 90000) + box("mdat", std::string(9000, 'z'));
     for (const char* type : {"audio/mp4", "audio/x-m4a", "audio/x-m4b", "video/mp4"}) {
         EXPECT_EQ(layout_of_type(type, file).duration, 90 * kSecond) << type;
         EXPECT_TRUE(can_cut_type(type)) << type;
