@@ -198,6 +198,49 @@ TEST(Mp3LayoutHandMade, WhatDoesNotParseIsTheWholeFileOfUnknownDuration)
     EXPECT_EQ(download_threshold(only_tag), tag.size() + noise.size());
 }
 
+// A Xing frame (MPEG-1, 48 kHz, mono, 128 kbit/s: 384 bytes) counting `frames` frames.
+std::string xing_frame(std::uint32_t frames)
+{
+    std::string f = be32s(kFrame48k) + std::string(17, '\0') + "Xing" + be32s(1) + be32s(frames);
+    return f + std::string(384 - f.size(), '\0');
+}
+
+// A Xing frame count the bytes cannot hold even in 32 kbit/s frames (96 bytes at 48 kHz) is a
+// lie: the duration is the bytes at the first frame's bitrate, as without a Xing frame.
+TEST(Mp3LayoutHandMade, AXingCountTheBytesCannotHoldIsALie)
+{
+    const std::string tag = id3_tag({{"TIT2", std::string("\0title", 6)}});
+    const std::string file = tag + xing_frame(0xFFFFFFF0u) + cbr_frames(5000);
+    const AudioLayout l = layout_of(layout_mp3, file);
+    EXPECT_EQ(l.duration, 120 * kSecond);
+    EXPECT_EQ(download_threshold(l), tag.size() + 5001 * 384 / 2);  // the Xing frame is audio bytes
+    // A true count: 5000 frames of 24 ms, less what the Xing frame itself is (no LAME tag).
+    EXPECT_EQ(layout_of(layout_mp3, tag + xing_frame(5000) + cbr_frames(5000)).duration, 120 * kSecond);
+}
+
+// A count the bytes could hold at 32 kbit/s (four times the frames): believed, but held to the
+// floor, 60 s of the smallest frames (625 of 96 bytes): the threshold of a real 32 kbit/s file.
+TEST(Mp3LayoutHandMade, AXingCountTheBytesCouldHoldIsHeldToTheFloor)
+{
+    const std::string file = xing_frame(20004) + cbr_frames(5000);
+    const AudioLayout l = layout_of(layout_mp3, file);
+    EXPECT_EQ(l.floor_bitrate, 32000u);
+    EXPECT_EQ(l.duration, Micros{20004} * 24000);
+    EXPECT_EQ(download_threshold(l), Offset{625 * 96 * 4});
+}
+
+TEST(Mp3LayoutHandMade, TheFloorIsTheSmallestFramesBitrate)
+{
+    // 44.1 kHz MPEG-1: unpadded 32 kbit/s frames of 104 bytes, 31,850 bit/s.
+    const std::string f44 = repeat_frames(0xFFFB90C4, 417, 10);
+    EXPECT_EQ(layout_of(layout_mp3, f44).floor_bitrate, 31850u);
+    // 24 kHz MPEG-2: 8 kbit/s frames of 24 bytes.
+    const auto h24 = parse_mp3_header(0xFFF394C4);
+    ASSERT_TRUE(h24.has_value());
+    const std::string f24 = repeat_frames(0xFFF394C4, h24->size, 10);
+    EXPECT_EQ(layout_of(layout_mp3, f24).floor_bitrate, 8000u);
+}
+
 TEST(Mp3LayoutHandMade, DamagedFilesKeepTheInvariants)
 {
     expect_robust(layout_mp3, id3_tag({{"TIT2", std::string("\0x", 2)}}) + cbr_frames(40) + id3v1(), 8);
