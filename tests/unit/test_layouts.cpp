@@ -332,6 +332,34 @@ TEST(FlacLayoutHandMade, WhatDoesNotParseIsTheWholeFileOfUnknownDuration)
     EXPECT_EQ(layout_of(layout_flac, zero_rate), unknown(zero_rate.size()));
 }
 
+// STREAMINFO's total samples past what the audio bytes can hold in frames of at most 65535
+// samples, each at least 9 bytes (mono): a lie, the duration unknown, a download the whole file.
+TEST(FlacLayoutHandMade, TotalSamplesTheBytesCannotHoldAreUnknown)
+{
+    const std::string audio(400000, '\x55');  // 44,444 frames of 9 bytes at most
+    const std::string lie = flac_file(44100, 0xFFFFFFFFFull, {}, audio);
+    EXPECT_EQ(layout_of(layout_flac, lie), (AudioLayout{lie.size(), 42, lie.size(), 0}));
+    EXPECT_EQ(download_threshold(layout_of(layout_flac, lie)), lie.size());
+    const std::string most = flac_file(44100, 44444ull * 65535, {}, audio);
+    EXPECT_GT(layout_of(layout_flac, most).duration, 0);
+    const std::string past = flac_file(44100, 44445ull * 65535, {}, audio);
+    EXPECT_EQ(layout_of(layout_flac, past).duration, 0);
+}
+
+// A lie the bytes could hold (an hour in 400 KB) is held to the floor: a bit a sample at the
+// stream's rate (44.1 kHz: 330,750 bytes a minute), at least 8 kHz (a rate of 1 Hz: 60,000).
+TEST(FlacLayoutHandMade, TotalSamplesTheBytesCouldHoldAreHeldToTheFloor)
+{
+    const std::string audio(400000, '\x55');
+    const AudioLayout hour = layout_of(layout_flac, flac_file(44100, 44100ull * 3600, {}, audio));
+    EXPECT_EQ(hour.duration, 3600 * kSecond);
+    EXPECT_EQ(hour.floor_bitrate, 44100u);
+    EXPECT_EQ(download_threshold(hour), Offset{42 + 330750});
+    const AudioLayout slow = layout_of(layout_flac, flac_file(1, 600, {}, audio));
+    EXPECT_EQ(slow.duration, 600 * kSecond);
+    EXPECT_EQ(download_threshold(slow), Offset{42 + 60000});
+}
+
 TEST(FlacLayoutHandMade, DamagedFilesKeepTheInvariants)
 {
     expect_robust(layout_flac, flac_file(44100, 44100 * 90, {std::string(30, '\0')}, std::string(3000, '\x55')), 9);
