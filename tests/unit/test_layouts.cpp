@@ -414,22 +414,55 @@ TEST_F(OggLayout, GeneratedFilesHaveTheirAudioAndDuration)
     }
 }
 
-// The same file with its last page's granule position moved to 180 s (CRC made afresh): a long
-// file, whose threshold is its headers and a third of its audio bytes.
+// An Opus file with its last page's granule position moved to `samples` after the pre-skip
+// (CRC made afresh).
+std::string with_last_granule(const std::string& original, std::int64_t samples)
+{
+    std::string error;
+    auto pages = ogg_test::parse_pages(original, error);
+    EXPECT_EQ(error, "");
+    pages.back().granule = ogg_test::pre_skip(original) + samples;
+    return ogg_test::serialise(pages);
+}
+
+// The same file with its last page's granule position moved to 180 s: a long file, whose
+// threshold is its headers and a third of its audio bytes.
 TEST_F(OggLayout, ALongFilesThresholdIsTheHeadersAndAMinute)
 {
     ASSERT_EQ(errors(), "");
     const std::string& original = fixture("OpusencOpus").bytes;
-    std::string error;
-    auto pages = ogg_test::parse_pages(original, error);
-    ASSERT_EQ(error, "");
-    pages.back().granule = ogg_test::pre_skip(original) + 180 * 48000;
-    const std::string file = ogg_test::serialise(pages);
+    const std::string file = with_last_granule(original, 180 * 48000);
     ASSERT_EQ(file.size(), original.size());
     const AudioLayout l = layout_of(layout_ogg, file);
     EXPECT_EQ(l.duration, 180 * kSecond);
     const Offset audio = file.size() - l.audio_start;
     EXPECT_EQ(download_threshold(l), l.audio_start + (audio + 2) / 3);
+}
+
+// A last granule position that the audio bytes cannot hold (a packet of at least two bytes, a
+// byte and its lacing value, plays at most 120 ms): a lie, the duration unknown.
+TEST_F(OggLayout, ALastGranuleTheBytesCannotHoldIsUnknown)
+{
+    ASSERT_EQ(errors(), "");
+    const std::string& original = fixture("OpusencOpus").bytes;
+    const Offset audio = original.size() - layout_of(layout_ogg, original).audio_start;
+    const std::string lie = with_last_granule(original, static_cast<std::int64_t>(audio / 2 + 1) * 5760);
+    EXPECT_EQ(layout_of(layout_ogg, lie).duration, 0);
+    EXPECT_EQ(download_threshold(layout_of(layout_ogg, lie)), lie.size());
+    const std::string most = with_last_granule(original, static_cast<std::int64_t>(audio / 2) * 5760);
+    EXPECT_EQ(layout_of(layout_ogg, most).duration, Micros{120000} * static_cast<Micros>(audio / 2));
+}
+
+// Two hours claimed for 20 s of audio: believed (the bytes could hold it), held to the floor
+// of 4 kbit/s, 30,000 bytes a minute.
+TEST_F(OggLayout, ALastGranuleTheBytesCouldHoldIsHeldToTheFloor)
+{
+    ASSERT_EQ(errors(), "");
+    const std::string file = with_last_granule(fixture("OpusencOpus").bytes, std::int64_t{2 * 3600} * 48000);
+    const AudioLayout l = layout_of(layout_ogg, file);
+    EXPECT_EQ(l.duration, 2 * 3600 * kSecond);
+    EXPECT_EQ(l.floor_bitrate, 4000u);
+    EXPECT_EQ(download_threshold(l), l.audio_start + 30000);
 }
 
 // Only the last kMaxPage bytes are searched: a file cut inside its last page has the duration
@@ -489,6 +522,13 @@ protected:
         return test_tools::slurp(ogg_test::make_file(name, "ffmpeg -v error -y -f lavfi " + make + " '{out}'"));
     }
     static Micros alone(const std::string& bytes) { return layout_of(layout_ogg, bytes).duration; }
+    // The links' durations summed, before the layout checks them against the bytes.
+    static Micros chained(const std::string& bytes)
+    {
+        MemorySource src(bytes);
+        ogg::Pages pages(src);
+        return ogg::chain_duration(pages, ogg::read_stream(pages)).value_or(0);
+    }
     static std::vector<ogg_test::TestPage> pages_of(const std::string& bytes)
     {
         std::string error;
@@ -566,16 +606,19 @@ TEST_F(OggChainLayout, AChainOfMorePagesThanAWalkPassesHasAnUnknownDuration)
 TEST_F(OggChainLayout, DurationsThatWouldOverflowSaturate)
 {
     // Each link's last granule position 2^62 (the largest read): its duration saturates, and so
-    // does their sum (it overflowed: found by the fuzzer).
+    // does their sum (it overflowed: found by the fuzzer). No bytes hold that: the layout's
+    // duration is unknown.
     ASSERT_EQ(errors(), "");
     const std::string one = link("LinkOpus", "-i sine=frequency=880:duration=5 -c:a libopus");
     auto pages = pages_of(one);
     ASSERT_GT(pages.size(), 4u);  // the first audio page's granule position is not the last's
     pages.back().granule = std::int64_t{1} << 62;
     const std::string huge = ogg_test::serialise(pages);
-    EXPECT_EQ(alone(huge), std::numeric_limits<Micros>::max());
-    EXPECT_EQ(alone(huge + huge), std::numeric_limits<Micros>::max());
-    EXPECT_EQ(alone(one + huge + one), std::numeric_limits<Micros>::max());
+    EXPECT_EQ(chained(huge), std::numeric_limits<Micros>::max());
+    EXPECT_EQ(chained(huge + huge), std::numeric_limits<Micros>::max());
+    EXPECT_EQ(chained(one + huge + one), std::numeric_limits<Micros>::max());
+    EXPECT_EQ(alone(huge), 0);
+    EXPECT_EQ(alone(one + huge + one), 0);
 }
 
 TEST_F(OggChainLayout, ALinkThatCannotBeReadMakesTheDurationUnknown)
