@@ -730,6 +730,28 @@ TEST(WavLayoutHandMade, WhatDoesNotParseIsTheWholeFileOfUnknownDuration)
     EXPECT_EQ(download_threshold(l), empty.size());
 }
 
+// fmt's byte rate is not read: the duration is the sample frames at the sample rate.
+TEST(WavLayoutHandMade, ALyingByteRateIsNotRead)
+{
+    std::string fmt = fmt_body(1, 1, 8000, 2, 16);
+    fmt.replace(8, 4, le32s(1));  // one byte a second: 2,880,000 s by the byte rate
+    const std::string file = riff(chunk("fmt ", fmt) + chunk("data", std::string(180 * 16000, '\x11')));
+    const AudioLayout l = layout_of(layout_wav, file);
+    EXPECT_EQ(l.duration, 180 * kSecond);
+    EXPECT_EQ(download_threshold(l), Offset{44 + 960000});
+}
+
+// A sample rate of 1 Hz: the file plays for days, but the floor is its sample frames at 8 kHz
+// (16-bit mono: 128 kbit/s), so the threshold is a real 8 kHz file's.
+TEST(WavLayoutHandMade, ALyingSampleRateIsHeldToTheFloor)
+{
+    const std::string file = riff(chunk("fmt ", fmt_body(1, 1, 1, 2, 16)) + chunk("data", std::string(180 * 16000, '\x11')));
+    const AudioLayout l = layout_of(layout_wav, file);
+    EXPECT_EQ(l.duration, Micros{180 * 8000} * kSecond);
+    EXPECT_EQ(l.floor_bitrate, 128000u);
+    EXPECT_EQ(download_threshold(l), Offset{44 + 960000});
+}
+
 TEST(WavLayoutHandMade, DamagedFilesKeepTheInvariants)
 {
     expect_robust(layout_wav,
