@@ -972,6 +972,12 @@ TEST(Mp4Layout, TheDurationIsTheSampleTablesNotTheDeclaredOne)
         box("mdat", std::string(4000, 'a'));
     EXPECT_EQ(layout_of(layout_mp4, short_file).duration, 3 * kSecond);
     EXPECT_EQ(download_threshold(layout_of(layout_mp4, short_file)), short_file.size());
+    // A shorter mvhd is believed: it leaves out the encoder's priming samples, as players do.
+    const std::string primed = kFtyp + box("moov", mvhd(0, 44100, 44100 * 120) +
+                                                       audio_trak(44100, stts({{5168, 1024}, {1, 992}}))) +
+                               box("mdat", audio);
+    EXPECT_EQ(layout_of(layout_mp4, primed).duration, 120 * kSecond);
+    EXPECT_EQ(download_threshold(layout_of(layout_mp4, primed)), Offset{primed.size() - audio.size() + 60000});
     // The first audio track counts; a chapter track's text samples do not.
     const std::string text_first = kFtyp + box("moov", mvhd(0, 1000, 90000) +
                                                            audio_trak(1000, stts({{900, 1000}}), 0, "text") +
@@ -989,7 +995,7 @@ TEST(Mp4Layout, LyingSampleTablesAreHeldToTheFloor)
                                                      audio_trak(1, stts({{1, 0xFFFFFFFFu}}), 0xFFFFFFFEu)) +
                              box("mdat", audio);
     const AudioLayout l = layout_of(layout_mp4, file);
-    EXPECT_EQ(l.duration, Micros{0xFFFFFFFFu} * kSecond);
+    EXPECT_EQ(l.duration, Micros{0xFFFFFFFEu} * kSecond);  // mvhd's, a tick shorter
     EXPECT_EQ(l.floor_bitrate, 8000u);
     EXPECT_EQ(download_threshold(l), Offset{file.size() - audio.size() + 60000});
     // Less audio than the floor: the whole file.

@@ -75,23 +75,49 @@ std::optional<Micros> audio_track_duration(BoxWalk& walk, const Box& trak)
     return samples_to_micros(stts_ticks(walk.src(), *stts), timescale);
 }
 
+// The duration mvhd (§8.2.2) declares, 0 when it cannot be read, or its timescale or duration is
+// 0 or "unknown" (all ones).
+Micros mvhd_duration(ByteSource& src, const Box& mvhd)
+{
+    Byte p[32];
+    const Offset n = mvhd.payload_size();
+    if (n < 20 || !src.read(mvhd.payload, p, static_cast<std::size_t>(std::min<Offset>(n, sizeof p)))) {
+        return 0;
+    }
+    const bool v1 = p[0] == 1;
+    if (v1 && n < 32) {
+        return 0;
+    }
+    const std::uint32_t timescale = be32(p + (v1 ? 20 : 12));
+    const std::uint64_t duration = v1 ? be64(p + 24) : be32(p + 16);
+    const bool unknown = v1 ? duration == ~std::uint64_t{0} : duration == 0xFFFFFFFFu;
+    if (timescale == 0 || duration == 0 || unknown) {
+        return 0;
+    }
+    return samples_to_micros(duration, timescale);
+}
+
 }  // namespace
 
 Micros audio_duration(ByteSource& src, const Box& moov)
 {
-    Micros duration = 0;
+    Micros declared = 0;
+    std::optional<Micros> played;
     parses([&] {
         BoxWalk walk(src);
         for (const Box& b : walk.children(moov)) {
-            if (is(b, "trak")) {
-                if (const auto d = audio_track_duration(walk, b)) {
-                    duration = *d;
-                    return;
-                }
+            if (is(b, "mvhd") && declared == 0) {
+                declared = mvhd_duration(src, b);
+            }
+            if (is(b, "trak") && !played) {
+                played = audio_track_duration(walk, b);
             }
         }
     });
-    return duration;
+    // mvhd leaves out the encoder's priming samples, as players do (ffmpeg's AAC: 1024 samples
+    // that stts counts): believed when it is shorter than what the samples play, never longer.
+    const Micros d = played.value_or(0);
+    return declared > 0 && d > 0 ? std::min(declared, d) : d;
 }
 
 }  // namespace audio_stream::mp4

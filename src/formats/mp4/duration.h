@@ -8,10 +8,11 @@
 
 namespace audio_stream::mp4 {
 
-// The sum of the first audio track's (hdlr 'soun') stts deltas over its mdhd timescale; 0 when
-// there is none, its boxes do not fit, its timescale or sum is 0, or its stts entries pass the
-// request's budget of steps. mvhd and mdhd durations are never read: a file may declare
-// anything there (0xFFFFFFFE), while players time the samples by stts. Memory is one window of
+// The sum of the first audio track's (hdlr 'soun') stts deltas over its mdhd timescale, or
+// mvhd's duration when that is known and shorter; 0 when there is no audio track, its boxes do
+// not fit, its timescale or sum is 0, or its stts entries pass the request's budget of steps.
+// A declared duration is never believed past what the samples play: a file may declare anything
+// in mvhd or mdhd (0xFFFFFFFE), while players time the samples by stts. Memory is one window of
 // entries whatever the table's size.
 Micros audio_duration(ByteSource& src, const Box& moov);
 
