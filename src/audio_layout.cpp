@@ -1,6 +1,7 @@
 #include "audio_layout.h"
 
 #include <algorithm>
+#include <limits>
 
 namespace audio_stream {
 
@@ -13,7 +14,19 @@ Offset audio_bytes(const AudioLayout& l)
     return l.audio_end > l.audio_start ? l.audio_end - l.audio_start : 0;
 }
 
+// ceil(a * b / c) in 128 bits, saturated to an Offset.
+Offset mul_div_up(std::uint64_t a, std::uint64_t b, std::uint64_t c)
+{
+    const auto q = (static_cast<unsigned __int128>(a) * b + c - 1) / c;
+    return q > std::numeric_limits<Offset>::max() ? std::numeric_limits<Offset>::max() : static_cast<Offset>(q);
+}
+
 }  // namespace
+
+Offset bytes_at_bitrate(std::uint64_t bitrate, Micros t)
+{
+    return t <= 0 ? 0 : mul_div_up(bitrate, static_cast<std::uint64_t>(t), 8'000'000);
+}
 
 Offset download_threshold(const AudioLayout& l)
 {
@@ -21,13 +34,15 @@ Offset download_threshold(const AudioLayout& l)
     if (l.duration <= kOneMinute || audio == 0) {
         return l.size;
     }
-    // ceil(audio * 60 s / duration) in 128 bits: no file is large enough to overflow it.
-    const auto num = static_cast<unsigned __int128>(audio) * static_cast<unsigned __int128>(kOneMinute);
-    const auto den = static_cast<unsigned __int128>(l.duration);
-    const auto minute = static_cast<Offset>((num + den - 1) / den);
+    // ceil(audio * 60 s / duration): not above the audio, since the duration passes a minute.
+    const Offset minute = mul_div_up(audio, kOneMinute, static_cast<std::uint64_t>(l.duration));
+    // The floor: a minute of audio is at least a minute at the format's lowest bitrate, so a
+    // header claiming hours for a few bytes (an MP4 mvhd of 0xFFFFFFFE) cannot make a request
+    // of a few bytes a download. A file with less audio than that is a download when whole.
+    const Offset floor = std::min(audio, bytes_at_bitrate(l.floor_bitrate, kOneMinute));
     // Every byte that is not audio is header: what comes before it, and what a player may
     // need after it (an MP4 moov at the end of the file).
-    return std::min(l.size, l.size - audio + minute);
+    return std::min(l.size, l.size - audio + std::max(minute, floor));
 }
 
 std::optional<Micros> time_at(const AudioLayout& l, Offset offset)

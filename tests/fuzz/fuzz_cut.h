@@ -23,11 +23,13 @@
 // file is not read again).
 // The format's layout (download counting) on the same file: audio_start <= audio_end <= the
 // file, duration not negative, the download threshold within the file and at least the
-// header, time_at within [0, duration] and not decreasing, the same layout twice, and the
-// same read bounds.
+// header and, past a minute, not below the floor (60 s at floor_bitrate, or all the audio),
+// time_at within [0, duration] and not decreasing, the same layout twice, and the same read
+// bounds.
 #ifndef AUDIO_STREAM_FUZZ_CUT_H
 #define AUDIO_STREAM_FUZZ_CUT_H
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -149,6 +151,11 @@ inline AudioLayout check_layout(AudioLayout (*layout)(ByteSource&), std::string_
     const Offset threshold = download_threshold(l);
     CHECK(threshold <= l.size);
     CHECK(threshold >= l.audio_start || threshold == l.size);
+    // The floor: past a minute, never fewer audio bytes than 60 s at the floor bitrate (or all).
+    const Offset audio = l.audio_end - l.audio_start;
+    if (l.duration > 60'000'000 && audio > 0) {
+        CHECK(threshold >= l.size - audio + std::min(audio, bytes_at_bitrate(l.floor_bitrate, 60'000'000)));
+    }
     Micros before = 0;
     for (Offset at : {Offset{0}, l.audio_start, (l.audio_start + l.audio_end) / 2, l.audio_end, l.size}) {
         if (const auto t = time_at(l, at)) {
@@ -160,7 +167,8 @@ inline AudioLayout check_layout(AudioLayout (*layout)(ByteSource&), std::string_
     CHECK(src.bytes_read <= kReadFactor * file.size() + kReadSlack);
     CountingSource again(file);
     const AudioLayout m = layout(again);
-    CHECK(m.audio_start == l.audio_start && m.audio_end == l.audio_end && m.duration == l.duration);
+    CHECK(m.audio_start == l.audio_start && m.audio_end == l.audio_end && m.duration == l.duration &&
+          m.floor_bitrate == l.floor_bitrate);
     return l;
 }
 

@@ -3,6 +3,7 @@ rules, against a real httpd; a fleet of two sharing memcached or Redis (test_sta
 import os
 import re
 import socket
+import struct
 import subprocess
 import tempfile
 import threading
@@ -375,6 +376,55 @@ class Mp4(StatsTestCase):
         s0, s1 = map(float, rec["seconds"].split("-"))
         self.assertTrue(10 - 2 * 1024 / 44100 <= s0 <= 10 and abs(s1 - 180) < 0.05, rec["seconds"])
         self.assertEqual(rec["path"], "/audio/end.m4a")
+
+
+def lie_in_mp4(src, dst, stts=False):
+    """A copy of `src` whose mvhd and mdhd (version 0) declare 0xFFFFFFFE ticks, and with `stts`
+    whose first run's sample delta says 0xFFFFFF00 ticks too."""
+    with open(src, "rb") as f:
+        data = bytearray(f.read())
+    for box in (b"mvhd", b"mdhd"):
+        at = data.index(box) + 4
+        assert data[at] == 0, box
+        struct.pack_into(">I", data, at + 16, 0xFFFFFFFE)
+    if stts:
+        struct.pack_into(">I", data, data.index(b"stts") + 16, 0xFFFFFF00)
+    with open(dst, "wb") as f:
+        f.write(data)
+    os.chmod(dst, 0o644)
+
+
+class LyingMp4(StatsTestCase):
+    """Issue 33: an MP4 whose mvhd says 0xFFFFFFFE ticks had a threshold of its header and a
+    byte. The layout times the samples by stts, as players do, and no header lowers the
+    threshold below the header bytes and 60 s at 8 kbit/s (or every byte)."""
+
+    @classmethod
+    def make_files(cls, audio):
+        for name, duration, rate in (("real.m4a", 180, "64k"), ("tiny.m4a", 1, "24k")):
+            path = os.path.join(audio, name)
+            subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", f"sine=frequency=330:duration={duration}",
+                            "-ac", "1", "-c:a", "aac", "-b:a", rate, path], check=True)
+            os.chmod(path, 0o644)
+            lie_in_mp4(path, os.path.join(audio, "lie-" + name))
+            lie_in_mp4(path, os.path.join(audio, "stts-" + name), stts=True)
+
+    def test_a_lying_header_does_not_lower_the_threshold(self):
+        real = self.threshold("real.m4a")
+        # The samples' 180.023 s, with the AAC priming packet that the honest mvhd leaves out:
+        # 62 bytes below the honest file's threshold, not 514,000.
+        lie = self.threshold("lie-real.m4a")
+        self.assertLessEqual(lie, real)
+        self.assertLess(real - lie, real * 0.0002, (lie, real))
+        # A tiny file plays 1 s: every byte, whatever its headers say.
+        self.assertEqual(self.threshold("lie-tiny.m4a"), self.size("lie-tiny.m4a"))
+        self.assertEqual(self.threshold("stts-tiny.m4a"), self.size("stts-tiny.m4a"))
+        # Lying sample deltas: held to the floor.
+        _, _, size, header = next(b for b in top_boxes(os.path.join(self.server.docroot, "audio", "stts-real.m4a"))
+                                  if b[0] == "mdat")
+        floor = self.size("stts-real.m4a") - (size - header) + 60000
+        self.assertEqual(self.threshold("stts-real.m4a"), floor)
+        self.assertLess(floor, real)
 
 
 class Clips(StatsTestCase):

@@ -50,6 +50,27 @@ TEST(DownloadThreshold, UnknownDurationIsTheWholeFile)
     EXPECT_EQ(download_threshold({0, 0, 0, 0}), 0u);
 }
 
+// No header lowers the threshold below a minute at the format's floor bitrate (or all the audio).
+TEST(DownloadThreshold, NeverBelowAMinuteAtTheFloorBitrate)
+{
+    // 10,000 audio bytes claimed to last 10 hours: a minute is 17 bytes at their average, but
+    // 60 s at 8 kbit/s is 60,000 bytes, more than the audio: every byte.
+    AudioLayout lie{10100, 100, 10100, 36000 * kSecond, 8000};
+    EXPECT_EQ(download_threshold(lie), 10100u);
+    // 1 MB of audio: 60,000 bytes of it.
+    lie = AudioLayout{1000100, 100, 1000100, 36000 * kSecond, 8000};
+    EXPECT_EQ(download_threshold(lie), Offset{100 + 60000});
+    // A real file above the floor keeps its minute at the average: 180 s at 128 kbit/s.
+    const AudioLayout real{4096 + 180 * 16000, 4096, 4096 + 180 * 16000, 180 * kSecond, 8000};
+    EXPECT_EQ(download_threshold(real), Offset{4096 + 960000});
+    // The floor, rounded up: 60 s at 1 bit/s is 7.5 bytes.
+    EXPECT_EQ(download_threshold({1000, 0, 1000, 3600 * kSecond, 1}), 17u);
+    EXPECT_EQ(download_threshold({100000, 0, 100000, 3600 * kSecond, 1}), 1667u);
+    EXPECT_EQ(bytes_at_bitrate(1, 60 * kSecond), 8u);
+    EXPECT_EQ(bytes_at_bitrate(~std::uint64_t{0}, 60 * kSecond), ~Offset{0});
+    EXPECT_EQ(bytes_at_bitrate(8000, -1), 0u);
+}
+
 TEST(DownloadThreshold, RoundsTheMinuteUp)
 {
     // 1000 audio bytes in 61 s: 983.6 bytes a minute, so 984, after the 1000 header bytes

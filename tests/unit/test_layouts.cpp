@@ -198,6 +198,49 @@ TEST(Mp3LayoutHandMade, WhatDoesNotParseIsTheWholeFileOfUnknownDuration)
     EXPECT_EQ(download_threshold(only_tag), tag.size() + noise.size());
 }
 
+// A Xing frame (MPEG-1, 48 kHz, mono, 128 kbit/s: 384 bytes) counting `frames` frames.
+std::string xing_frame(std::uint32_t frames)
+{
+    std::string f = be32s(kFrame48k) + std::string(17, '\0') + "Xing" + be32s(1) + be32s(frames);
+    return f + std::string(384 - f.size(), '\0');
+}
+
+// A Xing frame count the bytes cannot hold even in 32 kbit/s frames (96 bytes at 48 kHz) is a
+// lie: the duration is the bytes at the first frame's bitrate, as without a Xing frame.
+TEST(Mp3LayoutHandMade, AXingCountTheBytesCannotHoldIsALie)
+{
+    const std::string tag = id3_tag({{"TIT2", std::string("\0title", 6)}});
+    const std::string file = tag + xing_frame(0xFFFFFFF0u) + cbr_frames(5000);
+    const AudioLayout l = layout_of(layout_mp3, file);
+    EXPECT_EQ(l.duration, 120 * kSecond);
+    EXPECT_EQ(download_threshold(l), tag.size() + 5001 * 384 / 2);  // the Xing frame is audio bytes
+    // A true count: 5000 frames of 24 ms, less what the Xing frame itself is (no LAME tag).
+    EXPECT_EQ(layout_of(layout_mp3, tag + xing_frame(5000) + cbr_frames(5000)).duration, 120 * kSecond);
+}
+
+// A count the bytes could hold at 32 kbit/s (four times the frames): believed, but held to the
+// floor, 60 s of the smallest frames (625 of 96 bytes): the threshold of a real 32 kbit/s file.
+TEST(Mp3LayoutHandMade, AXingCountTheBytesCouldHoldIsHeldToTheFloor)
+{
+    const std::string file = xing_frame(20004) + cbr_frames(5000);
+    const AudioLayout l = layout_of(layout_mp3, file);
+    EXPECT_EQ(l.floor_bitrate, 32000u);
+    EXPECT_EQ(l.duration, Micros{20004} * 24000);
+    EXPECT_EQ(download_threshold(l), Offset{625 * 96 * 4});
+}
+
+TEST(Mp3LayoutHandMade, TheFloorIsTheSmallestFramesBitrate)
+{
+    // 44.1 kHz MPEG-1: unpadded 32 kbit/s frames of 104 bytes, 31,850 bit/s.
+    const std::string f44 = repeat_frames(0xFFFB90C4, 417, 10);
+    EXPECT_EQ(layout_of(layout_mp3, f44).floor_bitrate, 31850u);
+    // 24 kHz MPEG-2: 8 kbit/s frames of 24 bytes.
+    const auto h24 = parse_mp3_header(0xFFF394C4);
+    ASSERT_TRUE(h24.has_value());
+    const std::string f24 = repeat_frames(0xFFF394C4, h24->size, 10);
+    EXPECT_EQ(layout_of(layout_mp3, f24).floor_bitrate, 8000u);
+}
+
 TEST(Mp3LayoutHandMade, DamagedFilesKeepTheInvariants)
 {
     expect_robust(layout_mp3, id3_tag({{"TIT2", std::string("\0x", 2)}}) + cbr_frames(40) + id3v1(), 8);
@@ -289,6 +332,34 @@ TEST(FlacLayoutHandMade, WhatDoesNotParseIsTheWholeFileOfUnknownDuration)
     EXPECT_EQ(layout_of(layout_flac, zero_rate), unknown(zero_rate.size()));
 }
 
+// STREAMINFO's total samples past what the audio bytes can hold in frames of at most 65535
+// samples, each at least 9 bytes (mono): a lie, the duration unknown, a download the whole file.
+TEST(FlacLayoutHandMade, TotalSamplesTheBytesCannotHoldAreUnknown)
+{
+    const std::string audio(400000, '\x55');  // 44,444 frames of 9 bytes at most
+    const std::string lie = flac_file(44100, 0xFFFFFFFFFull, {}, audio);
+    EXPECT_EQ(layout_of(layout_flac, lie), (AudioLayout{lie.size(), 42, lie.size(), 0}));
+    EXPECT_EQ(download_threshold(layout_of(layout_flac, lie)), lie.size());
+    const std::string most = flac_file(44100, 44444ull * 65535, {}, audio);
+    EXPECT_GT(layout_of(layout_flac, most).duration, 0);
+    const std::string past = flac_file(44100, 44445ull * 65535, {}, audio);
+    EXPECT_EQ(layout_of(layout_flac, past).duration, 0);
+}
+
+// A lie the bytes could hold (an hour in 400 KB) is held to the floor: a bit a sample at the
+// stream's rate (44.1 kHz: 330,750 bytes a minute), at least 8 kHz (a rate of 1 Hz: 60,000).
+TEST(FlacLayoutHandMade, TotalSamplesTheBytesCouldHoldAreHeldToTheFloor)
+{
+    const std::string audio(400000, '\x55');
+    const AudioLayout hour = layout_of(layout_flac, flac_file(44100, 44100ull * 3600, {}, audio));
+    EXPECT_EQ(hour.duration, 3600 * kSecond);
+    EXPECT_EQ(hour.floor_bitrate, 44100u);
+    EXPECT_EQ(download_threshold(hour), Offset{42 + 330750});
+    const AudioLayout slow = layout_of(layout_flac, flac_file(1, 600, {}, audio));
+    EXPECT_EQ(slow.duration, 600 * kSecond);
+    EXPECT_EQ(download_threshold(slow), Offset{42 + 60000});
+}
+
 TEST(FlacLayoutHandMade, DamagedFilesKeepTheInvariants)
 {
     expect_robust(layout_flac, flac_file(44100, 44100 * 90, {std::string(30, '\0')}, std::string(3000, '\x55')), 9);
@@ -343,22 +414,55 @@ TEST_F(OggLayout, GeneratedFilesHaveTheirAudioAndDuration)
     }
 }
 
-// The same file with its last page's granule position moved to 180 s (CRC made afresh): a long
-// file, whose threshold is its headers and a third of its audio bytes.
+// An Opus file with its last page's granule position moved to `samples` after the pre-skip
+// (CRC made afresh).
+std::string with_last_granule(const std::string& original, std::int64_t samples)
+{
+    std::string error;
+    auto pages = ogg_test::parse_pages(original, error);
+    EXPECT_EQ(error, "");
+    pages.back().granule = ogg_test::pre_skip(original) + samples;
+    return ogg_test::serialise(pages);
+}
+
+// The same file with its last page's granule position moved to 180 s: a long file, whose
+// threshold is its headers and a third of its audio bytes.
 TEST_F(OggLayout, ALongFilesThresholdIsTheHeadersAndAMinute)
 {
     ASSERT_EQ(errors(), "");
     const std::string& original = fixture("OpusencOpus").bytes;
-    std::string error;
-    auto pages = ogg_test::parse_pages(original, error);
-    ASSERT_EQ(error, "");
-    pages.back().granule = ogg_test::pre_skip(original) + 180 * 48000;
-    const std::string file = ogg_test::serialise(pages);
+    const std::string file = with_last_granule(original, 180 * 48000);
     ASSERT_EQ(file.size(), original.size());
     const AudioLayout l = layout_of(layout_ogg, file);
     EXPECT_EQ(l.duration, 180 * kSecond);
     const Offset audio = file.size() - l.audio_start;
     EXPECT_EQ(download_threshold(l), l.audio_start + (audio + 2) / 3);
+}
+
+// A last granule position that the audio bytes cannot hold (a packet of at least two bytes, a
+// byte and its lacing value, plays at most 120 ms): a lie, the duration unknown.
+TEST_F(OggLayout, ALastGranuleTheBytesCannotHoldIsUnknown)
+{
+    ASSERT_EQ(errors(), "");
+    const std::string& original = fixture("OpusencOpus").bytes;
+    const Offset audio = original.size() - layout_of(layout_ogg, original).audio_start;
+    const std::string lie = with_last_granule(original, static_cast<std::int64_t>(audio / 2 + 1) * 5760);
+    EXPECT_EQ(layout_of(layout_ogg, lie).duration, 0);
+    EXPECT_EQ(download_threshold(layout_of(layout_ogg, lie)), lie.size());
+    const std::string most = with_last_granule(original, static_cast<std::int64_t>(audio / 2) * 5760);
+    EXPECT_EQ(layout_of(layout_ogg, most).duration, Micros{120000} * static_cast<Micros>(audio / 2));
+}
+
+// Two hours claimed for 20 s of audio: believed (the bytes could hold it), held to the floor
+// of 4 kbit/s, 30,000 bytes a minute.
+TEST_F(OggLayout, ALastGranuleTheBytesCouldHoldIsHeldToTheFloor)
+{
+    ASSERT_EQ(errors(), "");
+    const std::string file = with_last_granule(fixture("OpusencOpus").bytes, std::int64_t{2 * 3600} * 48000);
+    const AudioLayout l = layout_of(layout_ogg, file);
+    EXPECT_EQ(l.duration, 2 * 3600 * kSecond);
+    EXPECT_EQ(l.floor_bitrate, 4000u);
+    EXPECT_EQ(download_threshold(l), l.audio_start + 30000);
 }
 
 // Only the last kMaxPage bytes are searched: a file cut inside its last page has the duration
@@ -418,6 +522,13 @@ protected:
         return test_tools::slurp(ogg_test::make_file(name, "ffmpeg -v error -y -f lavfi " + make + " '{out}'"));
     }
     static Micros alone(const std::string& bytes) { return layout_of(layout_ogg, bytes).duration; }
+    // The links' durations summed, before the layout checks them against the bytes.
+    static Micros chained(const std::string& bytes)
+    {
+        MemorySource src(bytes);
+        ogg::Pages pages(src);
+        return ogg::chain_duration(pages, ogg::read_stream(pages)).value_or(0);
+    }
     static std::vector<ogg_test::TestPage> pages_of(const std::string& bytes)
     {
         std::string error;
@@ -495,16 +606,19 @@ TEST_F(OggChainLayout, AChainOfMorePagesThanAWalkPassesHasAnUnknownDuration)
 TEST_F(OggChainLayout, DurationsThatWouldOverflowSaturate)
 {
     // Each link's last granule position 2^62 (the largest read): its duration saturates, and so
-    // does their sum (it overflowed: found by the fuzzer).
+    // does their sum (it overflowed: found by the fuzzer). No bytes hold that: the layout's
+    // duration is unknown.
     ASSERT_EQ(errors(), "");
     const std::string one = link("LinkOpus", "-i sine=frequency=880:duration=5 -c:a libopus");
     auto pages = pages_of(one);
     ASSERT_GT(pages.size(), 4u);  // the first audio page's granule position is not the last's
     pages.back().granule = std::int64_t{1} << 62;
     const std::string huge = ogg_test::serialise(pages);
-    EXPECT_EQ(alone(huge), std::numeric_limits<Micros>::max());
-    EXPECT_EQ(alone(huge + huge), std::numeric_limits<Micros>::max());
-    EXPECT_EQ(alone(one + huge + one), std::numeric_limits<Micros>::max());
+    EXPECT_EQ(chained(huge), std::numeric_limits<Micros>::max());
+    EXPECT_EQ(chained(huge + huge), std::numeric_limits<Micros>::max());
+    EXPECT_EQ(chained(one + huge + one), std::numeric_limits<Micros>::max());
+    EXPECT_EQ(alone(huge), 0);
+    EXPECT_EQ(alone(one + huge + one), 0);
 }
 
 TEST_F(OggChainLayout, ALinkThatCannotBeReadMakesTheDurationUnknown)
@@ -616,6 +730,28 @@ TEST(WavLayoutHandMade, WhatDoesNotParseIsTheWholeFileOfUnknownDuration)
     EXPECT_EQ(download_threshold(l), empty.size());
 }
 
+// fmt's byte rate is not read: the duration is the sample frames at the sample rate.
+TEST(WavLayoutHandMade, ALyingByteRateIsNotRead)
+{
+    std::string fmt = fmt_body(1, 1, 8000, 2, 16);
+    fmt.replace(8, 4, le32s(1));  // one byte a second: 2,880,000 s by the byte rate
+    const std::string file = riff(chunk("fmt ", fmt) + chunk("data", std::string(180 * 16000, '\x11')));
+    const AudioLayout l = layout_of(layout_wav, file);
+    EXPECT_EQ(l.duration, 180 * kSecond);
+    EXPECT_EQ(download_threshold(l), Offset{44 + 960000});
+}
+
+// A sample rate of 1 Hz: the file plays for days, but the floor is its sample frames at 8 kHz
+// (16-bit mono: 128 kbit/s), so the threshold is a real 8 kHz file's.
+TEST(WavLayoutHandMade, ALyingSampleRateIsHeldToTheFloor)
+{
+    const std::string file = riff(chunk("fmt ", fmt_body(1, 1, 1, 2, 16)) + chunk("data", std::string(180 * 16000, '\x11')));
+    const AudioLayout l = layout_of(layout_wav, file);
+    EXPECT_EQ(l.duration, Micros{180 * 8000} * kSecond);
+    EXPECT_EQ(l.floor_bitrate, 128000u);
+    EXPECT_EQ(download_threshold(l), Offset{44 + 960000});
+}
+
 TEST(WavLayoutHandMade, DamagedFilesKeepTheInvariants)
 {
     expect_robust(layout_wav,
@@ -687,12 +823,52 @@ std::string mvhd(int version, std::uint32_t timescale, std::uint64_t duration)
     return box("mvhd", p);
 }
 
+// An stts of (count, delta) runs.
+std::string stts(const std::vector<std::pair<std::uint32_t, std::uint32_t>>& runs)
+{
+    std::string p = be_bytes(0, 4) + be_bytes(runs.size(), 4);
+    for (const auto& [count, delta] : runs) {
+        p += be_bytes(count, 4) + be_bytes(delta, 4);
+    }
+    return box("stts", p);
+}
+
+// An audio trak (hdlr 'soun') whose mdhd says `timescale` and `declared` ticks and whose
+// samples, by `stts_box`, play what they play: the layout reads the latter.
+std::string audio_trak(std::uint32_t timescale, const std::string& stts_box, std::uint64_t declared = 0,
+                       const char* handler = "soun")
+{
+    const std::string mdhd = box("mdhd", be_bytes(0, 4) + be_bytes(0, 8) + be_bytes(timescale, 4) +
+                                             be_bytes(declared, 4) + be_bytes(0, 4));
+    const std::string hdlr = box("hdlr", be_bytes(0, 8) + handler + std::string(13, '\0'));
+    const std::string stbl = box("stbl", box("stsd", be_bytes(0, 8)) + stts_box);
+    return box("trak", box("tkhd", std::string(84, '\0')) +
+                           box("mdia", mdhd + hdlr + box("minf", box("smhd", be_bytes(0, 8)) + stbl)));
+}
+
+// A trak of `ticks` AAC-like samples of 1024 ticks (and a shorter last one).
+std::string audio_trak(std::uint32_t timescale, std::uint64_t ticks)
+{
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> runs{{static_cast<std::uint32_t>(ticks / 1024), 1024}};
+    if (ticks % 1024 != 0) {
+        runs.emplace_back(1, static_cast<std::uint32_t>(ticks % 1024));
+    }
+    return audio_trak(timescale, stts(runs), ticks);
+}
+
+// A moov whose mvhd and audio track agree: `duration` ticks of `timescale`.
+std::string moov_of(int version, std::uint32_t timescale, std::uint64_t duration, const std::string& more = "")
+{
+    return box("moov", more + mvhd(version, timescale, duration) + audio_trak(timescale, duration));
+}
+
 const std::string kFtyp = box("ftyp", "M4A " + be_bytes(0, 4) + "M4A isom");
 
 TEST(Mp4Layout, MoovAfterTheAudioAsFfmpegWritesIt)
 {
     const std::string audio(120000, '\x21');
-    const std::string moov = box("moov", mvhd(0, 44100, 44100ull * 120) + box("trak", std::string(500, '\0')));
+    const std::string moov = box("moov", mvhd(0, 44100, 44100ull * 120) + audio_trak(44100, 44100ull * 120) +
+                                             box("trak", std::string(500, '\0')));
     const std::string file = kFtyp + box("free", "") + box("mdat", audio) + moov;
     const Offset start = kFtyp.size() + 8 + 8;
     EXPECT_EQ(layout_of(layout_mp4, file), (AudioLayout{file.size(), start, start + audio.size(), 120 * kSecond}));
@@ -703,7 +879,7 @@ TEST(Mp4Layout, MoovAfterTheAudioAsFfmpegWritesIt)
 TEST(Mp4Layout, FaststartMoovFirstVersion1Header)
 {
     const std::string audio(90000, '\x42');
-    const std::string file = kFtyp + box("moov", box("udta", "x") + mvhd(1, 1000, 90000)) + box("mdat", audio);
+    const std::string file = kFtyp + moov_of(1, 1000, 90000, box("udta", "x")) + box("mdat", audio);
     EXPECT_EQ(layout_of(layout_mp4, file),
               (AudioLayout{file.size(), file.size() - audio.size(), file.size(), 90 * kSecond}));
 }
@@ -711,11 +887,11 @@ TEST(Mp4Layout, FaststartMoovFirstVersion1Header)
 TEST(Mp4Layout, LargeSizesAndToTheEndBoxes)
 {
     const std::string audio(70000, '\x07');
-    const std::string large = kFtyp + box("moov", mvhd(0, 600, 600 * 70)) + large_box("mdat", audio);
+    const std::string large = kFtyp + moov_of(0, 600, 600 * 70) + large_box("mdat", audio);
     EXPECT_EQ(layout_of(layout_mp4, large),
               (AudioLayout{large.size(), large.size() - audio.size(), large.size(), 70 * kSecond}));
     // Size 0: the box runs to the end of the file.
-    const std::string open = kFtyp + box("moov", mvhd(0, 600, 600 * 70)) + be_bytes(0, 4) + "mdat" + audio;
+    const std::string open = kFtyp + moov_of(0, 600, 600 * 70) + be_bytes(0, 4) + "mdat" + audio;
     EXPECT_EQ(layout_of(layout_mp4, open),
               (AudioLayout{open.size(), open.size() - audio.size(), open.size(), 70 * kSecond}));
 }
@@ -723,7 +899,7 @@ TEST(Mp4Layout, LargeSizesAndToTheEndBoxes)
 TEST(Mp4Layout, TheLargestMdatIsTheAudio)
 {
     const std::string file =
-        kFtyp + box("mdat", std::string(100, 'a')) + box("moov", mvhd(0, 10, 100)) + box("mdat", std::string(5000, 'b'));
+        kFtyp + box("mdat", std::string(100, 'a')) + moov_of(0, 10, 100) + box("mdat", std::string(5000, 'b'));
     const Offset start = file.size() - 5000;
     EXPECT_EQ(layout_of(layout_mp4, file), (AudioLayout{file.size(), start, file.size(), 10 * kSecond}));
 }
@@ -736,7 +912,7 @@ TEST(Mp4Layout, OnlyTheFirstMoovIsWalked)
     for (int i = 0; i < 1000; ++i) {
         empties += box("free", "");
     }
-    const std::string moov = box("moov", empties + mvhd(0, 1000, 60000));
+    const std::string moov = moov_of(0, 1000, 60000, empties);
     std::string file = kFtyp;
     for (int i = 0; i < 1000; ++i) {
         file += moov;
@@ -752,16 +928,20 @@ TEST(Mp4Layout, OnlyTheFirstMoovIsWalked)
 TEST(Mp4Layout, WhatCannotBeTrustedIsTheWholeFileOfUnknownDuration)
 {
     const std::string audio(1000, '\x01');
-    const std::string moov = box("moov", mvhd(0, 1000, 60000));
+    const std::string moov = moov_of(0, 1000, 60000);
     const std::string good = kFtyp + moov + box("mdat", audio);
     for (const std::string& bad : {
              std::string(),                                                  // empty
              kFtyp + box("mdat", audio),                                     // no moov
              kFtyp + box("moov", box("trak", "")) + box("mdat", audio),      // no mvhd
-             kFtyp + box("moov", mvhd(0, 0, 60000)) + box("mdat", audio),    // timescale 0
-             kFtyp + box("moov", mvhd(0, 1000, 0)) + box("mdat", audio),     // duration 0
-             kFtyp + box("moov", mvhd(0, 1000, 0xFFFFFFFFu)) + box("mdat", audio),  // unknown
-             kFtyp + box("moov", mvhd(1, 1000, ~0ull)) + box("mdat", audio),
+             kFtyp + box("moov", mvhd(0, 1000, 60000)) + box("mdat", audio),       // no track
+             kFtyp + box("moov", mvhd(0, 1000, 60000) + audio_trak(0, 60000)) + box("mdat", audio),  // timescale 0
+             kFtyp + box("moov", mvhd(0, 1000, 60000) + audio_trak(1000, stts({}), 60000)) + box("mdat", audio),
+             kFtyp + box("moov", mvhd(0, 1000, 60000) + audio_trak(1000, stts({{60, 1000}}), 60000, "text")) +
+                 box("mdat", audio),                                          // no audio track
+             kFtyp + box("moov", mvhd(0, 1000, 60000) + audio_trak(1000, box("stts", be_bytes(0, 4) + be_bytes(2, 4) +
+                                                                                     be_bytes(60, 4) + be_bytes(1000, 4)))) +
+                 box("mdat", audio),                                          // stts shorter than its count
              kFtyp + moov + box("mdat", audio).substr(0, 500),               // mdat past the end
              kFtyp + moov + be_bytes(4, 4) + "mdat",                         // size below its header
              std::string("RIFF") + std::string(100, '\0'),
@@ -775,9 +955,71 @@ TEST(Mp4Layout, WhatCannotBeTrustedIsTheWholeFileOfUnknownDuration)
     }
 }
 
+// Issue 33: an mvhd (and an mdhd) that declare 0xFFFFFFFE ticks made a download of the header
+// and a byte (822 of 4,917 bytes). Players time the samples by stts: so does the layout.
+TEST(Mp4Layout, TheDurationIsTheSampleTablesNotTheDeclaredOne)
+{
+    const std::string audio(120000, '\x21');
+    const std::string lying = box("moov", mvhd(0, 44100, 0xFFFFFFFEu) + audio_trak(44100, stts({{5167, 1024}, {1, 992}}),
+                                                                                  0xFFFFFFFEu));
+    const std::string file = kFtyp + lying + box("mdat", audio);
+    const AudioLayout l = layout_of(layout_mp4, file);
+    EXPECT_EQ(l.duration, 120 * kSecond);
+    EXPECT_EQ(download_threshold(l), Offset{file.size() - audio.size() + 60000});
+    // The same lies over 3 s of samples: a download is the whole file.
+    const std::string short_file =
+        kFtyp + box("moov", mvhd(1, 1000, 0xFFFFFFFEu) + audio_trak(1000, stts({{3, 1000}}), 0xFFFFFFFEu)) +
+        box("mdat", std::string(4000, 'a'));
+    EXPECT_EQ(layout_of(layout_mp4, short_file).duration, 3 * kSecond);
+    EXPECT_EQ(download_threshold(layout_of(layout_mp4, short_file)), short_file.size());
+    // A shorter mvhd is believed: it leaves out the encoder's priming samples, as players do.
+    const std::string primed = kFtyp + box("moov", mvhd(0, 44100, 44100 * 120) +
+                                                       audio_trak(44100, stts({{5168, 1024}, {1, 992}}))) +
+                               box("mdat", audio);
+    EXPECT_EQ(layout_of(layout_mp4, primed).duration, 120 * kSecond);
+    EXPECT_EQ(download_threshold(layout_of(layout_mp4, primed)), Offset{primed.size() - audio.size() + 60000});
+    // The first audio track counts; a chapter track's text samples do not.
+    const std::string text_first = kFtyp + box("moov", mvhd(0, 1000, 90000) +
+                                                           audio_trak(1000, stts({{900, 1000}}), 0, "text") +
+                                                           audio_trak(1000, 90000)) +
+                                   box("mdat", std::string(9000, 'z'));
+    EXPECT_EQ(layout_of(layout_mp4, text_first).duration, 90 * kSecond);
+}
+
+// Sample deltas that claim 136 years (or a timescale of 1 Hz): what decoders would show, but
+// no header can make a minute of audio fewer bytes than 60 s at 8 kbit/s (60,000 bytes).
+TEST(Mp4Layout, LyingSampleTablesAreHeldToTheFloor)
+{
+    const std::string audio(200000, '\x21');
+    const std::string file = kFtyp + box("moov", mvhd(0, 1, 0xFFFFFFFEu) +
+                                                     audio_trak(1, stts({{1, 0xFFFFFFFFu}}), 0xFFFFFFFEu)) +
+                             box("mdat", audio);
+    const AudioLayout l = layout_of(layout_mp4, file);
+    EXPECT_EQ(l.duration, Micros{0xFFFFFFFEu} * kSecond);  // mvhd's, a tick shorter
+    EXPECT_EQ(l.floor_bitrate, 8000u);
+    EXPECT_EQ(download_threshold(l), Offset{file.size() - audio.size() + 60000});
+    // Less audio than the floor: the whole file.
+    const std::string small = kFtyp + box("moov", mvhd(0, 1, 0xFFFFFFFEu) + audio_trak(1, stts({{1, 0xFFFFFFFFu}}))) +
+                              box("mdat", std::string(4000, 'a'));
+    EXPECT_EQ(download_threshold(layout_of(layout_mp4, small)), small.size());
+}
+
+// stts's entries are steps of the request's budget: past it, the duration is unknown.
+TEST(Mp4Layout, SampleTablesPastTheBudgetAreUnknown)
+{
+    const std::string file = kFtyp + box("moov", mvhd(0, 1000, 120000) + audio_trak(1000, stts(std::vector<std::pair<std::uint32_t, std::uint32_t>>(120, {1, 1000})))) +
+                             box("mdat", std::string(9000, 'z'));
+    MemorySource src(file);
+    src.set_budget(ParseBudget{1000, 1 << 20, 119});
+    EXPECT_EQ(layout_mp4(src).duration, 0);
+    MemorySource enough(file);
+    enough.set_budget(ParseBudget{1000, 1 << 20, 120});
+    EXPECT_EQ(layout_mp4(enough).duration, 120 * kSecond);
+}
+
 TEST(LayoutForType, Mp4TypesHaveALayoutAndACutter)
 {
-    const std::string file = kFtyp + box("moov", mvhd(0, 1000, 90000)) + box("mdat", std::string(9000, 'z'));
+    const std::string file = kFtyp + moov_of(0, 1000, 90000) + box("mdat", std::string(9000, 'z'));
     for (const char* type : {"audio/mp4", "audio/x-m4a", "audio/x-m4b", "video/mp4"}) {
         EXPECT_EQ(layout_of_type(type, file).duration, 90 * kSecond) << type;
         EXPECT_TRUE(can_cut_type(type)) << type;

@@ -3,6 +3,8 @@
 // locate.h (the frames of a span) -> renumber.h, write.h (the cut) -> here.
 #include "../formats.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <memory>
 
 #include "index.h"
@@ -52,15 +54,40 @@ Cut cut_flac(ByteSource& src, const Span& span)
     return cut_flac(src, span, none);
 }
 
+namespace {
+
+// RFC 9639 §9.1: a frame holds at most 65535 samples, in a header of at least 6 bytes (sync and
+// flags, a coded number, CRC-8), a subframe of at least a byte per channel, and a CRC-16.
+constexpr std::uint64_t kMaxFrameSamples = 65535;
+std::uint64_t smallest_frame(const flac::StreamInfo& info) { return 6 + info.channels + 2; }
+
+// The lowest sample rate of real recordings (telephone speech): a STREAMINFO rate below it
+// does not lower the floor.
+constexpr std::uint64_t kLowestRate = 8000;
+
+// Whether `audio` bytes can hold STREAMINFO's total samples: as many of the smallest frames as
+// fit, each of 65535 samples. Past that the total is a lie (frames are not walked for a layout).
+bool holds(const flac::StreamInfo& info, Offset audio)
+{
+    return info.total / kMaxFrameSamples <= audio / smallest_frame(info);
+}
+
+}  // namespace
+
 // The audio starts after the metadata blocks; STREAMINFO's total samples give the duration (0
-// when it says unknown or the metadata does not parse).
+// when it says unknown, the audio bytes cannot hold it, or the metadata does not parse). The
+// floor is a bit a sample at the stream's rate (8 kHz at least): a subframe that is not of one
+// constant value codes every sample in at least a bit (a Rice code's stop bit, RFC 9639
+// §9.2.7), so only digital silence comes below it.
 AudioLayout layout_flac(ByteSource& src)
 {
     AudioLayout l{src.size(), 0, src.size(), 0};
     parses([&] {
         const flac::Stream s = flac::read_stream(src);
         l.audio_start = s.audio_start;
-        l.duration = s.info.total > 0 ? samples_to_micros(s.info.total, s.info.rate) : 0;
+        const bool known = s.info.total > 0 && holds(s.info, l.audio_end - l.audio_start);
+        l.duration = known ? samples_to_micros(s.info.total, s.info.rate) : 0;
+        l.floor_bitrate = std::max<std::uint64_t>(s.info.rate, kLowestRate);
     });
     return l;
 }

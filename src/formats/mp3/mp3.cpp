@@ -12,15 +12,30 @@ namespace audio_stream {
 
 namespace {
 
+// The smallest frame of the stream: at its version's lowest bitrate (index 1: 32 kbit/s for
+// MPEG-1, 8 kbit/s for MPEG-2 and 2.5), unpadded. Every frame of the stream is at least this
+// long (free format, the one way below it, is not read).
+Offset smallest_frame(const mp3::Stream& s) { return mp3::size_like(s.audio_raw, 1); }
+
 // How long the stream plays: the Xing/Info frame count on the player's timeline, else the audio
-// bytes at the first audio frame's bitrate (exact for CBR, an estimate for VBR).
+// bytes at the first audio frame's bitrate (exact for CBR, an estimate for VBR). A frame count
+// that the audio bytes cannot hold even in the smallest frames is a lie (hours claimed for a
+// few kilobytes): the bytes at the first frame's bitrate then.
 Micros duration_of(const mp3::Stream& s)
 {
-    if (s.tag.frames > 0) {
+    if (s.tag.frames > 0 && s.tag.frames * smallest_frame(s) <= s.tags.limit - s.tags.id3.end) {
         const mp3::Timeline tl = mp3::timeline_of(s.head, s.tag, s.tag.frames);
         return samples_to_micros(tl.samples(), tl.rate);
     }
     return static_cast<Micros>(mp3::mul_div(s.tags.limit - s.audio, 8000, s.audio_head.bitrate));
+}
+
+// The floor of the threshold: a stream of nothing but the smallest frames, the lowest average
+// any real stream of this version and sample rate has (31,850 bit/s at 44.1 kHz MPEG-1, not 32
+// kbit/s: an unpadded 32 kbit/s frame is 104 bytes, not 104.5).
+std::uint64_t floor_bitrate_of(const mp3::Stream& s)
+{
+    return mp3::mul_div(smallest_frame(s) * 8, s.audio_head.sample_rate, s.audio_head.samples);
 }
 
 }  // namespace
@@ -50,8 +65,9 @@ Cut cut_mp3(ByteSource& src, const Span& span)
 }
 
 // Where the audio lies (after the ID3v2 tags, before ID3v1/APE) and how long it plays: the
-// Xing/Info frame count (less the LAME encoder delay and padding), else the first frame's
-// bitrate over the audio bytes. Duration 0 when no frame is found.
+// Xing/Info frame count (less the LAME encoder delay and padding) when the bytes can hold it,
+// else the first frame's bitrate over the audio bytes; the floor, the smallest frames'
+// bitrate. Duration 0 when no frame is found.
 AudioLayout layout_mp3(ByteSource& src)
 {
     mp3::Reader r(src);
@@ -60,7 +76,9 @@ AudioLayout layout_mp3(ByteSource& src)
         const mp3::Tags tags = mp3::read_tags(r);
         l.audio_start = tags.id3.end;
         l.audio_end = tags.limit;
-        l.duration = duration_of(mp3::read_stream(r, tags));
+        const mp3::Stream s = mp3::read_stream(r, tags);
+        l.duration = duration_of(s);
+        l.floor_bitrate = floor_bitrate_of(s);
     });
     return l;
 }

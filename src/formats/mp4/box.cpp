@@ -72,6 +72,14 @@ std::string BoxWalk::payload(const Box& b)
     return p;
 }
 
+std::string small_payload(BoxWalk& walk, const Box& b, const char* what)
+{
+    if (b.payload_size() > 4096) {
+        refuse_malformed(std::string(what) + " box is too large");
+    }
+    return walk.payload(b);
+}
+
 std::uint64_t Reader::be_at(std::size_t at, std::size_t n) const
 {
     if (at > bytes_.size() || n > bytes_.size() - at) {

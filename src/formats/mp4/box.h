@@ -50,6 +50,10 @@ private:
     int walked_ = 0;
 };
 
+// The payload of a box of fixed fields (tkhd, mdhd, hdlr, elst, tref's chap), read whole:
+// Malformed, with `what` in the detail, past 4096 bytes.
+std::string small_payload(BoxWalk& walk, const Box& b, const char* what);
+
 // Bytes of a payload read whole, with checked big-endian reads: past the end is Malformed
 // with `what` in the detail.
 class Reader {

@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "caps.h"
+#include "duration.h"
 #include "write.h"
 
 namespace audio_stream {
@@ -45,21 +46,25 @@ Cut cut_mp4(ByteSource& src, const Span& span)
     });
 }
 
+// MP4's floor: 8 kbit/s, the lowest bitrate AAC encoders offer (HE-AAC v2 in Apple's and
+// Fraunhofer's encoders); ALAC, FLAC, AC-3 and E-AC-3 run far above it.
+constexpr std::uint64_t kFloorBitrate = 8000;
+
 // The audio is the largest `mdat` box's payload (wherever the `moov` is: before it, as after
-// faststart, or after it, as ffmpeg writes by default); the duration is the movie header's
-// (`moov`/`mvhd`; the first `moov`'s). Walks at most 1024 top-level boxes and 1024 children of
-// the first `moov`, only by their headers: at most 2048 small reads whatever the file. Duration
-// 0 when a box runs past the end of the file, `mvhd` is missing, or its timescale or duration
-// is 0 or unknown.
+// faststart, or after it, as ffmpeg writes by default); the duration is the first audio track's
+// by its sample tables (duration.h: stts over the mdhd timescale; never the mvhd or mdhd
+// duration, which can say anything), of the first `moov`. Walks at most 1024 top-level boxes
+// by their headers, then that moov's tracks down to their stts (within the request's budget of
+// steps). Duration 0 when a box runs past the end of the file, or no audio track's stts can be
+// read.
 AudioLayout layout_mp4(ByteSource& src)
 {
     using namespace mp4;
     const Offset size = src.size();
     AudioLayout l{size, 0, size, 0};
     std::optional<Box> mdat;
-    Micros duration = 0;
+    std::optional<Box> moov;  // the first one (a file has one)
     Offset at = 0;
-    bool moov_seen = false;  // only the first one's children are walked (a file has one)
     for (int i = 0; i < kMaxTopBoxes && at < size; ++i) {
         const auto b = box_at(src, at, size);
         if (!b) {
@@ -68,27 +73,17 @@ AudioLayout layout_mp4(ByteSource& src)
         if (is(*b, "mdat") && (!mdat || b->end - b->payload > mdat->end - mdat->payload)) {
             mdat = b;
         }
-        if (is(*b, "moov") && !moov_seen) {
-            moov_seen = true;
-            Offset c = b->payload;
-            for (int j = 0; j < kMaxMoovChildren && c < b->end; ++j) {
-                const auto child = box_at(src, c, b->end);
-                if (!child) {
-                    break;
-                }
-                if (is(*child, "mvhd")) {
-                    duration = mvhd_duration(src, *child);
-                    break;
-                }
-                c = child->end;
-            }
+        if (is(*b, "moov") && !moov) {
+            moov = b;
         }
         at = b->end;
     }
+    const Micros duration = moov ? audio_duration(src, *moov) : 0;
     if (mdat && duration > 0) {
         l.audio_start = mdat->payload;
         l.audio_end = mdat->end;
         l.duration = duration;
+        l.floor_bitrate = kFloorBitrate;
     }
     return l;
 }

@@ -140,24 +140,4 @@ Movie read_movie(BoxWalk& walk)
     return movie;
 }
 
-Micros mvhd_duration(ByteSource& src, const Box& mvhd)
-{
-    Byte p[32];
-    const Offset n = mvhd.end - mvhd.payload;
-    if (n < 20 || !src.read(mvhd.payload, p, static_cast<std::size_t>(std::min<Offset>(n, sizeof p)))) {
-        return 0;
-    }
-    const bool v1 = p[0] == 1;
-    if (v1 && n < 32) {
-        return 0;
-    }
-    const std::uint32_t timescale = be32(p + (v1 ? 20 : 12));
-    const std::uint64_t duration = v1 ? be64(p + 24) : be32(p + 16);
-    const bool unknown = v1 ? duration == ~std::uint64_t{0} : duration == 0xFFFFFFFFu;
-    if (timescale == 0 || duration == 0 || unknown) {
-        return 0;
-    }
-    return samples_to_micros(duration, timescale);
-}
-
 }  // namespace audio_stream::mp4

@@ -28,10 +28,6 @@ struct Movie {
 // and past the caps (caps.h).
 Movie read_movie(BoxWalk& walk);
 
-// The duration mvhd (§8.2.2) gives, 0 when it cannot be read, or its timescale or duration is
-// 0 or "unknown" (all ones).
-Micros mvhd_duration(ByteSource& src, const Box& mvhd);
-
 }  // namespace audio_stream::mp4
 
 #endif

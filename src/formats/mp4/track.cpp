@@ -12,16 +12,6 @@ namespace audio_stream::mp4 {
 namespace {
 
 constexpr std::uint32_t kRateOne = 0x00010000;      // 16.16 media rate 1.0
-constexpr Offset kMaxSmallBox = 4096;               // tkhd, mdhd, hdlr, elst, stsd head, tref
-
-std::string small_payload(BoxWalk& walk, const Box& b, const char* what)
-{
-    if (b.payload_size() > kMaxSmallBox) {
-        refuse_malformed(std::string(what) + " box is too large");
-    }
-    return walk.payload(b);
-}
-
 const Box& need(const std::vector<Box>& kids, const char* type)
 {
     const Box* b = BoxWalk::find(kids, type);

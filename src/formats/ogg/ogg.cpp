@@ -1,6 +1,8 @@
 // Time-seek cuts and clips of Ogg Vorbis and Ogg Opus files (RFC 3533, Vorbis I §A, RFC 7845).
 #include "../formats.h"
 
+#include <cstdint>
+
 #include "chain.h"
 #include "write.h"
 
@@ -42,9 +44,33 @@ Cut cut_ogg(ByteSource& src, const Span& span)
     });
 }
 
+namespace {
+
+// The floor: 4 kbit/s, below the lowest bitrate libopus and opusenc encode at (6 kbit/s) and
+// libvorbis's lowest (about 8 kbit/s, 8 kHz mono at -q -1), with room for VBR pauses.
+constexpr std::uint64_t kFloorBitrate = 4000;
+
+// The longest a packet plays: Opus 120 ms (RFC 6716 §3.2.5), Vorbis half its long block (Vorbis
+// I §1.3.2), of the first link for a chained file.
+Micros longest_packet(const ogg::Stream& s)
+{
+    return s.opus ? 120'000 : samples_to_micros(static_cast<std::uint64_t>(s.header.long_block / 2), s.header.rate);
+}
+
+// Whether `audio` bytes can play for `duration`: a packet that plays is at least a byte and a
+// lacing value, so they hold at most audio / 2 packets. Past that the last granule is a lie.
+bool holds(const ogg::Stream& s, Offset audio, Micros duration)
+{
+    const auto most = static_cast<unsigned __int128>(audio / 2) * static_cast<std::uint64_t>(longest_packet(s));
+    return static_cast<unsigned __int128>(duration) <= most;
+}
+
+}  // namespace
+
 // The audio starts after the header pages; the duration is the last page's granule position
-// (less the Opus pre-skip), found within the last kMaxPage bytes, 0 when none is; a chained
-// file's is the sum of its links' (chain.h), unknown (0) when they cannot all be read.
+// (less the Opus pre-skip), found within the last kMaxPage bytes, 0 when none is or when the
+// audio bytes cannot hold it; a chained file's is the sum of its links' (chain.h), unknown (0)
+// when they cannot all be read.
 AudioLayout layout_ogg(ByteSource& src)
 {
     AudioLayout l{src.size(), 0, src.size(), 0};
@@ -52,7 +78,9 @@ AudioLayout layout_ogg(ByteSource& src)
         ogg::Pages pages(src);
         const ogg::Stream s = ogg::read_stream(pages);
         l.audio_start = s.audio_start;
-        l.duration = ogg::chain_duration(pages, s).value_or(0);
+        const Micros duration = ogg::chain_duration(pages, s).value_or(0);
+        l.duration = holds(s, l.audio_end - l.audio_start, duration) ? duration : 0;
+        l.floor_bitrate = kFloorBitrate;
     });
     return l;
 }

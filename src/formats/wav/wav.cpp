@@ -19,7 +19,13 @@ Cut cut_wav(ByteSource& src, const Span& span)
     });
 }
 
-// The data chunk and its duration in sample frames (0 when the header does not parse).
+// The lowest sample rate of real PCM recordings: telephone speech (G.711's 8 kHz).
+constexpr std::uint64_t kLowestRate = 8000;
+
+// The data chunk and its duration in sample frames at the sample rate (0 when the header does
+// not parse): exact, and what decoders play; fmt's byte rate, which can say anything, is not
+// read. The floor: these sample frames at 8 kHz, so that a sample rate of 1 Hz (a file that
+// plays for days) lowers the threshold no further than a real telephone-rate file's.
 AudioLayout layout_wav(ByteSource& src)
 {
     AudioLayout l{src.size(), 0, src.size(), 0};
@@ -28,6 +34,7 @@ AudioLayout layout_wav(ByteSource& src)
         l.audio_start = s.data_offset;
         l.audio_end = s.data_offset + s.data_length;
         l.duration = samples_to_micros(s.frames(), s.sample_rate);
+        l.floor_bitrate = kLowestRate * s.block_align * 8;
     });
     return l;
 }
