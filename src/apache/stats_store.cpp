@@ -116,6 +116,10 @@ public:
         }
     }
 
+    // Under the mutex no other child comes between a read and a write; memcached and Redis
+    // are shared by a fleet and have no lock.
+    bool exclusive() const override { return g.mutex != nullptr; }
+
     apr_status_t status() const { return status_; }
 
 private:
