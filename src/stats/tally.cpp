@@ -302,7 +302,10 @@ Verdict Tally::record(Store& store, const Listen& l)
     const std::int64_t expires = (day + 1) * kDay + kGrace;
     Step step = add_bytes(store, key, fresh, l.threshold, expires, pause_);
     if (step == Step::Completed) {
-        step = decide(store, key, claim_id(), expires);
+        // Under an exclusive lock this request is the only one: it counts, and the entry takes
+        // one write as before; else the splitter decides among the requests that completed.
+        step = !store.exclusive() ? decide(store, key, claim_id(), expires)
+               : store.put(key, kCounted, expires) ? Step::Won : Step::Failed;
     }
     if (step == Step::Failed) {
         return record_alone(l);

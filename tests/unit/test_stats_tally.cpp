@@ -761,11 +761,12 @@ TEST(TallyStore, ADupNeedsNoStoreOnceThisProcessKnowsTheDownload)
     store.reset_counts();
     expect_verdict(other.record(store, whole()), State::Dup, false, false, false);
     EXPECT_EQ(store.gets, 0);
-    // A partial: a read, a write and the read back (tally.cpp, add_bytes).
+    // A partial: a read, a write, the pause and the read back (tally.cpp, add_bytes).
     store.reset_counts();
     EXPECT_EQ(t.record(store, listen({{0, 10}}, Kind::Range, Client::Ok, "192.0.2.9")).state, State::Partial);
     EXPECT_EQ(store.gets, 2);
     EXPECT_EQ(store.puts, 1);
+    EXPECT_EQ(w.pauses, 1);
     // Bytes the entry has already: the read alone.
     store.reset_counts();
     EXPECT_EQ(t.record(store, listen({{2, 8}}, Kind::Range, Client::Ok, "192.0.2.9")).state, State::Partial);
@@ -795,6 +796,31 @@ TEST(TallyStore, ADupNeedsNoSaltWhenItsRecheckIsDue)
     expect_verdict(t.record(store, listen({{0, 10}}, Kind::Range, Client::Ok, "192.0.2.9")), State::Partial,
                    false, false, true);
     EXPECT_EQ(store.gets, 3);
+}
+
+// A store whose lock keeps every other writer out (shmcb under its global mutex): nothing can
+// come between a read and a write, so a partial is one read and one write with no pause, and
+// the download one read and "c", as before the fleet's read back and splitter.
+TEST(TallyStore, AnExclusiveStoreNeedsNoReadBackNorSplitter)
+{
+    struct ExclusiveStore final : MapStore {
+        bool exclusive() const override { return true; }
+    } store;
+    World w;
+    Tally t = w.tally();
+    t.record(store, listen({{0, 1}}, Kind::Range, Client::Ok, "192.0.2.9"));  // the salt
+    store.reset_counts();
+    expect_verdict(t.record(store, listen({{0, 10}}, Kind::Range)), State::Partial, false, false, true);
+    EXPECT_EQ(store.gets, 1);
+    EXPECT_EQ(store.puts, 1);
+    store.reset_counts();
+    expect_verdict(t.record(store, whole()), State::Counted, true, false, true);
+    EXPECT_EQ(store.gets, 1);
+    EXPECT_EQ(store.puts, 1);
+    EXPECT_EQ(entry(store, kDay1), "c");
+    EXPECT_EQ(w.pauses, 0);
+    const std::string key = listener_key(store.map.at(salt_key(kDay1)).value, kAddress, kAgent, kFile, kDay1);
+    EXPECT_EQ(store.map.count(key + ":d"), 0u);
 }
 
 // The `i`-th of many listeners (one address, many User-Agents).
