@@ -79,17 +79,23 @@ Coverage joined(Coverage a, const Coverage& b)
 // read back. Another server's request that read before this write and writes after it replaces
 // it; the read back sees our bytes missing and writes the union again. Two requests that both
 // read before either writes (the common race) therefore end with one of them holding both
-// halves. The read back waits `pause` first: what remains is another request whose write and
-// read back both fall between this one's read and its write, which needs this one to stall
-// there for longer than the pause (see README, "Across servers"). Under an exclusive lock
-// nothing can come between: no read back.
+// halves. The read back waits the pause first, and a read older than half the pause (this
+// thread stalled after it) is made again before writing: what remains is another request whose
+// write and read back both fall between this one's read and its write, which needs this one to
+// stall longer than the pause just before its write reaches the store (README, "Across
+// servers"). Under an exclusive lock nothing can come between: no read back.
 Step add_bytes(Store& store, const std::string& key, const Coverage& fresh, Offset threshold, std::int64_t expires,
-               const std::function<void()>& pause)
+               const Tally::Timing& timing)
 {
+    constexpr std::int64_t kStale = Tally::kReadBackPauseMs * 1000 / 2;
     Coverage seen;
     Coverage mine = fresh;
+    const bool shared = !store.exclusive();
+    std::int64_t read_at = timing.micros();
     Step step = read_entry(store, key, seen);
-    for (int writes = 0; step == Step::Partial; ++writes) {
+    int writes = 0;
+    bool again = false;  // this read was made again: write whatever its age (a slow store)
+    while (step == Step::Partial) {
         const Offset had = seen.covered();
         mine = joined(std::move(mine), seen);
         if (mine.covered() >= threshold) {
@@ -98,13 +104,18 @@ Step add_bytes(Store& store, const std::string& key, const Coverage& fresh, Offs
         if (mine.covered() == had || writes == kWrites) {
             return Step::Partial;  // the entry holds our bytes (or we stop trying)
         }
-        if (!store.put(key, mine.encode(), expires)) {
-            return Step::Failed;
+        again = shared && !again && timing.micros() - read_at > kStale;
+        if (!again) {
+            if (!store.put(key, mine.encode(), expires)) {
+                return Step::Failed;
+            }
+            ++writes;
+            if (!shared) {
+                return Step::Partial;
+            }
+            timing.pause();
         }
-        if (store.exclusive()) {
-            return Step::Partial;
-        }
-        pause();
+        read_at = timing.micros();
         step = read_entry(store, key, seen);
     }
     return step;
@@ -187,11 +198,17 @@ const char* state_name(State s)
     return "ignored";
 }
 
-Tally::Tally(Clock clock, Random random, std::string secret, Pause pause)
-    : clock_(std::move(clock)), random_(std::move(random)), pause_(std::move(pause)), secret_(std::move(secret))
+Tally::Tally(Clock clock, Random random, std::string secret, Timing timing)
+    : clock_(std::move(clock)), random_(std::move(random)), timing_(std::move(timing)), secret_(std::move(secret))
 {
-    if (!pause_) {
-        pause_ = [] { std::this_thread::sleep_for(std::chrono::milliseconds(kReadBackPauseMs)); };
+    if (!timing_.pause) {
+        timing_.pause = [] { std::this_thread::sleep_for(std::chrono::milliseconds(kReadBackPauseMs)); };
+    }
+    if (!timing_.micros) {
+        timing_.micros = [] {
+            const auto since = std::chrono::steady_clock::now().time_since_epoch();
+            return static_cast<std::int64_t>(std::chrono::duration_cast<std::chrono::microseconds>(since).count());
+        };
     }
     std::random_device device;
     for (int i = 0; i < 4; ++i) {
@@ -300,7 +317,7 @@ Verdict Tally::record(Store& store, const Listen& l)
     // The whole exchange under the lock: with shmcb (a global mutex) nothing interleaves.
     const StoreLock held{store};
     const std::int64_t expires = (day + 1) * kDay + kGrace;
-    Step step = add_bytes(store, key, fresh, l.threshold, expires, pause_);
+    Step step = add_bytes(store, key, fresh, l.threshold, expires, timing_);
     if (step == Step::Completed) {
         // Under an exclusive lock this request is the only one: it counts, and the entry takes
         // one write as before; else the splitter decides among the requests that completed.

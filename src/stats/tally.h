@@ -85,16 +85,20 @@ class Tally {
 public:
     using Clock = std::function<std::int64_t()>;                 // Unix seconds
     using Random = std::function<std::string(std::size_t bytes)>;
-    using Pause = std::function<void()>;  // waits kReadBackPauseMs (tests: counts, returns)
-
     // How long a request waits between writing its bytes to a store shared by a fleet and
     // reading them back (tally.cpp, add_bytes): another server's request that read before the
-    // write and is this long late writing is seen replacing it.
+    // write and is this long late writing is seen replacing it. A request whose own read is
+    // older than half of it when it is about to write reads again first.
     static constexpr int kReadBackPauseMs = 2;
+    // The pause, and a monotonic clock in microseconds (tests: counted, and a clock they move).
+    struct Timing {
+        std::function<void()> pause;
+        std::function<std::int64_t()> micros;
+    };
 
     // `secret` (AudioStreamStatsSecret; may be empty) is mixed into the store's daily salt, so
     // that the store alone does not give the keys away (listener.h, keyed_salt).
-    Tally(Clock clock, Random random, std::string secret = {}, Pause pause = {});
+    Tally(Clock clock, Random random, std::string secret = {}, Timing timing = {});
 
     // Reads and updates `store`, each exchange under store.lock(). Thread-safe: the
     // salt and the memo of counted listeners are the Tally's own, under its mutex. Any request
@@ -123,7 +127,7 @@ private:
 
     Clock clock_;
     Random random_;
-    Pause pause_;
+    Timing timing_;
     std::mutex salt_mutex_;
     std::int64_t salt_day_ = INT64_MIN;
     std::int64_t salt_checked_ = 0;

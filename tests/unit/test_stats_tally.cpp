@@ -77,11 +77,13 @@ public:
 };
 
 // A clock the test moves, and salts "salt-00000000001", "salt-00000000002"... (16 bytes),
-// counted, and pauses before a read back that are counted, not waited.
+// counted, pauses before a read back that are counted, not waited, and a monotonic clock that
+// stands still unless a test moves it.
 struct World {
     std::int64_t now = kT0 + 12 * 3600;
     int salts_made = 0;
     std::atomic<int> pauses{0};
+    std::atomic<std::int64_t> micros{0};
 
     Tally tally()
     {
@@ -91,7 +93,7 @@ struct World {
                          s = "salt-" + std::string(11 - s.size(), '0') + s;
                          return s.substr(0, n);
                      },
-                     {}, [this] { ++pauses; });
+                     {}, Tally::Timing{[this] { ++pauses; }, [this] { return micros.load(); }});
     }
 };
 
@@ -821,6 +823,47 @@ TEST(TallyStore, AnExclusiveStoreNeedsNoReadBackNorSplitter)
     EXPECT_EQ(w.pauses, 0);
     const std::string key = listener_key(store.map.at(salt_key(kDay1)).value, kAddress, kAgent, kFile, kDay1);
     EXPECT_EQ(store.map.count(key + ":d"), 0u);
+}
+
+// A request that stalled after its read (its thread not run for over half the pause) reads
+// the entry again before it writes: another server's request may have written and read back
+// meanwhile, and a write from the old read would replace its bytes unseen.
+TEST(TallyStore, AReadOlderThanHalfThePauseIsMadeAgainBeforeTheWrite)
+{
+    struct StallingStore final : MapStore {
+        World* world = nullptr;
+        int stalls = 0;
+        bool slow = false;
+        Got get(const std::string& key, std::string& value) override
+        {
+            const Got got = MapStore::get(key, value);
+            if (stalls > 0) {
+                --stalls;
+                world->micros += Tally::kReadBackPauseMs * 1000;
+                map[key] = {"500-600", 0};  // another server's half, written meanwhile
+            }
+            world->micros += slow ? Tally::kReadBackPauseMs * 1000 : 0;
+            return got;
+        }
+    } store;
+    World w;
+    store.world = &w;
+    Tally t = w.tally();
+    t.record(store, listen({{0, 1}}, Kind::Range, Client::Ok, "192.0.2.9"));  // the salt
+    const std::string key = listener_key(store.map.at(salt_key(kDay1)).value, kAddress, kAgent, kFile, kDay1);
+    store.reset_counts();
+    store.stalls = 1;
+    expect_verdict(t.record(store, listen({{0, 10}}, Kind::Range)), State::Partial, false, false, true);
+    EXPECT_EQ(store.map.at(key).value, "0-10,500-600");
+    EXPECT_EQ(store.gets, 3);  // the read, the read again, the read back
+    EXPECT_EQ(store.puts, 1);
+    // A store slower than half the pause: read once more, then written all the same.
+    store.slow = true;
+    store.reset_counts();
+    expect_verdict(t.record(store, listen({{20, 30}}, Kind::Range)), State::Partial, false, false, true);
+    EXPECT_EQ(store.map.at(key).value, "0-10,20-30,500-600");
+    EXPECT_EQ(store.gets, 3);
+    EXPECT_EQ(store.puts, 1);
 }
 
 // The `i`-th of many listeners (one address, many User-Agents).
