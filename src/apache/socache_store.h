@@ -32,6 +32,9 @@ public:
     // shmcb is not safe across processes: its calls go under the global mutex.
     bool lock() override;
     void unlock() override;
+    // Under the mutex no other child comes between a read and a write; memcached and Redis
+    // are shared by a fleet and have no lock.
+    bool exclusive() const override { return cache_.mutex != nullptr; }
 
     apr_status_t status() const { return status_; }
 

@@ -66,7 +66,13 @@ std::string hashed(std::initializer_list<std::string_view> fields, std::size_t b
 std::string listener_key(std::string_view salt, std::string_view address, std::string_view user_agent,
                          std::string_view file, std::int64_t day)
 {
-    return "as1:" + std::to_string(day) + ":" + hashed({salt, address, user_agent, file});
+    const std::string hex = hashed({salt, address, user_agent, file});
+    // shmcb files an entry in the subcache its key's first byte picks (the byte's low bits): a
+    // first byte from 64 consecutive characters ('0' to 'o'), drawn from the hash, spreads the
+    // listeners over all of them (up to 64); with "as1:" first every listener went to one, and
+    // a 512 KB shmcb kept about 130 of them.
+    const int spread = std::stoi(hex.substr(0, 2), nullptr, 16) & 63;
+    return static_cast<char>('0' + spread) + ("as1:" + std::to_string(day) + ":" + hex);
 }
 
 std::string listener_tag(std::string_view salt, std::string_view address, std::string_view user_agent)

@@ -14,9 +14,10 @@ namespace audio_stream::stats {
 // as the IPv4 one. Anything that does not parse as an address comes back as it is.
 std::string listener_address(std::string_view ip);
 
-// The cache key of (listener, file) on UTC day `day`: "as1:<day>:" and 40 hex digits of
-// SHA-1(salt, address, user agent, file), each length-prefixed so that no two differ only in
-// where one ends.
+// The cache key of (listener, file) on UTC day `day`: a character from '0' to 'o' (the low six
+// bits of the hash's first byte, over '0'), "as1:<day>:" and 40 hex digits of SHA-1(salt,
+// address, user agent, file), each length-prefixed so that no two differ only in where one
+// ends. The first character spreads the keys over shmcb's subcaches.
 std::string listener_key(std::string_view salt, std::string_view address, std::string_view user_agent,
                          std::string_view file, std::int64_t day);
 

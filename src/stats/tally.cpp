@@ -1,7 +1,10 @@
 #include "tally.h"
 
+#include <chrono>
 #include <climits>
+#include <cstdio>
 #include <random>
+#include <thread>
 
 #include "listener.h"
 
@@ -22,12 +25,136 @@ constexpr std::int64_t kSaltRetry = 2;
 // the same moment (no compare-and-set), and each takes what the store kept at its next read.
 constexpr std::int64_t kSaltAfterPut = 2;
 constexpr const char* kCounted = "c";
+// "x" and a request's id: the request whose bytes completed the download is deciding whether it
+// counts it (the splitter's first register, in the listener's entry).
+constexpr char kDeciding = 'x';
+// The splitter's second register, beside the entry: once set, no request can win it any more.
+constexpr const char* kDecidedSuffix = ":d";
+// A request writes its coverage once, and again (at most twice) when the read back shows that
+// another server's write replaced it.
+constexpr int kWrites = 3;
 
 // Gives back a store lock taken with Store::lock() (which the caller checked) on every return.
 struct StoreLock {
     Store& store;
     ~StoreLock() { store.unlock(); }
 };
+
+// Where a request got to with the listener's entry.
+enum class Step {
+    Failed,     // the store failed
+    Taken,      // the download is counted, or being decided by the request that completed it
+    Partial,    // the entry holds this request's bytes, short of a download
+    Completed,  // this request's bytes take what the entry held to the threshold
+    Won,        // ... and this request is the one that counts it
+};
+
+// The listener's entry: "c" or a deciding request's mark (Taken), else its coverage (garbage
+// is an empty one).
+Step read_entry(Store& store, const std::string& key, Coverage& seen)
+{
+    std::string value;
+    switch (store.get(key, value)) {
+    case Store::Got::Failed: return Step::Failed;
+    case Store::Got::Absent: value.clear(); break;
+    case Store::Got::Found: break;
+    }
+    if (value == kCounted || (!value.empty() && value.front() == kDeciding)) {
+        return Step::Taken;
+    }
+    auto decoded = Coverage::decode(value);
+    seen = decoded ? std::move(*decoded) : Coverage();
+    return Step::Partial;
+}
+
+Coverage joined(Coverage a, const Coverage& b)
+{
+    for (const FileRange& r : b.ranges()) {
+        a.add(r);
+    }
+    return a;
+}
+
+// Adds this request's bytes to the listener's entry without compare-and-set: read, add, write,
+// read back. Another server's request that read before this write and writes after it replaces
+// it; the read back sees our bytes missing and writes the union again. Two requests that both
+// read before either writes (the common race) therefore end with one of them holding both
+// halves. The read back waits the pause first, and a read older than half the pause (this
+// thread stalled after it) is made again before writing: what remains is another request whose
+// write and read back both fall between this one's read and its write, which needs this one to
+// stall longer than the pause just before its write reaches the store (README, "Across
+// servers"). Under an exclusive lock nothing can come between: no read back.
+Step add_bytes(Store& store, const std::string& key, const Coverage& fresh, Offset threshold, std::int64_t expires,
+               const Tally::Timing& timing)
+{
+    constexpr std::int64_t kStale = Tally::kReadBackPauseMs * 1000 / 2;
+    Coverage seen;
+    Coverage mine = fresh;
+    const bool shared = !store.exclusive();
+    std::int64_t read_at = timing.micros();
+    Step step = read_entry(store, key, seen);
+    int writes = 0;
+    bool again = false;  // this read was made again: write whatever its age (a slow store)
+    while (step == Step::Partial) {
+        const Offset had = seen.covered();
+        mine = joined(std::move(mine), seen);
+        if (mine.covered() >= threshold) {
+            return Step::Completed;
+        }
+        if (mine.covered() == had || writes == kWrites) {
+            return Step::Partial;  // the entry holds our bytes (or we stop trying)
+        }
+        again = shared && !again && timing.micros() - read_at > kStale;
+        if (!again) {
+            if (!store.put(key, mine.encode(), expires)) {
+                return Step::Failed;
+            }
+            ++writes;
+            if (!shared) {
+                return Step::Partial;
+            }
+            timing.pause();
+        }
+        read_at = timing.micros();
+        step = read_entry(store, key, seen);
+    }
+    return step;
+}
+
+// Moir and Anderson's splitter over two keys, the entry (X) and its decided key (Y): write
+// our id to X; if Y is set, lose; set Y; win if X still holds our id. At most one request ever
+// wins: of two winners, the later one's write of X came after the earlier one's read of X,
+// hence after Y was set, and it would have read Y set. A request alone wins. Two requests that
+// run it in step: the later writer of X wins. Nobody wins (a miss, never a double count) when
+// one's write of X falls between another's setting of Y and its read of X.
+Step decide(Store& store, const std::string& key, const std::string& id, std::int64_t expires)
+{
+    const std::string mark = kDeciding + id;
+    const std::string decided = key + kDecidedSuffix;
+    std::string value;
+    if (!store.put(key, mark, expires)) {
+        return Step::Failed;
+    }
+    switch (store.get(decided, value)) {
+    case Store::Got::Failed: return Step::Failed;
+    case Store::Got::Found: return Step::Taken;
+    case Store::Got::Absent: break;
+    }
+    if (!store.put(decided, kCounted, expires)) {
+        return Step::Failed;
+    }
+    switch (store.get(key, value)) {
+    case Store::Got::Failed: return Step::Failed;
+    case Store::Got::Found: break;
+    case Store::Got::Absent: return Step::Taken;
+    }
+    if (value != mark) {
+        return Step::Taken;
+    }
+    // Later requests of other servers then know at their first read (a miss stays "x...").
+    (void)store.put(key, kCounted, expires);
+    return Step::Won;
+}
 
 bool counts(const Listen& l)
 {
@@ -71,14 +198,28 @@ const char* state_name(State s)
     return "ignored";
 }
 
-Tally::Tally(Clock clock, Random random, std::string secret)
-    : clock_(std::move(clock)), random_(std::move(random)), secret_(std::move(secret))
+Tally::Tally(Clock clock, Random random, std::string secret, Timing timing)
+    : clock_(std::move(clock)), random_(std::move(random)), timing_(std::move(timing)), secret_(std::move(secret))
 {
+    if (!timing_.pause) {
+        timing_.pause = [] { std::this_thread::sleep_for(std::chrono::milliseconds(kReadBackPauseMs)); };
+    }
+    if (!timing_.micros) {
+        timing_.micros = [] {
+            const auto since = std::chrono::steady_clock::now().time_since_epoch();
+            return static_cast<std::int64_t>(std::chrono::duration_cast<std::chrono::microseconds>(since).count());
+        };
+    }
     std::random_device device;
     for (int i = 0; i < 4; ++i) {
         const unsigned word = device();
         memo_secret_.append(reinterpret_cast<const char*>(&word), sizeof word);
     }
+    // Its own 64 random bits (not the memo's secret, which stays in this process).
+    const unsigned long long id = (static_cast<unsigned long long>(device()) << 32) | device();
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", id);
+    process_id_ = hex;
 }
 
 std::int64_t Tally::day_of(std::int64_t t)
@@ -173,34 +314,30 @@ Verdict Tally::record(Store& store, const Listen& l)
     if (!store.lock()) {
         return record_alone(l);
     }
+    // The whole exchange under the lock: with shmcb (a global mutex) nothing interleaves.
     const StoreLock held{store};
-    std::string value;
-    Coverage seen;
-    switch (store.get(key, value)) {
-    case Store::Got::Failed:
+    const std::int64_t expires = (day + 1) * kDay + kGrace;
+    Step step = add_bytes(store, key, fresh, l.threshold, expires, timing_);
+    if (step == Step::Completed) {
+        // Under an exclusive lock this request is the only one: it counts, and the entry takes
+        // one write as before; else the splitter decides among the requests that completed.
+        step = !store.exclusive() ? decide(store, key, claim_id(), expires)
+               : store.put(key, kCounted, expires) ? Step::Won : Step::Failed;
+    }
+    if (step == Step::Failed) {
         return record_alone(l);
-    case Store::Got::Found:
-        if (value == kCounted) {
-            remember_counted(memo, day);
-            return {State::Dup, false, false, true, listener_tag(salt, l.address, l.user_agent)};
-        }
-        if (auto decoded = Coverage::decode(value)) {
-            seen = std::move(*decoded);
-        }
-        break;
-    case Store::Got::Absent:
-        break;
     }
-    for (const FileRange& r : fresh.ranges()) {
-        seen.add(r);
-    }
-    const bool download = seen.covered() >= l.threshold;
-    const bool stored = store.put(key, download ? kCounted : seen.encode(), (day + 1) * kDay + kGrace);
-    if (download && stored) {
+    if (step == Step::Taken || step == Step::Won) {
         remember_counted(memo, day);
     }
-    return {download ? State::Counted : State::Partial, download, !stored, stored,
-            listener_tag(salt, l.address, l.user_agent)};
+    const State state = step == Step::Won ? State::Counted : step == Step::Taken ? State::Dup : State::Partial;
+    return {state, step == Step::Won, false, true, listener_tag(salt, l.address, l.user_agent)};
+}
+
+std::string Tally::claim_id()
+{
+    // 64 bits random to the process, then a count: unique among every server's requests.
+    return process_id_ + '.' + std::to_string(++claims_);
 }
 
 std::uint64_t Tally::memo_of(const Listen& l, std::int64_t day) const

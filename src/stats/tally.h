@@ -5,6 +5,7 @@
 #ifndef AUDIO_STREAM_STATS_TALLY_H
 #define AUDIO_STREAM_STATS_TALLY_H
 
+#include <atomic>
 #include <climits>
 #include <cstdint>
 #include <functional>
@@ -41,15 +42,20 @@ enum class State {
 };
 const char* state_name(State s);  // counted, dup, partial, ignored
 
-// The shared store: a key-value cache with expiry, no compare-and-set (mod_socache).
+// The shared store: a key-value cache with expiry, no compare-and-set (mod_socache). Each
+// key's get and put is atomic (memcached, Redis); nothing spans two keys.
 class Store {
 public:
     enum class Got { Found, Absent, Failed };
     virtual ~Store() = default;
-    // Held around each read-modify-write (and nothing else): a store not safe across
-    // processes (shmcb) takes a global mutex here. false: it could not be taken.
+    // Held around each exchange with the store (the salt; a listener's entry), and nothing
+    // else: a store not safe across processes (shmcb) takes a global mutex here, which makes
+    // the exchange atomic within one server. false: it could not be taken.
     virtual bool lock() { return true; }
     virtual void unlock() {}
+    // Whether lock() keeps every other writer out (shmcb's mutex; a fleet cannot share shmcb):
+    // then a write needs no read back.
+    virtual bool exclusive() const { return false; }
     virtual Got get(const std::string& key, std::string& value) = 0;
     virtual bool put(const std::string& key, const std::string& value, std::int64_t expires_unix) = 0;
 };
@@ -79,12 +85,22 @@ class Tally {
 public:
     using Clock = std::function<std::int64_t()>;                 // Unix seconds
     using Random = std::function<std::string(std::size_t bytes)>;
+    // How long a request waits between writing its bytes to a store shared by a fleet and
+    // reading them back (tally.cpp, add_bytes): another server's request that read before the
+    // write and is this long late writing is seen replacing it. A request whose own read is
+    // older than half of it when it is about to write reads again first.
+    static constexpr int kReadBackPauseMs = 2;
+    // The pause, and a monotonic clock in microseconds (tests: counted, and a clock they move).
+    struct Timing {
+        std::function<void()> pause;
+        std::function<std::int64_t()> micros;
+    };
 
     // `secret` (AudioStreamStatsSecret; may be empty) is mixed into the store's daily salt, so
     // that the store alone does not give the keys away (listener.h, keyed_salt).
-    Tally(Clock clock, Random random, std::string secret = {});
+    Tally(Clock clock, Random random, std::string secret = {}, Timing timing = {});
 
-    // Reads and updates `store`, each read-modify-write under store.lock(). Thread-safe: the
+    // Reads and updates `store`, each exchange under store.lock(). Thread-safe: the
     // salt and the memo of counted listeners are the Tally's own, under its mutex. Any request
     // past a UTC midnight first empties the memo of the days before, counted or not.
     Verdict record(Store& store, const Listen& listen);
@@ -105,8 +121,13 @@ private:
     // Empty when the store failed.
     std::string salt_for(Store& store, std::int64_t day, std::int64_t now);
 
+    // A request's id when it decides a download (tally.cpp, decide): unique among every
+    // server's requests.
+    std::string claim_id();
+
     Clock clock_;
     Random random_;
+    Timing timing_;
     std::mutex salt_mutex_;
     std::int64_t salt_day_ = INT64_MIN;
     std::int64_t salt_checked_ = 0;
@@ -123,6 +144,8 @@ private:
     std::unordered_set<std::uint64_t> counted_;
     std::int64_t counted_day_ = INT64_MIN;
     std::string memo_secret_;  // random to the process, hashed before each memo
+    std::string process_id_;  // 64 random bits in hex: the first part of claim_id
+    std::atomic<std::uint64_t> claims_{0};
     // A leaf lock: taken under the store's lock, never the other way round (salt_for takes
     // salt_mutex_, then the store's). Shared by the threads that only look.
     std::shared_mutex memo_mutex_;

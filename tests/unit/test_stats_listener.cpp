@@ -77,21 +77,24 @@ TEST(ListenerAddress, OnlyTheViewIsRead)
     EXPECT_EQ(listener_address(std::string_view(v4).substr(0, 9)), "192.0.2.1");
 }
 
+// The spreading character, then `prefix`, then 40 hex digits whose first byte's low six bits,
+// over '0', are that character.
 bool is_hex_key(const std::string& key, const std::string& prefix)
 {
-    if (key.size() != prefix.size() + 40 || key.compare(0, prefix.size(), prefix) != 0) {
+    if (key.size() != 1 + prefix.size() + 40 || key.compare(1, prefix.size(), prefix) != 0) {
         return false;
     }
-    for (std::size_t i = prefix.size(); i < key.size(); ++i) {
+    for (std::size_t i = 1 + prefix.size(); i < key.size(); ++i) {
         const char c = key[i];
         if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
             return false;
         }
     }
-    return true;
+    const int first = std::stoi(key.substr(1 + prefix.size(), 2), nullptr, 16);
+    return key[0] == '0' + (first & 63);
 }
 
-TEST(ListenerKey, IsVersionDayAndFortyLowercaseHexDigits)
+TEST(ListenerKey, IsASpreadingCharacterVersionDayAndFortyLowercaseHexDigits)
 {
     EXPECT_TRUE(is_hex_key(listener_key("s", "192.0.2.1", "ua", "host/a.mp3", 19700), "as1:19700:"));
     EXPECT_TRUE(is_hex_key(listener_key("", "", "", "", 0), "as1:0:"));
@@ -99,14 +102,15 @@ TEST(ListenerKey, IsVersionDayAndFortyLowercaseHexDigits)
 }
 
 // SHA-1 over "<len>:<field>" for salt, address, user agent and file, in that order: an
-// independent value, so that the hashing cannot change without this test noticing.
+// independent value, so that the hashing cannot change without this test noticing. The first
+// character: 0xaf & 63 = 47, '0' + 47 = '_'; 0x19 & 63 = 25, '0' + 25 = 'I'.
 TEST(ListenerKey, IsTheSha1OfTheLengthPrefixedFields)
 {
     // printf '0:0:0:0:' | sha1sum
-    EXPECT_EQ(listener_key("", "", "", "", 0), "as1:0:af7d6b824c96b832606097156d3f5aec9a15b5af");
+    EXPECT_EQ(listener_key("", "", "", "", 0), "_as1:0:af7d6b824c96b832606097156d3f5aec9a15b5af");
     // printf '4:salt9:192.0.2.12:ua10:host/a.mp3' | sha1sum
     EXPECT_EQ(listener_key("salt", "192.0.2.1", "ua", "host/a.mp3", 20000),
-              "as1:20000:19ea098f0f8b779b557ead834eee9365998e8765");
+              "Ias1:20000:19ea098f0f8b779b557ead834eee9365998e8765");
 }
 
 TEST(ListenerKey, TheSameInputsGiveTheSameKey)

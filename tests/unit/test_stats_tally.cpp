@@ -8,7 +8,9 @@
 
 #include <atomic>
 #include <climits>
+#include <condition_variable>
 #include <cstdint>
+#include <cstdio>
 #include <map>
 #include <mutex>
 #include <string>
@@ -75,10 +77,13 @@ public:
 };
 
 // A clock the test moves, and salts "salt-00000000001", "salt-00000000002"... (16 bytes),
-// counted.
+// counted, pauses before a read back that are counted, not waited, and a monotonic clock that
+// stands still unless a test moves it.
 struct World {
     std::int64_t now = kT0 + 12 * 3600;
     int salts_made = 0;
+    std::atomic<int> pauses{0};
+    std::atomic<std::int64_t> micros{0};
 
     Tally tally()
     {
@@ -87,7 +92,8 @@ struct World {
                          std::string s = std::to_string(++salts_made);
                          s = "salt-" + std::string(11 - s.size(), '0') + s;
                          return s.substr(0, n);
-                     });
+                     },
+                     {}, Tally::Timing{[this] { ++pauses; }, [this] { return micros.load(); }});
     }
 };
 
@@ -477,13 +483,13 @@ TEST(TallySalt, IsReadAgainEveryMinute)
     World w;
     Tally t = w.tally();
     MapStore store;
-    t.record(store, listen({{0, 10}}, Kind::Range));  // salt: get, put, get; key: get, put
-    EXPECT_EQ(store.gets, 3);
+    t.record(store, listen({{0, 10}}, Kind::Range));  // salt: get, put, get; key: get, put, get
+    EXPECT_EQ(store.gets, 4);
     EXPECT_EQ(store.puts, 2);
     store.reset_counts();
     // The child that put the salt reads it again two seconds later (another may have put one).
     w.now += 1;
-    t.record(store, listen({{5, 10}}, Kind::Range));  // key only
+    t.record(store, listen({{5, 10}}, Kind::Range));  // key only (nothing new to write)
     EXPECT_EQ(store.gets, 1);
     store.reset_counts();
     w.now += 1;
@@ -492,13 +498,13 @@ TEST(TallySalt, IsReadAgainEveryMinute)
     store.reset_counts();
     // A salt read from the store is trusted for a minute.
     w.now += 59;
-    t.record(store, listen({{10, 20}}, Kind::Range));  // key only
-    EXPECT_EQ(store.gets, 1);
+    t.record(store, listen({{10, 20}}, Kind::Range));  // key only: get, put, get
+    EXPECT_EQ(store.gets, 2);
     EXPECT_EQ(store.puts, 1);
     store.reset_counts();
     w.now += 1;
     t.record(store, listen({{20, 30}}, Kind::Range));  // salt read again (found), then the key
-    EXPECT_EQ(store.gets, 2);
+    EXPECT_EQ(store.gets, 3);
     EXPECT_EQ(store.puts, 1);
     EXPECT_EQ(entry(store, kDay1), "0-30");
     EXPECT_EQ(w.salts_made, 1);
@@ -757,11 +763,22 @@ TEST(TallyStore, ADupNeedsNoStoreOnceThisProcessKnowsTheDownload)
     store.reset_counts();
     expect_verdict(other.record(store, whole()), State::Dup, false, false, false);
     EXPECT_EQ(store.gets, 0);
-    // A partial: one read and one write.
+    // A partial: a read, a write, the pause and the read back (tally.cpp, add_bytes).
     store.reset_counts();
     EXPECT_EQ(t.record(store, listen({{0, 10}}, Kind::Range, Client::Ok, "192.0.2.9")).state, State::Partial);
-    EXPECT_EQ(store.gets, 1);
+    EXPECT_EQ(store.gets, 2);
     EXPECT_EQ(store.puts, 1);
+    EXPECT_EQ(w.pauses, 1);
+    // Bytes the entry has already: the read alone.
+    store.reset_counts();
+    EXPECT_EQ(t.record(store, listen({{2, 8}}, Kind::Range, Client::Ok, "192.0.2.9")).state, State::Partial);
+    EXPECT_EQ(store.gets, 1);
+    EXPECT_EQ(store.puts, 0);
+    // The download: its read, then the splitter's two writes and two reads, then "c".
+    store.reset_counts();
+    EXPECT_EQ(t.record(store, listen({{0, kSize}}, Kind::Full, Client::Ok, "192.0.2.9")).state, State::Counted);
+    EXPECT_EQ(store.gets, 3);
+    EXPECT_EQ(store.puts, 3);
 }
 
 // A duplicate is known by the listener itself: when the salt is due to be read again, the dup
@@ -777,10 +794,76 @@ TEST(TallyStore, ADupNeedsNoSaltWhenItsRecheckIsDue)
     expect_verdict(t.record(store, whole()), State::Dup, false, false, false);
     EXPECT_EQ(store.gets, 0);
     EXPECT_EQ(store.puts, 0);
-    // A listener not counted yet reads the salt again, then its entry.
+    // A listener not counted yet reads the salt again, then its entry (and reads it back).
     expect_verdict(t.record(store, listen({{0, 10}}, Kind::Range, Client::Ok, "192.0.2.9")), State::Partial,
                    false, false, true);
-    EXPECT_EQ(store.gets, 2);
+    EXPECT_EQ(store.gets, 3);
+}
+
+// A store whose lock keeps every other writer out (shmcb under its global mutex): nothing can
+// come between a read and a write, so a partial is one read and one write with no pause, and
+// the download one read and "c", as before the fleet's read back and splitter.
+TEST(TallyStore, AnExclusiveStoreNeedsNoReadBackNorSplitter)
+{
+    struct ExclusiveStore final : MapStore {
+        bool exclusive() const override { return true; }
+    } store;
+    World w;
+    Tally t = w.tally();
+    t.record(store, listen({{0, 1}}, Kind::Range, Client::Ok, "192.0.2.9"));  // the salt
+    store.reset_counts();
+    expect_verdict(t.record(store, listen({{0, 10}}, Kind::Range)), State::Partial, false, false, true);
+    EXPECT_EQ(store.gets, 1);
+    EXPECT_EQ(store.puts, 1);
+    store.reset_counts();
+    expect_verdict(t.record(store, whole()), State::Counted, true, false, true);
+    EXPECT_EQ(store.gets, 1);
+    EXPECT_EQ(store.puts, 1);
+    EXPECT_EQ(entry(store, kDay1), "c");
+    EXPECT_EQ(w.pauses, 0);
+    const std::string key = listener_key(store.map.at(salt_key(kDay1)).value, kAddress, kAgent, kFile, kDay1);
+    EXPECT_EQ(store.map.count(key + ":d"), 0u);
+}
+
+// A request that stalled after its read (its thread not run for over half the pause) reads
+// the entry again before it writes: another server's request may have written and read back
+// meanwhile, and a write from the old read would replace its bytes unseen.
+TEST(TallyStore, AReadOlderThanHalfThePauseIsMadeAgainBeforeTheWrite)
+{
+    struct StallingStore final : MapStore {
+        World* world = nullptr;
+        int stalls = 0;
+        bool slow = false;
+        Got get(const std::string& key, std::string& value) override
+        {
+            const Got got = MapStore::get(key, value);
+            if (stalls > 0) {
+                --stalls;
+                world->micros += Tally::kReadBackPauseMs * 1000;
+                map[key] = {"500-600", 0};  // another server's half, written meanwhile
+            }
+            world->micros += slow ? Tally::kReadBackPauseMs * 1000 : 0;
+            return got;
+        }
+    } store;
+    World w;
+    store.world = &w;
+    Tally t = w.tally();
+    t.record(store, listen({{0, 1}}, Kind::Range, Client::Ok, "192.0.2.9"));  // the salt
+    const std::string key = listener_key(store.map.at(salt_key(kDay1)).value, kAddress, kAgent, kFile, kDay1);
+    store.reset_counts();
+    store.stalls = 1;
+    expect_verdict(t.record(store, listen({{0, 10}}, Kind::Range)), State::Partial, false, false, true);
+    EXPECT_EQ(store.map.at(key).value, "0-10,500-600");
+    EXPECT_EQ(store.gets, 3);  // the read, the read again, the read back
+    EXPECT_EQ(store.puts, 1);
+    // A store slower than half the pause: read once more, then written all the same.
+    store.slow = true;
+    store.reset_counts();
+    expect_verdict(t.record(store, listen({{20, 30}}, Kind::Range)), State::Partial, false, false, true);
+    EXPECT_EQ(store.map.at(key).value, "0-10,20-30,500-600");
+    EXPECT_EQ(store.gets, 3);
+    EXPECT_EQ(store.puts, 1);
 }
 
 // The `i`-th of many listeners (one address, many User-Agents).
@@ -973,6 +1056,169 @@ TEST(TallyStore, EachReadModifyWriteIsUnderTheStoreLock)
     store.refuse = true;
     expect_verdict(t.record(store, listen({{0, 10}}, Kind::Range, Client::Ok, "192.0.2.77")), State::Partial,
                    false, true, false);
+}
+
+// ---- two servers at once (no compare-and-set) ------------------------------------------------
+
+// Two servers' Tallies on one store, each request on its own thread, their gets and puts taken
+// in the order a schedule says ("ab" is one operation of a, then one of b); once the schedule
+// is used up, or one request is done, the other runs on. Each operation is atomic, as one key's
+// get or put is in memcached and Redis.
+class Interleaved {
+public:
+    class Side final : public Store {
+    public:
+        Side(Interleaved& race, int who) : race_(race), who_(who) {}
+        Got get(const std::string& key, std::string& value) override
+        {
+            return race_.in_turn(who_, [&] { return race_.map.get(key, value); });
+        }
+        bool put(const std::string& key, const std::string& value, std::int64_t expires) override
+        {
+            return race_.in_turn(who_, [&] { return race_.map.put(key, value, expires); });
+        }
+
+    private:
+        Interleaved& race_;
+        int who_;
+    };
+
+    // Runs a's and b's request at once in `schedule`'s order; their verdicts.
+    std::vector<Verdict> run(const std::string& schedule, Tally& a, const Listen& la, Tally& b, const Listen& lb)
+    {
+        schedule_ = schedule;
+        next_ = 0;
+        done_[0] = done_[1] = false;
+        std::vector<Verdict> verdicts(2, Verdict{State::Ignored, false});
+        Side sa(*this, 0);
+        Side sb(*this, 1);
+        std::thread ta([&] { verdicts[0] = a.record(sa, la); finish(0); });
+        std::thread tb([&] { verdicts[1] = b.record(sb, lb); finish(1); });
+        ta.join();
+        tb.join();
+        return verdicts;
+    }
+
+    MapStore map;
+
+private:
+    template <typename Op>
+    auto in_turn(int who, Op op) -> decltype(op())
+    {
+        std::unique_lock<std::mutex> lock(mutex_);
+        turn_.wait(lock, [&] {
+            return next_ >= schedule_.size() || schedule_[next_] - 'a' == who || done_[1 - who];
+        });
+        ++next_;
+        auto result = op();
+        turn_.notify_all();
+        return result;
+    }
+
+    void finish(int who)
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        done_[who] = true;
+        turn_.notify_all();
+    }
+
+    std::mutex mutex_;
+    std::condition_variable turn_;
+    std::string schedule_;
+    std::size_t next_ = 0;
+    bool done_[2] = {false, false};
+};
+
+// Two servers that have today's salt (read before the race, so that the schedules are the
+// listener's entry alone).
+struct Fleet {
+    World w;
+    Tally a = w.tally();
+    Tally b = w.tally();
+    Interleaved race;
+
+    Fleet()
+    {
+        a.record(race.map, listen({{0, 1}}, Kind::Range, Client::Ok, "198.51.100.1"));
+        b.record(race.map, listen({{0, 1}}, Kind::Range, Client::Ok, "198.51.100.2"));
+    }
+
+    int downloads(const std::string& schedule, const Listen& la, const Listen& lb)
+    {
+        const std::vector<Verdict> v = race.run(schedule, a, la, b, lb);
+        return v[0].download + v[1].download;
+    }
+};
+
+Listen first_half() { return listen({{0, kThreshold / 2}}, Kind::Range); }
+Listen second_half() { return listen({{kThreshold / 2, kThreshold}}, Kind::Range); }
+
+// The race the fleet test measures: the halves of one download finish at once on two servers,
+// both read the entry before either writes it. The read back shows one of them its bytes
+// replaced; it writes both halves and counts.
+TEST(TallyRace, HalvesThatBothReadBeforeEitherWritesCountOnce)
+{
+    for (const char* schedule : {"abababababababababab", "baababababababababab", "aabbaabbaabbaabbaabb"}) {
+        Fleet f;
+        EXPECT_EQ(f.downloads(schedule, first_half(), second_half()), 1) << schedule;
+        EXPECT_EQ(entry(f.race.map, kDay1), "c") << schedule;
+    }
+}
+
+// Two whole files at once (each one a download alone): the splitter lets one count, where a
+// read-modify-write counted both.
+TEST(TallyRace, TwoWholeFilesAtOnceCountOnce)
+{
+    for (const char* schedule : {"abababababababababab", "aabbaabbaabbaabbaabb", "abbaabbaabbaabbaabba"}) {
+        Fleet f;
+        EXPECT_EQ(f.downloads(schedule, whole(), whole()), 1) << schedule;
+    }
+}
+
+// Every order of the two requests' operations (the first 14 of them; the rest as they come):
+// never two downloads. Misses remain where one request stalls (the pause before the read back
+// is not modelled here: each order is one schedule of 2^14): the halves when one request's
+// write and read back both fall between the other's read and its write; the whole files when
+// one's id is written between the other's setting of the decided key and its read of the entry.
+TEST(TallyRace, NoInterleavingCountsTwice)
+{
+    const int length = 14;
+    for (const bool halves : {true, false}) {
+        int missed = 0;
+        for (int bits = 0; bits < (1 << length); ++bits) {
+            std::string schedule;
+            for (int i = 0; i < length; ++i) {
+                schedule += (bits >> i) & 1 ? 'b' : 'a';
+            }
+            Fleet f;
+            const int n = halves ? f.downloads(schedule, first_half(), second_half()) : f.downloads(schedule, whole(), whole());
+            ASSERT_LE(n, 1) << schedule;
+            missed += n == 0;
+        }
+        std::printf("%s: %d of %d schedules missed\n", halves ? "halves" : "whole files", missed, 1 << length);
+    }
+}
+
+// The miss that remains for the halves: b reads, writes and reads back its half all while a
+// is between its read and its write; a's write replaces b's half, and both saw their own.
+// Nothing is lost for good: the listener's next request of b's half makes the download.
+TEST(TallyRace, AHalfReplacedAfterItsReadBackIsMissedUntilTheNextRequest)
+{
+    Fleet f;
+    EXPECT_EQ(f.downloads("abbbaa", first_half(), second_half()), 0);
+    EXPECT_EQ(entry(f.race.map, kDay1), "0-" + std::to_string(kThreshold / 2));
+    expect_verdict(f.b.record(f.race.map, second_half()), State::Counted, true, false, true);
+}
+
+// The splitter's miss: b writes its id between a's setting of the decided key and a's read of
+// the entry; a then sees b's id, b sees the key set, and neither counts. The entry keeps b's
+// mark: the download is not counted today (a miss, never a double count).
+TEST(TallyRace, AnIdWrittenBetweenTheOthersDoorAndCheckIsAMiss)
+{
+    Fleet f;
+    // a: read; b: read; a: write id, read decided, set decided; b: write id; a: read entry.
+    EXPECT_EQ(f.downloads("abaaaba", whole(), whole()), 0);
+    EXPECT_EQ(f.a.record(f.race.map, whole()).state, State::Dup);
 }
 
 // ---- record_alone ------------------------------------------------------------------------------
