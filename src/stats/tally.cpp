@@ -297,13 +297,13 @@ Verdict Tally::record(Store& store, const Listen& l)
 {
     const std::int64_t now = clock_();
     const std::int64_t day = day_of(now);
-    forget_past_days(day);
     const Coverage fresh = coverage_of(l.sent);
     if (!counts(l) || fresh.covered() == 0) {
+        forget_past_days(day);
         return record_alone(l);  // not degraded: nothing to count with the store
     }
     const std::uint64_t memo = memo_of(l, day);
-    if (counted_before(memo)) {
+    if (counted_before(memo, day)) {
         return {State::Dup, false};
     }
     const std::string salt = salt_for(store, day, now);
@@ -366,10 +366,17 @@ void Tally::forget_past_days(std::int64_t day)
     counted_day_ = day;
 }
 
-bool Tally::counted_before(std::uint64_t memo)
+bool Tally::counted_before(std::uint64_t memo, std::int64_t day)
 {
-    std::shared_lock<std::shared_mutex> lock(memo_mutex_);
-    return counted_.count(memo) != 0;
+    {
+        // One shared lock for a duplicate, the most common request once a player has its file.
+        std::shared_lock<std::shared_mutex> lock(memo_mutex_);
+        if (day == counted_day_) {
+            return counted_.count(memo) != 0;
+        }
+    }
+    forget_past_days(day);
+    return false;
 }
 
 void Tally::remember_counted(std::uint64_t memo, std::int64_t day)

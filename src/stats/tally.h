@@ -138,7 +138,7 @@ private:
     // no salt and no SHA-1. Kept as 64-bit hashes keyed by a number random to the process, never
     // the address; cleared when full, and by the first request of a new UTC day.
     void forget_past_days(std::int64_t day);
-    bool counted_before(std::uint64_t memo);
+    bool counted_before(std::uint64_t memo, std::int64_t day);  // forgets past days first
     void remember_counted(std::uint64_t memo, std::int64_t day);
     std::uint64_t memo_of(const Listen& listen, std::int64_t day) const;
     std::unordered_set<std::uint64_t> counted_;
