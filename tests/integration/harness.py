@@ -4,6 +4,7 @@ Each test class starts its own httpd on a free loopback port with the module and
 snippets from conf/, serves a world-readable docroot under a temporary directory, and checks
 the error log for lines it did not expect.
 """
+import html
 import os
 import re
 import shutil
@@ -76,6 +77,15 @@ def chromium_dump_dom(url, *flags, timeout):
             proc.communicate()
             return None
     return proc.returncode, dom, err
+
+
+def autotest_result(dom):
+    """The JSON text demo/index.html's autotest mode wrote into <pre id="result"> (empty when
+    it wrote none) and its last step line, from a --dump-dom of the page."""
+    m = re.search(r'<pre id="result">(.*?)</pre>', dom, re.S)
+    step = re.search(r'<p class="status" id="autotest-step">(.*?)</p>', dom, re.S)
+    return (html.unescape(m.group(1)).strip() if m else "",
+            html.unescape(step.group(1)) if step else "step: none")
 
 
 def free_port():

@@ -13,7 +13,6 @@ Three copies of the page and a 60 s MP3, each configured by an .htaccess:
                  under a 64K piece, so Chromium fetches the cut in several ranges and seeks
                  inside it.
 """
-import html
 import json
 import os
 import re
@@ -26,7 +25,7 @@ import tempfile
 import time
 import urllib.parse
 
-from harness import REPO, ServerTestCase, chromium_dump_dom, request, write_file
+from harness import REPO, ServerTestCase, autotest_result, chromium_dump_dom, request, write_file
 
 SAMPLE_SECONDS = 60
 SEEK_TO = 40
@@ -165,13 +164,10 @@ class ChromiumPlayback(ServerTestCase):
         if done is None:
             self.fail(f"chromium did not finish within {CHROMIUM_TIMEOUT} s loading {path}")
         returncode, dom, err = done
-        m = re.search(r'<pre id="result">(.*?)</pre>', dom, re.S)
-        text = html.unescape(m.group(1)).strip() if m else ""
+        text, step = autotest_result(dom)
         if not text:
-            step = re.search(r'<p class="status" id="autotest-step">(.*?)</p>', dom, re.S)
             raise NoResult(f"no autotest result in the page loaded from {path} "
-                      f"(chromium exit {returncode}; "
-                      f"last autotest {html.unescape(step.group(1)) if step else 'step: none'})"
+                      f"(chromium exit {returncode}; last autotest {step})"
                       f"\n--- chromium stderr (tail) ---\n{tail(err)}")
         try:
             return json.loads(text), dom, err
