@@ -47,6 +47,7 @@ struct StatsServer {
     const char* name = nullptr;
     const char* args = nullptr;
     std::string secret;  // AudioStreamStatsSecret's bytes
+    bool on = false;     // AudioStreamStats On in some server's configuration (check_config)
 
     SocacheHandle cache;
     server_rec quiet{};  // the main server with logging off, for the provider's calls
@@ -266,11 +267,10 @@ int stats_check_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*, server_rec* 
             st.cache.provider = lookup_provider(kDefaultProvider);
             st.name = st.cache.provider ? kDefaultProvider : nullptr;
         }
-        bool on = false;
         for (const server_rec* v = s; v; v = v->next) {
-            on = on || server_record(v).stats_on;
+            st.on = st.on || server_record(v).stats_on;
         }
-        if (on && !st.cache.provider) {
+        if (st.on && !st.cache.provider) {
             ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, s,
                          "AS0050: AudioStreamStats On needs a cache to count in: load mod_socache_shmcb "
                          "(a2enmod socache_shmcb), or name one with AudioStreamStatsCache");
@@ -291,9 +291,7 @@ int stats_post_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t* ptemp, server_
         return OK;
     }
     StatsServer* st = server_record(s).stats;  // made by check_config
-    bool on = false;
     for (server_rec* v = s; v; v = v->next) {
-        on = on || server_record(v).stats_on;
         server_record(v).stats = st;
     }
     if (!st) {
@@ -303,7 +301,7 @@ int stats_post_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t* ptemp, server_
     if (!st->cache.provider) {
         return OK;
     }
-    if (on && st->secret.empty()) {
+    if (st->on && st->secret.empty()) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "AS0054: AudioStreamStats On without AudioStreamStatsSecret: "
                      "whoever can read the stats cache (%s) finds the day's salt beside the keys, and can "
                      "recover a listener's IPv4 address from a key by trying all 2^32 with a guessed "
