@@ -24,6 +24,7 @@ constexpr unsigned kDefaultMaxRanges = 200;
 // and at 128 KiB 35% more CPU.
 constexpr Offset kDefaultReadThreshold = Offset{16} << 10;
 constexpr bool kDefaultTimeSeek = true;
+constexpr bool kDefaultHls = true;
 // Covers the bodies browsers pull per request (windows, pieces of a few MiB) over HTTP/2 and
 // TLS; each stream holds at most this much in its snapshot (BENCHMARKS.md).
 constexpr Offset kDefaultSnapshotSize = Offset{4} << 20;
@@ -41,6 +42,7 @@ struct DirConfig {
     apr_int64_t snapshot_size;   // 0 = never snapshot
     apr_int64_t stats;           // 0 or 1
     apr_int64_t share_snapshots;  // 0 or 1
+    apr_int64_t hls;             // 0 or 1
 };
 
 namespace {
@@ -56,7 +58,7 @@ apr_int64_t value_or_default(apr_int64_t value, apr_int64_t fallback)
 void* create_dir_config(apr_pool_t* p, char*) noexcept
 {
     auto* c = static_cast<DirConfig*>(apr_palloc(p, sizeof(DirConfig)));
-    *c = DirConfig{kUnset, kUnset, kUnset, kUnset, kUnset, kUnset, kUnset, kUnset};
+    *c = DirConfig{kUnset, kUnset, kUnset, kUnset, kUnset, kUnset, kUnset, kUnset, kUnset};
     return c;
 }
 
@@ -74,6 +76,7 @@ void* merge_dir_config(apr_pool_t* p, void* base_v, void* add_v) noexcept
     c->snapshot_size = value_or_default(add->snapshot_size, base->snapshot_size);
     c->stats = value_or_default(add->stats, base->stats);
     c->share_snapshots = value_or_default(add->share_snapshots, base->share_snapshots);
+    c->hls = value_or_default(add->hls, base->hls);
     return c;
 }
 
@@ -119,6 +122,11 @@ Offset snapshot_size(const DirConfig& c)
 bool time_seek(const DirConfig& c)
 {
     return value_or_default(c.time_seek, kDefaultTimeSeek ? 1 : 0) != 0;
+}
+
+bool hls(const DirConfig& c)
+{
+    return value_or_default(c.hls, kDefaultHls ? 1 : 0) != 0;
 }
 
 bool stats(const DirConfig& c)
@@ -198,6 +206,8 @@ const Setting kReadThreshold{&DirConfig::read_threshold,
 // TAKE1 rather than FLAG: httpd's FLAG message does not name the value it refused.
 const Setting kTimeSeek{&DirConfig::time_seek, [](std::string_view t) { return widen(parse_on_off(t)); },
                         "AudioStreamTimeSeek: '%s' is not On or Off"};
+const Setting kHls{&DirConfig::hls, [](std::string_view t) { return widen(parse_on_off(t)); },
+                   "AudioStreamHLS: '%s' is not On or Off"};
 const Setting kSnapshotSize{&DirConfig::snapshot_size,
                             [](std::string_view t) { return widen(parse_snapshot_size(t)); },
                             "AudioStreamSnapshotSize: '%s' is not a size (use bytes or K/M/G, "
@@ -250,6 +260,9 @@ const command_rec directives[] = {
                          "their headers instead of sent with sendfile (K/M suffix); 0 = always sendfile"),
     AUDIO_STREAM_SETTING("AudioStreamTimeSeek", kTimeSeek,
                          "On: ?t=SECONDS serves the file from that time on, as a file of its own"),
+    AUDIO_STREAM_SETTING("AudioStreamHLS", kHls,
+                         "On: FILE/index.m3u8 and FILE/master.m3u8 serve the file as HLS, with "
+                         "its segments under FILE/"),
     AUDIO_STREAM_SETTING("AudioStreamSnapshotSize", kSnapshotSize,
                          "Largest body sent over HTTP/2 or TLS from a private snapshot (K/M/G "
                          "suffix); larger bodies are read in chunks; 0 = never snapshot"),

@@ -39,6 +39,7 @@ PiecePolicy piece_policy(const DirConfig& c);
 unsigned max_ranges(const DirConfig& c);     // 0 = unlimited
 Offset read_threshold(const DirConfig& c);   // 0 = always sendfile
 bool time_seek(const DirConfig& c);
+bool hls(const DirConfig& c);                // AudioStreamHLS
 Offset snapshot_size(const DirConfig& c);    // 0 = never snapshot
 bool stats(const DirConfig& c);             // AudioStreamStats
 bool share_snapshots(const DirConfig& c);   // AudioStreamShareSnapshots

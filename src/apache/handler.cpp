@@ -16,6 +16,7 @@
 #include "../response_plan.h"
 #include "config.h"
 #include "emit.h"
+#include "hls.h"
 #include "request_state.h"
 #include "stats.h"
 #include "time_seek.h"
@@ -62,7 +63,7 @@ Answer check_file(request_rec* r)
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "AS0002: not serving a directory: %s", r->filename);
         return HTTP_NOT_FOUND;
     }
-    if (r->used_path_info != AP_REQ_ACCEPT_PATH_INFO && r->path_info && *r->path_info) {
+    if (r->used_path_info != AP_REQ_ACCEPT_PATH_INFO && r->path_info && *r->path_info && !wants_hls(r)) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "AS0003: file does not exist: %s%s", r->filename,
                       r->path_info);
         return HTTP_NOT_FOUND;
@@ -106,16 +107,18 @@ void set_file_headers(request_rec* r, apr_file_t* fd)
     apr_table_setn(r->headers_out, "Accept-Ranges", "bytes");
 }
 
-// What the URL stands for: the whole file, or a time-seek cut (which `cut` then owns).
+// What the URL stands for: the whole file, or a time-seek cut or an HLS playlist or segment
+// (which `cut` then owns, of media type `type`: null for the file's own).
 struct Resolved {
     Representation file;
     std::shared_ptr<const Cut> cut;
+    const char* type = nullptr;
     const Representation& rep() const { return cut ? cut->rep : file; }
 };
 
 Answer resolve_representation(request_rec* r, apr_file_t* fd, Resolved& out)
 {
-    if (Answer a = resolve_cut(r, fd, out.cut)) {
+    if (Answer a = wants_hls(r) ? resolve_hls(r, fd, out.cut, out.type) : resolve_cut(r, fd, out.cut)) {
         return a;
     }
     if (!out.cut) {
@@ -252,6 +255,9 @@ int serve(request_rec* r)
         return *a;
     }
     stats_note_file(r, fd, resolved.cut != nullptr);
+    if (resolved.type) {
+        ap_set_content_type(r, resolved.type);  // after counting read the file's own
+    }
     // We answer ranges ourselves; the byterange filter must not answer them again.
     ap_remove_output_filter_byhandle(r->output_filters, "BYTERANGE");
     if (const int status = ap_meets_conditions(r); status != OK) {

@@ -13,12 +13,16 @@ namespace {
 
 using Cutter = Cut (*)(ByteSource&, const Span&, IndexSource&);
 using Layout = AudioLayout (*)(ByteSource&);
+using Tracker = AudioTrack (*)(ByteSource&, IndexSource&);
+using Packets = PacketRun (*)(ByteSource&, IndexSource&, std::uint64_t, std::uint64_t);
 
 struct Format {
     std::string_view type;
     unsigned id;  // format_of_type
     Cutter cut;
     Layout layout;
+    Tracker track = nullptr;  // null: no packet reader (no HLS form)
+    Packets packets = nullptr;
 };
 
 // A cutter that needs no index (its cut costs the same for any span).
@@ -28,7 +32,7 @@ Cut without_index(ByteSource& src, const Span& span, IndexSource&)
     return cut(src, span);
 }
 
-constexpr Format kMp3{"", 1, cut_mp3, layout_mp3};
+constexpr Format kMp3{"", 1, cut_mp3, layout_mp3, track_mp3, packets_mp3};
 constexpr Format kFlac{"", 2, cut_flac, layout_flac};
 constexpr Format kOgg{"", 3, without_index<cut_ogg>, layout_ogg};
 constexpr Format kWav{"", 4, without_index<cut_wav>, layout_wav};
@@ -118,6 +122,28 @@ AudioLayout layout_for_type(std::string_view content_type, ByteSource& src)
 {
     const Format* f = find_format(content_type);
     return f ? f->layout(src) : AudioLayout{src.size(), 0, src.size(), 0};
+}
+
+std::optional<AudioTrack> track_for_type(std::string_view content_type, ByteSource& src, IndexSource& indexes)
+{
+    const Format* f = find_format(content_type);
+    if (!f || !f->track) {
+        return std::nullopt;
+    }
+    return f->track(src, indexes);
+}
+
+PacketRun packets_for_type(std::string_view content_type, ByteSource& src, IndexSource& indexes,
+                           std::uint64_t first, std::uint64_t count)
+{
+    const Format* f = find_format(content_type);
+    if (!f || !f->packets) {
+        PacketRun none;
+        none.status = Cut::Status::Unsupported;
+        none.detail = "no packet reader for this type";
+        return none;
+    }
+    return f->packets(src, indexes, first, count);
 }
 
 }  // namespace audio_stream

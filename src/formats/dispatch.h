@@ -2,11 +2,13 @@
 #ifndef AUDIO_STREAM_FORMATS_DISPATCH_H
 #define AUDIO_STREAM_FORMATS_DISPATCH_H
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "../audio_layout.h"
+#include "../audio_track.h"
 #include "../cut.h"
 #include "../cache/seek_index.h"
 
@@ -34,6 +36,14 @@ std::string cut_etag_suffix(const Cut& cut);
 // for a type no parser knows, or a file that does not parse, the whole file with an unknown
 // duration (so that a download is the whole file).
 AudioLayout layout_for_type(std::string_view content_type, ByteSource& src);
+
+// The file's audio as packets (HLS segments are runs of them), or nullopt when no packet reader
+// knows the type; the track's status says whether this file has them (Unsupported: a codec
+// with no HLS form, such as Vorbis).
+std::optional<AudioTrack> track_for_type(std::string_view content_type, ByteSource& src, IndexSource& indexes);
+// Packets [first, first + count) of the track, count >= 1.
+PacketRun packets_for_type(std::string_view content_type, ByteSource& src, IndexSource& indexes,
+                           std::uint64_t first, std::uint64_t count);
 
 // True when cut_for_type knows the type.
 bool can_cut_type(std::string_view content_type);

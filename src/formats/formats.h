@@ -11,6 +11,7 @@
 #define AUDIO_STREAM_FORMATS_FORMATS_H
 
 #include "../audio_layout.h"
+#include "../audio_track.h"
 #include "../byte_source.h"
 #include "../cache/seek_index.h"
 #include "../cut.h"
@@ -21,6 +22,9 @@ namespace audio_stream {
 Cut cut_mp3(ByteSource& src, const Span& span, IndexSource& indexes);
 Cut cut_mp3(ByteSource& src, const Span& span);
 AudioLayout layout_mp3(ByteSource& src);
+// Its audio frames as packets (HLS): the track, and frames [first, first + count).
+AudioTrack track_mp3(ByteSource& src, IndexSource& indexes);
+PacketRun packets_mp3(ByteSource& src, IndexSource& indexes, std::uint64_t first, std::uint64_t count);
 
 // mp4/: MP4 audio (.m4a, .m4b, audio-only .mp4)
 Cut cut_mp4(ByteSource& src, const Span& span);

@@ -61,6 +61,19 @@ Cut as_cut(Make&& make)
     return cut;
 }
 
+// Runs run() for its verdict, as as_cut makes a cut: status Ok, or the status and detail of the
+// Refusal it threw or the budget it spent.
+template <typename Run>
+Cut verdict_of(Run&& run)
+{
+    return as_cut([&] {
+        std::forward<Run>(run)();
+        Cut ok;
+        ok.status = Cut::Status::Ok;
+        return ok;
+    });
+}
+
 // Runs read(): false when it threw a Refusal or spent the budget (a layout of a file that does
 // not parse is the whole file, of unknown duration).
 template <typename Read>

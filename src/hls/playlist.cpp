@@ -1,0 +1,85 @@
+#include "playlist.h"
+
+#include <algorithm>
+
+namespace audio_stream::hls {
+
+namespace {
+
+// An upper bound of a segment's container bytes beside its packets: an ID3 tag of 73 bytes, or
+// a moof of a fixed part and 8 bytes a sample (trun's duration and size) and the mdat header.
+std::uint64_t container_bytes(const Variant& v, std::uint64_t packets)
+{
+    return v.form == SegmentForm::Packed ? 73 : 160 + 8 * packets;
+}
+
+// `bits_per_second` with a segment's container bytes spread over its duration, rounded up.
+std::uint64_t with_container(std::uint64_t bits_per_second, const AudioTrack& t, const Segmenting& seg,
+                             const Variant& v)
+{
+    const std::uint64_t samples = std::max<std::uint64_t>(1, std::min(seg.per_segment, t.packets) * t.packet_samples);
+    const std::uint64_t bits = container_bytes(v, seg.per_segment) * 8;
+    return bits_per_second + (bits * t.rate + samples - 1) / samples;
+}
+
+}  // namespace
+
+Segmenting segmenting(const AudioTrack& track, Micros target)
+{
+    Segmenting s;
+    if (track.packet_samples == 0 || track.rate == 0 || track.packets == 0) {
+        return s;
+    }
+    const std::uint64_t per_second = track.packet_samples * 1'000'000;
+    const auto t = static_cast<std::uint64_t>(std::max<Micros>(target, 1));
+    s.per_segment = std::max<std::uint64_t>(1, (t * track.rate + per_second / 2) / per_second);
+    s.count = (track.packets + s.per_segment - 1) / s.per_segment;
+    return s;
+}
+
+std::string seconds_text(std::uint64_t samples, std::uint32_t rate)
+{
+    const std::uint64_t micros = (samples * 1'000'000 + rate / 2) / rate;
+    std::string fraction = std::to_string(micros % 1'000'000);
+    fraction.insert(0, 6 - fraction.size(), '0');
+    return std::to_string(micros / 1'000'000) + "." + fraction;
+}
+
+std::string media_playlist(const AudioTrack& track, const Segmenting& seg, const Variant& variant)
+{
+    // EXTINF rounded to the nearest integer may not exceed the target duration (RFC 8216 §4.3.3.1).
+    const std::uint64_t longest = std::min(seg.per_segment, track.packets) * track.packet_samples;
+    const std::uint64_t target = (longest * 2 + track.rate) / (2 * std::uint64_t{track.rate});
+    const bool fmp4 = variant.form == SegmentForm::Fmp4;
+    std::string out = "#EXTM3U\n#EXT-X-VERSION:";
+    out += fmp4 ? "6" : "3";
+    out += "\n#EXT-X-TARGETDURATION:" + std::to_string(std::max<std::uint64_t>(target, 1));
+    out += "\n#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-PLAYLIST-TYPE:VOD\n#EXT-X-INDEPENDENT-SEGMENTS\n";
+    if (fmp4) {
+        out += "#EXT-X-MAP:URI=\"";
+        out += kInitName;
+        out += "\"\n";
+    }
+    for (std::uint64_t n = 0; n < seg.count; ++n) {
+        out += "#EXTINF:" + seconds_text(seg.packets_in(n, track) * track.packet_samples, track.rate) + ",\n";
+        out += segment_name(n, variant.extension) + "\n";
+    }
+    out += "#EXT-X-ENDLIST\n";
+    return out;
+}
+
+std::string master_playlist(const AudioTrack& track, const Segmenting& seg, const Variant& variant)
+{
+    const std::uint64_t peak = std::max<std::uint64_t>(track.peak_bitrate, track.average_bitrate());
+    std::string out = "#EXTM3U\n#EXT-X-INDEPENDENT-SEGMENTS\n#EXT-X-STREAM-INF:BANDWIDTH=";
+    out += std::to_string(with_container(peak, track, seg, variant));
+    out += ",AVERAGE-BANDWIDTH=" + std::to_string(with_container(track.average_bitrate(), track, seg, variant));
+    out += ",CODECS=\"";
+    out += variant.codecs;
+    out += "\"\n";
+    out += kMediaName;
+    out += "\n";
+    return out;
+}
+
+}  // namespace audio_stream::hls

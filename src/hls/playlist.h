@@ -1,0 +1,56 @@
+// HLS playlists of a track (RFC 8216): its segments (runs of whole packets nearest a target
+// duration), the media playlist that lists them, and the master playlist of its one variant.
+// Pure text from the track's numbers: no file is read here.
+#ifndef AUDIO_STREAM_HLS_PLAYLIST_H
+#define AUDIO_STREAM_HLS_PLAYLIST_H
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "../audio_track.h"
+#include "../micros.h"
+#include "names.h"
+
+namespace audio_stream::hls {
+
+// The default target duration of a segment (Apple's HLS authoring guidance: 6 s).
+inline constexpr Micros kDefaultSegmentTarget = 6'000'000;
+
+// Segment n holds packets [n * per_segment, ...): per_segment each, the last what is left.
+struct Segmenting {
+    std::uint64_t per_segment = 1;
+    std::uint64_t count = 0;
+
+    std::uint64_t first_packet(std::uint64_t n) const { return n * per_segment; }
+    std::uint64_t packets_in(std::uint64_t n, const AudioTrack& t) const
+    {
+        const std::uint64_t first = first_packet(n);
+        return first >= t.packets ? 0 : std::min(per_segment, t.packets - first);
+    }
+};
+
+// Whole packets nearest `target` a segment (at least one).
+Segmenting segmenting(const AudioTrack& track, Micros target);
+
+// How a playlist names and describes the segments.
+struct Variant {
+    SegmentForm form = SegmentForm::Packed;
+    std::string_view extension;  // of the segments' names
+    std::string_view codecs;     // RFC 6381, for the master playlist
+};
+
+// "S.ssssss": `samples` at `rate` in seconds, rounded to the microsecond.
+std::string seconds_text(std::uint64_t samples, std::uint32_t rate);
+
+// The VOD media playlist: every segment with its exact duration, the lowest EXT-X-VERSION its
+// tags need (3 for decimal durations; 6 with EXT-X-MAP), EXT-X-ENDLIST.
+std::string media_playlist(const AudioTrack& track, const Segmenting& seg, const Variant& variant);
+
+// The master playlist: one variant, media_playlist's URI, its peak and average bandwidth (the
+// segments' container bytes included) and codecs.
+std::string master_playlist(const AudioTrack& track, const Segmenting& seg, const Variant& variant);
+
+}  // namespace audio_stream::hls
+
+#endif
