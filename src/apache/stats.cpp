@@ -5,6 +5,7 @@
 
 #include <exception>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "../formats/dispatch.h"
@@ -65,6 +66,16 @@ Offset body_sent(const request_rec* owner, const RequestState& state, Kind kind)
     return owner->connection->aborted ? state.sent.confirmed : length;
 }
 
+// The URI of the file the request is for: an HLS playlist or segment (FILE/seg-3.mp3) counts
+// toward FILE, as a cut does.
+std::string file_uri(const request_rec* r)
+{
+    const std::string_view uri = r->uri ? r->uri : "";
+    const std::string_view info = r->path_info ? r->path_info : "";
+    const bool under = !info.empty() && uri.size() > info.size() && uri.substr(uri.size() - info.size()) == info;
+    return std::string(under ? uri.substr(0, uri.size() - info.size()) : uri);
+}
+
 void set_variable(request_rec* r, request_rec* owner, const char* name, const char* value)
 {
     apr_table_setn(r->subprocess_env, name, value);
@@ -91,8 +102,8 @@ void log_counted(request_rec* r, request_rec* owner, RequestState& state)
     Verdict verdict{State::Ignored, false};
     if (state.layout_known) {
         const std::string address = listener_address(owner->useragent_ip ? owner->useragent_ip : "");
-        const std::string file = std::string(owner->server->server_hostname ? owner->server->server_hostname : "") +
-                                 (owner->uri ? owner->uri : "");
+        const std::string file =
+            std::string(owner->server->server_hostname ? owner->server->server_hostname : "") + file_uri(owner);
         const Listen listen{file, address, ua ? ua : "", client, kind, ranges, threshold};
         verdict = record_listen(owner, listen);
     }

@@ -1,0 +1,259 @@
+"""HLS from plain MP3 files against a real httpd: FILE/index.m3u8, FILE/master.m3u8 and the
+packed-audio segments FILE/seg-N.mp3 (RFC 8216 §3.4).
+
+Sources: 90 s chirps as uploads are made: LAME's own VBR and MPEG-2 low-rate CBR command lines,
+ffmpeg's libmp3lame CBR, and an MP3 re-tagged by eyeD3 (cover art, a v1 trailer), made a day old
+so that their ETags are strong. The oracles:
+  - the segments' bytes, each less its timestamp tag, joined, are the file's audio frames, every
+    one once and in order (ffprobe's packets), and each tag's timestamp is where its segment
+    starts on the playlist's timeline (the EXTINFs before it);
+  - ffmpeg plays the playlist over HTTP without a word, for as long as the frames last, and its
+    -ss lands within a segment of the target;
+  - the master playlist's BANDWIDTH is at least every segment's bitrate, AVERAGE-BANDWIDTH the
+    whole's within 1%;
+  - every playlist and segment is a representation: strong ETag, Range, If-Range, HEAD, 304;
+    404 past the last segment, for a name that is not ours, for files with no HLS form and where
+    AudioStreamHLS is Off; a file that is not MP3, 500 with one log line, then its verdict cached.
+Browsers, VLC and hls-parser play and read the same URLs in test_hls_clients.py.
+"""
+import json
+import os
+import re
+import subprocess
+
+from harness import ServerTestCase, request
+import harness
+import test_stats as st
+import test_time_seek as ts
+
+SECONDS = 90
+CHIRP = "aevalsrc=0.5*sin(2*PI*(220+4*t)*t)|0.5*sin(2*PI*(330+3*t)*t):s=44100:d=%d" % SECONDS
+MP3S = ("lame.mp3", "cbr.mp3", "mpeg2.mp3", "tagged.mp3")
+PRIV_OWNER = b"com.apple.streaming.transportStreamTimestamp\x00"
+
+
+def generate(docroot):
+    audio = os.path.join(docroot, "audio")
+    os.makedirs(os.path.join(audio, "nohls"), exist_ok=True)
+    os.chmod(os.path.join(audio, "nohls"), 0o755)
+    out = {name: os.path.join(audio, name) for name in MP3S + ("vorbis.ogg", "pcm.wav", "junk.mp3")}
+    out["nohls/off.mp3"] = os.path.join(audio, "nohls", "off.mp3")
+    with ts.scratch("audio_stream_hls_src_") as work:
+        master = os.path.join(work, "master.wav")
+        ts.ffmpeg("-f", "lavfi", "-i", CHIRP, "-c:a", "pcm_s16le", master)
+        cover = os.path.join(work, "cover.png")
+        ts.ffmpeg("-f", "lavfi", "-i", "color=c=red:s=64x64", "-frames:v", "1", cover)
+        steps = (
+            ["lame", "--quiet", "-V", "4", master, out["lame.mp3"]],
+            ["ffmpeg", "-v", "error", "-i", master, "-c:a", "libmp3lame", "-b:a", "128k", out["cbr.mp3"]],
+            ["lame", "--quiet", "--resample", "22.05", "-b", "48", master, out["mpeg2.mp3"]],
+            ["lame", "--quiet", "-b", "160", master, out["tagged.mp3"]],
+            ["eyeD3", "--quiet", "--title", "Episode", "--add-image", cover + ":FRONT_COVER",
+             "--to-v1.1", out["tagged.mp3"]],
+            ["eyeD3", "--quiet", "--title", "Episode", out["tagged.mp3"]],
+            ["oggenc", "-Q", "-q", "2", "-o", out["vorbis.ogg"], master],
+            ["ffmpeg", "-v", "error", "-i", master, "-t", "5", out["pcm.wav"]],
+            ["cp", out["cbr.mp3"], out["nohls/off.mp3"]],
+        )
+        for step in steps:
+            r = ts.run(step)
+            assert r.returncode == 0, (step, r.stdout, r.stderr)
+    with open(out["junk.mp3"], "wb") as f:
+        f.write(bytes(range(256)) * 400)
+    return ts.published(out)
+
+
+def playlist_entries(text):
+    """[(duration, uri)] of a media playlist, and its tags as {name: value}."""
+    entries, tags, duration = [], {}, None
+    for line in text.splitlines():
+        if line.startswith("#EXTINF:"):
+            duration = line[len("#EXTINF:"):].rstrip(",")
+        elif line.startswith("#"):
+            name, _, value = line.partition(":")
+            tags[name] = value
+        elif line:
+            entries.append((duration, line))
+    return entries, tags
+
+
+def strip_timestamp(segment):
+    """(timestamp, the packets) of a packed-audio segment: its ID3v2.4 tag holds one PRIV frame."""
+    assert segment[:5] == b"ID3\x04\x00", segment[:10]
+    size = 0
+    for b in segment[6:10]:
+        size = size << 7 | b
+    tag, body = segment[:10 + size], segment[10 + size:]
+    at = tag.index(PRIV_OWNER) + len(PRIV_OWNER)
+    return int.from_bytes(tag[at:at + 8], "big"), body
+
+
+def file_packets(path):
+    """ffprobe's audio packets of the file: (offset, size) each."""
+    r = ts.run(["ffprobe", "-v", "error", "-select_streams", "a:0", "-show_entries", "packet=pos,size",
+                "-of", "json", path])
+    assert r.returncode == 0, r.stderr
+    return [(int(p["pos"]), int(p["size"])) for p in json.loads(r.stdout)["packets"]]
+
+
+class HlsCase(ServerTestCase):
+    extra_conf = ""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.extra_conf = "{nohls}"
+        super().setUpClass()
+
+    @classmethod
+    def prepare_docroot(cls, docroot):
+        cls.paths = generate(docroot)
+        cls.server.extra_conf = harness.httpd_conf.directory(f"{docroot}/audio/nohls", "AudioStreamHLS Off")
+
+    def fetch(self, path, headers=(), method="GET"):
+        return self.get("/audio/" + path, headers, method)
+
+    def playlist(self, name):
+        resp = self.fetch(f"{name}/index.m3u8")
+        self.assertEqual(resp.status, 200, resp)
+        return playlist_entries(resp.body.decode("ascii"))
+
+
+class HlsMp3(HlsCase):
+    def test_segments_are_the_files_frames_with_their_timestamps(self):
+        for name in MP3S:
+            with self.subTest(file=name):
+                entries, tags = self.playlist(name)
+                rate = int(ts.probe_stream(self.paths[name])[0])
+                joined, elapsed = b"", 0.0
+                for n, (duration, uri) in enumerate(entries):
+                    self.assertEqual(uri, f"seg-{n}.mp3")
+                    resp = self.fetch(f"{name}/{uri}")
+                    self.assertEqual((resp.status, resp.header("Content-Type")), (200, "audio/mpeg"))
+                    stamp, packets = strip_timestamp(resp.body)
+                    self.assertLessEqual(abs(stamp - elapsed * 90000), 1, f"segment {n}'s timestamp")
+                    self.assertRegex(duration, r"^\d+\.\d{6}$")
+                    self.assertLessEqual(round(float(duration)), int(tags["#EXT-X-TARGETDURATION"]))
+                    elapsed += float(duration)
+                    joined += packets
+                with open(self.paths[name], "rb") as f:
+                    data = f.read()
+                packets = file_packets(self.paths[name])
+                first = packets[0][0]
+                self.assertEqual(joined, data[first:first + len(joined)], "one run of the file's bytes")
+                self.assertEqual(len(joined), sum(size for _, size in packets), "every frame, once")
+                spf = 576 if rate < 32000 else 1152
+                self.assertAlmostEqual(elapsed, len(packets) * spf / rate, delta=len(entries) * 1e-6)
+
+    def test_playlist_tags_follow_rfc_8216(self):
+        resp = self.fetch("cbr.mp3/index.m3u8")
+        text = resp.body.decode("ascii")
+        self.assertEqual(resp.header("Content-Type"), "application/vnd.apple.mpegurl")
+        self.assertTrue(text.startswith("#EXTM3U\n#EXT-X-VERSION:3\n"), text)
+        for tag in ("#EXT-X-PLAYLIST-TYPE:VOD\n", "#EXT-X-TARGETDURATION:6\n", "#EXT-X-MEDIA-SEQUENCE:0\n"):
+            self.assertIn(tag, text)
+        self.assertTrue(text.endswith("#EXT-X-ENDLIST\n"))
+        self.assertNotIn("#EXT-X-MAP", text)
+
+    def test_ffmpeg_plays_and_seeks(self):
+        for name in MP3S:
+            with self.subTest(file=name):
+                url = self.server.url(f"/audio/{name}/index.m3u8")
+                entries, _ = self.playlist(name)
+                total = sum(float(d) for d, _ in entries)
+                with ts.scratch("audio_stream_hls_out_") as work:
+                    out = os.path.join(work, "all.wav")
+                    r = ts.run(["ffmpeg", "-nostdin", "-v", "error", "-i", url, "-c:a", "pcm_s16le", out])
+                    self.assertEqual((r.returncode, r.stderr), (0, ""), "ffmpeg plays it silently")
+                    self.assertAlmostEqual(ts.ffprobe_duration(out), total, delta=0.03)
+                    part = os.path.join(work, "part.wav")
+                    r = ts.run(["ffmpeg", "-nostdin", "-v", "error", "-ss", "40", "-i", url, "-c:a", "pcm_s16le",
+                                part])
+                    self.assertEqual(r.returncode, 0, r.stderr)
+                    left = ts.ffprobe_duration(part)
+                    self.assertLessEqual(abs((total - left) - 40), 6.1, "-ss 40 lands within a segment")
+
+    def test_master_playlist_bandwidths(self):
+        for name in ("lame.mp3", "cbr.mp3"):
+            with self.subTest(file=name):
+                resp = self.fetch(f"{name}/master.m3u8")
+                self.assertEqual(resp.header("Content-Type"), "application/vnd.apple.mpegurl")
+                m = re.search(r'#EXT-X-STREAM-INF:BANDWIDTH=(\d+),AVERAGE-BANDWIDTH=(\d+),CODECS="mp4a\.40\.34"\n'
+                              r'index\.m3u8\n$', resp.body.decode("ascii"))
+                self.assertTrue(m, resp.body)
+                peak, average = int(m.group(1)), int(m.group(2))
+                entries, _ = self.playlist(name)
+                total_bytes, total_seconds = 0, 0.0
+                for duration, uri in entries[:-1]:  # the last may be a short one
+                    size = len(self.fetch(f"{name}/{uri}").body)
+                    self.assertLessEqual(size * 8 / float(duration), peak, uri)
+                    total_bytes += size
+                    total_seconds += float(duration)
+                self.assertAlmostEqual(average, total_bytes * 8 / total_seconds, delta=0.01 * average)
+
+    def test_a_segment_is_a_representation(self):
+        resp = self.fetch("cbr.mp3/seg-3.mp3")
+        etag = resp.header("ETag")
+        self.assertRegex(etag, r'^"[^"]+-h1-s3"$', "a strong ETag of its own")
+        self.assertEqual(resp.header("Accept-Ranges"), "bytes")
+        part = self.fetch("cbr.mp3/seg-3.mp3", [("Range", "bytes=10-99")])
+        self.assertEqual((part.status, part.body), (206, resp.body[10:100]))
+        self.assertEqual(part.header("Content-Range"), f"bytes 10-99/{len(resp.body)}")
+        head = self.fetch("cbr.mp3/seg-3.mp3", method="HEAD")
+        self.assertEqual((head.status, head.header("Content-Length"), head.body), (200, str(len(resp.body)), b""))
+        self.assertEqual(self.fetch("cbr.mp3/seg-3.mp3", [("If-None-Match", etag)]).status, 304)
+        same = self.fetch("cbr.mp3/seg-3.mp3", [("Range", "bytes=-5"), ("If-Range", etag)])
+        self.assertEqual((same.status, same.body), (206, resp.body[-5:]))
+        other = self.fetch("cbr.mp3/seg-4.mp3", [("Range", "bytes=-5"), ("If-Range", etag)])
+        self.assertEqual(other.status, 200, "another segment's validator does not match")
+        playlist = self.fetch("cbr.mp3/index.m3u8")
+        self.assertRegex(playlist.header("ETag"), r'^"[^"]+-h1-index"$')
+        self.assertEqual(self.fetch("cbr.mp3/index.m3u8", [("If-None-Match", playlist.header("ETag"))]).status, 304)
+        self.assertEqual(self.fetch("cbr.mp3").body[:3], b"ID3", "the file itself is still the file")
+
+    def test_what_is_not_there_is_404(self):
+        entries, _ = self.playlist("cbr.mp3")
+        cases = (f"cbr.mp3/seg-{len(entries)}.mp3", "cbr.mp3/seg-01.mp3", "cbr.mp3/seg-1.ts", "cbr.mp3/init.mp4",
+                 "cbr.mp3/index.m3u8/x", "cbr.mp3/other", "cbr.mp3/seg-99999999999.mp3",
+                 "vorbis.ogg/index.m3u8", "pcm.wav/master.m3u8", "nohls/off.mp3/index.m3u8")
+        for path in cases:
+            with self.subTest(path=path):
+                self.assertEqual(self.fetch(path).status, 404)
+        lines = self.server.log_since_mark()
+        self.assertTrue(any("AS0033" in l for l in lines), "past the last segment")
+        self.assertTrue(any("AS0031" in l for l in lines), "not an HLS name")
+        self.assertTrue(any("AS0032" in l and "vorbis.ogg" in l for l in lines), "no HLS form")
+        self.assertTrue(any("AS0003" in l and "off.mp3" in l for l in lines), "AudioStreamHLS Off")
+
+    def test_a_file_that_is_not_mp3_is_refused_once(self):
+        self.assertEqual(self.fetch("junk.mp3/index.m3u8").status, 500)
+        self.expect_log(r"AS0034: cannot segment .*junk\.mp3")
+        self.assertEqual(self.fetch("junk.mp3/seg-0.mp3").status, 500)
+        self.assertTrue(any("verdict cached" in l for l in self.server.log_since_mark()))
+
+
+class HlsCounting(st.StatsTestCase):
+    """A listener's segments count toward the file by the same rules as its ranges."""
+
+    def test_segments_count_toward_their_file(self):
+        ua = "hls-listener"
+        status, body, rec = self.fetch(ua=ua, name="ep.mp3/index.m3u8")
+        self.assertEqual((status, rec["download"]), (200, "-"), "a playlist alone counts nothing")
+        entries, _ = playlist_entries(body.decode("ascii"))
+        counted = []
+        for n, (_, uri) in enumerate(entries[:14]):
+            status, _, rec = self.fetch(ua=ua, name=f"ep.mp3/{uri}")
+            self.assertEqual(status, 200)
+            counted.append((n, rec["state"], rec["download"]))
+        downloads = [n for n, _, d in counted if d == "1"]
+        # The file bytes the segments cover (each less its 73-byte tag) reach the threshold (the
+        # ID3 tag and one minute of audio, which no segment holds) in this one.
+        covered, crossing = 0, None
+        for n in range(len(counted)):
+            covered += len(st.curl(self.url(f"ep.mp3/seg-{n}.mp3"), ua="size-probe")[1]) - 73
+            self.log.wait()
+            if crossing is None and covered >= self.threshold():
+                crossing = n
+        self.assertEqual(downloads, [crossing], counted)
+        self.assertEqual(self.downloads.wait()[0]["path"], f"/audio/ep.mp3/seg-{crossing}.mp3")
+        _, _, rec = self.fetch(ua=ua)
+        self.assertEqual(rec["state"], "dup", "the segments and the file are one download")
