@@ -14,21 +14,27 @@
 
 namespace audio_stream {
 
-enum class AudioCodec : unsigned { None = 0, Mp3 = 1, Aac = 2, Flac = 3, Opus = 4 };
+enum class AudioCodec : unsigned { None = 0, Mp3 = 1, Mp4 = 2, Flac = 3, Opus = 4 };
 
 struct AudioTrack {
     Cut::Status status = Cut::Status::Malformed;  // Ok, Malformed, Unsupported or OverBudget
     std::string detail;                           // for the error log when not Ok
     AudioCodec codec = AudioCodec::None;
-    std::uint32_t rate = 0;            // samples per second: the timeline's unit
+    std::uint32_t rate = 0;            // ticks per second: the timeline's unit (MP4: the media timescale)
+    std::uint32_t sample_rate = 0;
     std::uint16_t channels = 0;
-    std::uint64_t packet_samples = 0;  // every packet's, the last one's included
+    std::uint16_t bits = 16;           // per sample, for a sample entry
+    std::uint64_t packet_samples = 0;  // ticks every packet plays but the last
     std::uint64_t packets = 0;
+    std::uint64_t total = 0;           // ticks of the whole track: the last packet may be shorter
     std::uint64_t audio_bytes = 0;     // of all packets: the average bitrate's numerator
     std::uint32_t peak_bitrate = 0;    // bit/s of the largest packet (0: unknown, the average)
-    std::string config;                // the codec's setup a player needs (MP3: none)
+    std::string codecs;                // RFC 6381, for a master playlist
+    // What a player needs to set the decoder up: MP3 nothing; FLAC its metadata blocks for dfLa
+    // (STREAMINFO, marked last); MP4 its sample entry box as the file has it; Opus its OpusHead.
+    std::string config;
 
-    std::uint64_t samples() const { return packets * packet_samples; }
+    std::uint64_t samples() const { return total; }
     // bit/s over the whole track (0 when it has no audio)
     std::uint64_t average_bitrate() const
     {

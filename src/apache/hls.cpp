@@ -32,7 +32,7 @@ struct Form {
 std::optional<Form> form_of(unsigned format)
 {
     if (format == format_of_type("audio/mpeg")) {
-        return Form{{hls::SegmentForm::Packed, "mp3", "mp4a.40.34"}, "audio/mpeg"};
+        return Form{{hls::SegmentForm::Packed, "mp3"}, "audio/mpeg"};
     }
     return std::nullopt;
 }

@@ -38,6 +38,9 @@ AudioLayout layout_ogg(ByteSource& src);
 Cut cut_flac(ByteSource& src, const Span& span, IndexSource& indexes);
 Cut cut_flac(ByteSource& src, const Span& span);
 AudioLayout layout_flac(ByteSource& src);
+// Its frames as packets (HLS), from its seek index: a fixed-blocksize stream's.
+AudioTrack track_flac(ByteSource& src, IndexSource& indexes);
+PacketRun packets_flac(ByteSource& src, IndexSource& indexes, std::uint64_t first, std::uint64_t count);
 
 // wav/: RIFF/WAVE, PCM and IEEE float
 Cut cut_wav(ByteSource& src, const Span& span);

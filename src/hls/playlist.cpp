@@ -48,7 +48,7 @@ std::string seconds_text(std::uint64_t samples, std::uint32_t rate)
 std::string media_playlist(const AudioTrack& track, const Segmenting& seg, const Variant& variant)
 {
     // EXTINF rounded to the nearest integer may not exceed the target duration (RFC 8216 §4.3.3.1).
-    const std::uint64_t longest = std::min(seg.per_segment, track.packets) * track.packet_samples;
+    const std::uint64_t longest = seg.count == 0 ? 0 : seg.ticks_in(0, track);
     const std::uint64_t target = (longest * 2 + track.rate) / (2 * std::uint64_t{track.rate});
     const bool fmp4 = variant.form == SegmentForm::Fmp4;
     std::string out = "#EXTM3U\n#EXT-X-VERSION:";
@@ -61,7 +61,7 @@ std::string media_playlist(const AudioTrack& track, const Segmenting& seg, const
         out += "\"\n";
     }
     for (std::uint64_t n = 0; n < seg.count; ++n) {
-        out += "#EXTINF:" + seconds_text(seg.packets_in(n, track) * track.packet_samples, track.rate) + ",\n";
+        out += "#EXTINF:" + seconds_text(seg.ticks_in(n, track), track.rate) + ",\n";
         out += segment_name(n, variant.extension) + "\n";
     }
     out += "#EXT-X-ENDLIST\n";
@@ -75,7 +75,7 @@ std::string master_playlist(const AudioTrack& track, const Segmenting& seg, cons
     out += std::to_string(with_container(peak, track, seg, variant));
     out += ",AVERAGE-BANDWIDTH=" + std::to_string(with_container(track.average_bitrate(), track, seg, variant));
     out += ",CODECS=\"";
-    out += variant.codecs;
+    out += track.codecs;
     out += "\"\n";
     out += kMediaName;
     out += "\n";

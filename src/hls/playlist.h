@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <algorithm>
 #include <string_view>
 
 #include "../audio_track.h"
@@ -28,16 +29,22 @@ struct Segmenting {
         const std::uint64_t first = first_packet(n);
         return first >= t.packets ? 0 : std::min(per_segment, t.packets - first);
     }
+    // Ticks segment n plays (the last packet's own length counted).
+    std::uint64_t ticks_in(std::uint64_t n, const AudioTrack& t) const
+    {
+        const std::uint64_t first = first_packet(n) * t.packet_samples;
+        const std::uint64_t end = std::min(t.total, (first_packet(n) + packets_in(n, t)) * t.packet_samples);
+        return end > first ? end - first : 0;
+    }
 };
 
 // Whole packets nearest `target` a segment (at least one).
 Segmenting segmenting(const AudioTrack& track, Micros target);
 
-// How a playlist names and describes the segments.
+// How a playlist names the segments.
 struct Variant {
     SegmentForm form = SegmentForm::Packed;
     std::string_view extension;  // of the segments' names
-    std::string_view codecs;     // RFC 6381, for the master playlist
 };
 
 // "S.ssssss": `samples` at `rate` in seconds, rounded to the microsecond.

@@ -67,6 +67,8 @@ AudioTrack track_mp3(ByteSource& src, IndexSource& indexes)
         const mp3::Stream s = mp3::read_stream(r, mp3::read_tags(r));
         t.codec = AudioCodec::Mp3;
         t.rate = s.audio_head.sample_rate;
+        t.sample_rate = t.rate;
+        t.codecs = "mp4a.40.34";
         t.channels = s.audio_head.mono ? 1 : 2;
         t.packet_samples = s.audio_head.samples;
         if (s.cbr) {
@@ -80,6 +82,7 @@ AudioTrack track_mp3(ByteSource& src, IndexSource& indexes)
             t.audio_bytes = index->audio_end - index->base;
             t.peak_bitrate = peak_of(*index, s);
         }
+        t.total = t.packets * t.packet_samples;
         if (r.failed()) {
             refuse_malformed("read error");
         }
