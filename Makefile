@@ -24,11 +24,11 @@ DEPFLAGS  := -MMD -MP
 
 # The core: plain C++ (APR allowed), in the module and in the unit tests. The glue: the module
 # record and src/apache/, the only code that includes httpd headers, in the module only.
-CORE_SRC  := $(wildcard src/*.cpp src/cache/*.cpp src/formats/*.cpp src/formats/*/*.cpp src/stats/*.cpp)
+CORE_SRC  := $(wildcard src/*.cpp src/cache/*.cpp src/formats/*.cpp src/formats/*/*.cpp src/hls/*.cpp src/stats/*.cpp)
 GLUE_SRC  := mod_audio_stream.cpp $(wildcard src/apache/*.cpp)
 GLUE_OBJ  := $(patsubst %.cpp,$(BUILD)/glue/%.o,$(GLUE_SRC))
 # All core headers: what the fuzz and sanitizer builds (tests/fuzz/fuzz.mk) depend on.
-CORE_HDR  := $(wildcard src/*.h src/cache/*.h src/formats/*.h src/formats/*/*.h src/stats/*.h)
+CORE_HDR  := $(wildcard src/*.h src/cache/*.h src/formats/*.h src/formats/*/*.h src/hls/*.h src/stats/*.h)
 CORE_OBJ  := $(patsubst src/%.cpp,$(BUILD)/src/%.o,$(CORE_SRC))
 UNIT_SRC  := $(wildcard tests/unit/*.cpp)
 UNIT_OBJ  := $(patsubst tests/unit/%.cpp,$(BUILD)/tests/unit/%.o,$(UNIT_SRC))
