@@ -234,8 +234,18 @@ std::string esds(std::uint8_t object_type, const std::string& specific)
     return bytes_of(w);
 }
 
-// ISO/IEC 14496-12 §12.2.3 AudioSampleEntry (version 0) around the codec's box. The rate is
-// 16.16 fixed point; one past 16 bits is written 0 and told by the codec's own configuration.
+// The AudioSampleEntry's samplerate, 16.16 fixed point. A rate past 16 bits is halved until it
+// fits ("Encapsulation of FLAC in ISO-BMFF" §3.3.1: 48000 for 96 and 192 kHz), or 65535 when
+// halving stops dividing it evenly; the codec's own configuration tells the real rate.
+std::uint32_t sample_rate_field(std::uint32_t rate)
+{
+    while (rate > 0xFFFF && rate % 2 == 0) {
+        rate /= 2;
+    }
+    return (rate > 0xFFFF ? 0xFFFF : rate) << 16;
+}
+
+// ISO/IEC 14496-12 §12.2.3 AudioSampleEntry (version 0) around the codec's box.
 std::string audio_sample_entry(const char* type, std::uint16_t channels, std::uint16_t sample_size,
                                std::uint32_t rate, const std::string& codec_box)
 {
@@ -247,7 +257,7 @@ std::string audio_sample_entry(const char* type, std::uint16_t channels, std::ui
         w.put(channels, 2);
         w.put(sample_size, 2);
         w.put32(0);  // pre_defined, reserved
-        w.put32(rate <= 0xFFFF ? rate << 16 : 0);
+        w.put32(sample_rate_field(rate));
         w.bytes(codec_box);
     });
     return bytes_of(w);
@@ -367,7 +377,10 @@ std::string opus_sample_entry(std::uint16_t channels, std::uint16_t pre_skip, st
     return audio_sample_entry("Opus", channels, 16, 48000, bytes_of(w));
 }
 
-std::string mp3_codecs() { return "mp4a.40.34"; }
+// RFC 6381 §3.3: "mp4a." and the esds's objectTypeIndication in hex. Apple and hls.js name
+// MP3 "mp4a.40.34" (MPEG-4 audio object type 34), which is the signalling of packed audio and
+// MPEG-TS, not of this esds; Chromium's canPlayType knows mp4a.6B and not mp4a.40.34.
+std::string mp3_codecs() { return "mp4a.6B"; }
 
 std::string aac_codecs(std::uint8_t audio_object_type) { return "mp4a.40." + std::to_string(audio_object_type); }
 

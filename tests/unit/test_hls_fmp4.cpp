@@ -335,10 +335,25 @@ TEST(HlsSampleEntry, FlacHasDfLaWithTheLastBlockMarkedOnly)
     EXPECT_EQ(e.type, "fLaC");
     EXPECT_EQ(e.channels, 2u);
     EXPECT_EQ(e.sample_size, 24u);
-    EXPECT_EQ(e.rate, 0u) << "96000 does not fit 16.16";
+    EXPECT_EQ(e.rate, 48000u << 16) << "96000 does not fit 16.16: halved";
     ASSERT_EQ(e.child.type, "dfLa");
     EXPECT_EQ(u32(s, e.child.payload), 0u) << "version 0, flags 0";
     EXPECT_EQ(s.substr(e.child.payload + 4), flac_block(0, info, false) + flac_block(4, comment, true));
+}
+
+// "Encapsulation of FLAC in ISO-BMFF" §3.3.1: a rate past 65535 is halved until it fits, and
+// is 65535 when halving stops dividing it evenly.
+TEST(HlsSampleEntry, RatePast16BitsIsItsGreatestHalvingThatFits)
+{
+    const std::string info(34, '\0');
+    const std::pair<std::uint32_t, std::uint32_t> cases[] = {
+        {44100, 44100}, {65535, 65535}, {88200, 44100}, {96000, 48000}, {192000, 48000}, {352800, 44100},
+        {65537, 65535}, {131074, 65535},
+    };
+    for (const auto& c : cases) {
+        EXPECT_EQ(read_entry(hls::flac_sample_entry(2, c.first, 16, flac_block(0, info, true))).rate, c.second << 16)
+            << c.first;
+    }
 }
 
 TEST(HlsSampleEntry, FlacRefusesBlocksThatAreNotStreamInfoFirstOrRunPastTheEnd)
@@ -386,6 +401,7 @@ TEST(HlsSampleEntry, OpusRefusesAMappingTableThatDoesNotMatchTheChannels)
 
 TEST(HlsCodecs, AreTheRfc6381Strings)
 {
+    EXPECT_EQ(hls::mp3_codecs(), "mp4a.6B") << "the objectTypeIndication mp3_sample_entry writes";
     EXPECT_EQ(hls::aac_codecs(2), "mp4a.40.2");
     EXPECT_EQ(hls::aac_codecs(5), "mp4a.40.5");
     EXPECT_EQ(hls::flac_codecs(), "fLaC");
