@@ -226,8 +226,8 @@ std::string esds(std::uint8_t object_type, const std::string& specific)
     if (!specific.empty()) {
         config += descriptor(0x05, specific);
     }
-    // ES_ID 0 (ISO/IEC 14496-14 §3.1.2: ignored in a file), no dependency, URL or OCR stream;
-    // the SLConfigDescriptor predefined 2 is the one a file carries.
+    // ES_ID 0, as ISO/IEC 14496-14 §3.1.2 stores it (in a file the track ID names the stream),
+    // no dependency, URL or OCR stream; the SLConfigDescriptor predefined 2 is a file's.
     const std::string es = std::string(3, '\0') + descriptor(0x04, config) + descriptor(0x06, std::string(1, '\x02'));
     Writer w;
     full_box(w, "esds", 0, 0, [&] { w.bytes(descriptor(0x03, es)); });
@@ -334,8 +334,9 @@ std::string fragment_header(std::uint32_t sequence, std::uint64_t decode_time, c
 
 std::string mp3_sample_entry(std::uint16_t channels, std::uint32_t sample_rate)
 {
-    // ISO/IEC 14496-1 Table 5 (objectTypeIndication): 0x6B is ISO/IEC 11172-3 audio, which
-    // MPEG-2's low sampling frequencies (0x69) extend; players take 0x6B for both.
+    // ISO/IEC 14496-1 Table 5 (objectTypeIndication): 0x6B is ISO/IEC 11172-3 audio. MPEG-2's
+    // low sampling frequencies have 0x69, but 0x6B is what muxers write for every MP3 (ffmpeg
+    // does) and readers take both as MP3, so one codec string serves all.
     return audio_sample_entry("mp4a", channels, 16, sample_rate, esds(0x6B, std::string()));
 }
 

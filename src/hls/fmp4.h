@@ -13,6 +13,8 @@ namespace audio_stream::hls {
 
 struct TrackConfig {
     std::uint32_t timescale = 0;  // of the media: the sample rate (48000 for Opus)
+    // What the sample entry says too, for the playlist's CHANNELS and the caller's checks: the
+    // init segment takes them from sample_entry only.
     std::uint16_t channels = 0;
     std::uint32_t sample_rate = 0;
     std::string sample_entry;     // one whole sample entry box, from a builder below
