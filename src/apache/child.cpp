@@ -49,6 +49,7 @@ apr_status_t drop_child_state(void* main_v) noexcept
     delete state.cuts;
     delete state.indexes;
     delete state.layouts;
+    delete state.tracks;
     delete state.snapshots;
     delete state.warnings;
     return APR_SUCCESS;
@@ -86,6 +87,7 @@ void child_init(apr_pool_t* pchild, server_rec* s) noexcept
         return new SeekIndexCache(kSeekIndexBytes, std::move(files));
     });
     state.layouts = make_or_log(s, "layout cache", [] { return new LayoutCache(); });
+    state.tracks = make_or_log(s, "track cache", [] { return new TrackCache(); });
     state.warnings = make_or_log(s, "warning flags", [] { return new ChildWarnings(); });
     const char* snapshot_files = snapshot_dir();
     if (SnapshotPool::supported()) {

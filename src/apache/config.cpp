@@ -159,6 +159,11 @@ LayoutCache* layout_cache(const server_rec* s)
     return server_record(s).child.layouts;
 }
 
+TrackCache* track_cache(const server_rec* s)
+{
+    return server_record(s).child.tracks;
+}
+
 SnapshotPool* snapshot_pool(const server_rec* s)
 {
     return server_record(s).child.snapshots;

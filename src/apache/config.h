@@ -11,6 +11,7 @@
 #include "../cache/cut_cache.h"
 #include "../cache/layout_cache.h"
 #include "../cache/seek_index.h"
+#include "../cache/track_cache.h"
 #include "../piece_window.h"
 #include "../representation.h"
 #include "../snapshot_pool.h"
@@ -45,7 +46,7 @@ bool stats(const DirConfig& c);             // AudioStreamStats
 bool share_snapshots(const DirConfig& c);   // AudioStreamShareSnapshots
 
 // What each child process holds for its threads, shared by every virtual host: the caches of
-// what is derived from files, cuts, seek indexes and layouts (null when they could not be
+// what is derived from files, cuts, seek indexes, layouts and HLS tracks (null when they could not be
 // made: time seek then works uncached, and a layout is read per request), and the snapshot
 // pool (null: HTTP/2 bodies are read in chunks). child.cpp sets them for every server record.
 struct ChildWarnings;
@@ -53,6 +54,7 @@ struct ChildState {
     CutCache* cuts = nullptr;
     SeekIndexCache* indexes = nullptr;
     LayoutCache* layouts = nullptr;
+    TrackCache* tracks = nullptr;
     SnapshotPool* snapshots = nullptr;
     ChildWarnings* warnings = nullptr;
     stats::Tally* tally = nullptr;  // download counting's (null: counting alone, stats_store.h)
@@ -64,6 +66,7 @@ struct ChildWarnings {
 CutCache* cut_cache(const server_rec* s);
 SeekIndexCache* seek_index_cache(const server_rec* s);
 LayoutCache* layout_cache(const server_rec* s);
+TrackCache* track_cache(const server_rec* s);
 SnapshotPool* snapshot_pool(const server_rec* s);
 const ChildState& child_state(const server_rec* s);
 void set_child_state(server_rec* main, const ChildState& state);

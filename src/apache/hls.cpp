@@ -5,6 +5,7 @@
 
 #include "../cache/cut_cache.h"
 #include "../formats/dispatch.h"
+#include "../formats/toolbox.h"
 #include "../hls/playlist.h"
 #include "../hls/segment.h"
 #include "config.h"
@@ -23,7 +24,8 @@ constexpr unsigned kHlsKeys = 0x100;
 
 constexpr const char* kPlaylistType = "application/vnd.apple.mpegurl";
 
-// How a format's packets go into segments: packed audio for MP3 (RFC 8216 §3.4).
+// How a format's packets go into segments: packed audio for MP3 (RFC 8216 §3.4; Chromium's
+// MSE takes no MP3 in fragmented MP4), fragmented MP4 for the rest (§3.3).
 struct Form {
     hls::Variant variant;
     const char* segment_type;
@@ -33,6 +35,11 @@ std::optional<Form> form_of(unsigned format)
 {
     if (format == format_of_type("audio/mpeg")) {
         return Form{{hls::SegmentForm::Packed, "mp3"}, "audio/mpeg"};
+    }
+    for (const char* type : {"audio/flac", "audio/mp4", "audio/ogg"}) {
+        if (format == format_of_type(type)) {
+            return Form{{hls::SegmentForm::Fmp4, "m4s"}, "audio/mp4"};
+        }
     }
     return std::nullopt;
 }
@@ -44,23 +51,22 @@ CutKey key_of(unsigned format, const hls::Name& name)
 }
 CutKey verdict_key(unsigned format) { return CutKey{format | kHlsKeys, Span{-1, -1}}; }
 
-std::shared_ptr<const Cut> text_rep(std::string text, std::string suffix)
+Cut memory_rep(std::string bytes)
 {
     Cut c;
     c.status = Cut::Status::Ok;
-    c.rep.length = text.size();
-    append_memory(c.rep.extents, std::move(text));
-    c.rep.etag_suffix = std::move(suffix);
-    return std::make_shared<const Cut>(std::move(c));
+    c.rep.length = bytes.size();
+    append_memory(c.rep.extents, std::move(bytes));
+    return c;
 }
 
-std::shared_ptr<const Cut> refusal(Cut::Status status, std::string detail, bool whole_file)
+Cut refusal(Cut::Status status, std::string detail, bool whole_file)
 {
     Cut c;
     c.status = status;
     c.detail = std::move(detail);
     c.whole_file = whole_file;
-    return std::make_shared<const Cut>(std::move(c));
+    return c;
 }
 
 std::string suffix_of(const hls::Name& name)
@@ -79,39 +85,66 @@ std::string suffix_of(const hls::Name& name)
     return gen + "s" + std::to_string(name.segment);
 }
 
-// What `name` stands for in the file read by `src`: made now.
-std::shared_ptr<const Cut> make_resource(request_rec* r, ByteSource& src, IndexSource& indexes,
-                                         const hls::Name& name, const Form& form)
+// The file's track, from the child's cache or read now (and kept there, a refusal too).
+std::shared_ptr<const AudioTrack> track_of(request_rec* r, ByteSource& src, IndexSource& indexes,
+                                           const FileIdentity& id, unsigned format)
 {
-    const auto track = track_for_type(r->content_type, src, indexes);
-    if (!track || track->status != Cut::Status::Ok) {
-        return track ? refusal(track->status, track->detail, true)
-                     : refusal(Cut::Status::Unsupported, "no packet reader", true);
+    TrackCache* const cache = track_cache(r->server);
+    if (auto hit = cache ? cache->find(id, format) : nullptr) {
+        return hit;
     }
-    const hls::Segmenting seg = hls::segmenting(*track, hls::kDefaultSegmentTarget);
-    switch (name.resource) {
-    case hls::Resource::Master:
-        return text_rep(hls::master_playlist(*track, seg, form.variant), suffix_of(name));
-    case hls::Resource::Media:
-        return text_rep(hls::media_playlist(*track, seg, form.variant), suffix_of(name));
-    case hls::Resource::Init:
-        return refusal(Cut::Status::PastEnd, "", false);  // no init segment for packed audio
-    case hls::Resource::Segment:
-        break;
+    auto read = track_for_type(r->content_type, src, indexes);
+    if (!read) {
+        read.emplace();
+        read->status = Cut::Status::Unsupported;
+        read->detail = "no packet reader for this type";
     }
-    if (name.segment >= seg.count) {
+    auto track = std::make_shared<const AudioTrack>(std::move(*read));
+    if (cache) {
+        cache->insert(id, format, track);
+    }
+    return track;
+}
+
+// Segment n of the track: its packets read now, behind their container bytes.
+Cut make_segment(request_rec* r, ByteSource& src, IndexSource& indexes, const AudioTrack& track,
+                 const hls::Segmenting& seg, std::uint64_t n, const Form& form)
+{
+    if (n >= seg.count) {
         return refusal(Cut::Status::PastEnd, "", false);
     }
-    const std::uint64_t first = seg.first_packet(name.segment);
-    const PacketRun run = packets_for_type(r->content_type, src, indexes, first, seg.packets_in(name.segment, *track));
+    const std::uint64_t first = seg.first_packet(n);
+    const PacketRun run = packets_for_type(r->content_type, src, indexes, first, seg.packets_in(n, track));
     if (run.status != Cut::Status::Ok) {
         return refusal(run.status, run.detail, false);
     }
     Cut c;
     c.status = Cut::Status::Ok;
-    c.rep = hls::packed_segment(first * track->packet_samples, track->rate, run);
-    c.rep.etag_suffix = suffix_of(name);
-    return std::make_shared<const Cut>(std::move(c));
+    c.rep = form.variant.form == hls::SegmentForm::Packed
+                ? hls::packed_segment(first * track.packet_samples, track.rate, run)
+                : hls::fmp4_segment(track, first, static_cast<std::uint32_t>(n + 1), run);
+    return c;
+}
+
+// What `name` stands for in the file of `track`, made now.
+Cut make_resource(request_rec* r, ByteSource& src, IndexSource& indexes, const AudioTrack& track,
+                  const hls::Name& name, const Form& form)
+{
+    if (track.status != Cut::Status::Ok) {
+        return refusal(track.status, track.detail, true);
+    }
+    const hls::Segmenting seg = hls::segmenting(track, hls::kDefaultSegmentTarget);
+    switch (name.resource) {
+    case hls::Resource::Master:
+        return memory_rep(hls::master_playlist(track, seg, form.variant));
+    case hls::Resource::Media:
+        return memory_rep(hls::media_playlist(track, seg, form.variant));
+    case hls::Resource::Init:
+        return as_cut([&] { return memory_rep(hls::init_of(track)); });
+    case hls::Resource::Segment:
+        break;
+    }
+    return make_segment(r, src, indexes, track, seg, name.segment, form);
 }
 
 // The resource from the child's cache, or made now and kept there (refusals too: one about the
@@ -132,7 +165,12 @@ std::shared_ptr<const Cut> find_resource(request_rec* r, apr_file_t* fd, unsigne
     }
     AprFileSource src(fd, static_cast<Offset>(now.size));
     IndexSource indexes(seek_index_cache(r->server), id);
-    auto made = make_resource(r, src, indexes, name, form);
+    const auto track = track_of(r, src, indexes, id, format);
+    Cut c = make_resource(r, src, indexes, *track, name, form);
+    if (c.status == Cut::Status::Ok) {
+        c.rep.etag_suffix = suffix_of(name);
+    }
+    auto made = std::make_shared<const Cut>(std::move(c));
     if (cache) {
         cache->insert(id, made->whole_file ? verdict_key(format) : key_of(format, name), made);
     }
@@ -195,7 +233,7 @@ Answer resolve_hls(request_rec* r, apr_file_t* fd, std::shared_ptr<const Cut>& r
         return refused;
     }
     const bool playlist = name->resource == hls::Resource::Master || name->resource == hls::Resource::Media;
-    type = playlist ? kPlaylistType : form->segment_type;
+    type = playlist ? kPlaylistType : name->resource == hls::Resource::Init ? "audio/mp4" : form->segment_type;
     if (const char* file_etag = apr_table_get(r->headers_out, "ETag")) {
         apr_table_set(r->headers_out, "ETag", suffixed_etag(file_etag, rep->rep.etag_suffix).c_str());
     }

@@ -29,6 +29,9 @@ PacketRun packets_mp3(ByteSource& src, IndexSource& indexes, std::uint64_t first
 // mp4/: MP4 audio (.m4a, .m4b, audio-only .mp4)
 Cut cut_mp4(ByteSource& src, const Span& span);
 AudioLayout layout_mp4(ByteSource& src);
+// Its first audio track's samples as packets (HLS).
+AudioTrack track_mp4(ByteSource& src, IndexSource& indexes);
+PacketRun packets_mp4(ByteSource& src, IndexSource& indexes, std::uint64_t first, std::uint64_t count);
 
 // ogg/: Ogg Vorbis and Ogg Opus
 Cut cut_ogg(ByteSource& src, const Span& span);

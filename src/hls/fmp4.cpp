@@ -378,15 +378,4 @@ std::string opus_sample_entry(std::uint16_t channels, std::uint16_t pre_skip, st
     return audio_sample_entry("Opus", channels, 16, 48000, bytes_of(w));
 }
 
-// RFC 6381 §3.3: "mp4a." and the esds's objectTypeIndication in hex. Apple and hls.js name
-// MP3 "mp4a.40.34" (MPEG-4 audio object type 34), which is the signalling of packed audio and
-// MPEG-TS, not of this esds; Chromium's canPlayType knows mp4a.6B and not mp4a.40.34.
-std::string mp3_codecs() { return "mp4a.6B"; }
-
-std::string aac_codecs(std::uint8_t audio_object_type) { return "mp4a.40." + std::to_string(audio_object_type); }
-
-std::string flac_codecs() { return "fLaC"; }
-
-std::string opus_codecs() { return "Opus"; }
-
 }  // namespace audio_stream::hls

@@ -59,12 +59,6 @@ std::string opus_sample_entry(std::uint16_t channels, std::uint16_t pre_skip, st
                               std::int16_t output_gain, std::uint8_t mapping_family,
                               const std::string& mapping_table);
 
-// RFC 6381 §3.3 codec strings for a master playlist's CODECS attribute (RFC 8216 §4.3.4.2).
-std::string mp3_codecs();
-std::string aac_codecs(std::uint8_t audio_object_type);  // 2: AAC-LC, 5: HE-AAC (SBR)
-std::string flac_codecs();
-std::string opus_codecs();
-
 }  // namespace audio_stream::hls
 
 #endif

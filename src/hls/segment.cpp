@@ -1,6 +1,10 @@
 #include "segment.h"
 
 #include <string_view>
+#include <vector>
+
+#include "../formats/toolbox.h"
+#include "fmp4.h"
 
 namespace audio_stream::hls {
 
@@ -21,6 +25,29 @@ void put_be(std::string& out, std::uint64_t v, int bytes)
     for (int i = bytes - 1; i >= 0; --i) {
         out += static_cast<char>(v >> (8 * i) & 0xFF);
     }
+}
+
+// The OpusHead packet (RFC 7845 §5.1) as dOps carries it.
+std::string opus_entry(const AudioTrack& t)
+{
+    const std::string& h = t.config;
+    if (h.size() < 19 || h.compare(0, 8, "OpusHead") != 0) {
+        refuse_malformed("no OpusHead");
+    }
+    const auto* b = reinterpret_cast<const Byte*>(h.data());
+    return opus_sample_entry(b[9], le16(b + 10), le32(b + 12), static_cast<std::int16_t>(le16(b + 16)), b[18],
+                             h.substr(19));
+}
+
+Representation with_header(std::string header, const PacketRun& run)
+{
+    Representation rep;
+    append_memory(rep.extents, std::move(header));
+    for (const Extent& e : run.data) {
+        rep.extents.push_back(e);
+    }
+    rep.length = extents_length(rep.extents);
+    return rep;
 }
 
 }  // namespace
@@ -51,13 +78,48 @@ std::string timestamp_tag(std::uint64_t timestamp)
 
 Representation packed_segment(std::uint64_t first_sample, std::uint32_t rate, const PacketRun& run)
 {
-    Representation rep;
-    append_memory(rep.extents, timestamp_tag(timestamp_90k(first_sample, rate)));
-    for (const Extent& e : run.data) {
-        rep.extents.push_back(e);
+    return with_header(timestamp_tag(timestamp_90k(first_sample, rate)), run);
+}
+
+std::string sample_entry_of(const AudioTrack& t)
+{
+    switch (t.codec) {
+    case AudioCodec::Mp3:
+        return mp3_sample_entry(t.channels, t.sample_rate);
+    case AudioCodec::Flac:
+        return flac_sample_entry(t.channels, t.sample_rate, t.bits, t.config);
+    case AudioCodec::Mp4:
+        return t.config;
+    case AudioCodec::Opus:
+        return opus_entry(t);
+    case AudioCodec::None:
+        break;
     }
-    rep.length = extents_length(rep.extents);
-    return rep;
+    return {};
+}
+
+std::string init_of(const AudioTrack& t)
+{
+    TrackConfig config;
+    config.timescale = t.rate;
+    config.channels = t.channels;
+    config.sample_rate = t.sample_rate;
+    config.sample_entry = sample_entry_of(t);
+    config.duration = t.total;
+    return init_segment(config);
+}
+
+Representation fmp4_segment(const AudioTrack& t, std::uint64_t first, std::uint32_t sequence, const PacketRun& run)
+{
+    std::vector<Sample> samples;
+    samples.reserve(run.sizes.size());
+    std::uint64_t packet = first;
+    for (const std::uint32_t size : run.sizes) {
+        const std::uint64_t start = packet * t.packet_samples;
+        const std::uint64_t end = ++packet == t.packets ? t.total : start + t.packet_samples;
+        samples.push_back(Sample{size, static_cast<std::uint32_t>(end > start ? end - start : 0)});
+    }
+    return with_header(fragment_header(sequence, first * t.packet_samples, samples), run);
 }
 
 }  // namespace audio_stream::hls

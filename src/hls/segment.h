@@ -23,6 +23,19 @@ std::string timestamp_tag(std::uint64_t timestamp);
 // packets of `run`.
 Representation packed_segment(std::uint64_t first_sample, std::uint32_t rate, const PacketRun& run);
 
+// The sample entry of the track's codec (fmp4.h), from its setup (AudioTrack::config).
+// Malformed (a Refusal) when the setup does not make one; nothing for a codec with no entry.
+std::string sample_entry_of(const AudioTrack& track);
+
+// The init segment of a fragmented-MP4 track: what EXT-X-MAP names.
+std::string init_of(const AudioTrack& track);
+
+// A fragmented-MP4 media segment of packets [first, first + run's count): moof (sequence
+// number `sequence`, the first packet's decode time, each packet's size and duration: the
+// track's last packet is its shorter one) and the mdat header, then the packets of `run`.
+Representation fmp4_segment(const AudioTrack& track, std::uint64_t first, std::uint32_t sequence,
+                            const PacketRun& run);
+
 }  // namespace audio_stream::hls
 
 #endif

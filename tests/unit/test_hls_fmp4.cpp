@@ -399,14 +399,5 @@ TEST(HlsSampleEntry, OpusRefusesAMappingTableThatDoesNotMatchTheChannels)
     EXPECT_THROW(hls::opus_sample_entry(6, 0, 48000, 0, 1, "\x04\x02"), Refusal);
 }
 
-TEST(HlsCodecs, AreTheRfc6381Strings)
-{
-    EXPECT_EQ(hls::mp3_codecs(), "mp4a.6B") << "the objectTypeIndication mp3_sample_entry writes";
-    EXPECT_EQ(hls::aac_codecs(2), "mp4a.40.2");
-    EXPECT_EQ(hls::aac_codecs(5), "mp4a.40.5");
-    EXPECT_EQ(hls::flac_codecs(), "fLaC");
-    EXPECT_EQ(hls::opus_codecs(), "Opus");
-}
-
 }  // namespace
 }  // namespace audio_stream
