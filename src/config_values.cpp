@@ -91,6 +91,11 @@ std::optional<PieceScope> parse_scope(std::string_view text)
                          std::pair{std::string_view("all"), PieceScope::All});
 }
 
+std::optional<bool> parse_hls_mp3_packed(std::string_view text)
+{
+    return parse_keyword(text, std::pair{std::string_view("ts"), false}, std::pair{std::string_view("packed"), true});
+}
+
 std::optional<bool> parse_on_off(std::string_view text)
 {
     return parse_keyword(text, std::pair{std::string_view("on"), true}, std::pair{std::string_view("off"), false});

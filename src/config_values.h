@@ -34,6 +34,9 @@ std::optional<unsigned> parse_max_ranges(std::string_view text);
 inline constexpr Offset kMaxSnapshotSize = Offset{16} << 20;
 std::optional<Offset> parse_snapshot_size(std::string_view text);
 
+// AudioStreamHLSMP3: "ts" | "packed" (case-insensitive), as false | true (packed audio).
+std::optional<bool> parse_hls_mp3_packed(std::string_view text);
+
 // "on" | "off" (case-insensitive), as true | false.
 std::optional<bool> parse_on_off(std::string_view text);
 

@@ -25,6 +25,8 @@ constexpr unsigned kDefaultMaxRanges = 200;
 constexpr Offset kDefaultReadThreshold = Offset{16} << 10;
 constexpr bool kDefaultTimeSeek = true;
 constexpr bool kDefaultHls = true;
+// MPEG-TS: the one MP3 form every player measured plays (BENCHMARKS.md); packed audio is lighter.
+constexpr bool kDefaultHlsMp3Packed = false;
 // Covers the bodies browsers pull per request (windows, pieces of a few MiB) over HTTP/2 and
 // TLS; each stream holds at most this much in its snapshot (BENCHMARKS.md).
 constexpr Offset kDefaultSnapshotSize = Offset{4} << 20;
@@ -43,6 +45,7 @@ struct DirConfig {
     apr_int64_t stats;           // 0 or 1
     apr_int64_t share_snapshots;  // 0 or 1
     apr_int64_t hls;             // 0 or 1
+    apr_int64_t hls_mp3_packed;  // 0 (MPEG-TS) or 1 (packed audio)
 };
 
 namespace {
@@ -58,7 +61,7 @@ apr_int64_t value_or_default(apr_int64_t value, apr_int64_t fallback)
 void* create_dir_config(apr_pool_t* p, char*) noexcept
 {
     auto* c = static_cast<DirConfig*>(apr_palloc(p, sizeof(DirConfig)));
-    *c = DirConfig{kUnset, kUnset, kUnset, kUnset, kUnset, kUnset, kUnset, kUnset, kUnset};
+    *c = DirConfig{kUnset, kUnset, kUnset, kUnset, kUnset, kUnset, kUnset, kUnset, kUnset, kUnset};
     return c;
 }
 
@@ -77,6 +80,7 @@ void* merge_dir_config(apr_pool_t* p, void* base_v, void* add_v) noexcept
     c->stats = value_or_default(add->stats, base->stats);
     c->share_snapshots = value_or_default(add->share_snapshots, base->share_snapshots);
     c->hls = value_or_default(add->hls, base->hls);
+    c->hls_mp3_packed = value_or_default(add->hls_mp3_packed, base->hls_mp3_packed);
     return c;
 }
 
@@ -127,6 +131,11 @@ bool time_seek(const DirConfig& c)
 bool hls(const DirConfig& c)
 {
     return value_or_default(c.hls, kDefaultHls ? 1 : 0) != 0;
+}
+
+bool hls_mp3_packed(const DirConfig& c)
+{
+    return value_or_default(c.hls_mp3_packed, kDefaultHlsMp3Packed ? 1 : 0) != 0;
 }
 
 bool stats(const DirConfig& c)
@@ -213,6 +222,8 @@ const Setting kTimeSeek{&DirConfig::time_seek, [](std::string_view t) { return w
                         "AudioStreamTimeSeek: '%s' is not On or Off"};
 const Setting kHls{&DirConfig::hls, [](std::string_view t) { return widen(parse_on_off(t)); },
                    "AudioStreamHLS: '%s' is not On or Off"};
+const Setting kHlsMp3{&DirConfig::hls_mp3_packed, [](std::string_view t) { return widen(parse_hls_mp3_packed(t)); },
+                      "AudioStreamHLSMP3: '%s' is not TS or Packed"};
 const Setting kSnapshotSize{&DirConfig::snapshot_size,
                             [](std::string_view t) { return widen(parse_snapshot_size(t)); },
                             "AudioStreamSnapshotSize: '%s' is not a size (use bytes or K/M/G, "
@@ -268,6 +279,9 @@ const command_rec directives[] = {
     AUDIO_STREAM_SETTING("AudioStreamHLS", kHls,
                          "On: FILE/index.m3u8 and FILE/master.m3u8 serve the file as HLS, with "
                          "its segments under FILE/"),
+    AUDIO_STREAM_SETTING("AudioStreamHLSMP3", kHlsMp3,
+                         "TS: an MP3's HLS segments are MPEG-TS (every player); Packed: packed "
+                         "audio, an ID3 timestamp and the frames (not Chromium's own player)"),
     AUDIO_STREAM_SETTING("AudioStreamSnapshotSize", kSnapshotSize,
                          "Largest body sent over HTTP/2 or TLS from a private snapshot (K/M/G "
                          "suffix); larger bodies are read in chunks; 0 = never snapshot"),

@@ -41,6 +41,7 @@ unsigned max_ranges(const DirConfig& c);     // 0 = unlimited
 Offset read_threshold(const DirConfig& c);   // 0 = always sendfile
 bool time_seek(const DirConfig& c);
 bool hls(const DirConfig& c);                // AudioStreamHLS
+bool hls_mp3_packed(const DirConfig& c);     // AudioStreamHLSMP3 Packed
 Offset snapshot_size(const DirConfig& c);    // 0 = never snapshot
 bool stats(const DirConfig& c);             // AudioStreamStats
 bool share_snapshots(const DirConfig& c);   // AudioStreamShareSnapshots

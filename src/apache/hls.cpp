@@ -8,6 +8,7 @@
 #include "../formats/toolbox.h"
 #include "../hls/playlist.h"
 #include "../hls/segment.h"
+#include "../hls/ts.h"
 #include "config.h"
 #include "file_source.h"
 
@@ -24,30 +25,35 @@ constexpr unsigned kHlsKeys = 0x100;
 
 constexpr const char* kPlaylistType = "application/vnd.apple.mpegurl";
 
-// How a format's packets go into segments: packed audio for MP3 (RFC 8216 §3.4; Chromium's
-// MSE takes no MP3 in fragmented MP4), fragmented MP4 for the rest (§3.3).
+// How a format's packets go into segments: MPEG-TS for MP3 (RFC 8216 §3.2; Chromium takes no
+// MP3 in fragmented MP4, and its own player no packed MP3), or packed audio (§3.4) where
+// AudioStreamHLSMP3 says so; fragmented MP4 for the rest (§3.3). `key` tells the forms of one
+// format apart in the cache.
 struct Form {
     hls::Variant variant;
     const char* segment_type;
+    unsigned key;
 };
 
-std::optional<Form> form_of(unsigned format)
+std::optional<Form> form_of(const request_rec* r, unsigned format)
 {
     if (format == format_of_type("audio/mpeg")) {
-        return Form{{hls::SegmentForm::Packed, "mp3"}, "audio/mpeg"};
+        return hls_mp3_packed(dir_config(r)) ? Form{{hls::SegmentForm::Packed, "mp3"}, "audio/mpeg", 0x200}
+                                             : Form{{hls::SegmentForm::Ts, "ts"}, "video/mp2t", 0};
     }
     for (const char* type : {"audio/flac", "audio/mp4", "audio/ogg"}) {
         if (format == format_of_type(type)) {
-            return Form{{hls::SegmentForm::Fmp4, "m4s"}, "audio/mp4"};
+            return Form{{hls::SegmentForm::Fmp4, "m4s"}, "audio/mp4", 0};
         }
     }
     return std::nullopt;
 }
 
 // The cache key of a resource, and of the file's verdict (a refusal for every resource).
-CutKey key_of(unsigned format, const hls::Name& name)
+CutKey key_of(unsigned format, const Form& form, const hls::Name& name)
 {
-    return CutKey{format | kHlsKeys, Span{static_cast<Micros>(name.resource), static_cast<Micros>(name.segment)}};
+    return CutKey{format | kHlsKeys | form.key,
+                  Span{static_cast<Micros>(name.resource), static_cast<Micros>(name.segment)}};
 }
 CutKey verdict_key(unsigned format) { return CutKey{format | kHlsKeys, Span{-1, -1}}; }
 
@@ -106,6 +112,24 @@ std::shared_ptr<const AudioTrack> track_of(request_rec* r, ByteSource& src, Inde
     return track;
 }
 
+// An MPEG-TS segment: the packets' bytes read (a segment's worth: at most seconds of audio),
+// then packetized in memory.
+Cut ts_segment(ByteSource& src, const AudioTrack& track, std::uint64_t n, std::uint64_t first, const PacketRun& run)
+{
+    std::string frames(static_cast<std::size_t>(extents_length(run.data)), '\0');
+    std::size_t at = 0;
+    for (const Extent& e : run.data) {
+        const auto& f = std::get<FileExtent>(e);
+        if (!src.read(f.offset, frames.data() + at, static_cast<std::size_t>(f.length))) {
+            return refusal(Cut::Status::Malformed, "read error", false);
+        }
+        at += static_cast<std::size_t>(f.length);
+    }
+    const hls::TsAudio audio{static_cast<std::uint8_t>(track.sample_rate < 32000 ? 0x04 : 0x03), track.rate,
+                             track.packet_samples};
+    return memory_rep(hls::ts_segment(audio, n, first * track.packet_samples, frames, run.sizes));
+}
+
 // Segment n of the track: its packets read now, behind their container bytes.
 Cut make_segment(request_rec* r, ByteSource& src, IndexSource& indexes, const AudioTrack& track,
                  const hls::Segmenting& seg, std::uint64_t n, const Form& form)
@@ -120,9 +144,16 @@ Cut make_segment(request_rec* r, ByteSource& src, IndexSource& indexes, const Au
     }
     Cut c;
     c.status = Cut::Status::Ok;
-    c.rep = form.variant.form == hls::SegmentForm::Packed
-                ? hls::packed_segment(first * track.packet_samples, track.rate, run)
-                : hls::fmp4_segment(track, first, static_cast<std::uint32_t>(n + 1), run);
+    switch (form.variant.form) {
+    case hls::SegmentForm::Packed:
+        c.rep = hls::packed_segment(first * track.packet_samples, track.rate, run);
+        break;
+    case hls::SegmentForm::Ts:
+        return ts_segment(src, track, n, first, run);
+    case hls::SegmentForm::Fmp4:
+        c.rep = hls::fmp4_segment(track, first, static_cast<std::uint32_t>(n + 1), run);
+        break;
+    }
     return c;
 }
 
@@ -156,7 +187,7 @@ std::shared_ptr<const Cut> find_resource(request_rec* r, apr_file_t* fd, unsigne
     const FileIdentity id = file_identity(now);
     CutCache* const cache = cut_cache(r->server);
     if (cache) {
-        for (const CutKey& key : {verdict_key(format), key_of(format, name)}) {
+        for (const CutKey& key : {verdict_key(format), key_of(format, form, name)}) {
             if (auto hit = cache->find(id, key)) {
                 cached = true;
                 return hit;
@@ -172,7 +203,7 @@ std::shared_ptr<const Cut> find_resource(request_rec* r, apr_file_t* fd, unsigne
     }
     auto made = std::make_shared<const Cut>(std::move(c));
     if (cache) {
-        cache->insert(id, made->whole_file ? verdict_key(format) : key_of(format, name), made);
+        cache->insert(id, made->whole_file ? verdict_key(format) : key_of(format, form, name), made);
     }
     return made;
 }
@@ -214,7 +245,7 @@ bool wants_hls(const request_rec* r)
 Answer resolve_hls(request_rec* r, apr_file_t* fd, std::shared_ptr<const Cut>& rep, const char*& type)
 {
     const unsigned format = format_of_type(r->content_type ? r->content_type : "");
-    const auto form = form_of(format);
+    const auto form = form_of(r, format);
     if (!form) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "AS0032: no HLS form for %s files: %s",
                       r->content_type ? r->content_type : "untyped", r->filename);

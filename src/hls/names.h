@@ -13,8 +13,9 @@
 namespace audio_stream::hls {
 
 // How a segment holds its packets (RFC 8216 §3): packed audio (an ID3 tag with the
-// transportStreamTimestamp PRIV frame, then the elementary stream), or fragmented MP4 (CMAF).
-enum class SegmentForm { Packed, Fmp4 };
+// transportStreamTimestamp PRIV frame, then the elementary stream), MPEG-TS, or fragmented MP4
+// (CMAF).
+enum class SegmentForm { Packed, Ts, Fmp4 };
 
 enum class Resource { Master, Media, Init, Segment };
 

@@ -6,11 +6,21 @@ namespace audio_stream::hls {
 
 namespace {
 
-// An upper bound of a segment's container bytes beside its packets: an ID3 tag of 73 bytes, or
-// a moof of a fixed part and 8 bytes a sample (trun's duration and size) and the mdat header.
+// An upper bound of a segment's container bytes beside its packets and, for MPEG-TS, beside
+// the 4-byte header of every 184 bytes: an ID3 tag of 73 bytes; a moof of a fixed part and 8
+// bytes a sample (trun's duration and size) and the mdat header; PAT, PMT, up to 16 packets
+// more to round the audio packets up (their counters) and a PES header a packet at most.
 std::uint64_t container_bytes(const Variant& v, std::uint64_t packets)
 {
-    return v.form == SegmentForm::Packed ? 73 : 160 + 8 * packets;
+    switch (v.form) {
+    case SegmentForm::Packed:
+        return 73;
+    case SegmentForm::Ts:
+        return 18 * 188 + 14 * packets;
+    case SegmentForm::Fmp4:
+        break;
+    }
+    return 160 + 8 * packets;
 }
 
 // `bits_per_second` with a segment's container bytes spread over its duration, rounded up.
@@ -19,7 +29,8 @@ std::uint64_t with_container(std::uint64_t bits_per_second, const AudioTrack& t,
 {
     const std::uint64_t samples = std::max<std::uint64_t>(1, std::min(seg.per_segment, t.packets) * t.packet_samples);
     const std::uint64_t bits = container_bytes(v, seg.per_segment) * 8;
-    return bits_per_second + (bits * t.rate + samples - 1) / samples;
+    const std::uint64_t carried = v.form == SegmentForm::Ts ? (bits_per_second * 188 + 183) / 184 : bits_per_second;
+    return carried + (bits * t.rate + samples - 1) / samples;
 }
 
 }  // namespace

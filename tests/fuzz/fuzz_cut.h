@@ -38,6 +38,7 @@
 #include <variant>
 
 #include "src/audio_layout.h"
+#include "src/audio_track.h"
 #include "src/byte_source.h"
 #include "src/cut.h"
 #include "src/cache/seek_index.h"
@@ -231,6 +232,60 @@ inline int run_indexed(Cut (*cutter)(ByteSource&, const Span&, IndexSource&), Au
         CHECK(same_cut(from_index, alone(other)));
         CHECK(!again.built() || kept == 0);  // what the first cut indexed is not indexed again
         CHECK(again.built() || second.bytes_read <= 2 * l.audio_start + kIndexedSlack);
+    }
+    catch (const std::exception& e) {
+        std::fprintf(stderr, "exception: %s\n", e.what());
+        __builtin_trap();
+    }
+    return 0;
+}
+
+// The format's packets (HLS) on the same file, in runs of the prefix's first byte (1 to 256)
+// packets: a track Ok or refused with a detail; Ok: its numbers agree (the last packet no longer
+// than the others, a rate), every run Ok with a size per packet, its file extents inside the file
+// and summing to the sizes, each run within the request's budget of reads and bytes; packets
+// follow each other in the file (a run starts at or after where the one before ended).
+inline int run_packets(AudioTrack (*track)(ByteSource&, IndexSource&),
+                       PacketRun (*packets)(ByteSource&, IndexSource&, std::uint64_t, std::uint64_t),
+                       const std::uint8_t* data, std::size_t size)
+{
+    const auto in = fuzz_check::split<kPrefix>(data, size);
+    const std::string_view file = in.rest;
+    const std::uint64_t per_run = std::uint64_t{in.prefix[0]} + 1;
+    try {
+        SeekIndexCache cache(std::size_t{64} << 20);
+        const FileIdentity id{1, 2, file.size(), 3};
+        CountingSource src(file);
+        IndexSource indexes(&cache, id);
+        const AudioTrack t = track(src, indexes);
+        CHECK(src.reads <= kMaxReads);
+        if (t.status != Cut::Status::Ok) {
+            CHECK(!t.detail.empty());
+            return 0;
+        }
+        CHECK(t.rate > 0 && t.packet_samples > 0 && t.packets > 0);
+        CHECK(t.total > (t.packets - 1) * t.packet_samples && t.total <= t.packets * t.packet_samples);
+        Offset after = 0;
+        for (std::uint64_t first = 0; first < t.packets; first += per_run) {
+            CountingSource run_src(file);
+            IndexSource run_indexes(&cache, id);
+            const std::uint64_t count = std::min(per_run, t.packets - first);
+            const PacketRun run = packets(run_src, run_indexes, first, count);
+            CHECK(run.status == Cut::Status::Ok);
+            CHECK(run.sizes.size() == count);
+            CHECK(run_src.reads <= kMaxReads);
+            CHECK(run_src.bytes_read <= kReadFactor * file.size() + kReadSlack);
+            Offset bytes = 0;
+            for (const auto size : run.sizes) {
+                bytes += size;
+            }
+            for (const auto& e : run.data) {
+                const auto& f = std::get<FileExtent>(e);
+                CHECK(f.length > 0 && f.offset >= after && f.offset < file.size() && f.length <= file.size() - f.offset);
+                after = f.offset + f.length;
+            }
+            CHECK(bytes == extents_length(run.data));
+        }
     }
     catch (const std::exception& e) {
         std::fprintf(stderr, "exception: %s\n", e.what());

@@ -1,5 +1,5 @@
 // libFuzzer target: cut_flac on any bytes, at any time, alone and through a seek index cache, and
-// layout_flac (input and invariants: fuzz_cut.h). The same bytes are also read as a saved seek
+// layout_flac and its packets for HLS (input and invariants: fuzz_cut.h). The same bytes are also read as a saved seek
 // index (FrameIndex::parse, what a child loads from AudioStreamSeekIndexDir): whatever parse
 // accepts renumbers into extents inside the file, as a cut and as a clip.
 #include "src/formats/formats.h"
@@ -39,5 +39,6 @@ void check_parsed_payload(std::string_view bytes)
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
 {
     check_parsed_payload(std::string_view(reinterpret_cast<const char*>(data), size));
+    fuzz_cut::run_packets(audio_stream::track_flac, audio_stream::packets_flac, data, size);
     return fuzz_cut::run_indexed(audio_stream::cut_flac, audio_stream::layout_flac, data, size);
 }

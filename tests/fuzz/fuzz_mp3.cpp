@@ -1,5 +1,5 @@
 // libFuzzer target: cut_mp3 on any bytes, at any time, alone and through a seek index cache, and
-// layout_mp3 (input and invariants: fuzz_cut.h). The same bytes are also read as a saved seek
+// layout_mp3 and its packets for HLS (input and invariants: fuzz_cut.h). The same bytes are also read as a saved seek
 // index (FrameIndex::parse): whatever parse accepts describes frames inside the file.
 #include "src/formats/formats.h"
 #include "src/formats/mp3/index.h"
@@ -28,5 +28,6 @@ void check_parsed_payload(std::string_view bytes)
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
 {
     check_parsed_payload(std::string_view(reinterpret_cast<const char*>(data), size));
+    fuzz_cut::run_packets(audio_stream::track_mp3, audio_stream::packets_mp3, data, size);
     return fuzz_cut::run_indexed(audio_stream::cut_mp3, audio_stream::layout_mp3, data, size);
 }

@@ -4,14 +4,19 @@
 // file extent that ffmpeg's own frame walk agrees with.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "src/formats/dispatch.h"
 #include "src/formats/formats.h"
 #include "src/hls/names.h"
 #include "src/hls/playlist.h"
 #include "src/hls/segment.h"
+#include "tests/unit/flac_tools.h"
 #include "tests/unit/mp3_tools.h"
+#include "tests/unit/mp4_tools.h"
 
 namespace audio_stream {
 namespace {
@@ -146,46 +151,96 @@ TEST(HlsSegment, PackedSegmentIsTheTagThenTheFrames)
     EXPECT_EQ(rep.length, 73u + 900u);
 }
 
-// The MP3 reader's packets against the files' own frames (mp3_tools' walk of the headers).
+// ffprobe's packets of the first audio stream of `bytes`: where each lies in the file.
+std::vector<FileExtent> probe_packets(const std::string& bytes, const char* suffix)
+{
+    const std::string path = ::testing::TempDir() + "hls_packets" + suffix;
+    test_tools::spit(path, bytes);
+    const test_tools::Command c = test_tools::run("ffprobe -v error -select_streams a:0 -show_entries packet=pos,size "
+                                                  "-of compact=p=0:nk=0 '" + path + "'");
+    std::vector<FileExtent> out;
+    std::istringstream lines(c.output);
+    for (std::string line; std::getline(lines, line);) {
+        unsigned long long size = 0, pos = 0;
+        if (std::sscanf(line.c_str(), "size=%llu|pos=%llu", &size, &pos) == 2) {
+            out.push_back(FileExtent{pos, size});
+        }
+    }
+    return out;
+}
+
+// The reader's packets, segment by segment, are ffprobe's, every one once and in order; the
+// track's duration is the file's.
+void expect_every_packet_once(const std::string& bytes, std::string_view type, const char* suffix, double duration)
+{
+    MemorySource src(bytes);
+    IndexSource none;
+    const auto track = track_for_type(type, src, none);
+    ASSERT_TRUE(track);
+    ASSERT_EQ(track->status, Cut::Status::Ok) << track->detail;
+    EXPECT_NEAR(static_cast<double>(track->samples()) / track->rate, duration, 0.08);
+    const std::vector<FileExtent> probed = probe_packets(bytes, suffix);
+    ASSERT_EQ(probed.size(), track->packets);
+    const hls::Segmenting seg = hls::segmenting(*track, hls::kDefaultSegmentTarget);
+    std::size_t k = 0;
+    for (std::uint64_t n = 0; n < seg.count; ++n) {
+        MemorySource again(bytes);
+        const PacketRun run = packets_for_type(type, again, none, seg.first_packet(n), seg.packets_in(n, *track));
+        ASSERT_EQ(run.status, Cut::Status::Ok) << run.detail;
+        ASSERT_EQ(run.sizes.size(), seg.packets_in(n, *track));
+        Extents expected;
+        for (const auto size : run.sizes) {
+            ASSERT_LT(k, probed.size());
+            EXPECT_EQ(size, probed[k].length) << "packet " << k;
+            append_file(expected, probed[k].offset, probed[k].length);
+            ++k;
+        }
+        EXPECT_EQ(run.data, expected) << "segment " << n;
+    }
+    EXPECT_EQ(k, probed.size());
+}
+
 class HlsMp3Packets : public ::testing::TestWithParam<mp3_test::Source> {};
 
-TEST_P(HlsMp3Packets, EveryFrameOnceInOrder)
+TEST_P(HlsMp3Packets, AreFfprobesFrames)
 {
     const mp3_test::Fixture& f = mp3_test::Mp3Files::file(GetParam());
     ASSERT_EQ(f.errors, "");
-    MemorySource src(f.bytes);
-    IndexSource none;
-    const auto track = track_for_type("audio/mpeg", src, none);
-    ASSERT_TRUE(track);
-    ASSERT_EQ(track->status, Cut::Status::Ok) << track->detail;
-    EXPECT_EQ(track->rate, f.rate);
-    EXPECT_NEAR(static_cast<double>(track->samples()) / track->rate, f.duration, 0.08);
-    const hls::Segmenting seg = hls::segmenting(*track, hls::kDefaultSegmentTarget);
-    Offset expect_at = 0;
-    std::uint64_t frames = 0;
-    for (std::uint64_t n = 0; n < seg.count; ++n) {
-        MemorySource again(f.bytes);
-        const PacketRun run = packets_for_type("audio/mpeg", again, none, seg.first_packet(n), seg.packets_in(n, *track));
-        ASSERT_EQ(run.status, Cut::Status::Ok) << run.detail;
-        ASSERT_EQ(run.sizes.size(), seg.packets_in(n, *track));
-        ASSERT_EQ(run.data.size(), 1u) << "ffmpeg's frames follow each other";
-        const auto& e = std::get<FileExtent>(run.data[0]);
-        if (n > 0) {
-            EXPECT_EQ(e.offset, expect_at) << "segment " << n << " starts where the last ended";
-        }
-        Offset sum = 0;
-        for (auto s : run.sizes) {
-            sum += s;
-        }
-        EXPECT_EQ(sum, e.length);
-        expect_at = e.offset + e.length;
-        frames += run.sizes.size();
-    }
-    EXPECT_EQ(frames, track->packets);
-    EXPECT_LE(expect_at, f.bytes.size());
+    expect_every_packet_once(f.bytes, "audio/mpeg", ".mp3", f.duration);
 }
 
 INSTANTIATE_TEST_SUITE_P(Sources, HlsMp3Packets, ::testing::ValuesIn(mp3_test::kSources),
+                         [](const auto& info) { return std::string(info.param.name); });
+
+class HlsFlacPackets : public ::testing::TestWithParam<flac_test::Source> {};
+
+TEST_P(HlsFlacPackets, AreFfprobesFrames)
+{
+    const auto& f = flac_test::FlacFiles::file(GetParam());
+    ASSERT_EQ(f.errors, "");
+    if (std::string(GetParam().name).find("Variable") != std::string::npos) {
+        // Frames of more than one duration: no packets of one duration (refused, a 404).
+        MemorySource src(f.bytes);
+        IndexSource none;
+        EXPECT_EQ(track_for_type("audio/flac", src, none)->status, Cut::Status::Unsupported);
+        return;
+    }
+    expect_every_packet_once(f.bytes, "audio/flac", ".flac", 20.0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Sources, HlsFlacPackets, ::testing::ValuesIn(flac_test::kSources),
+                         [](const auto& info) { return std::string(info.param.name); });
+
+class HlsMp4Packets : public ::testing::TestWithParam<mp4_test::Source> {};
+
+TEST_P(HlsMp4Packets, AreFfprobesSamples)
+{
+    const mp4_test::Fixture& f = mp4_test::Mp4Files::file(GetParam());
+    ASSERT_EQ(f.errors, "");
+    expect_every_packet_once(f.bytes, "audio/mp4", ".m4a", f.duration);
+}
+
+INSTANTIATE_TEST_SUITE_P(Sources, HlsMp4Packets, ::testing::ValuesIn(mp4_test::kSources),
                          [](const auto& info) { return std::string(info.param.name); });
 
 TEST(HlsMp3Packets, NoPacketsFromWhatIsNotMp3)
