@@ -35,6 +35,8 @@ UNIT_OBJ  := $(patsubst tests/unit/%.cpp,$(BUILD)/tests/unit/%.o,$(UNIT_SRC))
 MODULE    := $(BUILD)/mod_audio_stream.so
 UNIT_BIN  := $(BUILD)/unit_tests
 DEPS      := scripts/ensure-deps
+# tests/web's npm packages (hls.js, hls-parser, puppeteer-core): npm ci writes this file last.
+WEB_MODULES := tests/web/node_modules/.package-lock.json
 
 .PHONY: all check-build deps-build deps-test deps-run deps-deb test unit integration run install deb clean cut-file
 
@@ -50,10 +52,18 @@ deps-build:
 	@$(DEPS) build
 deps-test:
 	@$(DEPS) test
+	@$(MAKE) --no-print-directory $(WEB_MODULES)
 deps-run:
 	@$(DEPS) run
 deps-deb:
 	@$(DEPS) deb
+
+# The lockfile's exact versions, installed again only when package.json or the lockfile is newer
+# than the last install. --ignore-scripts: no package's install script runs (puppeteer-core
+# downloads no browser; the tests drive Debian's chromium and firefox-esr).
+$(WEB_MODULES): tests/web/package.json tests/web/package-lock.json
+	cd tests/web && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $@
 
 $(BUILD)/src/%.o: src/%.cpp $(BUILD)/src/%.d
 	@mkdir -p $(dir $@)
