@@ -312,3 +312,36 @@ class HlsCounting(st.StatsTestCase):
         self.assertEqual(self.downloads.wait()[0]["path"], f"/audio/ep.mp3/seg-{crossing}.mp3")
         _, _, rec = self.fetch(ua=ua)
         self.assertEqual(rec["state"], "dup", "the segments and the file are one download")
+
+
+def readme_cdn_recipe():
+    """The `<If>` block of README's HLS section that gives playlists and segments a lifetime."""
+    with open(os.path.join(harness.REPO, "README.md")) as f:
+        section = f.read().split("\n## HLS\n", 1)[1].split("\n## ", 1)[0]
+    recipes = [b for b in re.findall(r"```apache\n(.*?)```", section, re.S) if b.startswith("<If ")]
+    assert len(recipes) == 1, f"README's HLS section shows {len(recipes)} <If> recipes"
+    return recipes[0]
+
+
+class HlsCdnRecipe(ServerTestCase):
+    """README's recipe for a CDN: playlists and segments get a lifetime, the file does not."""
+
+    modules = ("mime", "headers")
+
+    @classmethod
+    def prepare_docroot(cls, docroot):
+        audio = os.path.join(docroot, "audio")
+        st.make_mp3(os.path.join(audio, "ep.mp3"), 20)
+        subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=d=20", "-c:a", "flac",
+                        os.path.join(audio, "ep.flac")], check=True)
+        ts.published({"mp3": os.path.join(audio, "ep.mp3"), "flac": os.path.join(audio, "ep.flac")})
+        cls.server.extra_conf = harness.httpd_conf.directory(audio, readme_cdn_recipe())
+
+    def test_playlists_and_segments_get_a_lifetime(self):
+        for path in ("ep.mp3/index.m3u8", "ep.mp3/master.m3u8", "ep.mp3/seg-0.ts", "ep.flac/init.mp4",
+                     "ep.flac/seg-1.m4s"):
+            with self.subTest(path=path):
+                resp = self.get("/audio/" + path)
+                self.assertEqual((resp.status, resp.header("Cache-Control")), (200, "public, max-age=86400"))
+        for path in ("ep.mp3", "ep.flac"):
+            self.assertIsNone(self.get("/audio/" + path).header("Cache-Control"), "the files keep theirs")
