@@ -55,6 +55,7 @@ deps-test:
 	@$(MAKE) --no-print-directory $(WEB_MODULES)
 deps-run:
 	@$(DEPS) run
+	@$(MAKE) --no-print-directory $(WEB_MODULES)
 deps-deb:
 	@$(DEPS) deb
 

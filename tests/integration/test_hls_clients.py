@@ -54,6 +54,11 @@ class HlsClients(ServerTestCase):
     @classmethod
     def prepare_docroot(cls, docroot):
         cls.paths = generate(docroot)
+        # The demo page and the hls.js it loads, as scripts/run-demo serves them.
+        for src, dst in ((os.path.join(harness.REPO, "demo", "index.html"), "index.html"),
+                         (os.path.join(clients.WEB, "node_modules", "hls.js", "dist", "hls.min.js"), "hls.min.js")):
+            with open(src, "rb") as f:
+                harness.write_file(os.path.join(docroot, dst), f.read())
         cls.server.extra_conf = harness.httpd_conf.directory(f"{docroot}/audio/packed", "AudioStreamHLSMP3 Packed")
 
     def url(self, name, resource="index.m3u8"):
@@ -106,6 +111,16 @@ class HlsClients(ServerTestCase):
             with self.subTest(browser=browser):
                 self.check_browser(PACKED, browser, "hlsjs", FILES["tone.mp3"][1])
         self.assertTrue(self.get(f"/audio/{PACKED}/seg-0.mp3").body.startswith(b"ID3\x04"))
+
+    def test_the_demo_pages_hls_switch_plays(self):
+        for browser in ("chromium", "firefox"):
+            for name in ("tone.mp3", "tone.flac"):
+                with self.subTest(browser=browser, file=name):
+                    page = self.server.url(f"/index.html?autotest=30&file={name}&hls=1")
+                    result = clients.play_in_browser(page, browser, "demo")
+                    self.assertTrue(result.get("ok"), result)
+                    self.assertTrue(result["demo"]["hls"].startswith("hls.js"), result)
+                    self.assertAlmostEqual(result["demo"]["duration"], self.total(name), delta=0.1)
 
     def test_vlc_decodes_every_playlist(self):
         for name in list(FILES) + [PACKED]:

@@ -4,6 +4,8 @@
 //
 //   node hls_play.mjs --browser chromium|firefox --engine hlsjs|native
 //                     --url http://127.0.0.1:PORT/dir/episode.mp3/index.m3u8 [--seek 0.6] [--timeout 60]
+//   node hls_play.mjs --browser chromium|firefox --engine demo --url http://.../index.html?autotest=...
+//     (the demo page plays by itself and writes its summary: that is the result, as `demo`)
 //
 // The page is the playlist's own origin: the browser opens a path there that does not exist
 // (a 404 is still a document of that origin), the script empties it and adds an <audio>, and
@@ -43,7 +45,7 @@ function parseArgs(argv) {
     opts[name.slice(2)] = value;
   }
   if (!(opts.browser in EXECUTABLES)) usage('--browser must be chromium or firefox');
-  if (!['hlsjs', 'native'].includes(opts.engine)) usage('--engine must be hlsjs or native');
+  if (!['hlsjs', 'native', 'demo'].includes(opts.engine)) usage('--engine must be hlsjs, native or demo');
   if (!opts.url) usage('--url is required');
   opts.seek = Number(opts.seek);
   opts.timeout = Number(opts.timeout);
@@ -192,6 +194,19 @@ async function main() {
     page.on('requestfailed', (req) => {
       if (requests.length < 500) requests.push(`failed ${req.url()} ${req.failure() && req.failure().errorText}`);
     });
+    if (opts.engine === 'demo') {
+      // --url is the demo page with its autotest parameters: it plays by itself and writes its
+      // summary into #result.
+      await page.goto(opts.url, { waitUntil: 'load', timeout: opts.timeout * 1000 });
+      await page.waitForFunction(() => document.getElementById('result').textContent !== '',
+        { timeout: Math.max(opts.timeout * 1000 - (Date.now() - started) - 3000, 1000), polling: 100 });
+      result.demo = JSON.parse(await page.evaluate(() => document.getElementById('result').textContent));
+      result.errors = result.demo.error === null ? [] : [{ source: 'demo', error: result.demo.error }];
+      result.ok = result.demo.seeked === true && result.errors.length === 0;
+      await browser.close().catch(() => {});
+      finish(result.ok ? 0 : 1);
+      return;
+    }
     await page.goto(pageUrl, { waitUntil: 'load', timeout: opts.timeout * 1000 });
     await page.evaluate(() => { document.documentElement.innerHTML = '<head></head><body></body>'; });
     if (opts.engine === 'hlsjs') {
