@@ -201,39 +201,6 @@ Writer::Slot write_trun(Writer& w, const std::vector<Sample>& samples)
     return data_offset;
 }
 
-// ISO/IEC 14496-1 §8.3.3: a descriptor's tag, its size in 7-bit groups, most significant
-// first, all but the last with the top bit set, then its body.
-std::string descriptor(std::uint8_t tag, const std::string& body)
-{
-    std::string size;
-    std::size_t n = body.size();
-    do {
-        size.insert(size.begin(), static_cast<char>((n & 0x7F) | (size.empty() ? 0 : 0x80)));
-        n >>= 7;
-    } while (n != 0);
-    return static_cast<char>(tag) + size + body;
-}
-
-// ISO/IEC 14496-14 §3.1.2 esds: an ES_Descriptor (ISO/IEC 14496-1 §7.2.6.5) whose
-// DecoderConfigDescriptor (§7.2.6.6) names the codec by objectTypeIndication, with
-// `specific` as DecoderSpecificInfo (§7.2.6.7) when not empty.
-std::string esds(std::uint8_t object_type, const std::string& specific)
-{
-    constexpr std::uint8_t kAudioStream = 0x05;
-    std::string config(1, static_cast<char>(object_type));
-    config += static_cast<char>(kAudioStream << 2 | 1);  // upStream 0, reserved 1
-    config.append(3 + 4 + 4, '\0');  // bufferSizeDB, maxBitrate, avgBitrate: not known here
-    if (!specific.empty()) {
-        config += descriptor(0x05, specific);
-    }
-    // ES_ID 0, as ISO/IEC 14496-14 §3.1.2 stores it (in a file the track ID names the stream),
-    // no dependency, URL or OCR stream; the SLConfigDescriptor predefined 2 is a file's.
-    const std::string es = std::string(3, '\0') + descriptor(0x04, config) + descriptor(0x06, std::string(1, '\x02'));
-    Writer w;
-    full_box(w, "esds", 0, 0, [&] { w.bytes(descriptor(0x03, es)); });
-    return bytes_of(w);
-}
-
 // The AudioSampleEntry's samplerate, 16.16 fixed point. A rate past 16 bits is halved until it
 // fits ("Encapsulation of FLAC in ISO-BMFF" §3.3.1: 48000 for 96 and 192 kHz), or 65535 when
 // halving stops dividing it evenly; the codec's own configuration tells the real rate.
@@ -330,20 +297,6 @@ std::string fragment_header(std::uint32_t sequence, std::uint64_t decode_time, c
         w.put64(header + payload);
     }
     return bytes_of(w);
-}
-
-std::string mp3_sample_entry(std::uint16_t channels, std::uint32_t sample_rate)
-{
-    // ISO/IEC 14496-1 Table 5 (objectTypeIndication): 0x6B is ISO/IEC 11172-3 audio. MPEG-2's
-    // low sampling frequencies have 0x69, but 0x6B is what muxers write for every MP3 (ffmpeg
-    // does) and readers take both as MP3, so one codec string serves all.
-    return audio_sample_entry("mp4a", channels, 16, sample_rate, esds(0x6B, std::string()));
-}
-
-std::string aac_sample_entry(std::uint16_t channels, std::uint32_t sample_rate,
-                             const std::string& audio_specific_config)
-{
-    return audio_sample_entry("mp4a", channels, 16, sample_rate, esds(0x40, audio_specific_config));
 }
 
 std::string flac_sample_entry(std::uint16_t channels, std::uint32_t sample_rate, std::uint16_t bits,

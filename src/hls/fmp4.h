@@ -37,15 +37,6 @@ std::string fragment_header(std::uint32_t sequence, std::uint64_t decode_time, c
 
 // Sample entries, each one whole box for TrackConfig::sample_entry.
 
-// 'mp4a' whose esds says MPEG-1/2 Layer III (objectTypeIndication 0x6B): the samples are
-// whole MP3 frames, headers included.
-std::string mp3_sample_entry(std::uint16_t channels, std::uint32_t sample_rate);
-
-// 'mp4a' whose esds says MPEG-4 audio (0x40) with the AudioSpecificConfig (ISO/IEC 14496-3
-// §1.6.2.1) as its DecoderSpecificInfo: the samples are raw AAC frames, no ADTS header.
-std::string aac_sample_entry(std::uint16_t channels, std::uint32_t sample_rate,
-                             const std::string& audio_specific_config);
-
 // 'fLaC' + 'dfLa' ("Encapsulation of FLAC in ISO-BMFF"): `metadata_blocks` are FLAC metadata
 // blocks, headers included, STREAMINFO first (RFC 9639 §8); the last-block flags are set here.
 // The samples are whole FLAC frames.

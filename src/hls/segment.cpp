@@ -84,14 +84,13 @@ Representation packed_segment(std::uint64_t first_sample, std::uint32_t rate, co
 std::string sample_entry_of(const AudioTrack& t)
 {
     switch (t.codec) {
-    case AudioCodec::Mp3:
-        return mp3_sample_entry(t.channels, t.sample_rate);
     case AudioCodec::Flac:
         return flac_sample_entry(t.channels, t.sample_rate, t.bits, t.config);
     case AudioCodec::Mp4:
         return t.config;
     case AudioCodec::Opus:
         return opus_entry(t);
+    case AudioCodec::Mp3:  // TS or packed audio: Chromium plays no MP3 in fragmented MP4
     case AudioCodec::None:
         break;
     }
