@@ -10,12 +10,18 @@
 # make bench-hostile: what each hostile file (tests/integration/hostile_files.py) costs a request,
 # first and repeated, and the children's peak RSS, beside a normal file of its format (bench/hostile).
 #   make bench-hostile HOSTILE_ARGS='--record BENCHMARKS.md'
+# make bench-hls: what HLS costs on three-hour MP3, FLAC and AAC files (bench/hls; kept in
+# build/bench-files): the first and repeated FILE/index.m3u8 (server time) beside the first ?t=,
+# then one segment's req/s from the module against the same bytes from the core handler, over
+# HTTP/1.1 (wrk) and h2c (h2load). Informative goals, not a pass/fail.
+#   make bench-hls HLS_ARGS='--minutes 30 --rounds 8 --record BENCHMARKS.md'
 BENCH_ARGS ?=
 TIME_SEEK_ARGS ?=
 COUNT_ARGS ?=
 HOSTILE_ARGS ?=
+HLS_ARGS ?=
 
-.PHONY: bench bench-count bench-hostile
+.PHONY: bench bench-count bench-hostile bench-hls
 
 bench:
 	@$(DEPS) bench
@@ -33,3 +39,8 @@ bench-hostile:
 	@$(DEPS) test
 	@$(MAKE) --no-print-directory $(MODULE)
 	@bench/hostile --module $(abspath $(MODULE)) $(HOSTILE_ARGS)
+
+bench-hls:
+	@$(DEPS) bench
+	@$(MAKE) --no-print-directory $(MODULE)
+	@bench/hls --module $(abspath $(MODULE)) $(HLS_ARGS)
