@@ -74,6 +74,18 @@ Cut verdict_of(Run&& run)
     });
 }
 
+// A T with a status and a detail (AudioTrack, PacketRun) filled by read(T&), its status Ok, or
+// the status and detail of the Refusal read() threw or the budget it spent.
+template <typename T, typename Read>
+T read_judged(Read&& read)
+{
+    T out;
+    const Cut verdict = verdict_of([&] { std::forward<Read>(read)(out); });
+    out.status = verdict.status;
+    out.detail = verdict.detail;
+    return out;
+}
+
 // Runs read(): false when it threw a Refusal or spent the budget (a layout of a file that does
 // not parse is the whole file, of unknown duration).
 template <typename Read>

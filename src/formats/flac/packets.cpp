@@ -40,8 +40,7 @@ std::string stream_info_block(const flac::Stream& s)
 
 AudioTrack track_flac(ByteSource& src, IndexSource& indexes)
 {
-    AudioTrack t;
-    const Cut verdict = verdict_of([&] {
+    return read_judged<AudioTrack>([&](AudioTrack& t) {
         const flac::Stream s = flac::read_stream(src);
         const auto index = frames_of(src, s, indexes);
         t.codec = AudioCodec::Flac;
@@ -61,15 +60,11 @@ AudioTrack track_flac(ByteSource& src, IndexSource& indexes)
         t.peak_bitrate = static_cast<std::uint32_t>(std::min<Offset>(largest * 8 * t.rate / t.packet_samples, ~0u));
         t.config = stream_info_block(s);
     });
-    t.status = verdict.status;
-    t.detail = verdict.detail;
-    return t;
 }
 
 PacketRun packets_flac(ByteSource& src, IndexSource& indexes, std::uint64_t first, std::uint64_t count)
 {
-    PacketRun out;
-    const Cut verdict = verdict_of([&] {
+    return read_judged<PacketRun>([&](PacketRun& out) {
         const flac::Stream s = flac::read_stream(src);
         const auto index = frames_of(src, s, indexes);
         if (first + count > index->frames.size()) {
@@ -81,9 +76,6 @@ PacketRun packets_flac(ByteSource& src, IndexSource& indexes, std::uint64_t firs
             out.sizes.push_back(static_cast<std::uint32_t>(length));
         }
     });
-    out.status = verdict.status;
-    out.detail = verdict.detail;
-    return out;
 }
 
 }  // namespace audio_stream

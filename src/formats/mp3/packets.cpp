@@ -61,8 +61,7 @@ std::uint32_t peak_of(const mp3::FrameIndex& x, const mp3::Stream& s)
 // The stream's frames as packets: counted by its Info frame when CBR, else by its index.
 AudioTrack track_mp3(ByteSource& src, IndexSource& indexes)
 {
-    AudioTrack t;
-    const Cut verdict = verdict_of([&] {
+    return read_judged<AudioTrack>([&](AudioTrack& t) {
         mp3::Reader r(src);
         const mp3::Stream s = mp3::read_stream(r, mp3::read_tags(r));
         t.codec = AudioCodec::Mp3;
@@ -87,17 +86,13 @@ AudioTrack track_mp3(ByteSource& src, IndexSource& indexes)
             refuse_malformed("read error");
         }
     });
-    t.status = verdict.status;
-    t.detail = verdict.detail;
-    return t;
 }
 
 // Frames [first, first + count) of the stream, count >= 1: by arithmetic when CBR, else (or
 // where the arithmetic does not find them) from the index.
 PacketRun packets_mp3(ByteSource& src, IndexSource& indexes, std::uint64_t first, std::uint64_t count)
 {
-    PacketRun out;
-    const Cut verdict = verdict_of([&] {
+    return read_judged<PacketRun>([&](PacketRun& out) {
         mp3::Reader r(src);
         const mp3::Stream s = mp3::read_stream(r, mp3::read_tags(r));
         std::optional<PacketRun> run;
@@ -115,9 +110,6 @@ PacketRun packets_mp3(ByteSource& src, IndexSource& indexes, std::uint64_t first
         }
         out = std::move(*run);
     });
-    out.status = verdict.status;
-    out.detail = verdict.detail;
-    return out;
 }
 
 }  // namespace audio_stream

@@ -133,8 +133,7 @@ std::uint64_t packet_ticks(const Track& t)
 
 AudioTrack track_mp4(ByteSource& src, IndexSource&)
 {
-    AudioTrack out;
-    const Cut verdict = verdict_of([&] {
+    return read_judged<AudioTrack>([&](AudioTrack& out) {
         mp4::BoxWalk walk(src);
         const mp4::Movie movie = mp4::read_movie(walk);
         const Track& t = audio_track(movie);
@@ -159,15 +158,11 @@ AudioTrack track_mp4(ByteSource& src, IndexSource&)
         out.peak_bitrate = static_cast<std::uint32_t>(
             std::min<std::uint64_t>(std::uint64_t{largest} * 8 * out.rate / out.packet_samples, ~0u));
     });
-    out.status = verdict.status;
-    out.detail = verdict.detail;
-    return out;
 }
 
 PacketRun packets_mp4(ByteSource& src, IndexSource&, std::uint64_t first, std::uint64_t count)
 {
-    PacketRun out;
-    const Cut verdict = verdict_of([&] {
+    return read_judged<PacketRun>([&](PacketRun& out) {
         mp4::BoxWalk walk(src);
         const mp4::Movie movie = mp4::read_movie(walk);
         const Track& t = audio_track(movie);
@@ -192,9 +187,6 @@ PacketRun packets_mp4(ByteSource& src, IndexSource&, std::uint64_t first, std::u
             }
         }
     });
-    out.status = verdict.status;
-    out.detail = verdict.detail;
-    return out;
 }
 
 }  // namespace audio_stream
