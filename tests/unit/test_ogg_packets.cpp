@@ -217,6 +217,23 @@ TEST(OggPacketsRefused, PacketsOfMoreThanOneDurationAreUnsupported)
     EXPECT_EQ(t.detail, "Opus packets of more than one duration");
 }
 
+TEST(OggPacketIndex, TheFileIsWalkedOnceForTheTrackAndEveryRun)
+{
+    const Cached& c = source(kSources[4]);
+    ASSERT_EQ(c.errors, "");
+    SeekIndexCache cache(1 << 20);
+    IndexSource indexes(&cache, FileIdentity{1, 2, c.bytes.size(), 3});
+    MemorySource src(c.bytes);
+    ASSERT_EQ(track_for_type("audio/ogg", src, indexes)->status, Cut::Status::Ok);
+    EXPECT_TRUE(indexes.built());
+    for (const std::uint64_t first : {std::uint64_t{0}, std::uint64_t{500}}) {
+        MemorySource again(c.bytes);
+        EXPECT_EQ(packets_for_type("audio/ogg", again, indexes, first, 300).status, Cut::Status::Ok);
+        EXPECT_FALSE(indexes.built()) << "from the cache";
+    }
+    EXPECT_EQ(cache.entries(), 1u);
+}
+
 TEST(OggPacketIndex, PayloadRoundTrips)
 {
     const Cached& c = source(kSources[5]);

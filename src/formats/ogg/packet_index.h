@@ -26,6 +26,7 @@ struct IndexedPage {
     std::uint8_t segments = 0; // lacing values: the header is kFixedHeader + segments bytes
     std::uint8_t continued = 0;  // 1: the first segments end a packet begun on an earlier page
 };
+static_assert(sizeof(IndexedPage) == 16, "the cap below counts 16 bytes a page");
 
 // The walk indexes at most this many pages (16 MiB: 290 hours of one-second pages, 5.8 hours
 // of a page per 20 ms packet) and reads at most kMaxWalkBytes of them; past either the stream
