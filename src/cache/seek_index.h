@@ -36,7 +36,8 @@ public:
     virtual std::string payload() const { return {}; }
 };
 
-enum class IndexKind : unsigned { Flac = 1, Mp3 = 2, Ogg = 3 };
+// OggPackets: the pages of an Ogg Opus stream for HLS (ogg/packet_index.h).
+enum class IndexKind : unsigned { Flac = 1, Mp3 = 2, Ogg = 3, OggPackets = 4 };
 
 class SeekIndexCache {
 public:

@@ -34,7 +34,7 @@ Cut without_index(ByteSource& src, const Span& span, IndexSource&)
 
 constexpr Format kMp3{"", 1, cut_mp3, layout_mp3, track_mp3, packets_mp3};
 constexpr Format kFlac{"", 2, cut_flac, layout_flac, track_flac, packets_flac};
-constexpr Format kOgg{"", 3, without_index<cut_ogg>, layout_ogg};
+constexpr Format kOgg{"", 3, without_index<cut_ogg>, layout_ogg, track_ogg, packets_ogg};
 constexpr Format kWav{"", 4, without_index<cut_wav>, layout_wav};
 constexpr Format kMp4{"", 5, without_index<cut_mp4>, layout_mp4, track_mp4, packets_mp4};
 

@@ -36,6 +36,9 @@ PacketRun packets_mp4(ByteSource& src, IndexSource& indexes, std::uint64_t first
 // ogg/: Ogg Vorbis and Ogg Opus
 Cut cut_ogg(ByteSource& src, const Span& span);
 AudioLayout layout_ogg(ByteSource& src);
+// An Ogg Opus stream's packets (HLS), from its page index; Vorbis and chained files have none.
+AudioTrack track_ogg(ByteSource& src, IndexSource& indexes);
+PacketRun packets_ogg(ByteSource& src, IndexSource& indexes, std::uint64_t first, std::uint64_t count);
 
 // flac/: native FLAC
 Cut cut_flac(ByteSource& src, const Span& span, IndexSource& indexes);

@@ -21,6 +21,15 @@ inline void put(std::string& out, std::uint64_t v, std::size_t n)
     }
 }
 
+// Fields of these widths, in order.
+template <std::size_t N>
+void put_all(std::string& out, const std::uint64_t (&values)[N], const unsigned (&widths)[N])
+{
+    for (std::size_t i = 0; i < N; ++i) {
+        put(out, values[i], widths[i]);
+    }
+}
+
 class Reader {
 public:
     explicit Reader(std::string_view bytes) : p_(bytes) {}
@@ -49,6 +58,18 @@ public:
 private:
     std::string_view p_;
 };
+
+// Fields of these widths, in order: false when the payload ends first.
+template <std::size_t N>
+bool take_all(Reader& in, std::uint64_t (&values)[N], const unsigned (&widths)[N])
+{
+    for (std::size_t i = 0; i < N; ++i) {
+        if (!in.take(widths[i], values[i])) {
+            return false;
+        }
+    }
+    return true;
+}
 
 }  // namespace payload
 }  // namespace audio_stream

@@ -236,6 +236,8 @@ std::optional<Offset> Walker::last_end(Offset longest)
 }
 
 using payload::put;
+using payload::put_all;
+using payload::take_all;
 
 // The payload: a head of these widths (variable, truncated_last, fixed_block, last_end, the
 // error's length), the error, the frame count in 8 bytes, then a record for each frame: these
@@ -243,26 +245,6 @@ using payload::put;
 constexpr unsigned kHeadBytes[5] = {1, 1, 4, 8, 4};
 constexpr unsigned kFrameBytes[6] = {8, 8, 4, 2, 1, 1};
 constexpr std::size_t kFrameRecord = 8 + 8 + 4 + 2 + 1 + 1 + kMaxHeaderBytes;
-
-template <std::size_t N>
-void put_all(std::string& out, const std::uint64_t (&values)[N], const unsigned (&widths)[N])
-{
-    for (std::size_t i = 0; i < N; ++i) {
-        put(out, values[i], widths[i]);
-    }
-}
-
-// False when the payload ends first.
-template <std::size_t N>
-bool take_all(payload::Reader& in, std::uint64_t (&values)[N], const unsigned (&widths)[N])
-{
-    for (std::size_t i = 0; i < N; ++i) {
-        if (!in.take(widths[i], values[i])) {
-            return false;
-        }
-    }
-    return true;
-}
 
 // Each frame fits between its start and the next one's (or the end of the audio), and its
 // coded number and block agree with the numbering.
