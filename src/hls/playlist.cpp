@@ -45,6 +45,10 @@ Segmenting segmenting(const AudioTrack& track, Micros target)
     const auto t = static_cast<std::uint64_t>(std::max<Micros>(target, 1));
     s.per_segment = std::max<std::uint64_t>(1, (t * track.rate + per_second / 2) / per_second);
     s.count = (track.packets + s.per_segment - 1) / s.per_segment;
+    const std::uint64_t left = track.packets % s.per_segment;
+    if (s.count > 1 && left != 0 && left < (s.per_segment + 3) / 4) {
+        --s.count;  // the remainder joins the last whole segment
+    }
     return s;
 }
 
@@ -59,7 +63,7 @@ std::string seconds_text(std::uint64_t samples, std::uint32_t rate)
 std::string media_playlist(const AudioTrack& track, const Segmenting& seg, const Variant& variant)
 {
     // EXTINF rounded to the nearest integer may not exceed the target duration (RFC 8216 §4.3.3.1).
-    const std::uint64_t longest = seg.count == 0 ? 0 : seg.ticks_in(0, track);
+    const std::uint64_t longest = seg.count == 0 ? 0 : std::max(seg.ticks_in(0, track), seg.ticks_in(seg.count - 1, track));
     const std::uint64_t target = (longest * 2 + track.rate) / (2 * std::uint64_t{track.rate});
     const bool fmp4 = variant.form == SegmentForm::Fmp4;
     std::string out = "#EXTM3U\n#EXT-X-VERSION:";

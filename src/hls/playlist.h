@@ -18,7 +18,9 @@ namespace audio_stream::hls {
 // The default target duration of a segment (Apple's HLS authoring guidance: 6 s).
 inline constexpr Micros kDefaultSegmentTarget = 6'000'000;
 
-// Segment n holds packets [n * per_segment, ...): per_segment each, the last what is left.
+// Segment n holds packets [n * per_segment, ...): per_segment each, the last what is left
+// (more than per_segment when a remainder under a quarter of a segment joins it, rather than
+// stand alone as a segment of a few milliseconds).
 struct Segmenting {
     std::uint64_t per_segment = 1;
     std::uint64_t count = 0;
@@ -27,7 +29,10 @@ struct Segmenting {
     std::uint64_t packets_in(std::uint64_t n, const AudioTrack& t) const
     {
         const std::uint64_t first = first_packet(n);
-        return first >= t.packets ? 0 : std::min(per_segment, t.packets - first);
+        if (n >= count || first >= t.packets) {
+            return 0;
+        }
+        return n + 1 == count ? t.packets - first : per_segment;
     }
     // Ticks segment n plays (the last packet's own length counted).
     std::uint64_t ticks_in(std::uint64_t n, const AudioTrack& t) const

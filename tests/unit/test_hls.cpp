@@ -68,6 +68,13 @@ TEST(HlsSegmenting, WholePacketsNearestTheTarget)
     EXPECT_EQ(s.packets_in(9, t), 2298u - 9 * 230);
     EXPECT_EQ(s.packets_in(10, t), 0u);
     EXPECT_EQ(hls::segmenting(t, 1).per_segment, 1u) << "at least one packet";
+    // A remainder under a quarter of a segment joins the last one: no segment of a few ms.
+    const AudioTrack longer = mp3_track(2300 + 57);
+    const hls::Segmenting joined = hls::segmenting(longer, hls::kDefaultSegmentTarget);
+    EXPECT_EQ(joined.count, 10u);
+    EXPECT_EQ(joined.packets_in(9, longer), 230u + 57);
+    EXPECT_EQ(joined.ticks_in(9, longer), (230u + 57) * 1152);
+    EXPECT_EQ(hls::segmenting(mp3_track(2300 + 58), hls::kDefaultSegmentTarget).count, 11u);
     EXPECT_EQ(hls::segmenting(mp3_track(0), hls::kDefaultSegmentTarget).count, 0u);
 }
 

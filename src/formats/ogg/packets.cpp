@@ -110,8 +110,7 @@ void collect(ogg::Pages& pages, const ogg::PacketIndex& x, std::uint64_t first, 
 
 AudioTrack track_ogg(ByteSource& src, IndexSource& indexes)
 {
-    AudioTrack t;
-    const Cut verdict = verdict_of([&] {
+    return read_judged<AudioTrack>([&](AudioTrack& t) {
         ogg::Pages pages(src);
         const ogg::Stream s = opus_stream(pages);
         const auto index = index_of(src, s, indexes);
@@ -129,15 +128,11 @@ AudioTrack track_ogg(ByteSource& src, IndexSource& indexes)
         t.peak_bitrate = static_cast<std::uint32_t>(
             std::min<std::uint64_t>(std::uint64_t{index->largest} * 8 * kOpusRate / t.packet_samples, ~0u));
     });
-    t.status = verdict.status;
-    t.detail = verdict.detail;
-    return t;
 }
 
 PacketRun packets_ogg(ByteSource& src, IndexSource& indexes, std::uint64_t first, std::uint64_t count)
 {
-    PacketRun out;
-    const Cut verdict = verdict_of([&] {
+    return read_judged<PacketRun>([&](PacketRun& out) {
         ogg::Pages pages(src);
         const ogg::Stream s = opus_stream(pages);
         const auto index = index_of(src, s, indexes);
@@ -149,9 +144,6 @@ PacketRun packets_ogg(ByteSource& src, IndexSource& indexes, std::uint64_t first
             refuse_malformed("Opus packets missing from the pages");
         }
     });
-    out.status = verdict.status;
-    out.detail = verdict.detail;
-    return out;
 }
 
 }  // namespace audio_stream
