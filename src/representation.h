@@ -34,6 +34,10 @@ struct Representation {
     Extents extents;
     // Appended to the file's ETag so that a derived representation (a cut) has its own validator.
     std::string etag_suffix;
+    // The file bytes a representation built wholly in memory was made from (an MPEG-TS segment's
+    // frames): what download counting credits when it is sent. Empty for the others, whose file
+    // extents say it.
+    Extents source;
 };
 
 Offset extent_length(const Extent& e);

@@ -254,7 +254,7 @@ int serve(request_rec* r)
     if (Answer a = resolve_representation(r, fd, resolved)) {
         return *a;
     }
-    stats_note_file(r, fd, resolved.cut != nullptr);
+    stats_note_file(r, fd, resolved.cut);
     if (resolved.type) {
         ap_set_content_type(r, resolved.type);  // after counting read the file's own
     }

@@ -127,7 +127,9 @@ Cut ts_segment(ByteSource& src, const AudioTrack& track, std::uint64_t n, std::u
     }
     const hls::TsAudio audio{static_cast<std::uint8_t>(track.sample_rate < 32000 ? 0x04 : 0x03), track.rate,
                              track.packet_samples};
-    return memory_rep(hls::ts_segment(audio, n, first * track.packet_samples, frames, run.sizes));
+    Cut c = memory_rep(hls::ts_segment(audio, n, first * track.packet_samples, frames, run.sizes));
+    c.rep.source = run.data;  // what counting credits: the frames
+    return c;
 }
 
 // Segment n of the track: its packets read now, behind their container bytes.

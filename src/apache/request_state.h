@@ -30,6 +30,7 @@ struct RequestState {
     bool layout_known = false;
     AudioLayout layout;               // of the file
     const Plan* plan = nullptr;       // the response's, once planned (lives on r->pool)
+    const Extents* source = nullptr;  // Representation::source when not empty (kept on r->pool)
     SentCount sent;                   // emit's count of the body
 };
 

@@ -94,7 +94,8 @@ void log_counted(request_rec* r, request_rec* owner, RequestState& state)
     std::vector<FileRange> ranges;
     std::string sent_text_value = "-";
     if (sent > 0) {
-        ranges = sent_file_ranges(state.plan->body_extents(), state.plan->parts, sent);
+        ranges = state.source ? source_file_ranges(*state.source, state.plan->total, state.plan->parts, sent)
+                              : sent_file_ranges(state.plan->body_extents(), state.plan->parts, sent);
         sent_text_value = sent_text(state.plan->parts, state.plan->total, sent);
     }
     const Offset threshold = state.layout_known ? download_threshold(state.layout) : 0;
@@ -132,14 +133,17 @@ void stats_note_request(request_rec* r)
     }
 }
 
-void stats_note_file(request_rec* r, apr_file_t* fd, bool cut)
+void stats_note_file(request_rec* r, apr_file_t* fd, const std::shared_ptr<const Cut>& cut)
 {
     if (!stats(dir_config(r))) {
         return;
     }
     RequestState& state = request_state(r);
     state.stats = true;
-    state.cut = cut;
+    state.cut = cut != nullptr;
+    if (cut && !cut->rep.source.empty()) {
+        state.source = &pool_owned<std::shared_ptr<const Cut>>(r->pool, cut)->get()->rep.source;
+    }
     // The layout is read from the descriptor: keyed by its identity, not the path's earlier stat.
     const apr_finfo_t now = opened_state(r, fd);
     const FileIdentity id = file_identity(now);

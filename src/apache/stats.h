@@ -6,6 +6,9 @@
 
 #include "glue.h"
 
+#include <memory>
+
+#include "../cut.h"
 #include "../response_plan.h"
 #include "request_state.h"
 
@@ -14,8 +17,10 @@ namespace audio_stream::apache {
 // The handler's side, when AudioStreamStats is On for the request (each a no-op otherwise).
 // The request is ours: it gets its variables whatever its outcome.
 void stats_note_request(request_rec* r);
-// The file is open: its layout (from the child's cache or its headers).
-void stats_note_file(request_rec* r, apr_file_t* fd, bool cut);
+// The file is open: its layout (from the child's cache or its headers), and the derived
+// representation the request is for (a cut, an HLS playlist or segment; null: the file),
+// kept on r->pool when it was built in memory from file bytes that count.
+void stats_note_file(request_rec* r, apr_file_t* fd, const std::shared_ptr<const Cut>& cut);
 // The plan about to be sent (owned by r->pool).
 void stats_note_plan(request_rec* r, const Plan& plan);
 // emit's count of what was sent, or nullptr when nobody counts.

@@ -18,7 +18,7 @@ std::size_t heap_bytes(const std::string& s)
 std::size_t cut_footprint(const Cut& cut)
 {
     std::size_t total = sizeof(Cut) + heap_bytes(cut.detail) + heap_bytes(cut.rep.etag_suffix) +
-                        cut.rep.extents.capacity() * sizeof(Extent);
+                        (cut.rep.extents.capacity() + cut.rep.source.capacity()) * sizeof(Extent);
     for (const auto& e : cut.rep.extents) {
         if (const auto* m = std::get_if<MemoryBlock>(&e)) {
             total += heap_bytes(m->bytes);

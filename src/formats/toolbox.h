@@ -75,14 +75,19 @@ Cut verdict_of(Run&& run)
 }
 
 // A T with a status and a detail (AudioTrack, PacketRun) filled by read(T&), its status Ok, or
-// the status and detail of the Refusal read() threw or the budget it spent.
+// an empty T of the status and detail of the Refusal read() threw or the budget it spent.
 template <typename T, typename Read>
 T read_judged(Read&& read)
 {
     T out;
     const Cut verdict = verdict_of([&] { std::forward<Read>(read)(out); });
-    out.status = verdict.status;
-    out.detail = verdict.detail;
+    if (verdict.status != Cut::Status::Ok) {
+        out = T{};  // nothing of what was read before the refusal
+    }
+    // A stream with no audio at all (the readers' PastEnd) has no packets: malformed here.
+    const bool no_audio = verdict.status == Cut::Status::PastEnd;
+    out.status = no_audio ? Cut::Status::Malformed : verdict.status;
+    out.detail = no_audio ? "no audio packets" : verdict.detail;
     return out;
 }
 

@@ -2,34 +2,47 @@
 
 #include <algorithm>
 
+#include "ts.h"
+
 namespace audio_stream::hls {
 
 namespace {
 
-// An upper bound of a segment's container bytes beside its packets and, for MPEG-TS, beside
-// the 4-byte header of every 184 bytes: an ID3 tag of 73 bytes; a moof of a fixed part and 8
-// bytes a sample (trun's duration and size) and the mdat header; PAT, PMT, up to 16 packets
-// more to round the audio packets up (their counters) and a PES header a packet at most.
-std::uint64_t container_bytes(const Variant& v, std::uint64_t packets)
+// A segment's container bytes beside its packets, at most (`peak`) or on average: an ID3 tag of
+// 73 bytes; a moof of a fixed part, 8 bytes a sample (trun's duration and size) and the mdat
+// header; for MPEG-TS, PAT and PMT, the audio packets rounded up to 16 (their counters: 7.5 more
+// on average), and a PES header and its last packet's stuffing (under 184 bytes, 92 on average)
+// every kTsFramesPerPes frames, all in 188-byte packets of 184 bytes of payload.
+std::uint64_t container_bytes(const Variant& v, std::uint64_t packets, bool peak)
 {
     switch (v.form) {
     case SegmentForm::Packed:
         return 73;
-    case SegmentForm::Ts:
-        return 18 * 188 + 14 * packets;
+    case SegmentForm::Ts: {
+        const std::uint64_t pes = (packets + kTsFramesPerPes - 1) / kTsFramesPerPes;
+        const std::uint64_t in_packets = pes * (14 + (peak ? 183 : 92)) + 8;  // + the PCR's field
+        return (peak ? 18 : 10) * kTsPacket + (in_packets * kTsPacket + 183) / 184;
+    }
     case SegmentForm::Fmp4:
         break;
     }
     return 160 + 8 * packets;
 }
 
-// `bits_per_second` with a segment's container bytes spread over its duration, rounded up.
+// `bits_per_second` of packets with a segment's container bytes spread over its duration (the
+// shortest segment's for the peak, the average's else; and, for MPEG-TS, 188 bytes for every 184
+// of them), rounded up.
 std::uint64_t with_container(std::uint64_t bits_per_second, const AudioTrack& t, const Segmenting& seg,
-                             const Variant& v)
+                             const Variant& v, bool peak)
 {
-    const std::uint64_t samples = std::max<std::uint64_t>(1, std::min(seg.per_segment, t.packets) * t.packet_samples);
-    const std::uint64_t bits = container_bytes(v, seg.per_segment) * 8;
-    const std::uint64_t carried = v.form == SegmentForm::Ts ? (bits_per_second * 188 + 183) / 184 : bits_per_second;
+    if (seg.count == 0) {
+        return bits_per_second;
+    }
+    const std::uint64_t shortest = std::min(seg.ticks_in(0, t), seg.ticks_in(seg.count - 1, t));
+    const std::uint64_t samples = std::max<std::uint64_t>(1, peak ? shortest : t.total / seg.count);
+    const std::uint64_t bits = container_bytes(v, seg.per_segment, peak) * 8;
+    const std::uint64_t carried =
+        v.form == SegmentForm::Ts ? (bits_per_second * kTsPacket + 183) / 184 : bits_per_second;
     return carried + (bits * t.rate + samples - 1) / samples;
 }
 
@@ -87,8 +100,8 @@ std::string master_playlist(const AudioTrack& track, const Segmenting& seg, cons
 {
     const std::uint64_t peak = std::max<std::uint64_t>(track.peak_bitrate, track.average_bitrate());
     std::string out = "#EXTM3U\n#EXT-X-INDEPENDENT-SEGMENTS\n#EXT-X-STREAM-INF:BANDWIDTH=";
-    out += std::to_string(with_container(peak, track, seg, variant));
-    out += ",AVERAGE-BANDWIDTH=" + std::to_string(with_container(track.average_bitrate(), track, seg, variant));
+    out += std::to_string(with_container(peak, track, seg, variant, true));
+    out += ",AVERAGE-BANDWIDTH=" + std::to_string(with_container(track.average_bitrate(), track, seg, variant, false));
     out += ",CODECS=\"";
     out += track.codecs;
     out += "\"\n";

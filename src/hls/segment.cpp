@@ -35,7 +35,10 @@ std::string opus_entry(const AudioTrack& t)
         refuse_malformed("no OpusHead");
     }
     const auto* b = reinterpret_cast<const Byte*>(h.data());
-    return opus_sample_entry(b[9], le16(b + 10), le32(b + 12), static_cast<std::int16_t>(le16(b + 16)), b[18],
+    // InputSampleRate 48000, whatever the encoder's input was: Chromium refuses a dOps whose rate
+    // is not the sample entry's (always 48000); it is only a hint for playing back at the
+    // original rate.
+    return opus_sample_entry(b[9], le16(b + 10), 48000, static_cast<std::int16_t>(le16(b + 16)), b[18],
                              h.substr(19));
 }
 

@@ -12,7 +12,6 @@ constexpr std::uint16_t kPmtPid = 0x1000;
 constexpr std::uint16_t kAudioPid = 0x0100;
 constexpr std::uint32_t kCrcPoly = 0x04C11DB7;  // CRC-32/MPEG-2: not reflected, from all ones
 constexpr std::size_t kPesHeader = 14;          // start code, id, length, flags, PTS
-constexpr std::size_t kMaxFramesPerPes = 8;
 constexpr std::size_t kMaxPesPayload = 65535 - (kPesHeader - 6);
 
 void put(std::string& out, std::uint64_t v, int bytes)
@@ -143,7 +142,7 @@ private:
 std::string ts_segment(const TsAudio& audio, std::uint64_t sequence, std::uint64_t first_sample,
                        std::string_view frames, const std::vector<std::uint32_t>& sizes)
 {
-    // The PES packets: up to kMaxFramesPerPes frames each, each its first frame's PTS.
+    // The PES packets: up to kTsFramesPerPes frames each, each its first frame's PTS.
     struct Pes {
         std::size_t offset, length;
         std::uint64_t pts;
@@ -152,7 +151,7 @@ std::string ts_segment(const TsAudio& audio, std::uint64_t sequence, std::uint64
     std::size_t at = 0;
     for (std::size_t i = 0; i < sizes.size();) {
         Pes p{at, 0, (first_sample + i * audio.frame_samples) * 90000 / audio.rate & 0x1FFFFFFFFull};
-        for (std::size_t n = 0; n < kMaxFramesPerPes && i < sizes.size() && p.length + sizes[i] <= kMaxPesPayload; ++n) {
+        for (std::size_t n = 0; n < kTsFramesPerPes && i < sizes.size() && p.length + sizes[i] <= kMaxPesPayload; ++n) {
             p.length += sizes[i++];
         }
         if (p.length == 0) {

@@ -39,6 +39,31 @@ std::vector<FileRange> sent_file_ranges(const Extents& body, const std::vector<P
     return out;
 }
 
+std::vector<FileRange> source_file_ranges(const Extents& source, Offset total, const std::vector<Part>& parts,
+                                          Offset sent)
+{
+    std::vector<FileRange> out;
+    const Offset bytes = extents_length(source);
+    for (const Part& p : parts) {
+        if (total == 0 || p.body_offset >= sent) {
+            break;
+        }
+        const Offset n = std::min(p.range.length(), sent - p.body_offset);
+        // Both ends scaled alike (bytes < 2^40, total < 2^40: no overflow), the end rounded up.
+        const Offset from = p.range.first * bytes / total;
+        const Offset to = std::min(bytes, ((p.range.first + n) * bytes + total - 1) / total);
+        if (to <= from) {
+            continue;
+        }
+        for (const Extent& e : slice_extents(source, from, to - from)) {
+            if (const auto* f = std::get_if<FileExtent>(&e)) {
+                out.push_back(FileRange{f->offset, f->offset + f->length});
+            }
+        }
+    }
+    return out;
+}
+
 std::string sent_text(const std::vector<Part>& parts, Offset total, Offset sent)
 {
     std::string out;

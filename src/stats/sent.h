@@ -24,6 +24,13 @@ constexpr Offset kJoinGap = 512;
 std::vector<FileRange> sent_file_ranges(const Extents& body, const std::vector<Part>& parts, Offset sent,
                                         Offset join_gap = kJoinGap);
 
+// The file bytes behind the first `sent` body bytes of a representation built in memory from
+// `source` (an MPEG-TS segment: its frames, interleaved with packet headers), `total` bytes
+// long: each part's bytes map onto the source in proportion (the container's overhead is
+// spread evenly), so sending all of it covers all the source.
+std::vector<FileRange> source_file_ranges(const Extents& source, Offset total, const std::vector<Part>& parts,
+                                          Offset sent);
+
 // AUDIO_SENT: "first-last/total" (inclusive, of the representation), several ranges joined by
 // commas, for the parts' bytes among the first `sent` body bytes; "-" when none was sent.
 std::string sent_text(const std::vector<Part>& parts, Offset total, Offset sent);

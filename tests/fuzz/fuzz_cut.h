@@ -243,9 +243,10 @@ inline int run_indexed(Cut (*cutter)(ByteSource&, const Span&, IndexSource&), Au
 // The format's packets (HLS) on the same file, in runs of the prefix's first byte (1 to 256)
 // packets: a track Ok or refused with a detail; Ok: its numbers agree (the last packet no longer
 // than the others, a rate), every run Ok with a size per packet, its file extents inside the file
-// and summing to the sizes, each run within the request's budget of reads and bytes; packets
-// follow each other in the file (a run starts at or after where the one before ended). A run
-// of packets a lying header claims is refused with a reason.
+// and summing to the sizes, each run within the request's budget of reads and bytes; a run's
+// packets follow each other in the file. A run of packets a lying header claims is refused with
+// a reason. (Runs of a damaged CBR MP3 may overlap: the arithmetic finds one run's frames, the
+// index, after junk, another's.)
 inline int run_packets(AudioTrack (*track)(ByteSource&, IndexSource&),
                        PacketRun (*packets)(ByteSource&, IndexSource&, std::uint64_t, std::uint64_t),
                        const std::uint8_t* data, std::size_t size)
@@ -266,8 +267,8 @@ inline int run_packets(AudioTrack (*track)(ByteSource&, IndexSource&),
         }
         CHECK(t.rate > 0 && t.packet_samples > 0 && t.packets > 0);
         CHECK(t.total > (t.packets - 1) * t.packet_samples && t.total <= t.packets * t.packet_samples);
-        Offset after = 0;
         for (std::uint64_t first = 0; first < t.packets; first += per_run) {
+            Offset after = 0;
             CountingSource run_src(file);
             IndexSource run_indexes(&cache, id);
             const std::uint64_t count = std::min(per_run, t.packets - first);

@@ -3,9 +3,10 @@ own player) and Firefox ESR (hls.js), VLC, and hls-parser's strict reading of ev
 
 Sources: a 60 s tone whose pitch steps every 10 s (test_chromium.make_sample's), so that where
 a seek landed is heard, not read from a timestamp: LAME's CBR MP3 (MPEG-TS segments, and packed
-audio where AudioStreamHLSMP3 Packed), the flac tool's FLAC and ffmpeg's AAC in M4A (fragmented
-MP4). Each client must know the duration (the playlist's, within a packet), play, seek to 60%
-and play on from there; VLC decodes every playlist for its whole length.
+audio where AudioStreamHLSMP3 Packed), the flac tool's FLAC, ffmpeg's AAC in M4A and opusenc's
+Ogg Opus (fragmented MP4). Each client must know the duration (the playlist's, within a
+packet), play, seek to 60% and play on from there; VLC decodes every playlist for its whole
+length.
 Not available here: Safari, iOS and Apple's mediastreamvalidator.
 """
 import os
@@ -24,6 +25,7 @@ FILES = {
     "tone.mp3": ("mp4a.40.34", 1152 / 44100),
     "tone.flac": ("fLaC", 4096 / 44100),
     "tone.m4a": ("mp4a.40.2", 1024 / 44100),
+    "tone.opus": ("Opus", 960 / 48000),
 }
 PACKED = "packed/tone.mp3"
 BROWSERS = (("chromium", "hlsjs"), ("chromium", "native"), ("firefox", "hlsjs"))
@@ -43,6 +45,7 @@ def generate(docroot):
             ["cp", out["tone.mp3"], out[PACKED]],
             ["flac", "-s", "-f", "-o", out["tone.flac"], master],
             ["ffmpeg", "-v", "error", "-i", master, "-c:a", "aac", "-b:a", "128k", out["tone.m4a"]],
+            ["opusenc", "--quiet", master, out["tone.opus"]],
         )
         for step in steps:
             r = ts.run(step)
@@ -89,7 +92,7 @@ class HlsClients(ServerTestCase):
                 # The segments are what CODECS says: MPEG-1 audio in the PMT, the sample entry.
                 if fmp4:
                     init = self.get(f"/audio/{name}/init.mp4").body
-                    self.assertIn({"fLaC": b"fLaC", "mp4a.40.2": b"mp4a"}[codecs], init)
+                    self.assertIn({"fLaC": b"fLaC", "mp4a.40.2": b"mp4a", "Opus": b"dOps"}[codecs], init)
                 else:
                     seg = self.get(f"/audio/{name}/seg-0.ts").body
                     self.assertEqual(seg[0], 0x47)

@@ -122,11 +122,14 @@ TEST(HlsPlaylist, MasterNamesTheVariantWithItsBandwidth)
     const AudioTrack t = mp3_track(2298);
     const hls::Segmenting s = hls::segmenting(t, hls::kDefaultSegmentTarget);
     const std::string text = hls::master_playlist(t, s, hls::Variant{SegmentForm::Packed, "mp3"});
-    // 418 bytes a frame at 38.28 frames a second, and the 73-byte tag every 6 s.
+    // 418 bytes a frame at 38.28 frames a second, and the 73-byte tag each segment: over the
+    // shortest (the last, 228 frames) for the peak, over the average segment for the average.
     const std::uint64_t average = 418 * 8 * 44100 / 1152;
-    const std::uint64_t tag = (73 * 8 * 44100 + 230 * 1152 - 1) / (230 * 1152);
+    const std::uint64_t peak_tag = (73 * 8 * 44100 + 228 * 1152 - 1) / (228 * 1152);
+    const std::uint64_t average_tag = (73 * 8 * 44100 + 2298 * 1152 / 10 - 1) / (2298 * 1152 / 10);
     EXPECT_EQ(text, "#EXTM3U\n#EXT-X-INDEPENDENT-SEGMENTS\n#EXT-X-STREAM-INF:BANDWIDTH=" +
-                        std::to_string(average + tag) + ",AVERAGE-BANDWIDTH=" + std::to_string(average + tag) +
+                        std::to_string(average + peak_tag) + ",AVERAGE-BANDWIDTH=" +
+                        std::to_string(average + average_tag) +
                         ",CODECS=\"mp4a.40.34\"\nindex.m3u8\n");
 }
 

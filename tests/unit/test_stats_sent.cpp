@@ -258,5 +258,22 @@ TEST(SecondsText, LongFilesKeepTheirSeconds)
     EXPECT_EQ(seconds_text(ten_hours, {{Offset{1} << 39, Offset{1} << 40}}), "18000.000-36000.000");
 }
 
+// ---- source_file_ranges (a segment built in memory: MPEG-TS) --------------------------------
+
+TEST(SourceFileRanges, AllOfItSentIsAllOfItsSource)
+{
+    Representation ts;
+    append_memory(ts.extents, std::string(2000, 'G'));
+    ts.length = 2000;
+    ts.source = {FileExtent{100, 900}, FileExtent{1200, 900}};
+    const Plan p = plan_response(request(ts, ""));
+    EXPECT_EQ(source_file_ranges(ts.source, p.total, p.parts, 2000), (Ranges{{100, 1000}, {1200, 2100}}));
+    EXPECT_EQ(source_file_ranges(ts.source, p.total, p.parts, 0), Ranges{});
+    // Half of it sent: half of the source, in proportion.
+    EXPECT_EQ(source_file_ranges(ts.source, p.total, p.parts, 1000), (Ranges{{100, 1000}}));
+    const Plan tail = plan_response(request(ts, "bytes=1000-"));
+    EXPECT_EQ(source_file_ranges(ts.source, tail.total, tail.parts, 1000), (Ranges{{1200, 2100}}));
+}
+
 }  // namespace
 }  // namespace audio_stream::stats
