@@ -1,6 +1,8 @@
 #include "emit.h"
 
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
 
 #include "../file_read.h"
 #include "log.h"
@@ -47,6 +49,8 @@ void never_map(apr_bucket* b)
 // with them. Every file bucket is a copy of one, so they share one refcounted file: mod_http2
 // sets a file aside per shared file, and separate buckets on the same descriptor would be
 // closed under each other (EBADF on multipart answers).
+constexpr std::size_t kLargeBlock = 16 * 1024;
+
 void append_extents(request_rec* r, apr_bucket_brigade* bb, apr_file_t* fd, const Extent* first,
                     const Extent* last)
 {
@@ -55,6 +59,17 @@ void append_extents(request_rec* r, apr_bucket_brigade* bb, apr_file_t* fd, cons
         const auto* f = std::get_if<FileExtent>(it);
         if (!f) {
             const std::string& bytes = std::get<MemoryBlock>(*it).bytes;
+            if (r->connection->master && bytes.size() > kLargeBlock) {
+                // HTTP/2: mod_http2's beam would set a transient bucket aside (a copy of its
+                // own) and hand the stream's connection the copy; a heap bucket made once is
+                // handed on as it is.
+                char* copy = static_cast<char*>(std::malloc(bytes.size()));
+                if (copy) {
+                    std::memcpy(copy, bytes.data(), bytes.size());
+                    APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_heap_create(copy, bytes.size(), std::free, bb->bucket_alloc));
+                    continue;
+                }
+            }
             APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_transient_create(bytes.data(), bytes.size(),
                                                                       bb->bucket_alloc));
             continue;

@@ -278,6 +278,20 @@ class HlsMp3(HlsCase):
         self.assertEqual(self.fetch("cbr.mp3/index.m3u8", [("If-None-Match", playlist.header("ETag"))]).status, 304)
         self.assertEqual(self.fetch("cbr.mp3").body[:3], b"ID3", "the file itself is still the file")
 
+    def test_segments_over_http2_are_the_same_bytes(self):
+        # An MPEG-TS segment is one memory block (a heap bucket on HTTP/2), the others a header
+        # and file extents (snapshots): h2c gives the bytes HTTP/1.1 does, whole and ranged.
+        for path in ("cbr.mp3/seg-2.ts", "packed/cbr.mp3/seg-2.mp3", "tone.flac/seg-2.m4s", "tone.flac/init.mp4",
+                     "cbr.mp3/index.m3u8"):
+            for extra in ([], ["-r", "100-50000"]):
+                with self.subTest(path=path, range=extra):
+                    url = self.server.url("/audio/" + path)
+                    h1 = subprocess.run(["curl", "-sf", *extra, url], capture_output=True, check=True).stdout
+                    h2 = subprocess.run(["curl", "-sf", "--http2-prior-knowledge", "-w", "%{http_version}", *extra,
+                                         url], capture_output=True, check=True).stdout
+                    self.assertEqual(h2, h1 + b"2")
+                    self.assertGreater(len(h1), 0)
+
     def test_what_is_not_there_is_404(self):
         entries, _ = self.playlist("cbr.mp3")
         cases = (f"cbr.mp3/seg-{len(entries)}.ts", "cbr.mp3/seg-01.ts", "cbr.mp3/seg-1.mp3", "cbr.mp3/init.mp4",
