@@ -75,9 +75,10 @@ Cut refusal(Cut::Status status, std::string detail, bool whole_file)
     return c;
 }
 
-std::string suffix_of(const hls::Name& name)
+// "-h<generation>-[packed-]<resource>": packed audio's playlists list other segments than TS's.
+std::string suffix_of(const hls::Name& name, const Form& form)
 {
-    const std::string gen = "-h" + std::to_string(kHlsGeneration) + "-";
+    const std::string gen = "-h" + std::to_string(kHlsGeneration) + (form.key ? "-packed-" : "-");
     switch (name.resource) {
     case hls::Resource::Master:
         return gen + "master";
@@ -151,7 +152,7 @@ Cut make_segment(request_rec* r, ByteSource& src, IndexSource& indexes, const Au
         c.rep = hls::packed_segment(first * track.packet_samples, track.rate, run);
         break;
     case hls::SegmentForm::Ts:
-        return ts_segment(src, track, n, first, run);
+        return as_cut([&] { return ts_segment(src, track, n, first, run); });  // the budget too
     case hls::SegmentForm::Fmp4:
         c.rep = hls::fmp4_segment(track, first, static_cast<std::uint32_t>(n + 1), run);
         break;
@@ -167,6 +168,10 @@ Cut make_resource(request_rec* r, ByteSource& src, IndexSource& indexes, const A
         return refusal(track.status, track.detail, true);
     }
     const hls::Segmenting seg = hls::segmenting(track, hls::kDefaultSegmentTarget);
+    if (seg.count > hls::kMaxSegments) {
+        return refusal(Cut::Status::OverBudget,
+                       "more than " + std::to_string(hls::kMaxSegments) + " segments (packets too short)", true);
+    }
     switch (name.resource) {
     case hls::Resource::Master:
         return memory_rep(hls::master_playlist(track, seg, form.variant));
@@ -201,10 +206,11 @@ std::shared_ptr<const Cut> find_resource(request_rec* r, apr_file_t* fd, unsigne
     const auto track = track_of(r, src, indexes, id, format);
     Cut c = make_resource(r, src, indexes, *track, name, form);
     if (c.status == Cut::Status::Ok) {
-        c.rep.etag_suffix = suffix_of(name);
+        c.rep.etag_suffix = suffix_of(name, form);
     }
     auto made = std::make_shared<const Cut>(std::move(c));
-    if (cache) {
+    // Past the last segment is not kept: any number may be asked, and the track answers it.
+    if (cache && made->status != Cut::Status::PastEnd) {
         cache->insert(id, made->whole_file ? verdict_key(format) : key_of(format, form, name), made);
     }
     return made;

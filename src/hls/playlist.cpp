@@ -67,6 +67,7 @@ Segmenting segmenting(const AudioTrack& track, Micros target)
 
 std::string seconds_text(std::uint64_t samples, std::uint32_t rate)
 {
+    rate = std::max<std::uint32_t>(rate, 1);  // the readers refuse a rate of 0
     const std::uint64_t micros = (samples * 1'000'000 + rate / 2) / rate;
     std::string fraction = std::to_string(micros % 1'000'000);
     fraction.insert(0, 6 - fraction.size(), '0');
@@ -77,7 +78,8 @@ std::string media_playlist(const AudioTrack& track, const Segmenting& seg, const
 {
     // EXTINF rounded to the nearest integer may not exceed the target duration (RFC 8216 §4.3.3.1).
     const std::uint64_t longest = seg.count == 0 ? 0 : std::max(seg.ticks_in(0, track), seg.ticks_in(seg.count - 1, track));
-    const std::uint64_t target = (longest * 2 + track.rate) / (2 * std::uint64_t{track.rate});
+    const std::uint64_t rate = std::max<std::uint32_t>(track.rate, 1);
+    const std::uint64_t target = (longest * 2 + rate) / (2 * rate);
     const bool fmp4 = variant.form == SegmentForm::Fmp4;
     std::string out = "#EXTM3U\n#EXT-X-VERSION:";
     out += fmp4 ? "6" : "3";

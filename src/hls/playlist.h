@@ -18,6 +18,10 @@ namespace audio_stream::hls {
 // The default target duration of a segment (Apple's HLS authoring guidance: 6 s).
 inline constexpr Micros kDefaultSegmentTarget = 6'000'000;
 
+// The most segments a playlist lists (a week of 6-second segments, a playlist of ~4 MB): a file
+// whose packets would make more is refused as over the budget, not listed.
+inline constexpr std::uint64_t kMaxSegments = 100'000;
+
 // Segment n holds packets [n * per_segment, ...): per_segment each, the last what is left
 // (more than per_segment when a remainder under a quarter of a segment joins it, rather than
 // stand alone as a segment of a few milliseconds).

@@ -38,8 +38,9 @@ std::string opus_entry(const AudioTrack& t)
     // InputSampleRate 48000, whatever the encoder's input was: Chromium refuses a dOps whose rate
     // is not the sample entry's (always 48000); it is only a hint for playing back at the
     // original rate.
-    return opus_sample_entry(b[9], le16(b + 10), 48000, static_cast<std::int16_t>(le16(b + 16)), b[18],
-                             h.substr(19));
+    // The mapping table: 2 + channels bytes past family 0; what a later version appends is not ours.
+    const std::string table = b[18] == 0 ? std::string() : h.substr(19, 2 + std::size_t{b[9]});
+    return opus_sample_entry(b[9], le16(b + 10), 48000, static_cast<std::int16_t>(le16(b + 16)), b[18], table);
 }
 
 Representation with_header(std::string header, const PacketRun& run)

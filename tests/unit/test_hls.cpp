@@ -16,6 +16,7 @@
 #include "src/hls/segment.h"
 #include "tests/unit/flac_tools.h"
 #include "tests/unit/mp3_tools.h"
+#include "tests/unit/mp4_edit_tools.h"
 #include "tests/unit/mp4_tools.h"
 
 namespace audio_stream {
@@ -252,6 +253,32 @@ TEST_P(HlsMp4Packets, AreFfprobesSamples)
 
 INSTANTIATE_TEST_SUITE_P(Sources, HlsMp4Packets, ::testing::ValuesIn(mp4_test::kSources),
                          [](const auto& info) { return std::string(info.param.name); });
+
+// A few hundred bytes of sample tables may claim 2^32 one-byte samples (stts of one run, one
+// chunk of them all, a fixed stsz): refused at once, not counted one by one into a playlist of
+// millions of segments.
+TEST(HlsMp4Packets, TablesThatClaimMoreSamplesThanBytesAreRefused)
+{
+    const mp4_test::Fixture& f = mp4_test::Mp4Files::file(mp4_test::kSources[0]);
+    ASSERT_EQ(f.errors, "");
+    using namespace mp4_test;
+    std::string s = f.bytes;
+    const std::uint64_t n = 0xFFFFFFFF;
+    const auto replace = [&](const char* type, const std::string& with) {
+        const Box stbl = *find_box(s, {"moov", "trak", "mdia", "minf", "stbl"});
+        s = replace_box(s, *find_box(s, {type}, stbl), with);
+    };
+    replace("stts", full_box("stts", 0, bes(1, 4) + bes(n, 4) + bes(1024, 4)));
+    replace("stsc", full_box("stsc", 0, bes(1, 4) + bes(1, 4) + bes(n, 4) + bes(1, 4)));
+    replace("stsz", full_box("stsz", 0, bes(1, 4) + bes(n, 4)));
+    replace("stco", full_box("stco", 0, bes(1, 4) + bes(8, 4)));
+    MemorySource src(s);
+    IndexSource none;
+    const auto track = track_for_type("audio/mp4", src, none);
+    ASSERT_TRUE(track);
+    EXPECT_EQ(track->status, Cut::Status::Malformed) << track->detail;
+    EXPECT_NE(track->detail.find("more samples than the file has bytes"), std::string::npos) << track->detail;
+}
 
 TEST(HlsMp3Packets, NoPacketsFromWhatIsNotMp3)
 {

@@ -70,7 +70,10 @@ AudioTrack track_mp3(ByteSource& src, IndexSource& indexes)
         t.codecs = "mp4a.40.34";
         t.channels = s.audio_head.mono ? 1 : 2;
         t.packet_samples = s.audio_head.samples;
-        if (s.cbr) {
+        mp3::CbrFrames cbr(r, s);
+        // The Info frame's count, when its last frame is where the arithmetic puts it (a file
+        // cut short by up to 1% still looks CBR: then the index counts what is there).
+        if (s.cbr && s.tag.frames > 0 && cbr.run(s.tag.frames - 1, s.tag.frames - 1)) {
             t.packets = s.tag.frames;
             t.audio_bytes = s.tags.limit - s.audio;
             t.peak_bitrate = s.audio_head.bitrate * 1000;

@@ -80,10 +80,11 @@ std::string mp4a_codecs(const std::string& entry)
         refuse_malformed("an mp4a entry without an ES descriptor");
     }
     const auto flags = at + 2 < entry.size() ? static_cast<Byte>(entry[at + 2]) : 0;
-    at += 3 + ((flags & 0x80) ? 2 : 0) + ((flags & 0x20) ? 2 : 0);  // ES_ID, flags, dependsOn, OCR
-    if (flags & 0x40) {  // a URL: its length, then it
+    at += 3 + ((flags & 0x80) ? 2 : 0);  // ES_ID, flags, dependsOn_ES_ID
+    if (flags & 0x40) {                   // a URL: its length, then it
         at += 1 + (at < entry.size() ? static_cast<Byte>(entry[at]) : 0);
     }
+    at += (flags & 0x20) ? 2 : 0;  // OCR_ES_Id
     std::tie(tag, length) = descriptor(entry, at);
     if (tag != 0x04 || at + 13 > entry.size()) {
         refuse_malformed("an mp4a entry without a decoder configuration");
@@ -148,9 +149,15 @@ AudioTrack track_mp4(ByteSource& src, IndexSource&)
         out.packet_samples = packet_ticks(t);
         out.packets = t.samples;
         out.total = t.ticks;
+        // Every packet is at least a byte of the file: a table that claims more is a lie (a
+        // few hundred bytes of stts, stsc and a fixed stsz can claim 2^32 samples).
+        if (t.samples > src.size() || (t.stsz.fixed != 0 && t.samples * t.stsz.fixed > src.size())) {
+            refuse_malformed("more samples than the file has bytes");
+        }
+        std::uint32_t largest = t.stsz.fixed;
+        out.audio_bytes = std::uint64_t{t.stsz.fixed} * t.samples;
         mp4::SampleSizes sizes(src, t.stsz);
-        std::uint32_t largest = 0;
-        for (std::uint64_t i = 0; i < t.samples; ++i) {
+        for (std::uint64_t i = 0; t.stsz.fixed == 0 && i < t.samples; ++i) {
             const std::uint32_t size = sizes.size(i);
             out.audio_bytes += size;
             largest = std::max(largest, size);
