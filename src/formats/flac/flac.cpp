@@ -36,13 +36,7 @@ Cut cut_flac(ByteSource& src, const Span& span, IndexSource& indexes)
 {
     return as_cut([&] {
         const flac::Stream s = flac::read_stream(src);
-        const auto index = indexes.get<flac::FrameIndex>(IndexKind::Flac, [&] {
-            const ByteSource::Unbudgeted own_bounds(src);  // kMaxWalkBytes, kMaxIndexFrames
-            return std::make_shared<const flac::FrameIndex>(flac::build_index(src, s));
-        });
-        if (!index->error.empty() || index->frames.empty()) {
-            refuse_malformed(index->error.empty() ? "no FLAC frames" : index->error);
-        }
+        const auto index = flac::stream_index(src, s, indexes);
         return flac::write_cut(src, s, *index, flac::locate(s.info, *index, span));
     });
 }

@@ -349,5 +349,17 @@ FrameIndex build_index(ByteSource& src, const Stream& s)
     return index_frames(src, s.info, s.audio_start);
 }
 
+std::shared_ptr<const FrameIndex> stream_index(ByteSource& src, const Stream& s, IndexSource& indexes)
+{
+    auto index = indexes.get<FrameIndex>(IndexKind::Flac, [&] {
+        const ByteSource::Unbudgeted own_bounds(src);  // kMaxWalkBytes, kMaxIndexFrames
+        return std::make_shared<const FrameIndex>(build_index(src, s));
+    });
+    if (!index->error.empty() || index->frames.empty()) {
+        refuse_malformed(index->error.empty() ? "no FLAC frames" : index->error);
+    }
+    return index;
+}
+
 }  // namespace flac
 }  // namespace audio_stream

@@ -129,6 +129,10 @@ FrameIndex index_frames(ByteSource& src, const StreamInfo& info, Offset first);
 // too, so a damaged file is not walked again for every cut.
 FrameIndex build_index(ByteSource& src, const Stream& s);
 
+// The stream's index from `indexes` (built there once per file, within kMaxWalkBytes and
+// kMaxIndexFrames). Refuses (Malformed) a stream that could not be indexed or has no frames.
+std::shared_ptr<const FrameIndex> stream_index(ByteSource& src, const Stream& s, IndexSource& indexes);
+
 }  // namespace flac
 }  // namespace audio_stream
 

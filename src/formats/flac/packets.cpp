@@ -15,13 +15,7 @@ namespace {
 
 std::shared_ptr<const flac::FrameIndex> frames_of(ByteSource& src, const flac::Stream& s, IndexSource& indexes)
 {
-    auto index = indexes.get<flac::FrameIndex>(IndexKind::Flac, [&] {
-        const ByteSource::Unbudgeted own_bounds(src);  // kMaxWalkBytes, kMaxIndexFrames
-        return std::make_shared<const flac::FrameIndex>(flac::build_index(src, s));
-    });
-    if (!index->error.empty() || index->frames.empty()) {
-        refuse_malformed(index->error.empty() ? "no FLAC frames" : index->error);
-    }
+    auto index = flac::stream_index(src, s, indexes);
     if (index->variable) {
         refuse_unsupported("variable block size: frames of more than one duration");
     }

@@ -5,6 +5,21 @@
 namespace audio_stream {
 namespace mp3 {
 
+std::shared_ptr<const FrameIndex> stream_index(Reader& r, const Stream& s, IndexSource& indexes)
+{
+    auto index = indexes.get<FrameIndex>(IndexKind::Mp3, [&] {
+        const ByteSource::Unbudgeted own_bounds(r.source());  // kMaxIndexFrames, kMaxIndexBytes
+        return std::make_shared<const FrameIndex>(build_index(r, s.audio, s.tags.limit, s.ref));
+    });
+    if (!index->error.empty()) {
+        refuse_malformed(index->error);
+    }
+    if (index->frames.empty()) {
+        refuse_malformed("no MPEG audio frames after the header frame");
+    }
+    return index;
+}
+
 Offset CbrFrames::offset(std::uint64_t i) const
 {
     return s_.audio + mul_div(i, s_.tags.limit - s_.audio, count());

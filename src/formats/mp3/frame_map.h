@@ -6,6 +6,7 @@
 #define AUDIO_STREAM_FORMATS_MP3_FRAME_MAP_H
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -14,6 +15,11 @@
 
 namespace audio_stream {
 namespace mp3 {
+
+// The stream's seek index, from `indexes` (built there once per file, within its own bounds:
+// kMaxIndexFrames, kMaxIndexBytes). Refuses (Malformed) a stream that could not be indexed or
+// has no audio frames.
+std::shared_ptr<const FrameIndex> stream_index(Reader& r, const Stream& s, IndexSource& indexes);
 
 // Consecutive frames: frames[i] is frame number first + i.
 struct FrameRun {

@@ -127,13 +127,7 @@ Clip locate(Reader& r, const Stream& s, const Span& span, IndexSource& indexes)
             return *clip;
         }
     }
-    const auto index = indexes.get<FrameIndex>(IndexKind::Mp3, [&] {
-        const ByteSource::Unbudgeted own_bounds(r.source());  // kMaxIndexFrames, kMaxIndexBytes
-        return std::make_shared<const FrameIndex>(build_index(r, s.audio, s.tags.limit, s.ref));
-    });
-    if (!index->error.empty()) {
-        refuse_malformed(index->error);
-    }
+    const auto index = stream_index(r, s, indexes);
     IndexedFrames indexed(*index);
     auto clip = locate_in(r, s, indexed, span);
     if (!clip) {

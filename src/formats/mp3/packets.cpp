@@ -13,21 +13,6 @@ namespace audio_stream {
 
 namespace {
 
-std::shared_ptr<const mp3::FrameIndex> index_of(mp3::Reader& r, const mp3::Stream& s, IndexSource& indexes)
-{
-    auto index = indexes.get<mp3::FrameIndex>(IndexKind::Mp3, [&] {
-        const ByteSource::Unbudgeted own_bounds(r.source());  // kMaxIndexFrames, kMaxIndexBytes
-        return std::make_shared<const mp3::FrameIndex>(mp3::build_index(r, s.audio, s.tags.limit, s.ref));
-    });
-    if (!index->error.empty()) {
-        refuse_malformed(index->error);
-    }
-    if (index->frames.empty()) {
-        refuse_malformed("no MPEG audio frames after the header frame");
-    }
-    return index;
-}
-
 // Frames [first, first + count) through `map`, or nullopt when it cannot find all of them
 // (CBR: junk, or a short file where the arithmetic expects them).
 std::optional<PacketRun> run_in(mp3::FrameMap& map, std::uint64_t first, std::uint64_t count)
@@ -79,7 +64,7 @@ AudioTrack track_mp3(ByteSource& src, IndexSource& indexes)
             t.peak_bitrate = s.audio_head.bitrate * 1000;
         }
         else {
-            const auto index = index_of(r, s, indexes);
+            const auto index = mp3::stream_index(r, s, indexes);
             t.packets = index->frames.size();
             t.audio_bytes = index->audio_end - index->base;
             t.peak_bitrate = peak_of(*index, s);
@@ -104,7 +89,7 @@ PacketRun packets_mp3(ByteSource& src, IndexSource& indexes, std::uint64_t first
             run = run_in(cbr, first, count);
         }
         if (!run) {
-            const auto index = index_of(r, s, indexes);
+            const auto index = mp3::stream_index(r, s, indexes);
             mp3::IndexedFrames indexed(*index);
             run = run_in(indexed, first, count);
         }
